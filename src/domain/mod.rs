@@ -1,0 +1,5 @@
+//! Pure types and rules of the hub. Nothing in here performs I/O: no HTTP, no SQL, no clock
+//! reads (time is passed in), so every rule can be tested on its own.
+
+pub mod access;
+pub mod principal;

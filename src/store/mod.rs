@@ -1,0 +1,186 @@
+//! Persistence behind one interface, with one implementation per backend.
+//!
+//! SQLite (embedded, the default) and PostgreSQL (several hub instances) run the same contract
+//! test suite. The SQL of the registry is portable between the two, so it is written once in
+//! `portable.rs` and instantiated for each backend; what differs (connecting, pragmas,
+//! migrations) lives in `sqlite.rs` and `postgres.rs`.
+
+mod portable;
+pub mod postgres;
+pub mod sqlite;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use time::OffsetDateTime;
+
+use crate::domain::access::RegistryRecord;
+use crate::domain::principal::{
+    CertificateBinding, Organisation, OrganisationId, OrganisationStatus, Principal, PrincipalId,
+    PrincipalStatus, SpkiFingerprint,
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A uniqueness rule refused the write (same name, same key, same serial).
+    #[error("already exists: {0}")]
+    Conflict(&'static str),
+    #[error("not found: {0}")]
+    NotFound(&'static str),
+    /// A stored value the domain does not recognise: the database was edited by hand or by a
+    /// newer version.
+    #[error("stored data is not valid: {0}")]
+    Corrupt(String),
+    #[error("database URL not supported: {0}")]
+    UnsupportedUrl(String),
+    #[error("database migration failed: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    #[error("database error: {0}")]
+    Database(#[source] sqlx::Error),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        StoreError::Database(e)
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Which backend a store runs on, for logs and the health endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// A CRL as signed by the hub's CA.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredCrl {
+    pub number: i64,
+    pub der: Vec<u8>,
+    pub this_update: OffsetDateTime,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + std::fmt::Debug {
+    fn backend(&self) -> Backend;
+
+    /// Cheap round trip, for readiness checks.
+    async fn ping(&self) -> StoreResult<()>;
+
+    async fn insert_organisation(&self, org: &Organisation) -> StoreResult<()>;
+    async fn organisation(&self, id: &OrganisationId) -> StoreResult<Option<Organisation>>;
+    async fn organisation_by_name(&self, name: &str) -> StoreResult<Option<Organisation>>;
+    async fn organisations(&self) -> StoreResult<Vec<Organisation>>;
+    async fn set_organisation_status(
+        &self,
+        id: &OrganisationId,
+        status: OrganisationStatus,
+        at: OffsetDateTime,
+    ) -> StoreResult<()>;
+
+    async fn insert_principal(&self, principal: &Principal) -> StoreResult<()>;
+    async fn principal(&self, id: &PrincipalId) -> StoreResult<Option<Principal>>;
+    async fn principal_by_name(
+        &self,
+        organisation: &OrganisationId,
+        name: &str,
+    ) -> StoreResult<Option<Principal>>;
+    async fn principals(&self) -> StoreResult<Vec<Principal>>;
+    async fn set_principal_status(
+        &self,
+        id: &PrincipalId,
+        status: PrincipalStatus,
+        at: OffsetDateTime,
+    ) -> StoreResult<()>;
+
+    /// Binds a certificate's public key to a principal. A key is bound at most once.
+    async fn insert_binding(&self, binding: &CertificateBinding) -> StoreResult<()>;
+    async fn bindings(&self) -> StoreResult<Vec<CertificateBinding>>;
+    async fn binding(
+        &self,
+        fingerprint: &SpkiFingerprint,
+    ) -> StoreResult<Option<CertificateBinding>>;
+    /// Everything the access decision needs for one public key, in one query: this runs on
+    /// every request.
+    async fn registry_record(
+        &self,
+        fingerprint: &SpkiFingerprint,
+    ) -> StoreResult<Option<RegistryRecord>>;
+    /// Marks a binding revoked. Returns false if it was revoked already.
+    async fn revoke_binding(
+        &self,
+        fingerprint: &SpkiFingerprint,
+        at: OffsetDateTime,
+        reason: &str,
+    ) -> StoreResult<bool>;
+
+    /// Stores a CRL under its number; `Conflict` if another writer took the number first.
+    async fn insert_crl(&self, crl: &StoredCrl) -> StoreResult<()>;
+    async fn latest_crl(&self) -> StoreResult<Option<StoredCrl>>;
+    async fn latest_crl_number(&self) -> StoreResult<Option<i64>>;
+
+    /// Closes the pool, waiting for connections to be returned.
+    async fn close(&self);
+}
+
+pub type SharedStore = Arc<dyn Store>;
+
+/// Opens the store named by `url` and applies its migrations. A relative SQLite path is taken
+/// from `data_dir`.
+pub async fn open(url: &str, data_dir: &Path, max_connections: u32) -> StoreResult<SharedStore> {
+    if url.starts_with("sqlite:") {
+        Ok(Arc::new(
+            sqlite::SqliteStore::open(url, data_dir, max_connections).await?,
+        ))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(
+            postgres::PgStore::open(url, max_connections).await?,
+        ))
+    } else {
+        Err(StoreError::UnsupportedUrl(redact_url(url)))
+    }
+}
+
+/// The URL without its password, for messages and logs.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url;
+
+    #[test]
+    fn passwords_never_reach_messages() {
+        assert_eq!(
+            redact_url("postgres://relais:s3cret@db:5432/relais"),
+            "postgres://relais:***@db:5432/relais"
+        );
+        assert_eq!(
+            redact_url("postgres://postgres@127.0.0.1/test"),
+            "postgres://postgres@127.0.0.1/test"
+        );
+        assert_eq!(redact_url("sqlite://relais.db"), "sqlite://relais.db");
+    }
+}

@@ -1,0 +1,379 @@
+//! The registry's SQL, written once for both backends.
+//!
+//! Both SQLite and PostgreSQL accept `$N` placeholders, `ON CONFLICT` and `RETURNING`, so the
+//! statements below are identical on the two. The macro stamps them into a `Store`
+//! implementation for a backend's pool type; the contract tests run every method on both.
+
+use crate::domain::principal::UnknownVariant;
+
+use super::StoreError;
+
+impl From<UnknownVariant> for StoreError {
+    fn from(e: UnknownVariant) -> Self {
+        StoreError::Corrupt(e.to_string())
+    }
+}
+
+/// Maps a failed write to `Conflict` when a uniqueness rule refused it, and to `NotFound` when
+/// a reference named a missing row.
+pub(super) fn write_error(e: sqlx::Error, what: &'static str) -> StoreError {
+    if let sqlx::Error::Database(db) = &e {
+        if db.is_unique_violation() {
+            return StoreError::Conflict(what);
+        }
+        if db.is_foreign_key_violation() {
+            return StoreError::NotFound("referenced row");
+        }
+    }
+    StoreError::Database(e)
+}
+
+// Column lists as macros because sqlx only takes SQL known at compile time: `concat!` can
+// splice these, `format!` could not.
+macro_rules! org_columns {
+    () => {
+        "id, name, kind, status, created_at"
+    };
+}
+macro_rules! principal_columns {
+    () => {
+        "id, organisation_id, kind, name, status, created_at"
+    };
+}
+macro_rules! binding_columns {
+    () => {
+        "fingerprint, principal_id, serial, subject, issuer, not_before, not_after, \
+         issued_by_hub, revoked_at, revocation_reason, created_at"
+    };
+}
+pub(super) use {binding_columns, org_columns, principal_columns};
+
+macro_rules! portable_store {
+    ($store:ident, $row:ident) => {
+        /// The portable registry SQL, instantiated for this backend.
+        mod registry_sql {
+        use super::{$store, $row};
+        use $crate::domain::access::RegistryRecord;
+        use $crate::domain::principal::{
+            CertificateBinding, Organisation, OrganisationId, OrganisationStatus, Principal,
+            PrincipalId, PrincipalStatus, SpkiFingerprint,
+        };
+        use $crate::store::portable::{
+            binding_columns, org_columns, principal_columns, write_error,
+        };
+        use $crate::store::{Backend, Store, StoreError, StoreResult, StoredCrl};
+        use sqlx::Row as _;
+        use time::OffsetDateTime;
+
+        fn organisation_from_row(row: &$row, offset: usize) -> StoreResult<Organisation> {
+            Ok(Organisation {
+                id: OrganisationId::from_stored(row.try_get(offset)?),
+                name: row.try_get(offset + 1)?,
+                kind: row.try_get::<String, _>(offset + 2)?.parse()?,
+                status: row.try_get::<String, _>(offset + 3)?.parse()?,
+                created_at: row.try_get(offset + 4)?,
+            })
+        }
+
+        fn principal_from_row(row: &$row, offset: usize) -> StoreResult<Principal> {
+            Ok(Principal {
+                id: PrincipalId::from_stored(row.try_get(offset)?),
+                organisation_id: OrganisationId::from_stored(row.try_get(offset + 1)?),
+                kind: row.try_get::<String, _>(offset + 2)?.parse()?,
+                name: row.try_get(offset + 3)?,
+                status: row.try_get::<String, _>(offset + 4)?.parse()?,
+                created_at: row.try_get(offset + 5)?,
+            })
+        }
+
+        fn binding_from_row(row: &$row, offset: usize) -> StoreResult<CertificateBinding> {
+            let fingerprint: String = row.try_get(offset)?;
+            Ok(CertificateBinding {
+                fingerprint: fingerprint
+                    .parse()
+                    .map_err(|_| StoreError::Corrupt(format!("fingerprint {fingerprint:?}")))?,
+                principal_id: PrincipalId::from_stored(row.try_get(offset + 1)?),
+                serial: row.try_get(offset + 2)?,
+                subject: row.try_get(offset + 3)?,
+                issuer: row.try_get(offset + 4)?,
+                not_before: row.try_get(offset + 5)?,
+                not_after: row.try_get(offset + 6)?,
+                issued_by_hub: row.try_get(offset + 7)?,
+                revoked_at: row.try_get(offset + 8)?,
+                revocation_reason: row.try_get(offset + 9)?,
+                created_at: row.try_get(offset + 10)?,
+            })
+        }
+
+        fn crl_from_row(row: &$row) -> StoreResult<StoredCrl> {
+            Ok(StoredCrl {
+                number: row.try_get(0)?,
+                der: row.try_get(1)?,
+                this_update: row.try_get(2)?,
+            })
+        }
+
+        fn one_row_changed(rows: u64, what: &'static str) -> StoreResult<()> {
+            if rows == 0 {
+                Err(StoreError::NotFound(what))
+            } else {
+                Ok(())
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl Store for $store {
+            fn backend(&self) -> Backend {
+                Self::BACKEND
+            }
+
+            async fn ping(&self) -> StoreResult<()> {
+                sqlx::query("SELECT 1").execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn insert_organisation(&self, org: &Organisation) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO organisations (id, name, kind, status, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $5)",
+                )
+                .bind(org.id.as_str())
+                .bind(&org.name)
+                .bind(org.kind.as_str())
+                .bind(org.status.as_str())
+                .bind(org.created_at)
+                .execute(&self.pool)
+                .await
+                .map_err(|e| write_error(e, "organisation"))?;
+                Ok(())
+            }
+
+            async fn organisation(
+                &self,
+                id: &OrganisationId,
+            ) -> StoreResult<Option<Organisation>> {
+                const SQL: &str = concat!("SELECT ", org_columns!(), " FROM organisations WHERE id = $1");
+                let row = sqlx::query(SQL).bind(id.as_str()).fetch_optional(&self.pool).await?;
+                row.map(|r| organisation_from_row(&r, 0)).transpose()
+            }
+
+            async fn organisation_by_name(&self, name: &str) -> StoreResult<Option<Organisation>> {
+                const SQL: &str = concat!("SELECT ", org_columns!(), " FROM organisations WHERE name = $1");
+                let row = sqlx::query(SQL).bind(name).fetch_optional(&self.pool).await?;
+                row.map(|r| organisation_from_row(&r, 0)).transpose()
+            }
+
+            async fn organisations(&self) -> StoreResult<Vec<Organisation>> {
+                const SQL: &str = concat!("SELECT ", org_columns!(), " FROM organisations ORDER BY name");
+                let rows = sqlx::query(SQL).fetch_all(&self.pool).await?;
+                rows.iter().map(|r| organisation_from_row(r, 0)).collect()
+            }
+
+            async fn set_organisation_status(
+                &self,
+                id: &OrganisationId,
+                status: OrganisationStatus,
+                at: OffsetDateTime,
+            ) -> StoreResult<()> {
+                let done = sqlx::query(
+                    "UPDATE organisations SET status = $2, updated_at = $3 WHERE id = $1",
+                )
+                .bind(id.as_str())
+                .bind(status.as_str())
+                .bind(at)
+                .execute(&self.pool)
+                .await?;
+                one_row_changed(done.rows_affected(), "organisation")
+            }
+
+            async fn insert_principal(&self, p: &Principal) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO principals \
+                     (id, organisation_id, kind, name, status, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $6)",
+                )
+                .bind(p.id.as_str())
+                .bind(p.organisation_id.as_str())
+                .bind(p.kind.as_str())
+                .bind(&p.name)
+                .bind(p.status.as_str())
+                .bind(p.created_at)
+                .execute(&self.pool)
+                .await
+                .map_err(|e| write_error(e, "principal"))?;
+                Ok(())
+            }
+
+            async fn principal(&self, id: &PrincipalId) -> StoreResult<Option<Principal>> {
+                const SQL: &str = concat!("SELECT ", principal_columns!(), " FROM principals WHERE id = $1");
+                let row = sqlx::query(SQL).bind(id.as_str()).fetch_optional(&self.pool).await?;
+                row.map(|r| principal_from_row(&r, 0)).transpose()
+            }
+
+            async fn principal_by_name(
+                &self,
+                organisation: &OrganisationId,
+                name: &str,
+            ) -> StoreResult<Option<Principal>> {
+                const SQL: &str = concat!("SELECT ", principal_columns!(), " FROM principals \
+                     WHERE organisation_id = $1 AND name = $2");
+                let row = sqlx::query(SQL)
+                    .bind(organisation.as_str())
+                    .bind(name)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.map(|r| principal_from_row(&r, 0)).transpose()
+            }
+
+            async fn principals(&self) -> StoreResult<Vec<Principal>> {
+                const SQL: &str = concat!("SELECT ", principal_columns!(), " FROM principals ORDER BY organisation_id, name");
+                let rows = sqlx::query(SQL).fetch_all(&self.pool).await?;
+                rows.iter().map(|r| principal_from_row(r, 0)).collect()
+            }
+
+            async fn set_principal_status(
+                &self,
+                id: &PrincipalId,
+                status: PrincipalStatus,
+                at: OffsetDateTime,
+            ) -> StoreResult<()> {
+                let done = sqlx::query(
+                    "UPDATE principals SET status = $2, updated_at = $3 WHERE id = $1",
+                )
+                .bind(id.as_str())
+                .bind(status.as_str())
+                .bind(at)
+                .execute(&self.pool)
+                .await?;
+                one_row_changed(done.rows_affected(), "principal")
+            }
+
+            async fn insert_binding(&self, b: &CertificateBinding) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO certificates (fingerprint, principal_id, serial, subject, \
+                     issuer, not_before, not_after, issued_by_hub, revoked_at, \
+                     revocation_reason, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                )
+                .bind(b.fingerprint.to_hex())
+                .bind(b.principal_id.as_str())
+                .bind(&b.serial)
+                .bind(&b.subject)
+                .bind(&b.issuer)
+                .bind(b.not_before)
+                .bind(b.not_after)
+                .bind(b.issued_by_hub)
+                .bind(b.revoked_at)
+                .bind(&b.revocation_reason)
+                .bind(b.created_at)
+                .execute(&self.pool)
+                .await
+                .map_err(|e| write_error(e, "certificate binding"))?;
+                Ok(())
+            }
+
+            async fn bindings(&self) -> StoreResult<Vec<CertificateBinding>> {
+                const SQL: &str = concat!("SELECT ", binding_columns!(), " FROM certificates ORDER BY created_at, serial");
+                let rows = sqlx::query(SQL).fetch_all(&self.pool).await?;
+                rows.iter().map(|r| binding_from_row(r, 0)).collect()
+            }
+
+            async fn binding(
+                &self,
+                fingerprint: &SpkiFingerprint,
+            ) -> StoreResult<Option<CertificateBinding>> {
+                const SQL: &str = concat!("SELECT ", binding_columns!(), " FROM certificates WHERE fingerprint = $1");
+                let row = sqlx::query(SQL)
+                    .bind(fingerprint.to_hex())
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.map(|r| binding_from_row(&r, 0)).transpose()
+            }
+
+            async fn registry_record(
+                &self,
+                fingerprint: &SpkiFingerprint,
+            ) -> StoreResult<Option<RegistryRecord>> {
+                const SQL: &str = "SELECT c.fingerprint, c.principal_id, c.serial, c.subject, \
+                     c.issuer, c.not_before, c.not_after, c.issued_by_hub, c.revoked_at, \
+                     c.revocation_reason, c.created_at, \
+                     p.id, p.organisation_id, p.kind, p.name, p.status, p.created_at, \
+                     o.id, o.name, o.kind, o.status, o.created_at \
+                     FROM certificates c \
+                     JOIN principals p ON p.id = c.principal_id \
+                     JOIN organisations o ON o.id = p.organisation_id \
+                     WHERE c.fingerprint = $1";
+                let row = sqlx::query(SQL)
+                    .bind(fingerprint.to_hex())
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.map(|r| {
+                    Ok(RegistryRecord {
+                        binding: binding_from_row(&r, 0)?,
+                        principal: principal_from_row(&r, 11)?,
+                        organisation: organisation_from_row(&r, 17)?,
+                    })
+                })
+                .transpose()
+            }
+
+            async fn revoke_binding(
+                &self,
+                fingerprint: &SpkiFingerprint,
+                at: OffsetDateTime,
+                reason: &str,
+            ) -> StoreResult<bool> {
+                let done = sqlx::query(
+                    "UPDATE certificates SET revoked_at = $2, revocation_reason = $3 \
+                     WHERE fingerprint = $1 AND revoked_at IS NULL",
+                )
+                .bind(fingerprint.to_hex())
+                .bind(at)
+                .bind(reason)
+                .execute(&self.pool)
+                .await?;
+                if done.rows_affected() == 1 {
+                    return Ok(true);
+                }
+                match self.binding(fingerprint).await? {
+                    Some(_) => Ok(false),
+                    None => Err(StoreError::NotFound("certificate binding")),
+                }
+            }
+
+            async fn insert_crl(&self, crl: &StoredCrl) -> StoreResult<()> {
+                sqlx::query("INSERT INTO crls (number, der, this_update) VALUES ($1, $2, $3)")
+                    .bind(crl.number)
+                    .bind(&crl.der)
+                    .bind(crl.this_update)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(|e| write_error(e, "CRL number"))?;
+                Ok(())
+            }
+
+            async fn latest_crl(&self) -> StoreResult<Option<StoredCrl>> {
+                let row = sqlx::query(
+                    "SELECT number, der, this_update FROM crls ORDER BY number DESC LIMIT 1",
+                )
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map(|r| crl_from_row(&r)).transpose()
+            }
+
+            async fn latest_crl_number(&self) -> StoreResult<Option<i64>> {
+                let n: Option<i64> = sqlx::query_scalar("SELECT MAX(number) FROM crls")
+                    .fetch_one(&self.pool)
+                    .await?;
+                Ok(n)
+            }
+
+            async fn close(&self) {
+                self.pool.close().await;
+            }
+        }
+        }
+    };
+}
+
+pub(super) use portable_store;
