@@ -1,0 +1,136 @@
+//! The running hub: two listeners and the background jobs, started together and stopped
+//! together.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rustls::ServerConfig;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::clock::SharedClock;
+use crate::config::Config;
+use crate::http::tls::{ReloadingConfig, TlsError, TlsMaterial};
+use crate::http::{self, AppState, server};
+use crate::store::SharedStore;
+
+#[derive(Debug, thiserror::Error)]
+pub enum HubError {
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Tls(#[from] TlsError),
+}
+
+/// A hub whose listeners are bound but not yet serving: tests bind port 0 and read the
+/// addresses before calling `run`.
+#[derive(Debug)]
+pub struct Hub {
+    main: TcpListener,
+    public: TcpListener,
+    main_tls: Arc<ReloadingConfig>,
+    public_tls: Arc<ServerConfig>,
+    state: AppState,
+    config: Config,
+}
+
+async fn bind(addr: SocketAddr) -> Result<TcpListener, HubError> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|source| HubError::Bind { addr, source })
+}
+
+impl Hub {
+    pub async fn build(
+        config: &Config,
+        data_dir: &Path,
+        store: SharedStore,
+        clock: SharedClock,
+    ) -> Result<Self, HubError> {
+        let material = TlsMaterial::load(config, data_dir)?;
+        let public_tls = material.public_config()?;
+        let main_tls = ReloadingConfig::new(material, &store).await?;
+        Ok(Self {
+            main: bind(config.listen.main).await?,
+            public: bind(config.listen.public).await?,
+            main_tls,
+            public_tls,
+            state: AppState {
+                store,
+                clock,
+                limits: config.limits.clone(),
+            },
+            config: config.clone(),
+        })
+    }
+
+    pub fn main_addr(&self) -> SocketAddr {
+        self.main.local_addr().unwrap_or(self.config.listen.main)
+    }
+
+    pub fn public_addr(&self) -> SocketAddr {
+        self.public
+            .local_addr()
+            .unwrap_or(self.config.listen.public)
+    }
+
+    /// Serves until `shutdown` is cancelled, then drains: no new connections, in-flight
+    /// requests get `limits.shutdown_grace_secs` to finish, jobs are joined.
+    pub async fn run(self, shutdown: CancellationToken) {
+        let connections = TaskTracker::new();
+        let jobs = TaskTracker::new();
+        let limits = self.config.limits.clone();
+
+        self.main_tls.spawn_refresher(
+            Arc::clone(&self.state.store),
+            Duration::from_secs(self.config.tls.crl_refresh_secs.max(1)),
+            shutdown.clone(),
+            &jobs,
+        );
+        jobs.spawn(server::serve(
+            "main",
+            self.main,
+            Arc::clone(&self.main_tls),
+            http::main_router(self.state.clone()),
+            limits.clone(),
+            shutdown.clone(),
+            connections.clone(),
+        ));
+        jobs.spawn(server::serve(
+            "public",
+            self.public,
+            self.public_tls,
+            http::public_router(self.state.clone()),
+            limits.clone(),
+            shutdown.clone(),
+            connections.clone(),
+        ));
+        jobs.close();
+
+        shutdown.cancelled().await;
+        tracing::info!("shutting down");
+        let grace = Duration::from_secs(limits.shutdown_grace_secs);
+        if tokio::time::timeout(grace, jobs.wait()).await.is_err() {
+            tracing::warn!("background jobs did not stop within the grace period");
+        }
+        connections.close();
+        if tokio::time::timeout(grace, connections.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                open = connections.len(),
+                "connections still open after the grace period; closing them"
+            );
+        }
+        self.state.store.close().await;
+        tracing::info!("stopped");
+    }
+}

@@ -1,0 +1,77 @@
+//! Command line: `relais serve`, `relais init`, `relais pki …`, `relais config …`.
+
+mod context;
+mod pki;
+mod serve;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+pub use context::CliError;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "relais",
+    version,
+    about = "Federated threat-intelligence sharing hub for CSIRTs"
+)]
+pub struct Cli {
+    /// Data directory: configuration, database, PKI.
+    #[arg(
+        long,
+        global = true,
+        env = "RELAIS_DATA",
+        default_value = "relais-data"
+    )]
+    pub data: PathBuf,
+    /// Configuration file (default: DATA/relais.toml).
+    #[arg(long, global = true, env = "RELAIS_CONFIG")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the hub (creating the data directory, development PKI and demo principals on first
+    /// run).
+    Serve,
+    /// Create the data directory, PKI and demo principals without serving.
+    Init,
+    /// Manage the hub's certificate authority and certificate bindings.
+    #[command(subcommand)]
+    Pki(pki::PkiCommand),
+    /// Inspect the configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// List the environment variables that override configuration keys.
+    Env,
+    /// Load and check the configuration, then print it as the hub would use it.
+    Check,
+}
+
+pub async fn run(cli: Cli) -> Result<(), CliError> {
+    match cli.command {
+        Command::Serve => serve::serve(&cli.data, cli.config.as_deref()).await,
+        Command::Init => serve::init(&cli.data, cli.config.as_deref()).await,
+        Command::Pki(cmd) => pki::run(cmd, &cli.data, cli.config.as_deref()).await,
+        Command::Config(ConfigCommand::Env) => {
+            for (var, key) in crate::config::Config::env_variables() {
+                println!("{var:<40} {key}");
+            }
+            Ok(())
+        }
+        Command::Config(ConfigCommand::Check) => {
+            let ctx = context::Context::load(&cli.data, cli.config.as_deref(), false)?;
+            let text =
+                toml::to_string_pretty(&ctx.config).map_err(|e| CliError::Usage(e.to_string()))?;
+            print!("{text}");
+            Ok(())
+        }
+    }
+}

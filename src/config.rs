@@ -1,0 +1,485 @@
+//! Configuration: a TOML file (unknown keys refused), overridden by `RELAIS_<SECTION>_<KEY>`
+//! environment variables, then checked for insecure combinations before anything starts.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub hub: HubConfig,
+    pub listen: ListenConfig,
+    pub database: DatabaseConfig,
+    pub tls: TlsConfig,
+    pub pki: PkiConfig,
+    pub limits: Limits,
+    pub log: LogConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HubConfig {
+    /// The CSIRT that runs this hub; its analysts belong to this organisation.
+    pub organisation: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ListenConfig {
+    /// Main listener: TLS with a client certificate required.
+    pub main: SocketAddr,
+    /// Public listener: TLS without client certificate (health, later the public directory).
+    pub public: SocketAddr,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseConfig {
+    /// `sqlite://FILE` (relative to the data directory) or `postgres://…`.
+    pub url: String,
+    pub max_connections: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TlsConfig {
+    pub ca_cert: PathBuf,
+    /// Needed only where certificates are issued or revoked (`relais pki`, first start).
+    pub ca_key: PathBuf,
+    pub server_cert: PathBuf,
+    pub server_key: PathBuf,
+    /// Further CAs whose client certificates are accepted (a partner's PKI). Their certificates
+    /// still need a registry binding (`relais pki bind`).
+    pub extra_client_cas: Vec<PathBuf>,
+    /// How often a running hub looks for a newer CRL in the database.
+    pub crl_refresh_secs: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PkiConfig {
+    /// This data directory holds the generated development PKI and demo principals.
+    pub demo: bool,
+    /// Let the development PKI serve on a non-loopback address.
+    pub allow_demo_on_network: bool,
+    /// Names and addresses in the server certificate generated at first start.
+    pub server_names: Vec<String>,
+    pub client_validity_days: u32,
+    pub server_validity_days: u32,
+    pub ca_validity_days: u32,
+}
+
+/// Every limit the hub enforces, in one place (documented in the README).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Largest request body accepted, in bytes (413 beyond).
+    pub body_bytes: usize,
+    /// Largest request head (request line and headers), in bytes (431 beyond).
+    pub header_bytes: usize,
+    /// Time a client has to complete the TLS handshake.
+    pub handshake_timeout_secs: u64,
+    /// Time a request may take from its head to the response.
+    pub request_timeout_secs: u64,
+    /// Connections served at once per listener; further ones wait in the kernel backlog.
+    pub max_connections: usize,
+    /// How long shutdown waits for in-flight requests before closing connections.
+    pub shutdown_grace_secs: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    pub format: LogFormat,
+    /// A `tracing` filter (`info`, `relais=debug,info`); `RUST_LOG` overrides it.
+    pub level: String,
+}
+
+impl Default for HubConfig {
+    fn default() -> Self {
+        Self {
+            organisation: "CSIRT La Réunion".into(),
+        }
+    }
+}
+
+impl Default for ListenConfig {
+    fn default() -> Self {
+        Self {
+            main: SocketAddr::from(([127, 0, 0, 1], 8443)),
+            public: SocketAddr::from(([127, 0, 0, 1], 8444)),
+        }
+    }
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Self {
+            url: "sqlite://relais.db".into(),
+            max_connections: 8,
+        }
+    }
+}
+
+impl Default for TlsConfig {
+    fn default() -> Self {
+        Self {
+            ca_cert: "certs/ca.pem".into(),
+            ca_key: "certs/ca-key.pem".into(),
+            server_cert: "certs/server.pem".into(),
+            server_key: "certs/server-key.pem".into(),
+            extra_client_cas: Vec::new(),
+            crl_refresh_secs: 2,
+        }
+    }
+}
+
+impl Default for PkiConfig {
+    fn default() -> Self {
+        Self {
+            demo: true,
+            allow_demo_on_network: false,
+            server_names: vec!["localhost".into(), "127.0.0.1".into(), "::1".into()],
+            client_validity_days: 365,
+            server_validity_days: 365,
+            ca_validity_days: 3650,
+        }
+    }
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            body_bytes: 10 * 1024 * 1024,
+            header_bytes: 16 * 1024,
+            handshake_timeout_secs: 10,
+            request_timeout_secs: 60,
+            max_connections: 1024,
+            shutdown_grace_secs: 20,
+        }
+    }
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            format: LogFormat::Text,
+            level: "info".into(),
+        }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            hub: HubConfig::default(),
+            listen: ListenConfig::default(),
+            database: DatabaseConfig::default(),
+            tls: TlsConfig::default(),
+            pki: PkiConfig::default(),
+            limits: Limits::default(),
+            log: LogConfig::default(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("environment variable {name}: {message}")]
+    Env { name: String, message: String },
+    #[error("insecure configuration: {0}")]
+    Insecure(String),
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+/// Environment variables with the `RELAIS_` prefix that are not configuration keys.
+const NON_CONFIG_VARS: &[&str] = &["RELAIS_DATA", "RELAIS_CONFIG"];
+const NON_CONFIG_PREFIXES: &[&str] = &["RELAIS_TEST_"];
+
+impl Config {
+    /// Parses TOML text, refusing unknown keys.
+    pub fn from_toml(text: &str, path: &Path) -> Result<Self, ConfigError> {
+        let table: toml::Table = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: path.to_owned(),
+            message: one_line(&e.to_string()),
+        })?;
+        Self::from_table(table, path)
+    }
+
+    fn from_table(table: toml::Table, path: &Path) -> Result<Self, ConfigError> {
+        Config::deserialize(toml::Value::Table(table)).map_err(|e| ConfigError::Parse {
+            path: path.to_owned(),
+            message: one_line(&e.to_string()),
+        })
+    }
+
+    /// Reads the file (or the defaults if it is absent) and applies the environment.
+    pub fn load(
+        path: &Path,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(source) => {
+                return Err(ConfigError::Read {
+                    path: path.to_owned(),
+                    source,
+                });
+            }
+        };
+        let mut table: toml::Table = toml::from_str(&text).map_err(|e| ConfigError::Parse {
+            path: path.to_owned(),
+            message: one_line(&e.to_string()),
+        })?;
+        apply_env(&mut table, env)?;
+        Self::from_table(table, path)
+    }
+
+    /// Every environment variable that overrides a key, with the key it sets.
+    pub fn env_variables() -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        if let Ok(toml::Value::Table(table)) = toml::Value::try_from(Config::default()) {
+            for (section, value) in &table {
+                if let toml::Value::Table(keys) = value {
+                    for key in keys.keys() {
+                        out.push((env_name(section, key), format!("{section}.{key}")));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Resolves a path from the config against the data directory.
+    pub fn resolve(&self, data_dir: &Path, path: &Path) -> PathBuf {
+        if path.is_absolute() {
+            path.to_owned()
+        } else {
+            data_dir.join(path)
+        }
+    }
+
+    /// Refuses combinations that would run the hub insecurely, with a one-line reason.
+    pub fn check(&self, data_dir: &Path) -> Result<(), ConfigError> {
+        if self.pki.demo && !self.pki.allow_demo_on_network {
+            for (name, addr) in [
+                ("listen.main", self.listen.main),
+                ("listen.public", self.listen.public),
+            ] {
+                if !addr.ip().is_loopback() {
+                    return Err(ConfigError::Insecure(format!(
+                        "{name} = {addr} is not a loopback address, but this data directory uses \
+                         the generated development PKI and demo certificates; issue a production \
+                         PKI or set pki.allow_demo_on_network = true"
+                    )));
+                }
+            }
+        }
+        for (what, path) in [
+            ("tls.server_key", &self.tls.server_key),
+            ("tls.ca_key", &self.tls.ca_key),
+        ] {
+            let path = self.resolve(data_dir, path);
+            if path.exists() {
+                crate::pki::files::check_private_mode(what, &path)
+                    .map_err(|e| ConfigError::Insecure(e.to_string()))?;
+            }
+        }
+        let l = &self.limits;
+        if l.body_bytes == 0 || l.max_connections == 0 || l.handshake_timeout_secs == 0 {
+            return Err(ConfigError::Invalid(
+                "limits.body_bytes, limits.max_connections and limits.handshake_timeout_secs \
+                 must be above 0"
+                    .into(),
+            ));
+        }
+        if l.header_bytes < 8192 {
+            return Err(ConfigError::Invalid(
+                "limits.header_bytes must be at least 8192".into(),
+            ));
+        }
+        if self.database.max_connections == 0 {
+            return Err(ConfigError::Invalid(
+                "database.max_connections must be above 0".into(),
+            ));
+        }
+        crate::domain::principal::validate_name("hub organisation", &self.hub.organisation)
+            .map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        Ok(())
+    }
+}
+
+fn env_name(section: &str, key: &str) -> String {
+    format!("RELAIS_{}_{}", section.to_uppercase(), key.to_uppercase())
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Overlays `RELAIS_<SECTION>_<KEY>` variables on the table. A value is read as TOML when it
+/// parses as one (numbers, booleans, arrays) and as a plain string otherwise. A `RELAIS_`
+/// variable that names no key is refused, so a typo is not silently ignored.
+fn apply_env(
+    table: &mut toml::Table,
+    env: impl IntoIterator<Item = (String, String)>,
+) -> Result<(), ConfigError> {
+    let known = Config::env_variables();
+    for (name, raw) in env {
+        if !name.starts_with("RELAIS_")
+            || NON_CONFIG_VARS.contains(&name.as_str())
+            || NON_CONFIG_PREFIXES.iter().any(|p| name.starts_with(p))
+        {
+            continue;
+        }
+        let Some((_, key)) = known.iter().find(|(var, _)| *var == name) else {
+            return Err(ConfigError::Env {
+                name,
+                message: "names no configuration key (see `relais config env`)".into(),
+            });
+        };
+        let Some((section, key)) = key.split_once('.') else {
+            continue;
+        };
+        let value = toml::from_str::<toml::Table>(&format!("v = {raw}"))
+            .ok()
+            .and_then(|mut t| t.remove("v"))
+            .unwrap_or_else(|| toml::Value::String(raw.clone()));
+        let section = table
+            .entry(section.to_owned())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        match section {
+            toml::Value::Table(t) => {
+                t.insert(key.to_owned(), value);
+            }
+            _ => {
+                return Err(ConfigError::Env {
+                    name,
+                    message: "its section is not a table in the config file".into(),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The commented configuration written into a new data directory.
+pub fn default_file_text() -> String {
+    let body = toml::to_string_pretty(&Config::default()).unwrap_or_default();
+    format!(
+        "# relais configuration. Unknown keys are refused. Every key can be overridden by an\n\
+         # environment variable RELAIS_<SECTION>_<KEY> (e.g. RELAIS_DATABASE_URL); list them with\n\
+         # `relais config env`. Relative paths are taken from the data directory.\n\
+         # PostgreSQL: url = \"postgres://relais@db.example/relais\".\n\n{body}"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn default_file_round_trips() {
+        let cfg = Config::from_toml(&default_file_text(), Path::new("x.toml")).unwrap();
+        assert_eq!(cfg, Config::default());
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        let err = Config::from_toml("[listen]\nmian = \"127.0.0.1:1\"\n", Path::new("r.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("mian"), "{err}");
+        assert!(!err.contains('\n'));
+    }
+
+    #[test]
+    fn environment_overrides_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("relais.toml");
+        std::fs::write(&path, "[database]\nurl = \"sqlite://a.db\"\n").unwrap();
+        let cfg = Config::load(
+            &path,
+            env(&[
+                ("RELAIS_DATABASE_URL", "postgres://u@h/db"),
+                ("RELAIS_LIMITS_BODY_BYTES", "2048"),
+                ("RELAIS_LOG_FORMAT", "json"),
+                ("RELAIS_TEST_POSTGRES_URL", "ignored"),
+                ("HOME", "/root"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(cfg.database.url, "postgres://u@h/db");
+        assert_eq!(cfg.limits.body_bytes, 2048);
+        assert_eq!(cfg.log.format, LogFormat::Json);
+    }
+
+    #[test]
+    fn unknown_relais_variable_is_refused() {
+        let err = Config::load(
+            Path::new("/nonexistent"),
+            env(&[("RELAIS_DATABSE_URL", "x")]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("RELAIS_DATABSE_URL"), "{err}");
+    }
+
+    #[test]
+    fn demo_pki_stays_on_loopback() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cfg = Config::default();
+        cfg.listen.main = "0.0.0.0:8443".parse().unwrap();
+        let err = cfg.check(dir.path()).unwrap_err().to_string();
+        assert!(
+            err.starts_with("insecure configuration: listen.main"),
+            "{err}"
+        );
+        cfg.pki.allow_demo_on_network = true;
+        assert!(cfg.check(dir.path()).is_ok());
+        cfg.pki.allow_demo_on_network = false;
+        cfg.pki.demo = false;
+        assert!(cfg.check(dir.path()).is_ok());
+    }
+
+    #[test]
+    fn readable_key_is_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("certs")).unwrap();
+        let key = dir.path().join("certs/server-key.pem");
+        std::fs::write(&key, "k").unwrap();
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let err = Config::default().check(dir.path()).unwrap_err().to_string();
+        assert!(
+            err.contains("tls.server_key") && err.contains("644"),
+            "{err}"
+        );
+    }
+}

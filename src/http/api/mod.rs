@@ -1,0 +1,65 @@
+//! The REST API under `/api/v1`, on the main listener.
+
+use axum::Json;
+use axum::Router;
+use axum::routing::get;
+use serde::Serialize;
+
+use super::AppState;
+use super::identity::Caller;
+use crate::domain::principal::{
+    OrganisationKind, OrganisationStatus, PrincipalKind, PrincipalStatus,
+};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/v1/whoami", get(whoami))
+}
+
+#[derive(Debug, Serialize)]
+pub struct WhoAmI {
+    pub id: String,
+    pub kind: PrincipalKind,
+    pub name: String,
+    pub status: PrincipalStatus,
+    pub organisation: OrganisationView,
+    pub certificate: CertificateView,
+}
+
+#[derive(Debug, Serialize)]
+pub struct OrganisationView {
+    pub id: String,
+    pub name: String,
+    pub kind: OrganisationKind,
+    pub status: OrganisationStatus,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CertificateView {
+    pub fingerprint: String,
+    pub serial: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub not_after: time::OffsetDateTime,
+}
+
+/// The principal the hub sees behind the presented certificate.
+async fn whoami(Caller(record): Caller) -> Json<WhoAmI> {
+    let p = record.principal;
+    let o = record.organisation;
+    Json(WhoAmI {
+        id: p.id.to_string(),
+        kind: p.kind,
+        name: p.name,
+        status: p.status,
+        organisation: OrganisationView {
+            id: o.id.to_string(),
+            name: o.name,
+            kind: o.kind,
+            status: o.status,
+        },
+        certificate: CertificateView {
+            fingerprint: record.binding.fingerprint.to_hex(),
+            serial: record.binding.serial,
+            not_after: record.binding.not_after,
+        },
+    })
+}

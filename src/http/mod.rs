@@ -1,0 +1,112 @@
+//! HTTP edge: routers, request context, error mapping. No SQL and no policy decisions here.
+
+pub mod api;
+pub mod error;
+pub mod identity;
+pub mod public;
+pub mod server;
+pub mod tls;
+
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use tracing::Instrument;
+
+use crate::clock::SharedClock;
+use crate::config::Limits;
+use crate::store::SharedStore;
+use error::ApiError;
+use server::ConnectionInfo;
+
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub store: SharedStore,
+    pub clock: SharedClock,
+    pub limits: Limits,
+}
+
+/// Routes of the main (mTLS) listener.
+pub fn main_router(state: AppState) -> Router {
+    with_request_context(api::router().fallback(not_found), state)
+}
+
+/// Routes of the public listener.
+pub fn public_router(state: AppState) -> Router {
+    with_request_context(public::router().fallback(not_found), state)
+}
+
+fn with_request_context(router: Router<AppState>, state: AppState) -> Router {
+    router
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            request_context,
+        ))
+        .with_state(state)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::NotFound
+}
+
+/// One span per request with a fresh request id (also returned as `X-Request-Id`) and, once
+/// resolved, the principal id; the body limit and the request timeout are applied here so that
+/// their refusals are problem+json like every other error.
+async fn request_context(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let remote = req
+        .extensions()
+        .get::<ConnectionInfo>()
+        .map(|c| c.remote.to_string())
+        .unwrap_or_default();
+    let span = tracing::info_span!(
+        "request",
+        request_id = %request_id,
+        method = %req.method(),
+        path = %req.uri().path(),
+        %remote,
+        principal = tracing::field::Empty,
+        status = tracing::field::Empty,
+        latency_ms = tracing::field::Empty,
+    );
+    let started = Instant::now();
+    let limits = state.limits.clone();
+    let mut response = async move {
+        let declared = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if declared.is_some_and(|n| n > limits.body_bytes as u64) {
+            return ApiError::PayloadTooLarge {
+                limit: limits.body_bytes,
+            }
+            .into_response();
+        }
+        // Bodies without a length (chunked) are cut at the same limit while read.
+        let req = req.map(|body| {
+            axum::body::Body::new(http_body_util::Limited::new(body, limits.body_bytes))
+        });
+        match tokio::time::timeout(
+            Duration::from_secs(limits.request_timeout_secs),
+            next.run(req),
+        )
+        .await
+        {
+            Ok(response) => response,
+            Err(_) => ApiError::Internal("request timed out".into()).into_response(),
+        }
+    }
+    .instrument(span.clone())
+    .await;
+    span.record("status", response.status().as_u16());
+    span.record("latency_ms", started.elapsed().as_millis() as u64);
+    span.in_scope(|| tracing::info!("request served"));
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert("x-request-id", value);
+    }
+    response
+}

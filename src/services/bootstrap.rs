@@ -1,0 +1,223 @@
+//! First start: a data directory with a development CA, the server certificate, the hub's own
+//! organisation and the demo principals. Later starts reuse what is there.
+
+use std::path::{Path, PathBuf};
+
+use time::{Duration, OffsetDateTime};
+
+use super::pki::{self, PkiPaths, PkiServiceError};
+use crate::config::Config;
+use crate::domain::principal::{OrganisationKind, PrincipalKind};
+use crate::pki::ca::ClientUsage;
+use crate::pki::files::{pkcs12, write_private, write_public};
+use crate::pki::{CertificateAuthority, ClientSubject, PkiError};
+use crate::store::Store;
+
+#[derive(Debug, thiserror::Error)]
+pub enum BootstrapError {
+    #[error(transparent)]
+    Pki(#[from] PkiError),
+    #[error(transparent)]
+    Service(#[from] PkiServiceError),
+    #[error(
+        "{cert} exists but neither {key} nor the server certificate does: restore the CA key or \
+         the server certificate"
+    )]
+    MissingKey { cert: PathBuf, key: PathBuf },
+}
+
+/// A demo principal created on first start, with one certificate.
+#[derive(Debug, Clone, Copy)]
+pub struct DemoPrincipal {
+    pub name: &'static str,
+    pub kind: PrincipalKind,
+    /// `None`: the hub's own CSIRT.
+    pub organisation: Option<&'static str>,
+}
+
+pub const DEMO_PRINCIPALS: [DemoPrincipal; 4] = [
+    DemoPrincipal {
+        name: "csirt-analyst",
+        kind: PrincipalKind::Analyst,
+        organisation: None,
+    },
+    DemoPrincipal {
+        name: "provider-a",
+        kind: PrincipalKind::Provider,
+        organisation: Some("Provider A (demo)"),
+    },
+    DemoPrincipal {
+        name: "provider-b",
+        kind: PrincipalKind::Provider,
+        organisation: Some("Provider B (demo)"),
+    },
+    DemoPrincipal {
+        name: "partner-csirt",
+        kind: PrincipalKind::Peer,
+        organisation: Some("Partner CSIRT (demo)"),
+    },
+];
+
+/// Where a demo principal's files are: `certs/demo/NAME.pem`, `NAME-key.pem`, `NAME.p12`.
+#[derive(Debug, Clone)]
+pub struct CredentialFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+    pub p12: PathBuf,
+}
+
+impl CredentialFiles {
+    pub fn in_dir(dir: &Path, name: &str) -> Self {
+        Self {
+            cert: dir.join(format!("{name}.pem")),
+            key: dir.join(format!("{name}-key.pem")),
+            p12: dir.join(format!("{name}.p12")),
+        }
+    }
+
+    /// Writes a certificate, its key (0600) and a PKCS#12 bundle of both with the CA.
+    pub fn write(
+        &self,
+        issued: &crate::pki::IssuedCertificate,
+        ca: &CertificateAuthority,
+        alias: &str,
+        p12_password: &str,
+    ) -> Result<(), PkiError> {
+        write_private(&self.key, issued.key_pem.as_bytes())?;
+        write_public(&self.cert, issued.cert_pem.as_bytes())?;
+        let bundle = pkcs12(
+            alias,
+            &issued.key_pkcs8_der,
+            &issued.cert_der,
+            ca.cert_der(),
+            p12_password,
+        )?;
+        write_private(&self.p12, &bundle)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    /// A CA was generated in this run.
+    pub created_ca: bool,
+    pub ca_cert: PathBuf,
+    /// Demo credentials present in the data directory (empty outside demo mode).
+    pub demo: Vec<(DemoPrincipal, CredentialFiles)>,
+}
+
+pub fn demo_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("certs").join("demo")
+}
+
+pub fn crl_path(data_dir: &Path) -> PathBuf {
+    data_dir.join("certs").join("crl.pem")
+}
+
+/// Makes the data directory ready to serve. Idempotent: only what is missing is created.
+pub async fn prepare(
+    data_dir: &Path,
+    config: &Config,
+    store: &dyn Store,
+    now: OffsetDateTime,
+) -> Result<Prepared, BootstrapError> {
+    let ca_cert = config.resolve(data_dir, &config.tls.ca_cert);
+    let ca_key = config.resolve(data_dir, &config.tls.ca_key);
+    let server_cert = config.resolve(data_dir, &config.tls.server_cert);
+    let server_key = config.resolve(data_dir, &config.tls.server_key);
+    let paths = PkiPaths {
+        crl: crl_path(data_dir),
+    };
+
+    let mut created_ca = false;
+    let ca = if ca_cert.exists() {
+        if ca_key.exists() {
+            Some(CertificateAuthority::load(&ca_cert, &ca_key)?)
+        } else {
+            None
+        }
+    } else {
+        let ca = CertificateAuthority::generate(
+            &format!("relais development CA ({})", config.hub.organisation),
+            now,
+            Duration::days(config.pki.ca_validity_days.into()),
+        )?;
+        write_private(&ca_key, ca.key_pem().as_bytes())?;
+        write_public(&ca_cert, ca.cert_pem().as_bytes())?;
+        created_ca = true;
+        Some(ca)
+    };
+
+    if !server_cert.exists() || !server_key.exists() {
+        let Some(ca) = &ca else {
+            return Err(BootstrapError::MissingKey {
+                cert: ca_cert,
+                key: ca_key,
+            });
+        };
+        let issued = ca.issue_server(
+            &config.pki.server_names,
+            now,
+            Duration::days(config.pki.server_validity_days.into()),
+        )?;
+        write_private(&server_key, issued.key_pem.as_bytes())?;
+        write_public(&server_cert, issued.cert_pem.as_bytes())?;
+    }
+
+    pki::ensure_organisation(
+        store,
+        &config.hub.organisation,
+        OrganisationKind::Csirt,
+        now,
+    )
+    .await?;
+
+    if let Some(ca) = &ca {
+        if store
+            .latest_crl()
+            .await
+            .map_err(PkiServiceError::from)?
+            .is_none()
+        {
+            pki::publish_crl(store, ca, &paths, now).await?;
+        }
+    }
+
+    let mut demo = Vec::new();
+    if config.pki.demo {
+        let dir = demo_dir(data_dir);
+        for principal in DEMO_PRINCIPALS {
+            let files = CredentialFiles::in_dir(&dir, principal.name);
+            if !files.cert.exists() {
+                if let Some(ca) = &ca {
+                    let subject = ClientSubject {
+                        kind: principal.kind,
+                        organisation: principal
+                            .organisation
+                            .unwrap_or(&config.hub.organisation)
+                            .to_owned(),
+                        name: principal.name.to_owned(),
+                    };
+                    let (_, issued) = pki::issue(
+                        store,
+                        ca,
+                        &subject,
+                        ClientUsage::ClientAuth,
+                        config.pki.client_validity_days,
+                        now,
+                    )
+                    .await?;
+                    files.write(&issued, ca, principal.name, "")?;
+                }
+            }
+            if files.cert.exists() {
+                demo.push((principal, files));
+            }
+        }
+    }
+
+    Ok(Prepared {
+        created_ca,
+        ca_cert,
+        demo,
+    })
+}

@@ -1,0 +1,6 @@
+//! Use-cases: each one reads or writes through the `Store`, calls the domain for decisions,
+//! and knows nothing of HTTP.
+
+pub mod bootstrap;
+pub mod identity;
+pub mod pki;
