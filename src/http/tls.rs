@@ -58,8 +58,7 @@ impl TlsMaterial {
         let server_chain =
             read_pem_certificates(&config.resolve(data_dir, &config.tls.server_cert))?;
         let key_path = config.resolve(data_dir, &config.tls.server_key);
-        let server_key =
-            PrivateKeyDer::from_pem_file(&key_path).map_err(|_| TlsError::NoKey(key_path))?;
+        let server_key = read_private_key(&key_path)?;
         let hub_ca = read_pem_certificates(&config.resolve(data_dir, &config.tls.ca_cert))?
             .into_iter()
             .next()
@@ -217,4 +216,30 @@ impl ReloadingConfig {
             .instrument(tracing::info_span!("job", name = "crl_refresh")),
         );
     }
+}
+
+/// A client configuration that trusts `roots` and presents `chain`/`key`: what a provider's
+/// tool, a partner hub or the benchmark uses to talk to a hub.
+pub fn client_config(
+    roots: &[CertificateDer<'static>],
+    identity: Option<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)>,
+) -> Result<rustls::ClientConfig, TlsError> {
+    let mut store = rustls::RootCertStore::empty();
+    for root in roots {
+        store.add(root.clone())?;
+    }
+    let builder = rustls::ClientConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()?
+        .with_root_certificates(store);
+    let mut config = match identity {
+        Some((chain, key)) => builder.with_client_auth_cert(chain, key)?,
+        None => builder.with_no_client_auth(),
+    };
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(config)
+}
+
+/// Reads a PEM private key (PKCS#8, SEC1 or PKCS#1).
+pub fn read_private_key(path: &Path) -> Result<PrivateKeyDer<'static>, TlsError> {
+    PrivateKeyDer::from_pem_file(path).map_err(|_| TlsError::NoKey(path.to_owned()))
 }
