@@ -1,1 +1,10 @@
+//! Integration tests: the real hub over real mTLS, the CLI as a subprocess, and the storage
+//! contract on both backends. One test binary; helpers in `tests/common`.
 
+#[path = "../common/mod.rs"]
+mod common;
+
+mod cli;
+mod mtls;
+mod operations;
+mod store_contract;

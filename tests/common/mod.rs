@@ -1,0 +1,374 @@
+//! Test helpers: a real hub on loopback port 0, with a fresh database and a generated PKI, and
+//! real HTTPS clients that present certificates. `spawn_hub().await` is the one line a test
+//! needs.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use relais::app::Hub;
+use relais::clock::SystemClock;
+use relais::config::Config;
+use relais::domain::principal::PrincipalKind;
+use relais::pki::ca::ClientUsage;
+use relais::pki::{CertificateAuthority, ClientSubject, IssuedCertificate};
+use relais::services::bootstrap::{self, CredentialFiles};
+use relais::store::SharedStore;
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+use time::{Duration, OffsetDateTime};
+use tokio_util::sync::CancellationToken;
+
+pub const POSTGRES_VAR: &str = "RELAIS_TEST_POSTGRES_URL";
+
+/// Which database a test hub runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Db {
+    Sqlite,
+    Postgres,
+}
+
+/// A fresh PostgreSQL database for one test, dropped when the guard is dropped.
+pub struct PgDatabase {
+    pub url: String,
+    admin_url: String,
+    name: String,
+}
+
+impl PgDatabase {
+    /// `None` when `RELAIS_TEST_POSTGRES_URL` is not set (the test says it did not run). With
+    /// the variable set, an unreachable server fails the test.
+    pub async fn create() -> Option<Self> {
+        let admin_url = match std::env::var(POSTGRES_VAR) {
+            Ok(u) if !u.is_empty() => u,
+            _ => {
+                eprintln!("NOT RUN: PostgreSQL test skipped, {POSTGRES_VAR} is not set");
+                return None;
+            }
+        };
+        let name = format!("relais_t_{}", uuid::Uuid::new_v4().simple());
+        let mut conn = connect_admin(&admin_url).await;
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut conn)
+            .await
+            .unwrap_or_else(|e| panic!("{POSTGRES_VAR} is set but CREATE DATABASE failed: {e}"));
+        let url = replace_db_name(&admin_url, &name);
+        Some(Self { url, admin_url, name })
+    }
+}
+
+async fn connect_admin(url: &str) -> sqlx::PgConnection {
+    use sqlx::Connection;
+    sqlx::PgConnection::connect(url)
+        .await
+        .unwrap_or_else(|e| panic!("{POSTGRES_VAR} is set but PostgreSQL is unreachable: {e}"))
+}
+
+fn replace_db_name(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, format!("?{q}")),
+        None => (url, String::new()),
+    };
+    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let base = match base[scheme_end..].find('/') {
+        Some(i) => &base[..scheme_end + i],
+        None => base,
+    };
+    format!("{base}/{name}{query}")
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        let admin = self.admin_url.clone();
+        let name = self.name.clone();
+        // Dropping needs a runtime of its own: the test's runtime may be shutting down.
+        let _ = std::thread::spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+                return;
+            };
+            rt.block_on(async {
+                use sqlx::Connection;
+                if let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await {
+                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                    )))
+                    .execute(&mut conn)
+                    .await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// A running hub and what a test needs to talk to it.
+pub struct TestHub {
+    pub dir: tempfile::TempDir,
+    pub config: Config,
+    pub store: SharedStore,
+    pub main: SocketAddr,
+    pub public: SocketAddr,
+    shutdown: CancellationToken,
+    task: Option<tokio::task::JoinHandle<()>>,
+    _pg: Option<PgDatabase>,
+}
+
+/// Options of a test hub. `Default` is SQLite with the shipped defaults on loopback port 0.
+#[derive(Default)]
+pub struct HubOptions {
+    pub postgres: Option<PgDatabase>,
+    pub tweak: Option<Box<dyn FnOnce(&mut Config, &Path) + Send>>,
+}
+
+pub fn test_config(dir: &Path) -> Config {
+    let _ = dir;
+    let mut config = Config::default();
+    config.listen.main = "127.0.0.1:0".parse().unwrap_or_else(|_| unreachable!());
+    config.listen.public = "127.0.0.1:0".parse().unwrap_or_else(|_| unreachable!());
+    config.tls.crl_refresh_secs = 1;
+    config.limits.shutdown_grace_secs = 5;
+    config
+}
+
+pub async fn spawn_hub() -> TestHub {
+    spawn_hub_with(HubOptions::default()).await
+}
+
+pub async fn spawn_hub_on(db: Db) -> Option<TestHub> {
+    match db {
+        Db::Sqlite => Some(spawn_hub().await),
+        Db::Postgres => {
+            let pg = PgDatabase::create().await?;
+            Some(
+                spawn_hub_with(HubOptions {
+                    postgres: Some(pg),
+                    tweak: None,
+                })
+                .await,
+            )
+        }
+    }
+}
+
+pub async fn spawn_hub_with(options: HubOptions) -> TestHub {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = test_config(dir.path());
+    if let Some(pg) = &options.postgres {
+        config.database.url = pg.url.clone();
+    }
+    if let Some(tweak) = options.tweak {
+        tweak(&mut config, dir.path());
+    }
+    config.check(dir.path()).unwrap();
+    let store = relais::store::open(&config.database.url, dir.path(), 4)
+        .await
+        .unwrap();
+    bootstrap::prepare(dir.path(), &config, store.as_ref(), OffsetDateTime::now_utc())
+        .await
+        .unwrap();
+    let hub = Hub::build(&config, dir.path(), Arc::clone(&store), Arc::new(SystemClock))
+        .await
+        .unwrap();
+    let main = hub.main_addr();
+    let public = hub.public_addr();
+    let shutdown = CancellationToken::new();
+    let task = tokio::spawn(hub.run(shutdown.clone()));
+    TestHub {
+        dir,
+        config,
+        store,
+        main,
+        public,
+        shutdown,
+        task: Some(task),
+        _pg: options.postgres,
+    }
+}
+
+/// A certificate and key as PEM text.
+#[derive(Clone)]
+pub struct Credential {
+    pub cert_pem: String,
+    pub key_pem: String,
+}
+
+impl Credential {
+    pub fn from_files(files: &CredentialFiles) -> Self {
+        Self {
+            cert_pem: std::fs::read_to_string(&files.cert).unwrap(),
+            key_pem: std::fs::read_to_string(&files.key).unwrap(),
+        }
+    }
+
+    pub fn from_issued(issued: &IssuedCertificate) -> Self {
+        Self {
+            cert_pem: issued.cert_pem.clone(),
+            key_pem: issued.key_pem.clone(),
+        }
+    }
+
+    /// Writes NAME.pem and NAME-key.pem into `dir` (for curl and the CLI).
+    pub fn write_to(&self, dir: &Path, name: &str) -> (PathBuf, PathBuf) {
+        let cert = dir.join(format!("{name}.pem"));
+        let key = dir.join(format!("{name}-key.pem"));
+        std::fs::write(&cert, &self.cert_pem).unwrap();
+        std::fs::write(&key, &self.key_pem).unwrap();
+        (cert, key)
+    }
+}
+
+impl TestHub {
+    pub fn data_dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn ca_path(&self) -> PathBuf {
+        self.dir.path().join("certs/ca.pem")
+    }
+
+    pub fn ca(&self) -> CertificateAuthority {
+        CertificateAuthority::load(&self.ca_path(), &self.dir.path().join("certs/ca-key.pem"))
+            .unwrap()
+    }
+
+    pub fn demo_files(&self, name: &str) -> CredentialFiles {
+        CredentialFiles::in_dir(&bootstrap::demo_dir(self.dir.path()), name)
+    }
+
+    pub fn demo(&self, name: &str) -> Credential {
+        Credential::from_files(&self.demo_files(name))
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("https://{}{path}", self.main)
+    }
+
+    pub fn public_url(&self, path: &str) -> String {
+        format!("https://{}{path}", self.public)
+    }
+
+    /// An HTTPS client presenting the demo principal's certificate.
+    pub fn client(&self, demo_name: &str) -> reqwest::Client {
+        self.client_with(Some(&self.demo(demo_name)))
+    }
+
+    /// An HTTPS client that trusts the hub's CA and presents `credential`, if any.
+    pub fn client_with(&self, credential: Option<&Credential>) -> reqwest::Client {
+        https_client(&self.ca_path(), credential)
+    }
+
+    /// Issues a certificate from the hub's CA without binding it to anyone.
+    pub fn issue_unbound(
+        &self,
+        subject: &ClientSubject,
+        usage: ClientUsage,
+        not_before_shift: Duration,
+        validity: Duration,
+    ) -> IssuedCertificate {
+        self.ca()
+            .issue_client(
+                subject,
+                usage,
+                OffsetDateTime::now_utc() + not_before_shift,
+                validity,
+            )
+            .unwrap()
+    }
+
+    /// Issues and binds a new principal's certificate through the service the CLI uses.
+    pub async fn issue_bound(&self, subject: &ClientSubject) -> Credential {
+        let (_, issued) = relais::services::pki::issue(
+            self.store.as_ref(),
+            &self.ca(),
+            subject,
+            ClientUsage::ClientAuth,
+            30,
+            OffsetDateTime::now_utc(),
+        )
+        .await
+        .unwrap();
+        Credential::from_issued(&issued)
+    }
+
+    /// `relais --data DIR …` as a subprocess against this hub's data directory.
+    pub fn cli(&self) -> std::process::Command {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_relais"));
+        cmd.arg("--data").arg(self.dir.path());
+        // The CLI reads relais.toml from the data directory; tests configure the hub in code,
+        // so give the CLI the same database.
+        cmd.env("RELAIS_DATABASE_URL", &self.config.database.url);
+        for (name, _) in std::env::vars() {
+            if name.starts_with("RELAIS_") && name != "RELAIS_DATABASE_URL" {
+                cmd.env_remove(name);
+            }
+        }
+        cmd
+    }
+
+    pub async fn shutdown(mut self) {
+        self.shutdown.cancel();
+        if let Some(task) = self.task.take() {
+            tokio::time::timeout(std::time::Duration::from_secs(15), task)
+                .await
+                .expect("hub stops within its grace period")
+                .unwrap();
+        }
+    }
+}
+
+impl Drop for TestHub {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+pub fn subject(kind: PrincipalKind, organisation: &str, name: &str) -> ClientSubject {
+    ClientSubject {
+        kind,
+        organisation: organisation.into(),
+        name: name.into(),
+    }
+}
+
+/// A reqwest client on rustls (ring) trusting `ca` and presenting `credential`.
+pub fn https_client(ca: &Path, credential: Option<&Credential>) -> reqwest::Client {
+    let roots: Vec<CertificateDer<'static>> = relais::pki::certificate::read_pem_certificates(ca).unwrap();
+    let identity = credential.map(|c| {
+        let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(c.cert_pem.as_bytes())
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let key = PrivateKeyDer::from_pem_slice(c.key_pem.as_bytes()).unwrap();
+        (chain, key)
+    });
+    let tls = relais::http::tls::client_config(&roots, identity).unwrap();
+    reqwest::Client::builder()
+        .tls_backend_preconfigured(tls)
+        .timeout(std::time::Duration::from_secs(20))
+        .build()
+        .unwrap()
+}
+
+/// The whole chain of an error, for asserting on the TLS alert behind a failed request.
+pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        out.push_str(" <- ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
+}
+
+/// Whether an external program is installed; a test that needs it says so when it is not.
+pub fn have(program: &str) -> bool {
+    let found = std::process::Command::new(program)
+        .arg("--version")
+        .output()
+        .is_ok();
+    if !found {
+        eprintln!("NOT RUN: {program} is not installed");
+    }
+    found
+}
