@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     pub hub: HubConfig,
@@ -174,20 +174,6 @@ impl Default for LogConfig {
         Self {
             format: LogFormat::Text,
             level: "info".into(),
-        }
-    }
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Self {
-            hub: HubConfig::default(),
-            listen: ListenConfig::default(),
-            database: DatabaseConfig::default(),
-            tls: TlsConfig::default(),
-            pki: PkiConfig::default(),
-            limits: Limits::default(),
-            log: LogConfig::default(),
         }
     }
 }

@@ -171,15 +171,14 @@ pub async fn prepare(
     )
     .await?;
 
-    if let Some(ca) = &ca {
-        if store
+    if let Some(ca) = &ca
+        && store
             .latest_crl()
             .await
             .map_err(PkiServiceError::from)?
             .is_none()
-        {
-            pki::publish_crl(store, ca, &paths, now).await?;
-        }
+    {
+        pki::publish_crl(store, ca, &paths, now).await?;
     }
 
     let mut demo = Vec::new();
@@ -187,27 +186,27 @@ pub async fn prepare(
         let dir = demo_dir(data_dir);
         for principal in DEMO_PRINCIPALS {
             let files = CredentialFiles::in_dir(&dir, principal.name);
-            if !files.cert.exists() {
-                if let Some(ca) = &ca {
-                    let subject = ClientSubject {
-                        kind: principal.kind,
-                        organisation: principal
-                            .organisation
-                            .unwrap_or(&config.hub.organisation)
-                            .to_owned(),
-                        name: principal.name.to_owned(),
-                    };
-                    let (_, issued) = pki::issue(
-                        store,
-                        ca,
-                        &subject,
-                        ClientUsage::ClientAuth,
-                        config.pki.client_validity_days,
-                        now,
-                    )
-                    .await?;
-                    files.write(&issued, ca, principal.name, "")?;
-                }
+            if !files.cert.exists()
+                && let Some(ca) = &ca
+            {
+                let subject = ClientSubject {
+                    kind: principal.kind,
+                    organisation: principal
+                        .organisation
+                        .unwrap_or(&config.hub.organisation)
+                        .to_owned(),
+                    name: principal.name.to_owned(),
+                };
+                let (_, issued) = pki::issue(
+                    store,
+                    ca,
+                    &subject,
+                    ClientUsage::ClientAuth,
+                    config.pki.client_validity_days,
+                    now,
+                )
+                .await?;
+                files.write(&issued, ca, principal.name, "")?;
             }
             if files.cert.exists() {
                 demo.push((principal, files));

@@ -43,7 +43,7 @@ impl PgDatabase {
         let admin_url = match std::env::var(POSTGRES_VAR) {
             Ok(u) if !u.is_empty() => u,
             _ => {
-                eprintln!("NOT RUN: PostgreSQL test skipped, {POSTGRES_VAR} is not set");
+                not_run(&format!("PostgreSQL test skipped: {POSTGRES_VAR} is not set"));
                 return None;
             }
         };
@@ -54,7 +54,11 @@ impl PgDatabase {
             .await
             .unwrap_or_else(|e| panic!("{POSTGRES_VAR} is set but CREATE DATABASE failed: {e}"));
         let url = replace_db_name(&admin_url, &name);
-        Some(Self { url, admin_url, name })
+        Some(Self {
+            url,
+            admin_url,
+            name,
+        })
     }
 }
 
@@ -84,7 +88,10 @@ impl Drop for PgDatabase {
         let name = self.name.clone();
         // Dropping needs a runtime of its own: the test's runtime may be shutting down.
         let _ = std::thread::spawn(move || {
-            let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
                 return;
             };
             rt.block_on(async {
@@ -114,11 +121,14 @@ pub struct TestHub {
     _pg: Option<PgDatabase>,
 }
 
+/// Changes a test makes to the configuration before the hub starts.
+pub type ConfigTweak = Box<dyn FnOnce(&mut Config, &Path) + Send>;
+
 /// Options of a test hub. `Default` is SQLite with the shipped defaults on loopback port 0.
 #[derive(Default)]
 pub struct HubOptions {
     pub postgres: Option<PgDatabase>,
-    pub tweak: Option<Box<dyn FnOnce(&mut Config, &Path) + Send>>,
+    pub tweak: Option<ConfigTweak>,
 }
 
 pub fn test_config(dir: &Path) -> Config {
@@ -164,12 +174,22 @@ pub async fn spawn_hub_with(options: HubOptions) -> TestHub {
     let store = relais::store::open(&config.database.url, dir.path(), 4)
         .await
         .unwrap();
-    bootstrap::prepare(dir.path(), &config, store.as_ref(), OffsetDateTime::now_utc())
-        .await
-        .unwrap();
-    let hub = Hub::build(&config, dir.path(), Arc::clone(&store), Arc::new(SystemClock))
-        .await
-        .unwrap();
+    bootstrap::prepare(
+        dir.path(),
+        &config,
+        store.as_ref(),
+        OffsetDateTime::now_utc(),
+    )
+    .await
+    .unwrap();
+    let hub = Hub::build(
+        &config,
+        dir.path(),
+        Arc::clone(&store),
+        Arc::new(SystemClock),
+    )
+    .await
+    .unwrap();
     let main = hub.main_addr();
     let public = hub.public_addr();
     let shutdown = CancellationToken::new();
@@ -333,11 +353,13 @@ pub fn subject(kind: PrincipalKind, organisation: &str, name: &str) -> ClientSub
 
 /// A reqwest client on rustls (ring) trusting `ca` and presenting `credential`.
 pub fn https_client(ca: &Path, credential: Option<&Credential>) -> reqwest::Client {
-    let roots: Vec<CertificateDer<'static>> = relais::pki::certificate::read_pem_certificates(ca).unwrap();
+    let roots: Vec<CertificateDer<'static>> =
+        relais::pki::certificate::read_pem_certificates(ca).unwrap();
     let identity = credential.map(|c| {
-        let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(c.cert_pem.as_bytes())
-            .collect::<Result<_, _>>()
-            .unwrap();
+        let chain: Vec<CertificateDer<'static>> =
+            CertificateDer::pem_slice_iter(c.cert_pem.as_bytes())
+                .collect::<Result<_, _>>()
+                .unwrap();
         let key = PrivateKeyDer::from_pem_slice(c.key_pem.as_bytes()).unwrap();
         (chain, key)
     });
@@ -361,14 +383,29 @@ pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     out
 }
 
-/// Whether an external program is installed; a test that needs it says so when it is not.
+/// Set by `.ci/run`: a missing external tool fails the test instead of skipping it.
+pub const REQUIRE_TOOLS_VAR: &str = "RELAIS_TEST_REQUIRE_TOOLS";
+
+/// Says that part of a test did not run. Written to the process's stderr directly, past the
+/// test harness's capture, so that it shows in a passing run.
+pub fn not_run(what: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "NOT RUN: {what}");
+}
+
+/// Whether an external program is installed; a test that needs it says so when it is not,
+/// and fails when `.ci/run` asked for every tool.
 pub fn have(program: &str) -> bool {
     let found = std::process::Command::new(program)
         .arg("--version")
         .output()
         .is_ok();
     if !found {
-        eprintln!("NOT RUN: {program} is not installed");
+        assert!(
+            std::env::var_os(REQUIRE_TOOLS_VAR).is_none(),
+            "{program} is not installed but {REQUIRE_TOOLS_VAR} is set"
+        );
+        not_run(&format!("{program} is not installed; the checks that use it were skipped"));
     }
     found
 }

@@ -8,12 +8,14 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use relais::domain::principal::PrincipalKind;
-use relais::pki::ca::ClientUsage;
 use relais::pki::CertificateAuthority;
+use relais::pki::ca::ClientUsage;
 use serde_json::Value;
 use time::OffsetDateTime;
 
-use crate::common::{self, Credential, HubOptions, have, https_client, spawn_hub, spawn_hub_with, subject};
+use crate::common::{
+    self, Credential, HubOptions, have, https_client, spawn_hub, spawn_hub_with, subject,
+};
 
 fn relais(cwd: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_relais"));
@@ -59,19 +61,31 @@ fn serve(cwd: &Path, extra_env: &[(&str, &str)]) -> Served {
     loop {
         let mut line = String::new();
         let n = reader.read_line(&mut line).unwrap();
-        assert!(n > 0 && Instant::now() < deadline, "serve ended early: {lines:?}");
+        assert!(
+            n > 0 && Instant::now() < deadline,
+            "serve ended early: {lines:?}"
+        );
         let done = line.starts_with("Stop with ctrl-c");
         lines.push(line.trim_end().to_owned());
         if done {
             break;
         }
     }
-    Served { child, stdout: lines }
+    Served {
+        child,
+        stdout: lines,
+    }
 }
 
 fn stop(mut served: Served) -> String {
     let pid = served.child.id().to_string();
-    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
     let deadline = Instant::now() + Duration::from_secs(20);
     let status = loop {
         if let Some(status) = served.child.try_wait().unwrap() {
@@ -83,7 +97,13 @@ fn stop(mut served: Served) -> String {
     assert!(status.success(), "relais exited with {status} on SIGTERM");
     let mut stderr = String::new();
     use std::io::Read;
-    served.child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    served
+        .child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
     stderr
 }
 
@@ -105,7 +125,13 @@ fn first_run_creates_everything_and_the_printed_curl_command_works() {
     assert!(curl.contains("/api/v1/whoami"));
 
     let data = cwd.path().join("relais-data");
-    for file in ["relais.toml", "relais.db", "certs/ca.pem", "certs/server.pem", "certs/crl.pem"] {
+    for file in [
+        "relais.toml",
+        "relais.db",
+        "certs/ca.pem",
+        "certs/server.pem",
+        "certs/crl.pem",
+    ] {
         assert!(data.join(file).exists(), "{file} missing");
     }
     for name in ["csirt-analyst", "provider-a", "provider-b", "partner-csirt"] {
@@ -119,7 +145,10 @@ fn first_run_creates_everything_and_the_printed_curl_command_works() {
         assert_eq!(mode & 0o777, 0o600);
     }
     for key in ["certs/ca-key.pem", "certs/server-key.pem"] {
-        let mode = std::fs::metadata(data.join(key)).unwrap().permissions().mode();
+        let mode = std::fs::metadata(data.join(key))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600, "{key}");
     }
 
@@ -131,7 +160,11 @@ fn first_run_creates_everything_and_the_printed_curl_command_works() {
             .current_dir(cwd.path())
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let body: Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(body["name"], "csirt-analyst");
         assert_eq!(body["kind"], "analyst");
@@ -161,7 +194,11 @@ fn first_run_creates_everything_and_the_printed_curl_command_works() {
             .current_dir(cwd.path())
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let body: Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(body["name"], "provider-a");
     }
@@ -181,7 +218,12 @@ fn first_run_creates_everything_and_the_printed_curl_command_works() {
             .find(|v| v["span"]["status"] == 200)
             .unwrap_or_else(|| panic!("no served request in the logs: {logs}"));
         assert!(ok["span"]["request_id"].as_str().unwrap().len() >= 32);
-        assert!(ok["span"]["principal"].as_str().unwrap().starts_with("principal--"));
+        assert!(
+            ok["span"]["principal"]
+                .as_str()
+                .unwrap()
+                .starts_with("principal--")
+        );
     }
     assert!(!logs.contains("BEGIN"), "PEM material in the logs");
     assert!(logs.contains("shutting down"));
@@ -199,24 +241,52 @@ async fn pki_issue_list_crl_from_the_command_line() {
     let out_dir = hub.data_dir().join("out");
     let out = hub
         .cli()
-        .args(["pki", "issue", "--kind", "provider", "--org", "Provider C", "--name", "soc-tool", "--days", "10", "--out"])
+        .args([
+            "pki",
+            "issue",
+            "--kind",
+            "provider",
+            "--org",
+            "Provider C",
+            "--name",
+            "soc-tool",
+            "--days",
+            "10",
+            "--out",
+        ])
         .arg(&out_dir)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("fingerprint"), "{text}");
     let key = out_dir.join("soc-tool-key.pem");
-    assert_eq!(std::fs::metadata(&key).unwrap().permissions().mode() & 0o777, 0o600);
     assert_eq!(
-        std::fs::metadata(out_dir.join("soc-tool.p12")).unwrap().permissions().mode() & 0o777,
+        std::fs::metadata(&key).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    assert_eq!(
+        std::fs::metadata(out_dir.join("soc-tool.p12"))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777,
         0o600
     );
     let cred = Credential {
         cert_pem: std::fs::read_to_string(out_dir.join("soc-tool.pem")).unwrap(),
         key_pem: std::fs::read_to_string(&key).unwrap(),
     };
-    let resp = hub.client_with(Some(&cred)).get(hub.url("/api/v1/whoami")).send().await.unwrap();
+    let resp = hub
+        .client_with(Some(&cred))
+        .get(hub.url("/api/v1/whoami"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 200);
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["organisation"]["name"], "Provider C");
@@ -236,7 +306,11 @@ async fn pki_issue_list_crl_from_the_command_line() {
         .args(["pki", "issue", "--kind", "analyst", "--name", "marie"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     // Providers must say which organisation.
     let out = hub
         .cli()
@@ -249,9 +323,22 @@ async fn pki_issue_list_crl_from_the_command_line() {
     assert!(err.contains("--org is required"), "{err}");
 
     let crl = hub.data_dir().join("fresh-crl.pem");
-    let out = hub.cli().args(["pki", "crl", "--out"]).arg(&crl).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(std::fs::read_to_string(&crl).unwrap().starts_with("-----BEGIN X509 CRL-----"));
+    let out = hub
+        .cli()
+        .args(["pki", "crl", "--out"])
+        .arg(&crl)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        std::fs::read_to_string(&crl)
+            .unwrap()
+            .starts_with("-----BEGIN X509 CRL-----")
+    );
     if have("openssl") {
         let out = Command::new("openssl")
             .args(["crl", "-noout", "-CAfile"])
@@ -260,7 +347,11 @@ async fn pki_issue_list_crl_from_the_command_line() {
             .arg(&crl)
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         assert!(String::from_utf8_lossy(&out.stderr).contains("verify OK"));
     }
     hub.shutdown().await;
@@ -275,8 +366,16 @@ async fn revoke_by_fingerprint_and_unknown_serial() {
         .args(["pki", "revoke", "--fingerprint", &fingerprint])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let out = hub.cli().args(["pki", "revoke", "--serial", "abcdef"]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = hub
+        .cli()
+        .args(["pki", "revoke", "--serial", "abcdef"])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     assert_eq!(
         String::from_utf8_lossy(&out.stderr).trim(),
@@ -289,12 +388,15 @@ async fn revoke_by_fingerprint_and_unknown_serial() {
 async fn external_certificate_is_bound_by_its_public_key() {
     let partner_dir = tempfile::tempdir().unwrap();
     let now = OffsetDateTime::now_utc();
-    let partner_ca = CertificateAuthority::generate("CERT-Partner CA", now, time::Duration::days(30)).unwrap();
+    let partner_ca =
+        CertificateAuthority::generate("CERT-Partner CA", now, time::Duration::days(30)).unwrap();
     let partner_ca_path = partner_dir.path().join("partner-ca.pem");
     std::fs::write(&partner_ca_path, partner_ca.cert_pem()).unwrap();
     let path_for_hub = partner_ca_path.clone();
     let hub = spawn_hub_with(HubOptions {
-        tweak: Some(Box::new(move |c, _| c.tls.extra_client_cas = vec![path_for_hub])),
+        tweak: Some(Box::new(move |c, _| {
+            c.tls.extra_client_cas = vec![path_for_hub]
+        })),
         ..Default::default()
     })
     .await;
@@ -309,24 +411,49 @@ async fn external_certificate_is_bound_by_its_public_key() {
     let cred = Credential::from_issued(&issued);
     let client = hub.client_with(Some(&cred));
     // Trusted CA, but bound to nobody: nothing.
-    assert_eq!(client.get(hub.url("/api/v1/whoami")).send().await.unwrap().status(), 403);
+    assert_eq!(
+        client
+            .get(hub.url("/api/v1/whoami"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
 
     let (cert_path, _) = cred.write_to(partner_dir.path(), "poller");
     let extra = format!("[\"{}\"]", partner_ca_path.display());
     let out = hub
         .cli()
         .env("RELAIS_TLS_EXTRA_CLIENT_CAS", &extra)
-        .args(["pki", "bind", "--kind", "peer", "--org", "CERT-Partner", "--name", "taxii-poller", "--cert"])
+        .args([
+            "pki",
+            "bind",
+            "--kind",
+            "peer",
+            "--org",
+            "CERT-Partner",
+            "--name",
+            "taxii-poller",
+            "--cert",
+        ])
         .arg(&cert_path)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let resp = client.get(hub.url("/api/v1/whoami")).send().await.unwrap();
     assert_eq!(resp.status(), 200);
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["kind"], "peer");
     assert_eq!(body["organisation"]["name"], "CERT-Partner");
-    assert_eq!(body["certificate"]["fingerprint"], issued.info.fingerprint.to_hex());
+    assert_eq!(
+        body["certificate"]["fingerprint"],
+        issued.info.fingerprint.to_hex()
+    );
 
     // A certificate from a CA the hub does not trust cannot be bound.
     let rogue = CertificateAuthority::generate("rogue", now, time::Duration::days(3)).unwrap();
@@ -338,18 +465,32 @@ async fn external_certificate_is_bound_by_its_public_key() {
             time::Duration::days(1),
         )
         .unwrap();
-    let (rogue_path, _) = Credential::from_issued(&rogue_cert).write_to(partner_dir.path(), "rogue");
+    let (rogue_path, _) =
+        Credential::from_issued(&rogue_cert).write_to(partner_dir.path(), "rogue");
     let out = hub
         .cli()
         .env("RELAIS_TLS_EXTRA_CLIENT_CAS", &extra)
-        .args(["pki", "bind", "--kind", "peer", "--org", "CERT-Partner", "--name", "other", "--cert"])
+        .args([
+            "pki",
+            "bind",
+            "--kind",
+            "peer",
+            "--org",
+            "CERT-Partner",
+            "--name",
+            "other",
+            "--cert",
+        ])
         .arg(&rogue_path)
         .output()
         .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(err.lines().count(), 1);
-    assert!(err.contains("does not chain to a trusted client CA"), "{err}");
+    assert!(
+        err.contains("does not chain to a trusted client CA"),
+        "{err}"
+    );
     hub.shutdown().await;
 }
 
@@ -364,7 +505,11 @@ fn one_line_failure(out: &std::process::Output) -> String {
 fn insecure_or_wrong_configuration_is_refused_in_one_line() {
     let cwd = tempfile::tempdir().unwrap();
     let out = relais(cwd.path()).arg("init").output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     // Demo PKI on a network address.
     let out = relais(cwd.path())
@@ -373,19 +518,29 @@ fn insecure_or_wrong_configuration_is_refused_in_one_line() {
         .output()
         .unwrap();
     let err = one_line_failure(&out);
-    assert!(err.starts_with("relais: insecure configuration: listen.main"), "{err}");
+    assert!(
+        err.starts_with("relais: insecure configuration: listen.main"),
+        "{err}"
+    );
 
     // A private key readable by others.
     let key = cwd.path().join("relais-data/certs/server-key.pem");
     std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
     let err = one_line_failure(&relais(cwd.path()).arg("serve").output().unwrap());
-    assert!(err.contains("tls.server_key") && err.contains("chmod 600"), "{err}");
+    assert!(
+        err.contains("tls.server_key") && err.contains("chmod 600"),
+        "{err}"
+    );
     std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
 
     // An unknown key in the file, and an unknown RELAIS_ variable.
     let toml = cwd.path().join("relais-data/relais.toml");
     let text = std::fs::read_to_string(&toml).unwrap();
-    std::fs::write(&toml, text.replace("[listen]", "[listen]\nmian = \"127.0.0.1:1\"")).unwrap();
+    std::fs::write(
+        &toml,
+        text.replace("[listen]", "[listen]\nmian = \"127.0.0.1:1\""),
+    )
+    .unwrap();
     let err = one_line_failure(&relais(cwd.path()).arg("serve").output().unwrap());
     assert!(err.contains("mian"), "{err}");
     std::fs::write(&toml, text).unwrap();
@@ -411,7 +566,9 @@ fn insecure_or_wrong_configuration_is_refused_in_one_line() {
 #[tokio::test]
 async fn postgres_url_from_the_environment_serves_whoami() {
     // The CLI path to PostgreSQL: `RELAIS_DATABASE_URL` selects the backend.
-    let Some(pg) = common::PgDatabase::create().await else { return };
+    let Some(pg) = common::PgDatabase::create().await else {
+        return;
+    };
     let cwd = tempfile::tempdir().unwrap();
     let served = serve(cwd.path(), &[("RELAIS_DATABASE_URL", &pg.url)]);
     let curl = curl_line(&served.stdout);
@@ -429,6 +586,9 @@ async fn postgres_url_from_the_environment_serves_whoami() {
     assert_eq!(resp.status(), 200);
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["kind"], "peer");
-    assert!(!data.join("relais.db").exists(), "SQLite used instead of PostgreSQL");
+    assert!(
+        !data.join("relais.db").exists(),
+        "SQLite used instead of PostgreSQL"
+    );
     stop(served);
 }

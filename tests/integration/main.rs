@@ -1,6 +1,9 @@
 //! Integration tests: the real hub over real mTLS, the CLI as a subprocess, and the storage
 //! contract on both backends. One test binary; helpers in `tests/common`.
 
+// Test code fails loudly: unwrap and panic are how a test reports.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 #[path = "../common/mod.rs"]
 mod common;
 

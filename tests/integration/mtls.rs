@@ -8,15 +8,23 @@ use time::{Duration, OffsetDateTime};
 
 use crate::common::{self, Credential, Db, TestHub, error_chain, spawn_hub, subject};
 
-async fn whoami(hub: &TestHub, client: &reqwest::Client) -> Result<reqwest::Response, reqwest::Error> {
+async fn whoami(
+    hub: &TestHub,
+    client: &reqwest::Client,
+) -> Result<reqwest::Response, reqwest::Error> {
     client.get(hub.url("/api/v1/whoami")).send().await
 }
 
 /// The request fails at the TLS layer, and the chain names the alert the hub sent.
 async fn assert_tls_refused(hub: &TestHub, client: &reqwest::Client, alert: &str) {
-    let err = whoami(hub, client).await.expect_err("the hub must refuse the handshake");
+    let err = whoami(hub, client)
+        .await
+        .expect_err("the hub must refuse the handshake");
     let chain = error_chain(&err);
-    assert!(chain.contains(alert), "expected a TLS alert {alert}, got: {chain}");
+    assert!(
+        chain.contains(alert),
+        "expected a TLS alert {alert}, got: {chain}"
+    );
 }
 
 /// The handshake succeeds but the registry refuses: 403 problem+json, nothing about why.
@@ -34,7 +42,9 @@ async fn assert_forbidden(hub: &TestHub, client: &reqwest::Client) {
 }
 
 async fn demo_principals_resolve(db: Db) {
-    let Some(hub) = common::spawn_hub_on(db).await else { return };
+    let Some(hub) = common::spawn_hub_on(db).await else {
+        return;
+    };
     for (name, kind, org) in [
         ("csirt-analyst", "analyst", "CSIRT La Réunion"),
         ("provider-a", "provider", "Provider A (demo)"),
@@ -50,7 +60,10 @@ async fn demo_principals_resolve(db: Db) {
         assert_eq!(body["status"], "active");
         assert_eq!(body["organisation"]["name"], org);
         assert!(body["id"].as_str().unwrap().starts_with("principal--"));
-        assert_eq!(body["certificate"]["fingerprint"].as_str().unwrap().len(), 64);
+        assert_eq!(
+            body["certificate"]["fingerprint"].as_str().unwrap().len(),
+            64
+        );
     }
     hub.shutdown().await;
 }
@@ -109,7 +122,12 @@ async fn certificate_from_another_ca_is_refused_even_if_bound() {
 async fn expired_certificate_is_refused() {
     let hub = spawn_hub().await;
     let subject = subject(PrincipalKind::Provider, "Provider A (demo)", "old-laptop");
-    let issued = hub.issue_unbound(&subject, ClientUsage::ClientAuth, Duration::days(-30), Duration::days(2));
+    let issued = hub.issue_unbound(
+        &subject,
+        ClientUsage::ClientAuth,
+        Duration::days(-30),
+        Duration::days(2),
+    );
     assert!(issued.info.not_after < OffsetDateTime::now_utc());
     let client = hub.client_with(Some(&Credential::from_issued(&issued)));
     assert_tls_refused(&hub, &client, "CertificateExpired").await;
@@ -120,7 +138,12 @@ async fn expired_certificate_is_refused() {
 async fn certificate_without_client_auth_eku_is_refused() {
     let hub = spawn_hub().await;
     let subject = subject(PrincipalKind::Provider, "Provider A (demo)", "web-server");
-    let issued = hub.issue_unbound(&subject, ClientUsage::ServerOnly, Duration::ZERO, Duration::days(2));
+    let issued = hub.issue_unbound(
+        &subject,
+        ClientUsage::ServerOnly,
+        Duration::ZERO,
+        Duration::days(2),
+    );
     let client = hub.client_with(Some(&Credential::from_issued(&issued)));
     // rustls reports the wrong purpose as an unsupported certificate.
     assert_tls_refused(&hub, &client, "UnsupportedCertificate").await;
@@ -173,7 +196,11 @@ async fn suspended_principal_and_suspended_organisation_are_refused_without_rest
         .unwrap();
     assert_eq!(whoami(&hub, &client).await.unwrap().status(), 200);
     hub.store
-        .set_organisation_status(&principal.organisation_id, OrganisationStatus::Suspended, now)
+        .set_organisation_status(
+            &principal.organisation_id,
+            OrganisationStatus::Suspended,
+            now,
+        )
         .await
         .unwrap();
     assert_forbidden(&hub, &client).await;
@@ -184,22 +211,45 @@ async fn suspended_principal_and_suspended_organisation_are_refused_without_rest
 async fn revoked_certificate_is_refused_at_the_next_connection() {
     let hub = spawn_hub().await;
     let credential = hub
-        .issue_bound(&subject(PrincipalKind::Provider, "Provider A (demo)", "analyst-laptop"))
+        .issue_bound(&subject(
+            PrincipalKind::Provider,
+            "Provider A (demo)",
+            "analyst-laptop",
+        ))
         .await;
-    assert_eq!(whoami(&hub, &hub.client_with(Some(&credential))).await.unwrap().status(), 200);
+    assert_eq!(
+        whoami(&hub, &hub.client_with(Some(&credential)))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
     let serial = relais::pki::CertificateInfo::from_der(
-        &relais::pki::certificate::read_pem_certificates(&credential.write_to(hub.data_dir(), "laptop").0)
-            .unwrap()[0],
+        &relais::pki::certificate::read_pem_certificates(
+            &credential.write_to(hub.data_dir(), "laptop").0,
+        )
+        .unwrap()[0],
     )
     .unwrap()
     .serial;
 
     let out = hub
         .cli()
-        .args(["pki", "revoke", "--serial", &serial, "--reason", "laptop stolen"])
+        .args([
+            "pki",
+            "revoke",
+            "--serial",
+            &serial,
+            "--reason",
+            "laptop stolen",
+        ])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     // At once, through the registry, even before the CRL is reloaded.
     assert_forbidden(&hub, &hub.client_with(Some(&credential))).await;
@@ -219,7 +269,13 @@ async fn revoked_certificate_is_refused_at_the_next_connection() {
         }
     }
     // Others are unaffected.
-    assert_eq!(whoami(&hub, &hub.client("provider-a")).await.unwrap().status(), 200);
+    assert_eq!(
+        whoami(&hub, &hub.client("provider-a"))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
     hub.shutdown().await;
 }
 
@@ -227,13 +283,21 @@ async fn revoked_certificate_is_refused_at_the_next_connection() {
 async fn public_listener_needs_no_certificate_and_serves_only_health() {
     let hub = spawn_hub().await;
     let anonymous = hub.client_with(None);
-    let resp = anonymous.get(hub.public_url("/health")).send().await.unwrap();
+    let resp = anonymous
+        .get(hub.public_url("/health"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 200);
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["status"], "ok");
     // A certificate presented there does not open the API.
     for client in [&anonymous, &hub.client("csirt-analyst")] {
-        let resp = client.get(hub.public_url("/api/v1/whoami")).send().await.unwrap();
+        let resp = client
+            .get(hub.public_url("/api/v1/whoami"))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(resp.status(), 404);
     }
     hub.shutdown().await;
@@ -242,7 +306,12 @@ async fn public_listener_needs_no_certificate_and_serves_only_health() {
 #[tokio::test]
 async fn unknown_path_is_problem_json() {
     let hub = spawn_hub().await;
-    let resp = hub.client("provider-a").get(hub.url("/api/v1/nope")).send().await.unwrap();
+    let resp = hub
+        .client("provider-a")
+        .get(hub.url("/api/v1/nope"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 404);
     assert_eq!(resp.headers()["content-type"], "application/problem+json");
 }
@@ -278,12 +347,15 @@ async fn identity_is_the_key_not_the_subject() {
     binding.principal_id = provider_a.id.clone();
     binding.serial = issued.info.serial.clone();
     hub.store.insert_binding(&binding).await.unwrap();
-    let body: Value = whoami(&hub, &hub.client_with(Some(&Credential::from_issued(&issued))))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let body: Value = whoami(
+        &hub,
+        &hub.client_with(Some(&Credential::from_issued(&issued))),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
     assert_eq!(body["id"], provider_a.id.as_str());
     assert_eq!(body["kind"], "provider");
     hub.shutdown().await;

@@ -109,7 +109,10 @@ async fn silent_clients_are_dropped_after_the_handshake_timeout() {
     let read = tokio::time::timeout(Duration::from_secs(5), tcp.read(&mut buf))
         .await
         .expect("the hub closes the connection within the handshake timeout");
-    assert!(matches!(read, Ok(0) | Err(_)), "connection closed: {read:?}");
+    assert!(
+        matches!(read, Ok(0) | Err(_)),
+        "connection closed: {read:?}"
+    );
     hub.shutdown().await;
 }
 
@@ -118,7 +121,12 @@ async fn shutdown_drains_and_stops_listening() {
     let hub = spawn_hub().await;
     let client = hub.client("provider-b");
     assert_eq!(
-        client.get(hub.url("/api/v1/whoami")).send().await.unwrap().status(),
+        client
+            .get(hub.url("/api/v1/whoami"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
         200
     );
     let main = hub.main;

@@ -11,7 +11,9 @@ const T0: OffsetDateTime = datetime!(2026-03-01 08:00:00 UTC);
 
 async fn sqlite() -> (tempfile::TempDir, SharedStore) {
     let dir = tempfile::tempdir().unwrap();
-    let store = relais::store::open("sqlite://contract.db", dir.path(), 4).await.unwrap();
+    let store = relais::store::open("sqlite://contract.db", dir.path(), 4)
+        .await
+        .unwrap();
     (dir, store)
 }
 
@@ -98,8 +100,14 @@ async fn organisations_round_trip(store: &SharedStore) {
     let a = org("Provider A", OrganisationKind::Provider);
     store.insert_organisation(&a).await.unwrap();
     assert_eq!(store.organisation(&a.id).await.unwrap(), Some(a.clone()));
-    assert_eq!(store.organisation_by_name("Provider A").await.unwrap(), Some(a.clone()));
-    assert_eq!(store.organisation_by_name("provider a").await.unwrap(), None);
+    assert_eq!(
+        store.organisation_by_name("Provider A").await.unwrap(),
+        Some(a.clone())
+    );
+    assert_eq!(
+        store.organisation_by_name("provider a").await.unwrap(),
+        None
+    );
 
     let dup = org("Provider A", OrganisationKind::Provider);
     assert!(matches!(
@@ -108,7 +116,11 @@ async fn organisations_round_trip(store: &SharedStore) {
     ));
 
     store
-        .set_organisation_status(&a.id, OrganisationStatus::Suspended, T0 + Duration::hours(1))
+        .set_organisation_status(
+            &a.id,
+            OrganisationStatus::Suspended,
+            T0 + Duration::hours(1),
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -139,7 +151,10 @@ async fn principals_round_trip(store: &SharedStore) {
     let p = principal(&a, "alice");
     store.insert_principal(&p).await.unwrap();
     assert_eq!(store.principal(&p.id).await.unwrap(), Some(p.clone()));
-    assert_eq!(store.principal_by_name(&a.id, "alice").await.unwrap(), Some(p.clone()));
+    assert_eq!(
+        store.principal_by_name(&a.id, "alice").await.unwrap(),
+        Some(p.clone())
+    );
     assert!(matches!(
         store.insert_principal(&principal(&a, "alice")).await,
         Err(StoreError::Conflict(_))
@@ -168,21 +183,33 @@ async fn bindings_and_registry_record(store: &SharedStore) {
     store.insert_principal(&p).await.unwrap();
     let b = binding(&p, 1);
     store.insert_binding(&b).await.unwrap();
-    assert_eq!(store.binding(&b.fingerprint).await.unwrap(), Some(b.clone()));
+    assert_eq!(
+        store.binding(&b.fingerprint).await.unwrap(),
+        Some(b.clone())
+    );
     // A key is bound once.
     let mut again = binding(&p, 1);
     again.serial = "ffff".into();
-    assert!(matches!(store.insert_binding(&again).await, Err(StoreError::Conflict(_))));
+    assert!(matches!(
+        store.insert_binding(&again).await,
+        Err(StoreError::Conflict(_))
+    ));
 
-    let record = store.registry_record(&b.fingerprint).await.unwrap().unwrap();
+    let record = store
+        .registry_record(&b.fingerprint)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(record.binding, b);
     assert_eq!(record.principal, p);
     assert_eq!(record.organisation, a);
-    assert!(store
-        .registry_record(&SpkiFingerprint::from_bytes([9; 32]))
-        .await
-        .unwrap()
-        .is_none());
+    assert!(
+        store
+            .registry_record(&SpkiFingerprint::from_bytes([9; 32]))
+            .await
+            .unwrap()
+            .is_none()
+    );
     store.insert_binding(&binding(&p, 2)).await.unwrap();
     assert_eq!(store.bindings().await.unwrap().len(), 2);
 }
@@ -195,8 +222,18 @@ async fn revocation(store: &SharedStore) {
     let b = binding(&p, 3);
     store.insert_binding(&b).await.unwrap();
     let at = T0 + Duration::days(2);
-    assert!(store.revoke_binding(&b.fingerprint, at, "key compromise").await.unwrap());
-    assert!(!store.revoke_binding(&b.fingerprint, at, "again").await.unwrap());
+    assert!(
+        store
+            .revoke_binding(&b.fingerprint, at, "key compromise")
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .revoke_binding(&b.fingerprint, at, "again")
+            .await
+            .unwrap()
+    );
     let stored = store.binding(&b.fingerprint).await.unwrap().unwrap();
     assert_eq!(stored.revoked_at, Some(at));
     assert_eq!(stored.revocation_reason.as_deref(), Some("key compromise"));
@@ -213,12 +250,23 @@ async fn crls_are_numbered(store: &SharedStore) {
     assert_eq!(store.latest_crl_number().await.unwrap(), None);
     for n in 1..=3 {
         store
-            .insert_crl(&StoredCrl { number: n, der: vec![n as u8; 4], this_update: T0 })
+            .insert_crl(&StoredCrl {
+                number: n,
+                der: vec![n as u8; 4],
+                this_update: T0,
+            })
             .await
             .unwrap();
     }
-    let taken = StoredCrl { number: 2, der: vec![0], this_update: T0 };
-    assert!(matches!(store.insert_crl(&taken).await, Err(StoreError::Conflict(_))));
+    let taken = StoredCrl {
+        number: 2,
+        der: vec![0],
+        this_update: T0,
+    };
+    assert!(matches!(
+        store.insert_crl(&taken).await,
+        Err(StoreError::Conflict(_))
+    ));
     assert_eq!(store.latest_crl_number().await.unwrap(), Some(3));
     assert_eq!(store.latest_crl().await.unwrap().unwrap().der, vec![3; 4]);
 }
@@ -243,6 +291,8 @@ async fn sqlite_reopen_keeps_data() {
 
 #[tokio::test]
 async fn postgres_reopen_keeps_data() {
-    let Some(db) = PgDatabase::create().await else { return };
+    let Some(db) = PgDatabase::create().await else {
+        return;
+    };
     reopen_keeps_data(&db.url, std::path::Path::new(".")).await;
 }
