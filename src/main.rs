@@ -14,7 +14,11 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(relais::cli::run(cli)) {
+    let result = runtime.block_on(relais::cli::run(cli));
+    // Everything that matters was joined inside `run`; what is left (an idle signal listener,
+    // blocking threads parked by the database driver) must not delay the exit.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(200));
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("relais: {e}");

@@ -23,8 +23,9 @@ pub async fn init(data: &Path, config: Option<&Path>) -> Result<(), CliError> {
     )
     .await?;
     store.close().await;
-    println!("data directory ready: {}", ctx.data_dir.display());
-    print_credentials(&prepared);
+    let mut out = format!("data directory ready: {}\n", ctx.data_dir.display());
+    credentials_text(&mut out, &prepared);
+    emit(&out);
     Ok(())
 }
 
@@ -37,40 +38,57 @@ pub async fn serve(data: &Path, config: Option<&Path>) -> Result<(), CliError> {
     let prepared =
         bootstrap::prepare(&ctx.data_dir, &ctx.config, store.as_ref(), clock.now()).await?;
     let hub = Hub::build(&ctx.config, &ctx.data_dir, store, clock).await?;
-    print_first_screen(&ctx, &hub, &prepared);
 
+    // Handlers are installed before the first screen: a supervisor (or a test) that reads the
+    // screen and sends SIGTERM at once must get a graceful stop, not the default kill.
     let shutdown = CancellationToken::new();
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .map_err(|source| CliError::Io {
+        path: "SIGTERM handler".into(),
+        source,
+    })?;
     let trigger = shutdown.clone();
     tokio::spawn(async move {
-        wait_for_signal().await;
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = terminate.recv() => {}
+        }
         trigger.cancel();
     });
+
+    emit(&first_screen(&ctx, &hub, &prepared));
     hub.run(shutdown).await;
     Ok(())
 }
 
-async fn wait_for_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
-    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-        Ok(mut term) => {
-            tokio::select! {
-                _ = ctrl_c => {}
-                _ = term.recv() => {}
-            }
-        }
-        Err(_) => {
-            let _ = ctrl_c.await;
-        }
-    }
+/// `writeln!` into a `String`, which cannot fail.
+macro_rules! line {
+    ($out:expr, $($arg:tt)*) => {{
+        use std::fmt::Write as _;
+        let _ = writeln!($out, $($arg)*);
+    }};
 }
 
-fn print_credentials(prepared: &Prepared) {
+/// Writes to stdout, ignoring a closed stdout: a hub started by a supervisor that stopped
+/// reading its output must keep serving, not panic on a broken pipe.
+fn emit(text: &str) {
+    use std::io::Write as _;
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(text.as_bytes());
+    let _ = stdout.flush();
+}
+
+fn credentials_text(out: &mut String, prepared: &Prepared) {
     if prepared.demo.is_empty() {
         return;
     }
-    println!("demo certificates (PKCS#12 files have an empty password):");
+    line!(
+        out,
+        "demo certificates (PKCS#12 files have an empty password):"
+    );
     for (principal, files) in &prepared.demo {
-        println!(
+        line!(
+            out,
             "  {:<14} {:<9} {}  {}  {}",
             principal.name,
             principal.kind.as_str(),
@@ -81,40 +99,55 @@ fn print_credentials(prepared: &Prepared) {
     }
 }
 
-fn print_first_screen(ctx: &Context, hub: &Hub, prepared: &Prepared) {
+fn first_screen(ctx: &Context, hub: &Hub, prepared: &Prepared) -> String {
+    let mut out = String::new();
     let main = hub.main_addr();
     let public = hub.public_addr();
-    println!();
-    println!("relais {} is serving", env!("CARGO_PKG_VERSION"));
-    println!("  main listener (client certificate required)  https://{main}");
-    println!("  public listener                              https://{public}/health");
-    println!(
+    out.push('\n');
+    line!(out, "relais {} is serving", env!("CARGO_PKG_VERSION"));
+    line!(
+        out,
+        "  main listener (client certificate required)  https://{main}"
+    );
+    line!(
+        out,
+        "  public listener                              https://{public}/health"
+    );
+    line!(
+        out,
         "  data directory                               {}",
         ctx.data_dir.display()
     );
-    println!(
+    line!(
+        out,
         "  CA certificate                               {}",
         prepared.ca_cert.display()
     );
     if prepared.created_ca {
-        println!("  (a development CA and demo principals were created on this first run)");
+        line!(
+            out,
+            "  (a development CA and demo principals were created on this first run)"
+        );
     }
-    println!();
-    print_credentials(prepared);
+    out.push('\n');
+    credentials_text(&mut out, prepared);
     if let Some((_, files)) = prepared.demo.first() {
-        println!();
-        println!("Try it:");
-        println!(
+        out.push('\n');
+        line!(out, "Try it:");
+        line!(
+            out,
             "  curl --cacert {} --cert {} --key {} https://{main}/api/v1/whoami",
             prepared.ca_cert.display(),
             files.cert.display(),
             files.key.display()
         );
     }
-    println!();
-    println!(
+    out.push('\n');
+    line!(
+        out,
         "Issue a certificate:  relais pki issue --kind provider --org \"Provider C\" --name soc-tool"
     );
-    println!("Stop with ctrl-c.");
-    println!();
+    line!(out, "Stop with ctrl-c.");
+    out.push('\n');
+    out
 }

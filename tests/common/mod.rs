@@ -43,7 +43,9 @@ impl PgDatabase {
         let admin_url = match std::env::var(POSTGRES_VAR) {
             Ok(u) if !u.is_empty() => u,
             _ => {
-                not_run(&format!("PostgreSQL test skipped: {POSTGRES_VAR} is not set"));
+                not_run(&format!(
+                    "PostgreSQL test skipped: {POSTGRES_VAR} is not set"
+                ));
                 return None;
             }
         };
@@ -311,6 +313,37 @@ impl TestHub {
         Credential::from_issued(&issued)
     }
 
+    pub async fn principal_named(&self, name: &str) -> relais::domain::principal::Principal {
+        self.store
+            .principals()
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|p| p.name == name)
+            .unwrap_or_else(|| panic!("no principal {name}"))
+    }
+
+    /// Binds `issued` to the named principal straight in the registry, bypassing every check
+    /// the CLI makes: for tests that prove the listener does not rely on those checks.
+    pub async fn bind_raw(&self, issued: &IssuedCertificate, principal: &str) {
+        let principal = self.principal_named(principal).await;
+        let now = OffsetDateTime::now_utc();
+        let binding = relais::domain::principal::CertificateBinding {
+            fingerprint: issued.info.fingerprint,
+            principal_id: principal.id,
+            serial: issued.info.serial.clone(),
+            subject: issued.info.subject.clone(),
+            issuer: issued.info.issuer.clone(),
+            not_before: issued.info.not_before,
+            not_after: issued.info.not_after,
+            issued_by_hub: false,
+            revoked_at: None,
+            revocation_reason: None,
+            created_at: now,
+        };
+        self.store.insert_binding(&binding).await.unwrap();
+    }
+
     /// `relais --data DIR …` as a subprocess against this hub's data directory.
     pub fn cli(&self) -> std::process::Command {
         let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_relais"));
@@ -405,7 +438,21 @@ pub fn have(program: &str) -> bool {
             std::env::var_os(REQUIRE_TOOLS_VAR).is_none(),
             "{program} is not installed but {REQUIRE_TOOLS_VAR} is set"
         );
-        not_run(&format!("{program} is not installed; the checks that use it were skipped"));
+        not_run(&format!(
+            "{program} is not installed; the checks that use it were skipped"
+        ));
     }
     found
+}
+
+/// Runs a command that must succeed; its stderr is the failure message otherwise.
+pub fn succeed(cmd: &mut std::process::Command) -> std::process::Output {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{:?} failed: {}",
+        cmd,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
 }

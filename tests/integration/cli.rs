@@ -14,7 +14,7 @@ use serde_json::Value;
 use time::OffsetDateTime;
 
 use crate::common::{
-    self, Credential, HubOptions, have, https_client, spawn_hub, spawn_hub_with, subject,
+    self, Credential, HubOptions, have, https_client, spawn_hub, spawn_hub_with, subject, succeed,
 };
 
 fn relais(cwd: &Path) -> Command {
@@ -28,10 +28,18 @@ fn relais(cwd: &Path) -> Command {
     cmd
 }
 
-/// A `relais serve` child process, killed if the test fails half-way.
+/// A `relais serve` child process, killed if the test fails half-way. Its logs go to a file
+/// rather than a pipe, so that a chatty hub can never block on a full pipe.
 struct Served {
     child: Child,
     stdout: Vec<String>,
+    log: std::path::PathBuf,
+}
+
+impl Served {
+    fn logs(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
 }
 
 impl Drop for Served {
@@ -43,13 +51,14 @@ impl Drop for Served {
 
 /// Starts `relais serve` in `cwd` on free ports and reads its first screen.
 fn serve(cwd: &Path, extra_env: &[(&str, &str)]) -> Served {
+    let log = cwd.join(format!("serve-{}.log", uuid::Uuid::new_v4()));
     let mut cmd = relais(cwd);
     cmd.arg("serve")
         .env("RELAIS_LISTEN_MAIN", "127.0.0.1:0")
         .env("RELAIS_LISTEN_PUBLIC", "127.0.0.1:0")
         .env("RELAIS_LOG_FORMAT", "json")
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+        .stderr(std::fs::File::create(&log).unwrap());
     for (k, v) in extra_env {
         cmd.env(k, v);
     }
@@ -74,6 +83,7 @@ fn serve(cwd: &Path, extra_env: &[(&str, &str)]) -> Served {
     Served {
         child,
         stdout: lines,
+        log,
     }
 }
 
@@ -94,17 +104,12 @@ fn stop(mut served: Served) -> String {
         assert!(Instant::now() < deadline, "relais did not stop on SIGTERM");
         std::thread::sleep(Duration::from_millis(50));
     };
-    assert!(status.success(), "relais exited with {status} on SIGTERM");
-    let mut stderr = String::new();
-    use std::io::Read;
-    served
-        .child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
-    stderr
+    assert!(
+        status.success(),
+        "relais exited with {status} on SIGTERM; its log:\n{}",
+        served.logs()
+    );
+    served.logs()
 }
 
 fn curl_line(stdout: &[String]) -> String {
@@ -162,8 +167,9 @@ fn first_run_creates_everything_and_the_printed_curl_command_works() {
             .unwrap();
         assert!(
             out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+            "{curl}: {}\nhub log:\n{}",
+            String::from_utf8_lossy(&out.stderr),
+            served.logs()
         );
         let body: Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(body["name"], "csirt-analyst");
@@ -180,24 +186,19 @@ fn first_run_creates_everything_and_the_printed_curl_command_works() {
         assert!(out.stdout.is_empty());
 
         // Browsers import the PKCS#12 bundle with the documented empty password.
-        let out = Command::new("curl")
-            .args([
-                "--silent",
-                "--cacert",
-                "relais-data/certs/ca.pem",
-                "--cert-type",
-                "P12",
-                "--cert",
-                "relais-data/certs/demo/provider-a.p12:",
-                &main,
-            ])
-            .current_dir(cwd.path())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+        let out = succeed(
+            Command::new("curl")
+                .args([
+                    "--silent",
+                    "--cacert",
+                    "relais-data/certs/ca.pem",
+                    "--cert-type",
+                    "P12",
+                    "--cert",
+                    "relais-data/certs/demo/provider-a.p12:",
+                    &main,
+                ])
+                .current_dir(cwd.path()),
         );
         let body: Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(body["name"], "provider-a");
@@ -239,28 +240,22 @@ fn first_run_creates_everything_and_the_printed_curl_command_works() {
 async fn pki_issue_list_crl_from_the_command_line() {
     let hub = spawn_hub().await;
     let out_dir = hub.data_dir().join("out");
-    let out = hub
-        .cli()
-        .args([
-            "pki",
-            "issue",
-            "--kind",
-            "provider",
-            "--org",
-            "Provider C",
-            "--name",
-            "soc-tool",
-            "--days",
-            "10",
-            "--out",
-        ])
-        .arg(&out_dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = succeed(
+        hub.cli()
+            .args([
+                "pki",
+                "issue",
+                "--kind",
+                "provider",
+                "--org",
+                "Provider C",
+                "--name",
+                "soc-tool",
+                "--days",
+                "10",
+                "--out",
+            ])
+            .arg(&out_dir),
     );
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("fingerprint"), "{text}");
@@ -301,15 +296,9 @@ async fn pki_issue_list_crl_from_the_command_line() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("soc-tool"));
 
     // Analysts default to the hub's own CSIRT.
-    let out = hub
-        .cli()
-        .args(["pki", "issue", "--kind", "analyst", "--name", "marie"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    succeed(
+        hub.cli()
+            .args(["pki", "issue", "--kind", "analyst", "--name", "marie"]),
     );
     // Providers must say which organisation.
     let out = hub
@@ -323,34 +312,19 @@ async fn pki_issue_list_crl_from_the_command_line() {
     assert!(err.contains("--org is required"), "{err}");
 
     let crl = hub.data_dir().join("fresh-crl.pem");
-    let out = hub
-        .cli()
-        .args(["pki", "crl", "--out"])
-        .arg(&crl)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeed(hub.cli().args(["pki", "crl", "--out"]).arg(&crl));
     assert!(
         std::fs::read_to_string(&crl)
             .unwrap()
             .starts_with("-----BEGIN X509 CRL-----")
     );
     if have("openssl") {
-        let out = Command::new("openssl")
-            .args(["crl", "-noout", "-CAfile"])
-            .arg(hub.ca_path())
-            .arg("-in")
-            .arg(&crl)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+        let out = succeed(
+            Command::new("openssl")
+                .args(["crl", "-noout", "-CAfile"])
+                .arg(hub.ca_path())
+                .arg("-in")
+                .arg(&crl),
         );
         assert!(String::from_utf8_lossy(&out.stderr).contains("verify OK"));
     }
@@ -361,15 +335,9 @@ async fn pki_issue_list_crl_from_the_command_line() {
 async fn revoke_by_fingerprint_and_unknown_serial() {
     let hub = spawn_hub().await;
     let fingerprint = hub.store.bindings().await.unwrap()[0].fingerprint.to_hex();
-    let out = hub
-        .cli()
-        .args(["pki", "revoke", "--fingerprint", &fingerprint])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    succeed(
+        hub.cli()
+            .args(["pki", "revoke", "--fingerprint", &fingerprint]),
     );
     let out = hub
         .cli()
@@ -423,23 +391,25 @@ async fn external_certificate_is_bound_by_its_public_key() {
 
     let (cert_path, _) = cred.write_to(partner_dir.path(), "poller");
     let extra = format!("[\"{}\"]", partner_ca_path.display());
-    let out = hub
-        .cli()
-        .env("RELAIS_TLS_EXTRA_CLIENT_CAS", &extra)
-        .args([
-            "pki",
-            "bind",
-            "--kind",
-            "peer",
-            "--org",
-            "CERT-Partner",
-            "--name",
-            "taxii-poller",
-            "--cert",
-        ])
-        .arg(&cert_path)
-        .output()
-        .unwrap();
+    let bind = |name: &str, cert: &Path| {
+        hub.cli()
+            .env("RELAIS_TLS_EXTRA_CLIENT_CAS", &extra)
+            .args([
+                "pki",
+                "bind",
+                "--kind",
+                "peer",
+                "--org",
+                "CERT-Partner",
+                "--name",
+                name,
+                "--cert",
+            ])
+            .arg(cert)
+            .output()
+            .unwrap()
+    };
+    let out = bind("taxii-poller", &cert_path);
     assert!(
         out.status.success(),
         "{}",
@@ -467,23 +437,7 @@ async fn external_certificate_is_bound_by_its_public_key() {
         .unwrap();
     let (rogue_path, _) =
         Credential::from_issued(&rogue_cert).write_to(partner_dir.path(), "rogue");
-    let out = hub
-        .cli()
-        .env("RELAIS_TLS_EXTRA_CLIENT_CAS", &extra)
-        .args([
-            "pki",
-            "bind",
-            "--kind",
-            "peer",
-            "--org",
-            "CERT-Partner",
-            "--name",
-            "other",
-            "--cert",
-        ])
-        .arg(&rogue_path)
-        .output()
-        .unwrap();
+    let out = bind("other", &rogue_path);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(err.lines().count(), 1);
@@ -504,12 +458,7 @@ fn one_line_failure(out: &std::process::Output) -> String {
 #[test]
 fn insecure_or_wrong_configuration_is_refused_in_one_line() {
     let cwd = tempfile::tempdir().unwrap();
-    let out = relais(cwd.path()).arg("init").output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeed(relais(cwd.path()).arg("init"));
 
     // Demo PKI on a network address.
     let out = relais(cwd.path())

@@ -6,7 +6,7 @@ use relais::pki::{CertificateAuthority, ClientSubject};
 use serde_json::Value;
 use time::{Duration, OffsetDateTime};
 
-use crate::common::{self, Credential, Db, TestHub, error_chain, spawn_hub, subject};
+use crate::common::{self, Credential, Db, TestHub, error_chain, spawn_hub, subject, succeed};
 
 async fn whoami(
     hub: &TestHub,
@@ -99,20 +99,7 @@ async fn certificate_from_another_ca_is_refused_even_if_bound() {
         )
         .unwrap();
     // Even a binding in the registry does not make the hub trust a foreign CA.
-    let principal = hub
-        .store
-        .principals()
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|p| p.name == "csirt-analyst")
-        .unwrap();
-    let mut binding = hub.store.bindings().await.unwrap().remove(0);
-    binding.fingerprint = issued.info.fingerprint;
-    binding.principal_id = principal.id;
-    binding.serial = issued.info.serial.clone();
-    binding.issuer = issued.info.issuer.clone();
-    hub.store.insert_binding(&binding).await.unwrap();
+    hub.bind_raw(&issued, "csirt-analyst").await;
     let client = hub.client_with(Some(&Credential::from_issued(&issued)));
     assert_tls_refused(&hub, &client, "UnknownCA").await;
     hub.shutdown().await;
@@ -174,14 +161,7 @@ async fn suspended_principal_and_suspended_organisation_are_refused_without_rest
     let client = hub.client_with(Some(&credential));
     assert_eq!(whoami(&hub, &client).await.unwrap().status(), 200);
 
-    let principal = hub
-        .store
-        .principals()
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|p| p.name == "soc-tool")
-        .unwrap();
+    let principal = hub.principal_named("soc-tool").await;
     let now = OffsetDateTime::now_utc();
     hub.store
         .set_principal_status(&principal.id, PrincipalStatus::Suspended, now)
@@ -233,23 +213,14 @@ async fn revoked_certificate_is_refused_at_the_next_connection() {
     .unwrap()
     .serial;
 
-    let out = hub
-        .cli()
-        .args([
-            "pki",
-            "revoke",
-            "--serial",
-            &serial,
-            "--reason",
-            "laptop stolen",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeed(hub.cli().args([
+        "pki",
+        "revoke",
+        "--serial",
+        &serial,
+        "--reason",
+        "laptop stolen",
+    ]));
 
     // At once, through the registry, even before the CRL is reloaded.
     assert_forbidden(&hub, &hub.client_with(Some(&credential))).await;
@@ -334,19 +305,8 @@ async fn identity_is_the_key_not_the_subject() {
             Duration::days(1),
         )
         .unwrap();
-    let provider_a = hub
-        .store
-        .principals()
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|p| p.name == "provider-a")
-        .unwrap();
-    let mut binding = hub.store.bindings().await.unwrap().remove(0);
-    binding.fingerprint = issued.info.fingerprint;
-    binding.principal_id = provider_a.id.clone();
-    binding.serial = issued.info.serial.clone();
-    hub.store.insert_binding(&binding).await.unwrap();
+    hub.bind_raw(&issued, "provider-a").await;
+    let provider_a = hub.principal_named("provider-a").await;
     let body: Value = whoami(
         &hub,
         &hub.client_with(Some(&Credential::from_issued(&issued))),
