@@ -1,5 +1,7 @@
-//! Command line: `relais serve`, `relais init`, `relais pki …`, `relais config …`.
+//! Command line: `relais serve`, `relais init`, `relais pki …`, `relais config …`,
+//! `relais bench …`.
 
+mod bench;
 mod context;
 mod pki;
 mod serve;
@@ -45,6 +47,9 @@ pub enum Command {
     /// Inspect the configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Generate load against a running hub's mTLS listener: full handshakes per second, or
+    /// whoami requests per second on kept-alive connections.
+    Bench(bench::BenchArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -60,6 +65,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Serve => serve::serve(&cli.data, cli.config.as_deref()).await,
         Command::Init => serve::init(&cli.data, cli.config.as_deref()).await,
         Command::Pki(cmd) => pki::run(cmd, &cli.data, cli.config.as_deref()).await,
+        Command::Bench(args) => bench::run(args, &cli.data).await,
         Command::Config(ConfigCommand::Env) => {
             for (var, key) in crate::config::Config::env_variables() {
                 println!("{var:<40} {key}");
@@ -67,7 +73,9 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
         Command::Config(ConfigCommand::Check) => {
-            let ctx = context::Context::load(&cli.data, cli.config.as_deref(), false)?;
+            let mut ctx = context::Context::load(&cli.data, cli.config.as_deref(), false)?;
+            // The URL may carry a password; this output is for reading, not for reuse.
+            ctx.config.database.url = crate::store::redact_url(&ctx.config.database.url);
             let text =
                 toml::to_string_pretty(&ctx.config).map_err(|e| CliError::Usage(e.to_string()))?;
             print!("{text}");

@@ -24,6 +24,9 @@ pub enum ApiError {
     PayloadTooLarge { limit: usize },
     #[error("service unavailable")]
     Unavailable(#[source] StoreError),
+    /// The request ran past `limits.request_timeout_secs`.
+    #[error("request timed out after {secs} s")]
+    Timeout { secs: u64 },
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -62,6 +65,11 @@ impl ApiError {
             ApiError::Unavailable(_) => {
                 (StatusCode::SERVICE_UNAVAILABLE, "Service unavailable", None)
             }
+            ApiError::Timeout { secs } => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Request timed out",
+                Some(format!("the request took longer than {secs} s")),
+            ),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "Internal error", None),
         }
     }

@@ -97,7 +97,10 @@ async fn request_context(State(state): State<AppState>, req: Request, next: Next
         .await
         {
             Ok(response) => response,
-            Err(_) => ApiError::Internal("request timed out".into()).into_response(),
+            Err(_) => ApiError::Timeout {
+                secs: limits.request_timeout_secs,
+            }
+            .into_response(),
         }
     }
     .instrument(span.clone())

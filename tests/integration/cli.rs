@@ -541,3 +541,44 @@ async fn postgres_url_from_the_environment_serves_whoami() {
     );
     stop(served);
 }
+
+#[test]
+fn config_file_and_data_directory_are_chosen_on_the_command_line() {
+    let cwd = tempfile::tempdir().unwrap();
+    succeed(relais(cwd.path()).args(["--data", "elsewhere", "init"]));
+    assert!(cwd.path().join("elsewhere/certs/ca.pem").exists());
+    std::fs::write(
+        cwd.path().join("custom.toml"),
+        "[database]\nurl = \"postgres://relais:hunter2@db.internal/relais\"\n[limits]\nbody_bytes = 4096\n",
+    )
+    .unwrap();
+    let out = succeed(relais(cwd.path()).args([
+        "--data",
+        "elsewhere",
+        "--config",
+        "custom.toml",
+        "config",
+        "check",
+    ]));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("body_bytes = 4096"), "{text}");
+    assert!(
+        text.contains("postgres://relais:***@db.internal/relais"),
+        "{text}"
+    );
+    assert!(!text.contains("hunter2"));
+    let err = one_line_failure(
+        &relais(cwd.path())
+            .args([
+                "--data",
+                "elsewhere",
+                "--config",
+                "missing.toml",
+                "config",
+                "check",
+            ])
+            .output()
+            .unwrap(),
+    );
+    assert!(err.contains("missing.toml"), "{err}");
+}
