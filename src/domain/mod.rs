@@ -2,4 +2,6 @@
 //! reads (time is passed in), so every rule can be tested on its own.
 
 pub mod access;
+pub mod markings;
 pub mod principal;
+pub mod stix;

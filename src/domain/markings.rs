@@ -1,0 +1,1 @@
+//! TLP 2.0 and PAP markings (placeholder).

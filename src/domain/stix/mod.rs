@@ -1,0 +1,6 @@
+//! STIX 2.1: strict JSON reading, object validation and the pattern language. relais validates
+//! untrusted STIX itself (the `stix-rs` crate panics and overflows its stack on some input).
+
+pub mod json;
+pub mod pattern;
+pub mod validate;

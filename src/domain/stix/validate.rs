@@ -1,0 +1,1 @@
+//! STIX object validation (placeholder).
