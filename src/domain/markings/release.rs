@@ -1,0 +1,553 @@
+//! The one decision: may this reader have this object, and in what form.
+//!
+//! `decide` is the in-memory rule; `VisibilityFilter` is the same rule as a predicate over the
+//! stored columns, which the store turns into SQL. Both are derived from the policy's audiences
+//! by the same function (`audience_condition`), and a property test proves they agree.
+//! Only `release` builds a `Releasable`, and only a `Releasable` can leave the hub.
+
+use serde_json::Value;
+
+use super::policy::{Audience, GranularRule, MarkingPolicy};
+use super::{Pap, Tlp};
+use crate::domain::principal::{OrganisationId, PrincipalId, PrincipalKind};
+
+/// Who is reading.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reader {
+    pub principal: PrincipalId,
+    pub kind: PrincipalKind,
+    pub organisation: OrganisationId,
+    /// For a peer hub: the highest TLP its federation agreement allows. `None` for others.
+    pub peer_max_tlp: Option<Tlp>,
+}
+
+/// A granular marking of an object, normalised: these selectors are at this TLP.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GranularTlp {
+    pub tlp: Tlp,
+    pub selectors: Vec<String>,
+}
+
+/// The access-relevant facts of a stored object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectAccess {
+    pub tlp: Tlp,
+    pub pap: Option<Pap>,
+    /// The organisation that produced the object.
+    pub producer: OrganisationId,
+    pub shared_with: Vec<OrganisationId>,
+    pub recipients: Vec<PrincipalId>,
+    pub granular: Vec<GranularTlp>,
+}
+
+impl ObjectAccess {
+    /// The most restrictive granular TLP above the object's own, if any.
+    pub fn granular_max(&self) -> Option<Tlp> {
+        self.granular
+            .iter()
+            .map(|g| g.tlp)
+            .filter(|t| *t > self.tlp)
+            .max()
+    }
+}
+
+/// A condition on an object for one reader, as the policy's audiences reduce to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Condition {
+    Always,
+    /// The object's producer is this organisation.
+    ProducerIs(OrganisationId),
+    /// The object is shared with this organisation.
+    SharedWith(OrganisationId),
+    /// This principal is a named recipient.
+    Recipient(PrincipalId),
+    Any(Vec<Condition>),
+}
+
+impl Condition {
+    pub fn holds(&self, access: &ObjectAccess) -> bool {
+        match self {
+            Condition::Always => true,
+            Condition::ProducerIs(org) => access.producer == *org,
+            Condition::SharedWith(org) => access.shared_with.contains(org),
+            Condition::Recipient(p) => access.recipients.contains(p),
+            Condition::Any(all) => all.iter().any(|c| c.holds(access)),
+        }
+    }
+}
+
+/// What the reader's membership in `audiences` requires of an object at `level`: `None` when
+/// nothing can make it readable.
+fn audience_condition(audiences: &[Audience], reader: &Reader, level: Tlp) -> Option<Condition> {
+    let mut any = Vec::new();
+    for audience in audiences {
+        let condition = match audience {
+            Audience::Everyone => Some(Condition::Always),
+            Audience::Csirt => (reader.kind == PrincipalKind::Analyst).then_some(Condition::Always),
+            Audience::Providers => {
+                (reader.kind == PrincipalKind::Provider).then_some(Condition::Always)
+            }
+            Audience::Peers => (reader.kind == PrincipalKind::Peer
+                && reader.peer_max_tlp.is_some_and(|max| level <= max))
+            .then_some(Condition::Always),
+            Audience::Producer => Some(Condition::ProducerIs(reader.organisation.clone())),
+            Audience::SharedWith => Some(Condition::SharedWith(reader.organisation.clone())),
+            Audience::Recipients => Some(Condition::Recipient(reader.principal.clone())),
+        };
+        match condition {
+            Some(Condition::Always) => return Some(Condition::Always),
+            Some(c) => any.push(c),
+            None => {}
+        }
+    }
+    match any.len() {
+        0 => None,
+        1 => any.pop(),
+        _ => Some(Condition::Any(any)),
+    }
+}
+
+/// The visibility rule for one reader as a predicate over stored columns: an object is visible
+/// when its TLP row holds, its PAP row holds (or its PAP restricts no one), and, under the
+/// `withhold` rule, the row of its most restrictive granular TLP holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VisibilityFilter {
+    /// Levels absent from the list are never visible.
+    pub tlp: Vec<(Tlp, Condition)>,
+    /// PAP levels that restrict readers, with what they require; an absent level restricts no
+    /// one, a level mapped to `None` is never visible.
+    pub pap: Vec<(Pap, Option<Condition>)>,
+    /// `Some` under the `withhold` rule: conditions on the most restrictive granular TLP.
+    pub granular: Option<Vec<(Tlp, Condition)>>,
+}
+
+impl VisibilityFilter {
+    pub fn for_reader(policy: &MarkingPolicy, reader: &Reader) -> Self {
+        let tlp_rows: Vec<(Tlp, Condition)> = Tlp::ALL
+            .into_iter()
+            .filter_map(|t| audience_condition(policy.tlp_readers(t), reader, t).map(|c| (t, c)))
+            .collect();
+        let pap = Pap::ALL
+            .into_iter()
+            .filter_map(|p| {
+                policy.pap_readers(p).map(|audiences| {
+                    // PAP audiences are not tied to a TLP level; peers qualify when they may
+                    // receive anything at all.
+                    (p, audience_condition(audiences, reader, Tlp::Clear))
+                })
+            })
+            .collect();
+        let granular = (policy.granular == GranularRule::Withhold).then(|| tlp_rows.clone());
+        Self {
+            tlp: tlp_rows,
+            pap,
+            granular,
+        }
+    }
+
+    fn tlp_holds(rows: &[(Tlp, Condition)], tlp: Tlp, access: &ObjectAccess) -> bool {
+        rows.iter()
+            .find(|(t, _)| *t == tlp)
+            .is_some_and(|(_, c)| c.holds(access))
+    }
+
+    /// The in-memory evaluation of the filter (what the SQL computes).
+    pub fn matches(&self, access: &ObjectAccess) -> bool {
+        if !Self::tlp_holds(&self.tlp, access.tlp, access) {
+            return false;
+        }
+        if let Some(pap) = access.pap
+            && let Some((_, condition)) = self.pap.iter().find(|(p, _)| *p == pap)
+            && !condition.as_ref().is_some_and(|c| c.holds(access))
+        {
+            return false;
+        }
+        if let Some(rows) = &self.granular
+            && let Some(max) = access.granular_max()
+            && !Self::tlp_holds(rows, max, access)
+        {
+            return false;
+        }
+        true
+    }
+}
+
+/// What `decide` concludes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    Withhold,
+    /// Release, after removing the fields these selectors name (empty: as stored).
+    Release {
+        redact: Vec<String>,
+    },
+}
+
+/// May `reader` have an object with these markings? The in-memory form of the rule.
+pub fn decide(policy: &MarkingPolicy, reader: &Reader, access: &ObjectAccess) -> Decision {
+    let readable = |tlp: Tlp| {
+        audience_condition(policy.tlp_readers(tlp), reader, tlp).is_some_and(|c| c.holds(access))
+    };
+    if !readable(access.tlp) {
+        return Decision::Withhold;
+    }
+    if let Some(pap) = access.pap
+        && let Some(audiences) = policy.pap_readers(pap)
+        && !audience_condition(audiences, reader, Tlp::Clear).is_some_and(|c| c.holds(access))
+    {
+        return Decision::Withhold;
+    }
+    let mut redact = Vec::new();
+    for marking in &access.granular {
+        if marking.tlp > access.tlp && !readable(marking.tlp) {
+            match policy.granular {
+                GranularRule::Withhold => return Decision::Withhold,
+                GranularRule::Redact => redact.extend(marking.selectors.iter().cloned()),
+            }
+        }
+    }
+    Decision::Release { redact }
+}
+
+/// An object the policy released to one reader: the only thing a response, an export, a count
+/// or the federation outbox may be built from. It cannot be built outside this module.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Releasable<T> {
+    item: T,
+    /// The object with fields removed, when granular markings required it.
+    redacted: Option<Value>,
+}
+
+impl<T> Releasable<T> {
+    pub fn item(&self) -> &T {
+        &self.item
+    }
+
+    /// The JSON to send instead of the stored bytes, when fields were removed.
+    pub fn redacted(&self) -> Option<&Value> {
+        self.redacted.as_ref()
+    }
+}
+
+/// Something whose markings and JSON the policy can inspect.
+pub trait Marked {
+    fn access(&self) -> &ObjectAccess;
+    /// The object as JSON, needed only when fields must be redacted.
+    fn json(&self) -> Option<Value>;
+}
+
+/// Releases `item` to `reader` if the policy allows, redacting what it must.
+pub fn release<T: Marked>(
+    policy: &MarkingPolicy,
+    reader: &Reader,
+    item: T,
+) -> Option<Releasable<T>> {
+    match decide(policy, reader, item.access()) {
+        Decision::Withhold => None,
+        Decision::Release { redact } if redact.is_empty() => Some(Releasable {
+            item,
+            redacted: None,
+        }),
+        Decision::Release { redact } => {
+            // An object that cannot be redacted is withheld rather than sent whole.
+            let mut json = item.json()?;
+            redact_selectors(&mut json, &redact)?;
+            Some(Releasable {
+                item,
+                redacted: Some(json),
+            })
+        }
+    }
+}
+
+/// Removes the fields named by STIX granular-marking selectors (`description`,
+/// `external_references.[0].url`), and the granular markings that point at them, so that the
+/// reader learns neither the value nor that a restricted field was there. `None` if a selector
+/// is malformed.
+pub fn redact_selectors(object: &mut Value, selectors: &[String]) -> Option<()> {
+    for selector in selectors {
+        let mut parts: Vec<&str> = selector.split('.').collect();
+        let last = parts.pop()?;
+        let mut node = &mut *object;
+        for part in parts {
+            node = step(node, part)?;
+        }
+        match (node, index_of(last)) {
+            (Value::Array(items), Some(i)) if i < items.len() => {
+                // Keep positions stable for other selectors into the same list.
+                items[i] = Value::Null;
+            }
+            (Value::Object(map), None) => {
+                map.remove(last);
+            }
+            // Already gone (another selector covered it): nothing left to hide.
+            _ => {}
+        }
+    }
+    if let Some(Value::Array(markings)) = object.get_mut("granular_markings") {
+        markings.retain(|m| {
+            !m.get("selectors")
+                .and_then(Value::as_array)
+                .is_some_and(|s| {
+                    s.iter()
+                        .any(|s| s.as_str().is_some_and(|s| selectors.iter().any(|r| r == s)))
+                })
+        });
+        if markings.is_empty()
+            && let Some(map) = object.as_object_mut()
+        {
+            map.remove("granular_markings");
+        }
+    }
+    Some(())
+}
+
+fn index_of(part: &str) -> Option<usize> {
+    part.strip_prefix('[')?.strip_suffix(']')?.parse().ok()
+}
+
+fn step<'a>(node: &'a mut Value, part: &str) -> Option<&'a mut Value> {
+    match index_of(part) {
+        Some(i) => node.as_array_mut()?.get_mut(i),
+        None => node.as_object_mut()?.get_mut(part),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    fn org(n: u8) -> OrganisationId {
+        OrganisationId::from_stored(format!("org--{n}"))
+    }
+
+    fn principal(n: u8) -> PrincipalId {
+        PrincipalId::from_stored(format!("principal--{n}"))
+    }
+
+    fn reader(kind: PrincipalKind, o: u8, p: u8, peer_max: Option<Tlp>) -> Reader {
+        Reader {
+            principal: principal(p),
+            kind,
+            organisation: org(o),
+            peer_max_tlp: peer_max,
+        }
+    }
+
+    fn access(tlp: Tlp, producer: u8) -> ObjectAccess {
+        ObjectAccess {
+            tlp,
+            pap: Some(Pap::Green),
+            producer: org(producer),
+            shared_with: vec![],
+            recipients: vec![],
+            granular: vec![],
+        }
+    }
+
+    fn shipped() -> MarkingPolicy {
+        MarkingPolicy::shipped().unwrap()
+    }
+
+    fn released(r: &Reader, a: &ObjectAccess) -> bool {
+        decide(&shipped(), r, a) != Decision::Withhold
+    }
+
+    const CSIRT: u8 = 0;
+
+    #[test]
+    fn shipped_policy_table() {
+        let analyst = reader(PrincipalKind::Analyst, CSIRT, 1, None);
+        let provider_a = reader(PrincipalKind::Provider, 10, 2, None);
+        let provider_b = reader(PrincipalKind::Provider, 11, 3, None);
+        let peer_green = reader(PrincipalKind::Peer, 20, 4, Some(Tlp::Green));
+        let peer_clear = reader(PrincipalKind::Peer, 21, 5, Some(Tlp::Clear));
+
+        // CLEAR: everyone.
+        for r in [&analyst, &provider_a, &provider_b, &peer_green, &peer_clear] {
+            assert!(released(r, &access(Tlp::Clear, 10)));
+        }
+        // GREEN: CSIRT, providers, peers allowing GREEN.
+        let green = access(Tlp::Green, 10);
+        assert!(released(&analyst, &green) && released(&provider_b, &green));
+        assert!(released(&peer_green, &green) && !released(&peer_clear, &green));
+        // AMBER: CSIRT, producer, shared-with organisations.
+        let mut amber = access(Tlp::Amber, 10);
+        assert!(released(&analyst, &amber) && released(&provider_a, &amber));
+        assert!(!released(&provider_b, &amber) && !released(&peer_green, &amber));
+        amber.shared_with.push(org(11));
+        assert!(released(&provider_b, &amber));
+        // AMBER+STRICT: sharing with an organisation is not enough, naming a principal is.
+        let mut strict = access(Tlp::AmberStrict, 10);
+        strict.shared_with.push(org(11));
+        assert!(released(&analyst, &strict) && released(&provider_a, &strict));
+        assert!(!released(&provider_b, &strict));
+        strict.recipients.push(principal(3));
+        assert!(released(&provider_b, &strict));
+        // RED: producer and named recipients only, not even the CSIRT.
+        let mut red = access(Tlp::Red, 10);
+        assert!(released(&provider_a, &red) && !released(&analyst, &red));
+        red.recipients.push(principal(1));
+        assert!(released(&analyst, &red));
+    }
+
+    #[test]
+    fn granular_markings_redact_fields_above_clearance() {
+        let policy = shipped();
+        let provider_b = reader(PrincipalKind::Provider, 11, 3, None);
+        let mut a = access(Tlp::Green, 10);
+        a.granular.push(GranularTlp {
+            tlp: Tlp::Amber,
+            selectors: vec!["description".into(), "external_references.[1]".into()],
+        });
+        struct Obj(ObjectAccess, Value);
+        impl Marked for Obj {
+            fn access(&self) -> &ObjectAccess {
+                &self.0
+            }
+            fn json(&self) -> Option<Value> {
+                Some(self.1.clone())
+            }
+        }
+        let json = json!({
+            "type": "indicator", "name": "C2", "description": "seen at the victim's site",
+            "external_references": [{"source_name": "a"}, {"source_name": "internal"}],
+            "granular_markings": [{"marking_ref": "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421",
+                                   "selectors": ["description", "external_references.[1]"]}]
+        });
+        let out = release(&policy, &provider_b, Obj(a.clone(), json.clone())).unwrap();
+        let redacted = out.redacted().unwrap();
+        assert!(redacted.get("description").is_none());
+        assert!(redacted.get("granular_markings").is_none());
+        assert_eq!(redacted["external_references"][1], Value::Null);
+        assert_eq!(redacted["name"], "C2");
+        // The producer sees everything, as stored.
+        let provider_a = reader(PrincipalKind::Provider, 10, 2, None);
+        assert!(
+            release(&policy, &provider_a, Obj(a, json))
+                .unwrap()
+                .redacted()
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn withhold_rule_withholds_instead_of_redacting() {
+        let text = crate::domain::markings::policy::SHIPPED.replace(
+            "granular_above_clearance = \"redact\"",
+            "granular_above_clearance = \"withhold\"",
+        );
+        let policy = MarkingPolicy::parse(&text).unwrap();
+        let provider_b = reader(PrincipalKind::Provider, 11, 3, None);
+        let mut a = access(Tlp::Green, 10);
+        a.granular.push(GranularTlp {
+            tlp: Tlp::Red,
+            selectors: vec!["description".into()],
+        });
+        assert_eq!(decide(&policy, &provider_b, &a), Decision::Withhold);
+        assert!(!VisibilityFilter::for_reader(&policy, &provider_b).matches(&a));
+    }
+
+    fn arb_tlp() -> impl Strategy<Value = Tlp> {
+        prop::sample::select(Tlp::ALL.to_vec())
+    }
+
+    fn arb_pap() -> impl Strategy<Value = Option<Pap>> {
+        prop::option::of(prop::sample::select(Pap::ALL.to_vec()))
+    }
+
+    fn arb_kind() -> impl Strategy<Value = PrincipalKind> {
+        prop::sample::select(PrincipalKind::ALL.to_vec())
+    }
+
+    prop_compose! {
+        fn arb_reader()(kind in arb_kind(), o in 0u8..4, p in 0u8..6, max in prop::option::of(arb_tlp())) -> Reader {
+            reader(kind, o, p, if kind == PrincipalKind::Peer { max } else { None })
+        }
+    }
+
+    prop_compose! {
+        fn arb_access()(
+            tlp in arb_tlp(), pap in arb_pap(), producer in 0u8..4,
+            shared in prop::collection::vec(0u8..4, 0..3),
+            recipients in prop::collection::vec(0u8..6, 0..3),
+            granular in prop::collection::vec(arb_tlp(), 0..2),
+        ) -> ObjectAccess {
+            ObjectAccess {
+                tlp, pap, producer: org(producer),
+                shared_with: shared.into_iter().map(org).collect(),
+                recipients: recipients.into_iter().map(principal).collect(),
+                granular: granular.into_iter().map(|tlp| GranularTlp { tlp, selectors: vec!["description".into()] }).collect(),
+            }
+        }
+    }
+
+    /// The shipped rules restated from the issue text, independently of the policy file.
+    fn clearance_oracle(r: &Reader, a: &ObjectAccess) -> bool {
+        let csirt = r.kind == PrincipalKind::Analyst;
+        let producer = a.producer == r.organisation;
+        let shared = a.shared_with.contains(&r.organisation);
+        let named = a.recipients.contains(&r.principal);
+        match a.tlp {
+            Tlp::Clear => true,
+            Tlp::Green => {
+                csirt
+                    || r.kind == PrincipalKind::Provider
+                    || (r.kind == PrincipalKind::Peer && r.peer_max_tlp >= Some(Tlp::Green))
+                    || producer
+                    || shared
+                    || named
+            }
+            Tlp::Amber => csirt || producer || shared || named,
+            Tlp::AmberStrict => csirt || producer || named,
+            Tlp::Red => producer || named,
+        }
+    }
+
+    fn policies() -> Vec<MarkingPolicy> {
+        let withhold = crate::domain::markings::policy::SHIPPED.replace(
+            "granular_above_clearance = \"redact\"",
+            "granular_above_clearance = \"withhold\"",
+        );
+        let pap_red_csirt_only = format!(
+            "{}\n[pap.readers]\nred = [\"csirt\", \"producer\"]\n",
+            crate::domain::markings::policy::SHIPPED
+        );
+        vec![
+            shipped(),
+            MarkingPolicy::parse(&withhold).unwrap(),
+            MarkingPolicy::parse(&pap_red_csirt_only).unwrap(),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4000))]
+
+        #[test]
+        fn filter_and_decision_always_agree(r in arb_reader(), a in arb_access()) {
+            for policy in policies() {
+                let filter = VisibilityFilter::for_reader(&policy, &r);
+                let decided = decide(&policy, &r, &a) != Decision::Withhold;
+                prop_assert_eq!(filter.matches(&a), decided, "policy {:?}", policy.granular);
+            }
+        }
+
+        #[test]
+        fn nothing_is_released_above_clearance(r in arb_reader(), a in arb_access()) {
+            match decide(&shipped(), &r, &a) {
+                Decision::Withhold => {}
+                Decision::Release { redact } => {
+                    prop_assert!(clearance_oracle(&r, &a));
+                    // Every granular part the reader could not read at the object level is redacted.
+                    for g in &a.granular {
+                        let object_at = ObjectAccess { tlp: g.tlp, granular: vec![], ..a.clone() };
+                        if g.tlp > a.tlp && !clearance_oracle(&r, &object_at) {
+                            prop_assert!(g.selectors.iter().all(|s| redact.contains(s)));
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
