@@ -8,6 +8,7 @@
 mod portable;
 pub mod postgres;
 pub mod sqlite;
+mod visibility;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -20,6 +21,7 @@ use crate::domain::principal::{
     CertificateBinding, Organisation, OrganisationId, OrganisationStatus, Principal, PrincipalId,
     PrincipalStatus, SpkiFingerprint,
 };
+use crate::domain::stix::stored::{Inserted, NewObject, ObjectQuery, StoredObject};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -130,6 +132,14 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn insert_crl(&self, crl: &StoredCrl) -> StoreResult<()>;
     async fn latest_crl(&self) -> StoreResult<Option<StoredCrl>>;
     async fn latest_crl_number(&self) -> StoreResult<Option<i64>>;
+
+    /// Stores an object version, with its shares and recipients, in one transaction. The same
+    /// (collection, id, version) stored twice is stored once.
+    async fn insert_object(&self, object: &NewObject) -> StoreResult<Inserted>;
+    /// One page of a collection, in arrival order, restricted to the query's visibility.
+    async fn objects(&self, query: &ObjectQuery) -> StoreResult<Vec<StoredObject>>;
+    /// How many objects the query matches, all pages together.
+    async fn count_objects(&self, query: &ObjectQuery) -> StoreResult<u64>;
 
     /// Closes the pool, waiting for connections to be returned.
     async fn close(&self);

@@ -48,6 +48,11 @@ macro_rules! binding_columns {
 }
 pub(super) use {binding_columns, org_columns, principal_columns};
 
+/// JSON text of the list columns that mirror the share and recipient tables.
+pub(super) fn to_json<T: serde::Serialize + ?Sized>(value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
 macro_rules! portable_store {
     ($store:ident, $row:ident) => {
         /// The portable registry SQL, instantiated for this backend.
@@ -59,9 +64,13 @@ macro_rules! portable_store {
             PrincipalId, PrincipalStatus, SpkiFingerprint,
         };
         use $crate::store::portable::{
-            binding_columns, org_columns, principal_columns, write_error,
+            binding_columns, org_columns, principal_columns, to_json, write_error,
         };
         use $crate::store::{Backend, Store, StoreError, StoreResult, StoredCrl};
+        use $crate::domain::markings::UnknownLevel;
+        use $crate::domain::markings::release::ObjectAccess;
+        use $crate::domain::stix::stored::{Inserted, NewObject, ObjectQuery, StoredObject};
+        use $crate::store::visibility::push_object_filters;
         use sqlx::Row as _;
         use time::OffsetDateTime;
 
@@ -110,6 +119,45 @@ macro_rules! portable_store {
                 number: row.try_get(0)?,
                 der: row.try_get(1)?,
                 this_update: row.try_get(2)?,
+            })
+        }
+
+        fn stored_object_from_row(row: &$row) -> StoreResult<StoredObject> {
+            let json_list = |text: String| -> StoreResult<Vec<String>> {
+                serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(e.to_string()))
+            };
+            let tlp: String = row.try_get("tlp")?;
+            let pap: Option<String> = row.try_get("pap")?;
+            let granular: String = row.try_get("granular")?;
+            Ok(StoredObject {
+                seq: row.try_get("seq")?,
+                collection: row.try_get("collection_id")?,
+                id: row.try_get("id")?,
+                object_type: row.try_get("type")?,
+                spec_version: row.try_get("spec_version")?,
+                version: row.try_get("version")?,
+                date_added: row.try_get("date_added")?,
+                access: ObjectAccess {
+                    tlp: tlp.parse().map_err(|e: UnknownLevel| StoreError::Corrupt(e.to_string()))?,
+                    pap: pap
+                        .map(|p| p.parse())
+                        .transpose()
+                        .map_err(|e: UnknownLevel| StoreError::Corrupt(e.to_string()))?,
+                    producer: OrganisationId::from_stored(row.try_get("producer")?),
+                    shared_with: json_list(row.try_get("shared_with")?)?
+                        .into_iter()
+                        .map(OrganisationId::from_stored)
+                        .collect(),
+                    recipients: json_list(row.try_get("recipients")?)?
+                        .into_iter()
+                        .map(PrincipalId::from_stored)
+                        .collect(),
+                    granular: serde_json::from_str(&granular)
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                },
+                tlp_defaulted: row.try_get("tlp_defaulted")?,
+                submitted_by: PrincipalId::from_stored(row.try_get("submitted_by")?),
+                raw: row.try_get("raw")?,
             })
         }
 
@@ -366,6 +414,92 @@ macro_rules! portable_store {
                     .fetch_one(&self.pool)
                     .await?;
                 Ok(n)
+            }
+
+            async fn insert_object(&self, object: &NewObject) -> StoreResult<Inserted> {
+                let a = &object.access;
+                let mut tx = self.pool.begin().await?;
+                let seq: Option<i64> = sqlx::query_scalar(
+                    "INSERT INTO stix_objects (collection_id, id, type, spec_version, version, \
+                     date_added, tlp, tlp_defaulted, pap, granular_max, granular, producer, \
+                     submitted_by, shared_with, recipients, raw) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
+                     ON CONFLICT (collection_id, id, version) DO NOTHING RETURNING seq",
+                )
+                .bind(&object.collection)
+                .bind(&object.id)
+                .bind(&object.object_type)
+                .bind(&object.spec_version)
+                .bind(&object.version)
+                .bind(object.date_added)
+                .bind(a.tlp.as_str())
+                .bind(object.tlp_defaulted)
+                .bind(a.pap.map(|p| p.as_str()))
+                .bind(a.granular_max().map(|t| t.as_str()))
+                .bind(to_json(&a.granular)?)
+                .bind(a.producer.as_str())
+                .bind(object.submitted_by.as_str())
+                .bind(to_json(&a.shared_with)?)
+                .bind(to_json(&a.recipients)?)
+                .bind(&object.raw)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(|e| write_error(e, "object"))?;
+                let Some(seq) = seq else {
+                    let existing: i64 = sqlx::query_scalar(
+                        "SELECT seq FROM stix_objects \
+                         WHERE collection_id = $1 AND id = $2 AND version = $3",
+                    )
+                    .bind(&object.collection)
+                    .bind(&object.id)
+                    .bind(&object.version)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    tx.rollback().await?;
+                    return Ok(Inserted::Duplicate(existing));
+                };
+                for org in &a.shared_with {
+                    sqlx::query(
+                        "INSERT INTO stix_object_shares (object_seq, organisation_id) \
+                         VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                    )
+                    .bind(seq)
+                    .bind(org.as_str())
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                for principal in &a.recipients {
+                    sqlx::query(
+                        "INSERT INTO stix_object_recipients (object_seq, principal_id) \
+                         VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                    )
+                    .bind(seq)
+                    .bind(principal.as_str())
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
+                Ok(Inserted::New(seq))
+            }
+
+            async fn objects(&self, query: &ObjectQuery) -> StoreResult<Vec<StoredObject>> {
+                let mut qb = sqlx::QueryBuilder::new(
+                    "SELECT o.seq, o.collection_id, o.id, o.type, o.spec_version, o.version, \
+                     o.date_added, o.tlp, o.tlp_defaulted, o.pap, o.granular, o.producer, \
+                     o.submitted_by, o.shared_with, o.recipients, o.raw FROM stix_objects o",
+                );
+                push_object_filters(&mut qb, query, true);
+                qb.push(" ORDER BY o.seq LIMIT ");
+                qb.push_bind(i64::from(query.limit));
+                let rows = qb.build().fetch_all(&self.pool).await?;
+                rows.iter().map(stored_object_from_row).collect()
+            }
+
+            async fn count_objects(&self, query: &ObjectQuery) -> StoreResult<u64> {
+                let mut qb = sqlx::QueryBuilder::new("SELECT COUNT(*) FROM stix_objects o");
+                push_object_filters(&mut qb, query, false);
+                let n: i64 = qb.build_query_scalar().fetch_one(&self.pool).await?;
+                Ok(u64::try_from(n).unwrap_or(0))
             }
 
             async fn close(&self) {

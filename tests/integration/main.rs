@@ -11,3 +11,4 @@ mod cli;
 mod mtls;
 mod operations;
 mod store_contract;
+mod visibility;

@@ -22,7 +22,7 @@ pub struct Reader {
 }
 
 /// A granular marking of an object, normalised: these selectors are at this TLP.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct GranularTlp {
     pub tlp: Tlp,
     pub selectors: Vec<String>,

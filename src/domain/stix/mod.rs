@@ -3,4 +3,5 @@
 
 pub mod json;
 pub mod pattern;
+pub mod stored;
 pub mod validate;

@@ -1,1 +1,0 @@
-//! TLP 2.0 and PAP markings (placeholder).
