@@ -4,3 +4,4 @@
 pub mod bootstrap;
 pub mod identity;
 pub mod pki;
+pub mod secrets;

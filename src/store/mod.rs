@@ -141,6 +141,15 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// How many objects the query matches, all pages together.
     async fn count_objects(&self, query: &ObjectQuery) -> StoreResult<u64>;
 
+    async fn hub_secret(&self, name: &str) -> StoreResult<Option<Vec<u8>>>;
+    /// Stores a secret once; `Conflict` if another instance stored it first.
+    async fn insert_hub_secret(
+        &self,
+        name: &str,
+        value: &[u8],
+        at: OffsetDateTime,
+    ) -> StoreResult<()>;
+
     /// Closes the pool, waiting for connections to be returned.
     async fn close(&self);
 }

@@ -502,6 +502,29 @@ macro_rules! portable_store {
                 Ok(u64::try_from(n).unwrap_or(0))
             }
 
+            async fn hub_secret(&self, name: &str) -> StoreResult<Option<Vec<u8>>> {
+                Ok(sqlx::query_scalar("SELECT value FROM hub_secrets WHERE name = $1")
+                    .bind(name)
+                    .fetch_optional(&self.pool)
+                    .await?)
+            }
+
+            async fn insert_hub_secret(
+                &self,
+                name: &str,
+                value: &[u8],
+                at: OffsetDateTime,
+            ) -> StoreResult<()> {
+                sqlx::query("INSERT INTO hub_secrets (name, value, created_at) VALUES ($1, $2, $3)")
+                    .bind(name)
+                    .bind(value)
+                    .bind(at)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(|e| write_error(e, "hub secret"))?;
+                Ok(())
+            }
+
             async fn close(&self) {
                 self.pool.close().await;
             }

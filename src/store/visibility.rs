@@ -5,27 +5,31 @@
 use sqlx::{Database, Encode, QueryBuilder, Type};
 
 use crate::domain::markings::release::{Condition, VisibilityFilter};
+use crate::domain::stix::stored::{ObjectQuery, VersionSelector};
 
-/// Appends a boolean SQL expression over the row alias `o` (a `stix_objects` row).
-pub(super) fn push_visibility<DB>(qb: &mut QueryBuilder<DB>, filter: &VisibilityFilter)
+/// A table alias; always one of the literals below, never input.
+type Alias = &'static str;
+
+/// Appends a boolean SQL expression over the `stix_objects` row named `t` (an alias).
+pub(super) fn push_visibility<DB>(qb: &mut QueryBuilder<DB>, filter: &VisibilityFilter, t: Alias)
 where
     DB: Database,
     String: for<'t> Encode<'t, DB> + Type<DB>,
 {
     qb.push("(");
-    push_levels(qb, "o.tlp", &filter.tlp);
+    push_levels(qb, t, "tlp", &filter.tlp);
     for (pap, condition) in &filter.pap {
-        qb.push(" AND (o.pap IS NULL OR o.pap <> ");
+        qb.push(format_args!(" AND ({t}.pap IS NULL OR {t}.pap <> "));
         qb.push_bind(pap.as_str().to_owned());
         if let Some(condition) = condition {
             qb.push(" OR ");
-            push_condition(qb, condition);
+            push_condition(qb, condition, t);
         }
         qb.push(")");
     }
     if let Some(rows) = &filter.granular {
-        qb.push(" AND (o.granular_max IS NULL OR ");
-        push_levels(qb, "o.granular_max", rows);
+        qb.push(format_args!(" AND ({t}.granular_max IS NULL OR "));
+        push_levels(qb, t, "granular_max", rows);
         qb.push(")");
     }
     qb.push(")");
@@ -33,6 +37,7 @@ where
 
 fn push_levels<DB>(
     qb: &mut QueryBuilder<DB>,
+    t: Alias,
     column: &'static str,
     rows: &[(crate::domain::markings::Tlp, Condition)],
 ) where
@@ -48,16 +53,16 @@ fn push_levels<DB>(
         if i > 0 {
             qb.push(" OR ");
         }
-        qb.push("(").push(column).push(" = ");
+        qb.push(format_args!("({t}.{column} = "));
         qb.push_bind(tlp.as_str().to_owned());
         qb.push(" AND ");
-        push_condition(qb, condition);
+        push_condition(qb, condition, t);
         qb.push(")");
     }
     qb.push(")");
 }
 
-fn push_condition<DB>(qb: &mut QueryBuilder<DB>, condition: &Condition)
+fn push_condition<DB>(qb: &mut QueryBuilder<DB>, condition: &Condition, t: Alias)
 where
     DB: Database,
     String: for<'t> Encode<'t, DB> + Type<DB>,
@@ -67,22 +72,22 @@ where
             qb.push("1 = 1");
         }
         Condition::ProducerIs(org) => {
-            qb.push("o.producer = ");
+            qb.push(format_args!("{t}.producer = "));
             qb.push_bind(org.as_str().to_owned());
         }
         Condition::SharedWith(org) => {
-            qb.push(
+            qb.push(format_args!(
                 "EXISTS (SELECT 1 FROM stix_object_shares s \
-                 WHERE s.object_seq = o.seq AND s.organisation_id = ",
-            );
+                 WHERE s.object_seq = {t}.seq AND s.organisation_id = "
+            ));
             qb.push_bind(org.as_str().to_owned());
             qb.push(")");
         }
         Condition::Recipient(principal) => {
-            qb.push(
+            qb.push(format_args!(
                 "EXISTS (SELECT 1 FROM stix_object_recipients r \
-                 WHERE r.object_seq = o.seq AND r.principal_id = ",
-            );
+                 WHERE r.object_seq = {t}.seq AND r.principal_id = "
+            ));
             qb.push_bind(principal.as_str().to_owned());
             qb.push(")");
         }
@@ -92,7 +97,7 @@ where
                 if i > 0 {
                     qb.push(" OR ");
                 }
-                push_condition(qb, c);
+                push_condition(qb, c, t);
             }
             qb.push(")");
         }
@@ -101,11 +106,8 @@ where
 
 /// Appends ` WHERE …` for an object query: collection, visibility, `match[type]`, `match[id]`,
 /// `added_after` and, with `paged`, the cursor.
-pub(super) fn push_object_filters<DB>(
-    qb: &mut QueryBuilder<DB>,
-    query: &crate::domain::stix::stored::ObjectQuery,
-    paged: bool,
-) where
+pub(super) fn push_object_filters<DB>(qb: &mut QueryBuilder<DB>, query: &ObjectQuery, paged: bool)
+where
     DB: Database,
     String: for<'t> Encode<'t, DB> + Type<DB>,
     i64: for<'t> Encode<'t, DB> + Type<DB>,
@@ -114,7 +116,8 @@ pub(super) fn push_object_filters<DB>(
     qb.push(" WHERE o.collection_id = ");
     qb.push_bind(query.collection.clone());
     qb.push(" AND ");
-    push_visibility(qb, &query.visibility);
+    push_visibility(qb, &query.visibility, "o");
+    push_versions(qb, query);
     for (column, values) in [("o.type", &query.types), ("o.id", &query.ids)] {
         if values.is_empty() {
             continue;
@@ -136,4 +139,45 @@ pub(super) fn push_object_filters<DB>(
         qb.push(" AND o.seq > ");
         qb.push_bind(seq);
     }
+}
+
+/// `match[version]`: first, last, given versions. Which versions are first and last is judged
+/// among the versions this reader may see, so that a hidden newer version changes nothing.
+fn push_versions<DB>(qb: &mut QueryBuilder<DB>, query: &ObjectQuery)
+where
+    DB: Database,
+    String: for<'t> Encode<'t, DB> + Type<DB>,
+{
+    if query.versions.is_empty() || query.versions.contains(&VersionSelector::All) {
+        return;
+    }
+    qb.push(" AND (");
+    for (i, selector) in query.versions.iter().enumerate() {
+        if i > 0 {
+            qb.push(" OR ");
+        }
+        match selector {
+            VersionSelector::First | VersionSelector::Last => {
+                let aggregate = if *selector == VersionSelector::First {
+                    "MIN"
+                } else {
+                    "MAX"
+                };
+                qb.push(format_args!(
+                    "o.version = (SELECT {aggregate}(v.version) FROM stix_objects v \
+                     WHERE v.collection_id = o.collection_id AND v.id = o.id AND "
+                ));
+                push_visibility(qb, &query.visibility, "v");
+                qb.push(")");
+            }
+            VersionSelector::At(version) => {
+                qb.push("o.version = ");
+                qb.push_bind(version.clone());
+            }
+            VersionSelector::All => {
+                qb.push("1 = 1");
+            }
+        }
+    }
+    qb.push(")");
 }

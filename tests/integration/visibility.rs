@@ -82,6 +82,7 @@ fn query(collection: &str, visibility: VisibilityFilter) -> ObjectQuery {
         types: vec![],
         ids: vec![],
         added_after: None,
+        versions: vec![],
         after_seq: None,
         limit: 10_000,
     }
@@ -302,5 +303,118 @@ async fn postgres_storage_is_idempotent_and_pages_stably() {
         .await
         .unwrap();
     storage_is_idempotent_and_pages_stably(&store).await;
+    store.close().await;
+}
+
+/// `match[version]` first and last are judged among the versions the reader may see: a newer
+/// version hidden from a reader leaves it the newest it can read, and reveals nothing.
+async fn versions_are_judged_among_visible_ones(store: &SharedStore) {
+    use relais::domain::stix::stored::{VersionSelector, version_key};
+    seed_registry(store).await;
+    let mut keys = Vec::new();
+    for (day, tlp) in [(1, Tlp::Green), (2, Tlp::Green), (3, Tlp::Red)] {
+        let mut o = new_object(
+            7,
+            "community",
+            ObjectAccess {
+                tlp,
+                pap: None,
+                producer: org_id(0),
+                shared_with: vec![],
+                recipients: vec![],
+                granular: vec![],
+            },
+        );
+        o.version = version_key(T0 + time::Duration::days(day));
+        keys.push(o.version.clone());
+        store.insert_object(&o).await.unwrap();
+    }
+    let policy = MarkingPolicy::shipped().unwrap();
+    let outsider = Reader {
+        principal: principal_id(1),
+        kind: PrincipalKind::Provider,
+        organisation: org_id(1),
+        peer_max_tlp: None,
+    };
+    let producer = Reader {
+        organisation: org_id(0),
+        ..outsider.clone()
+    };
+    let versions = |reader: &Reader, selectors: Vec<VersionSelector>| {
+        let mut q = query("community", VisibilityFilter::for_reader(&policy, reader));
+        q.versions = selectors;
+        q
+    };
+    let got = |q: ObjectQuery| async move {
+        store
+            .objects(&q)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|o| o.version)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        got(versions(&outsider, vec![VersionSelector::Last])).await,
+        [keys[1].clone()]
+    );
+    assert_eq!(
+        got(versions(&producer, vec![VersionSelector::Last])).await,
+        [keys[2].clone()]
+    );
+    assert_eq!(
+        got(versions(&outsider, vec![VersionSelector::First])).await,
+        [keys[0].clone()]
+    );
+    assert_eq!(
+        got(versions(
+            &outsider,
+            vec![VersionSelector::First, VersionSelector::Last]
+        ))
+        .await,
+        [keys[0].clone(), keys[1].clone()]
+    );
+    assert_eq!(
+        got(versions(&outsider, vec![VersionSelector::All]))
+            .await
+            .len(),
+        2
+    );
+    assert!(
+        got(versions(
+            &outsider,
+            vec![VersionSelector::At(keys[2].clone())]
+        ))
+        .await
+        .is_empty()
+    );
+    assert_eq!(
+        got(versions(
+            &producer,
+            vec![VersionSelector::At(keys[2].clone())]
+        ))
+        .await,
+        [keys[2].clone()]
+    );
+}
+
+#[tokio::test]
+async fn sqlite_versions_are_judged_among_visible_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = relais::store::open("sqlite://ver.db", dir.path(), 4)
+        .await
+        .unwrap();
+    versions_are_judged_among_visible_ones(&store).await;
+}
+
+#[tokio::test]
+async fn postgres_versions_are_judged_among_visible_ones() {
+    let Some(db) = PgDatabase::create().await else {
+        return;
+    };
+    let store = relais::store::open(&db.url, std::path::Path::new("."), 4)
+        .await
+        .unwrap();
+    versions_are_judged_among_visible_ones(&store).await;
     store.close().await;
 }

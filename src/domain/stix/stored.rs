@@ -14,8 +14,8 @@ pub struct NewObject {
     pub id: String,
     pub object_type: String,
     pub spec_version: String,
-    /// `modified`, else `created`, else empty (SCOs have no versions): with the id, the key of
-    /// a version.
+    /// `version_key` of `modified`, else of `created`, else empty (SCOs have no versions):
+    /// with the id, the key of a version.
     pub version: String,
     pub date_added: OffsetDateTime,
     pub access: ObjectAccess,
@@ -53,6 +53,32 @@ impl Marked for StoredObject {
     }
 }
 
+/// The form versions are stored and compared in: UTC with nine fraction digits, so that text
+/// order is time order and `…00Z` and `…00.000Z` are the same version.
+pub fn version_key(at: OffsetDateTime) -> String {
+    let at = at.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:09}Z",
+        at.year(),
+        u8::from(at.month()),
+        at.day(),
+        at.hour(),
+        at.minute(),
+        at.second(),
+        at.nanosecond()
+    )
+}
+
+/// Which versions of each object a query returns (`match[version]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VersionSelector {
+    All,
+    First,
+    Last,
+    /// A version key (see `version_key`).
+    At(String),
+}
+
 /// Whether a write stored a new version or found the same one already there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Inserted {
@@ -79,7 +105,27 @@ pub struct ObjectQuery {
     /// `match[id]`; empty: any.
     pub ids: Vec<String>,
     pub added_after: Option<OffsetDateTime>,
+    /// Empty: every version.
+    pub versions: Vec<VersionSelector>,
     /// Continue after this arrival sequence (a pagination cursor).
     pub after_seq: Option<i64>,
     pub limit: u32,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn version_keys_sort_as_time_and_ignore_precision() {
+        let a = version_key(datetime!(2016-01-01 00:00:00 UTC));
+        let b = version_key(datetime!(2016-01-01 00:00:00.000 UTC));
+        assert_eq!(a, b);
+        assert_eq!(a, "2016-01-01T00:00:00.000000000Z");
+        let c = version_key(datetime!(2016-01-01 00:00:00.5 UTC));
+        let d = version_key(datetime!(2016-01-01 00:00:01 UTC));
+        assert!(a < c && c < d);
+        assert_eq!(version_key(datetime!(2016-01-01 04:00:00 +4)), a);
+    }
 }

@@ -1,0 +1,41 @@
+//! Hub-wide secrets, generated on first use and shared by every instance through the store.
+
+use ring::rand::SecureRandom;
+use time::OffsetDateTime;
+
+use crate::store::{Store, StoreError};
+
+/// Key of the MAC that binds pagination cursors to their principal and query.
+pub const CURSOR_KEY: &str = "taxii-cursor-hmac";
+
+#[derive(Debug, thiserror::Error)]
+pub enum SecretError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the system random number generator failed")]
+    Random,
+}
+
+/// The named 32-byte secret, created if this is the first instance to ask.
+pub async fn ensure(
+    store: &dyn Store,
+    name: &str,
+    now: OffsetDateTime,
+) -> Result<Vec<u8>, SecretError> {
+    if let Some(value) = store.hub_secret(name).await? {
+        return Ok(value);
+    }
+    let mut value = vec![0u8; 32];
+    ring::rand::SystemRandom::new()
+        .fill(&mut value)
+        .map_err(|_| SecretError::Random)?;
+    match store.insert_hub_secret(name, &value, now).await {
+        Ok(()) => Ok(value),
+        // Another instance won the race: use its secret.
+        Err(StoreError::Conflict(_)) => Ok(store
+            .hub_secret(name)
+            .await?
+            .ok_or(StoreError::NotFound("hub secret"))?),
+        Err(e) => Err(e.into()),
+    }
+}
