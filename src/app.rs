@@ -13,8 +13,11 @@ use tokio_util::task::TaskTracker;
 
 use crate::clock::SharedClock;
 use crate::config::Config;
+use crate::crypto::cursor::CursorKey;
+use crate::domain::markings::policy::MarkingPolicy;
 use crate::http::tls::{ReloadingConfig, TlsError, TlsMaterial};
 use crate::http::{self, AppState, server};
+use crate::services::secrets;
 use crate::store::SharedStore;
 
 #[derive(Debug, thiserror::Error)]
@@ -27,6 +30,37 @@ pub enum HubError {
     },
     #[error(transparent)]
     Tls(#[from] TlsError),
+    #[error("{path}: {source}")]
+    Policy {
+        path: std::path::PathBuf,
+        #[source]
+        source: PolicyLoadError,
+    },
+    #[error(transparent)]
+    Secret(#[from] crate::services::secrets::SecretError),
+    #[error("the stored hub secret {0} is not 32 bytes; the database was edited")]
+    CorruptSecret(&'static str),
+}
+
+/// Why a policy file could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum PolicyLoadError {
+    #[error(transparent)]
+    Read(#[from] std::io::Error),
+    #[error(transparent)]
+    Invalid(#[from] crate::domain::markings::policy::PolicyError),
+}
+
+/// Reads and checks the marking policy named by the configuration.
+pub fn load_marking_policy(config: &Config, data_dir: &Path) -> Result<MarkingPolicy, HubError> {
+    let path = config.resolve(data_dir, &config.policies.markings);
+    let parse = || -> Result<MarkingPolicy, PolicyLoadError> {
+        Ok(MarkingPolicy::parse(&std::fs::read_to_string(&path)?)?)
+    };
+    parse().map_err(|source| HubError::Policy {
+        path: path.clone(),
+        source,
+    })
 }
 
 /// A hub whose listeners are bound but not yet serving: tests bind port 0 and read the
@@ -57,6 +91,9 @@ impl Hub {
         let material = TlsMaterial::load(config, data_dir)?;
         let public_tls = material.public_config()?;
         let main_tls = ReloadingConfig::new(material, &store).await?;
+        let policy = Arc::new(load_marking_policy(config, data_dir)?);
+        let cursor_secret =
+            secrets::ensure(store.as_ref(), secrets::CURSOR_KEY, clock.now()).await?;
         Ok(Self {
             main: bind(config.listen.main).await?,
             public: bind(config.listen.public).await?,
@@ -66,6 +103,9 @@ impl Hub {
                 store,
                 clock,
                 limits: config.limits.clone(),
+                policy,
+                cursors: CursorKey::new(&cursor_secret)
+                    .map_err(|_| HubError::CorruptSecret(secrets::CURSOR_KEY))?,
             },
             config: config.clone(),
         })

@@ -16,6 +16,22 @@ pub struct Config {
     pub pki: PkiConfig,
     pub limits: Limits,
     pub log: LogConfig,
+    pub policies: PoliciesConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PoliciesConfig {
+    /// TLP/PAP rules; written from the shipped policy on first start if absent.
+    pub markings: PathBuf,
+}
+
+impl Default for PoliciesConfig {
+    fn default() -> Self {
+        Self {
+            markings: "policies/markings.toml".into(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -5,6 +5,7 @@ pub mod error;
 pub mod identity;
 pub mod public;
 pub mod server;
+pub mod taxii;
 pub mod tls;
 
 use std::time::{Duration, Instant};
@@ -16,8 +17,12 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use tracing::Instrument;
 
+use std::sync::Arc;
+
 use crate::clock::SharedClock;
 use crate::config::Limits;
+use crate::crypto::cursor::CursorKey;
+use crate::domain::markings::policy::MarkingPolicy;
 use crate::store::SharedStore;
 use error::ApiError;
 use server::ConnectionInfo;
@@ -27,11 +32,16 @@ pub struct AppState {
     pub store: SharedStore,
     pub clock: SharedClock,
     pub limits: Limits,
+    pub policy: Arc<MarkingPolicy>,
+    pub cursors: CursorKey,
 }
 
 /// Routes of the main (mTLS) listener.
 pub fn main_router(state: AppState) -> Router {
-    with_request_context(api::router().fallback(not_found), state)
+    with_request_context(
+        api::router().merge(taxii::router()).fallback(not_found),
+        state,
+    )
 }
 
 /// Routes of the public listener.

@@ -181,6 +181,14 @@ pub async fn prepare(
         pki::publish_crl(store, ca, &paths, now).await?;
     }
 
+    let markings = config.resolve(data_dir, &config.policies.markings);
+    if !markings.exists() {
+        write_public(
+            &markings,
+            crate::domain::markings::policy::SHIPPED.as_bytes(),
+        )?;
+    }
+
     let mut demo = Vec::new();
     if config.pki.demo {
         let dir = demo_dir(data_dir);

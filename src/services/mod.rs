@@ -5,3 +5,4 @@ pub mod bootstrap;
 pub mod identity;
 pub mod pki;
 pub mod secrets;
+pub mod share;

@@ -11,4 +11,5 @@ mod cli;
 mod mtls;
 mod operations;
 mod store_contract;
+mod taxii;
 mod visibility;

@@ -1,0 +1,110 @@
+//! TAXII error messages (TAXII 2.1 §3.6.1), the one mapping of errors on TAXII routes.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use super::media::TAXII_MEDIA_TYPE;
+use crate::http::error::ApiError;
+use crate::services::share::ShareError;
+
+#[derive(Debug)]
+pub struct TaxiiError {
+    status: StatusCode,
+    title: &'static str,
+    description: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    title: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<&'a str>,
+    http_status: String,
+}
+
+impl TaxiiError {
+    pub fn new(status: StatusCode, title: &'static str, description: impl Into<String>) -> Self {
+        Self {
+            status,
+            title,
+            description: Some(description.into()),
+        }
+    }
+
+    pub fn not_found() -> Self {
+        Self {
+            status: StatusCode::NOT_FOUND,
+            title: "Not found",
+            description: None,
+        }
+    }
+
+    pub fn bad_request(description: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "Bad request", description)
+    }
+}
+
+impl IntoResponse for TaxiiError {
+    fn into_response(self) -> Response {
+        let body = Body {
+            title: self.title,
+            description: self.description.as_deref(),
+            http_status: self.status.as_u16().to_string(),
+        };
+        let mut response = (self.status, axum::Json(body)).into_response();
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(TAXII_MEDIA_TYPE),
+        );
+        response
+    }
+}
+
+impl From<ApiError> for TaxiiError {
+    fn from(e: ApiError) -> Self {
+        match e {
+            ApiError::Unauthenticated => Self {
+                status: StatusCode::UNAUTHORIZED,
+                title: "Client certificate required",
+                description: None,
+            },
+            ApiError::Forbidden => Self::new(
+                StatusCode::FORBIDDEN,
+                "Certificate not authorised",
+                "the certificate is not bound to an active principal of this hub",
+            ),
+            ApiError::NotFound => Self::not_found(),
+            ApiError::PayloadTooLarge { limit } => Self::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "Request body too large",
+                format!("the limit is {limit} bytes"),
+            ),
+            other => {
+                // Logged once, by the REST mapping; the client learns nothing internal.
+                let status = other.into_response().status();
+                Self {
+                    status,
+                    title: "Server error",
+                    description: None,
+                }
+            }
+        }
+    }
+}
+
+impl From<ShareError> for TaxiiError {
+    fn from(e: ShareError) -> Self {
+        match e {
+            ShareError::CollectionNotFound => Self::not_found(),
+            ShareError::NotReadable => Self::new(
+                StatusCode::FORBIDDEN,
+                "Forbidden",
+                "this collection cannot be read with this certificate",
+            ),
+            ShareError::BadCursor(b) => Self::bad_request(b.to_string()),
+            ShareError::Store(s) => ApiError::from(s).into(),
+            ShareError::Random => ApiError::Internal(Box::new(ShareError::Random)).into(),
+        }
+    }
+}

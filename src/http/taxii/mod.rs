@@ -1,0 +1,45 @@
+//! TAXII 2.1 (OASIS): discovery, the API root, collections, objects, versions and manifests.
+//! Reads only return what the marking rules release to the caller; a hidden object answers
+//! exactly like a missing one.
+
+mod error;
+mod media;
+mod objects;
+
+use axum::Router;
+use axum::middleware;
+use axum::routing::get;
+
+use super::AppState;
+pub use error::TaxiiError;
+
+/// Where the single API root lives.
+pub const API_ROOT: &str = "/taxii2/api/";
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/taxii2/", get(objects::discovery))
+        .route(API_ROOT, get(objects::api_root))
+        .route("/taxii2/api/collections/", get(objects::collections))
+        .route(
+            "/taxii2/api/collections/{collection}/",
+            get(objects::collection),
+        )
+        .route(
+            "/taxii2/api/collections/{collection}/objects/",
+            get(objects::objects),
+        )
+        .route(
+            "/taxii2/api/collections/{collection}/objects/{object}/",
+            get(objects::object),
+        )
+        .route(
+            "/taxii2/api/collections/{collection}/objects/{object}/versions/",
+            get(objects::versions),
+        )
+        .route(
+            "/taxii2/api/collections/{collection}/manifest/",
+            get(objects::manifest),
+        )
+        .route_layer(middleware::from_fn(media::negotiate))
+}

@@ -1,0 +1,344 @@
+//! TAXII read endpoints. Handlers parse the request, call `services::share`, and write the
+//! envelope; objects are written exactly as stored unless the policy redacted fields.
+
+use axum::Json;
+use axum::extract::{FromRequestParts, Path, RawQuery, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use super::{API_ROOT, TaxiiError};
+use crate::domain::access::RegistryRecord;
+use crate::domain::collections::{COLLECTIONS, Collection};
+use crate::domain::markings::release::Releasable;
+use crate::domain::stix::stored::{StoredObject, VersionSelector, version_key};
+use crate::http::AppState;
+use crate::http::identity::Caller;
+use crate::services::share::{self, MAX_PAGE_SIZE, Page, ReadRequest, Sharing};
+
+const STIX_MEDIA_TYPE: &str = "application/stix+json;version=2.1";
+
+/// The caller, with refusals written as TAXII errors.
+pub struct TaxiiCaller(pub RegistryRecord);
+
+impl FromRequestParts<AppState> for TaxiiCaller {
+    type Rejection = TaxiiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, TaxiiError> {
+        Caller::from_request_parts(parts, state)
+            .await
+            .map(|Caller(record)| TaxiiCaller(record))
+            .map_err(TaxiiError::from)
+    }
+}
+
+fn sharing(state: &AppState) -> Sharing<'_> {
+    Sharing {
+        store: state.store.as_ref(),
+        policy: &state.policy,
+        cursors: &state.cursors,
+    }
+}
+
+/// `https://HOST` from the request, for the absolute URLs discovery must give.
+fn base_url(headers: &HeaderMap) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| {
+            h.chars()
+                .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
+        })
+        .unwrap_or("localhost");
+    format!("https://{host}")
+}
+
+pub async fn discovery(_caller: TaxiiCaller, headers: HeaderMap) -> Json<Value> {
+    let root = format!("{}{API_ROOT}", base_url(&headers));
+    Json(json!({
+        "title": "relais",
+        "description": "Threat-intelligence sharing hub: STIX 2.1 under enforced TLP 2.0 and PAP.",
+        "default": root,
+        "api_roots": [root],
+    }))
+}
+
+pub async fn api_root(_caller: TaxiiCaller, State(state): State<AppState>) -> Json<Value> {
+    Json(json!({
+        "title": "relais",
+        "description": "Collections of the hub.",
+        "versions": ["application/taxii+json;version=2.1"],
+        "max_content_length": state.limits.body_bytes,
+        "x_relais_max_page_size": MAX_PAGE_SIZE,
+    }))
+}
+
+#[derive(Serialize)]
+pub struct CollectionView {
+    id: &'static str,
+    title: &'static str,
+    description: &'static str,
+    alias: &'static str,
+    can_read: bool,
+    can_write: bool,
+    media_types: [&'static str; 1],
+}
+
+fn view(c: &Collection, caller: &RegistryRecord) -> CollectionView {
+    CollectionView {
+        id: c.id,
+        title: c.title,
+        description: c.description,
+        alias: c.alias,
+        can_read: c.can_read(caller.principal.kind),
+        can_write: c.can_write(caller.principal.kind),
+        media_types: [STIX_MEDIA_TYPE],
+    }
+}
+
+pub async fn collections(TaxiiCaller(caller): TaxiiCaller) -> Json<Value> {
+    let visible: Vec<CollectionView> = COLLECTIONS
+        .iter()
+        .filter(|c| c.visible_to(caller.principal.kind))
+        .map(|c| view(c, &caller))
+        .collect();
+    Json(json!({ "collections": visible }))
+}
+
+pub async fn collection(
+    TaxiiCaller(caller): TaxiiCaller,
+    Path(id): Path<String>,
+) -> Result<Json<CollectionView>, TaxiiError> {
+    Collection::by_id(&id)
+        .filter(|c| c.visible_to(caller.principal.kind))
+        .map(|c| Json(view(c, &caller)))
+        .ok_or_else(TaxiiError::not_found)
+}
+
+/// TAXII timestamps: UTC, microseconds.
+pub fn taxii_timestamp(at: OffsetDateTime) -> String {
+    let at = at.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
+        at.year(),
+        u8::from(at.month()),
+        at.day(),
+        at.hour(),
+        at.minute(),
+        at.second(),
+        at.microsecond()
+    )
+}
+
+/// Parses the TAXII filters of a query string. Unknown parameters are refused, so that a
+/// misspelt filter does not silently return everything.
+fn parse_request(query: Option<&str>, allow_id_filter: bool) -> Result<ReadRequest, TaxiiError> {
+    let mut request = ReadRequest::default();
+    let list = |v: &str| {
+        v.split(',')
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+    };
+    for (key, value) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+        match key.as_ref() {
+            "added_after" => {
+                let at = OffsetDateTime::parse(&value, &Rfc3339).map_err(|_| {
+                    TaxiiError::bad_request("added_after is not an RFC 3339 timestamp")
+                })?;
+                request.added_after = Some(at);
+            }
+            "limit" => {
+                let n: u32 = value
+                    .parse()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or_else(|| TaxiiError::bad_request("limit is a positive integer"))?;
+                request.limit = Some(n);
+            }
+            "next" => request.next = Some(value.into_owned()),
+            "match[type]" => request.types.extend(list(&value)),
+            "match[id]" if allow_id_filter => request.ids.extend(list(&value)),
+            "match[version]" => {
+                for v in list(&value) {
+                    request.versions.push(match v.as_str() {
+                        "all" => VersionSelector::All,
+                        "first" => VersionSelector::First,
+                        "last" => VersionSelector::Last,
+                        other => VersionSelector::At(version_key(
+                            OffsetDateTime::parse(other, &Rfc3339).map_err(|_| {
+                                TaxiiError::bad_request(
+                                    "match[version] is first, last, all or a timestamp",
+                                )
+                            })?,
+                        )),
+                    });
+                }
+            }
+            "match[spec_version]" => {
+                if !list(&value).iter().any(|v| v == "2.1") {
+                    // relais stores STIX 2.1 only: nothing else can match.
+                    request.types = vec![String::new()];
+                }
+            }
+            other => {
+                return Err(TaxiiError::bad_request(format!(
+                    "unsupported query parameter {:?}",
+                    other.chars().take(64).collect::<String>()
+                )));
+            }
+        }
+    }
+    Ok(request)
+}
+
+/// The JSON text of a released object: the stored bytes, or the redacted form.
+fn object_text(r: &Releasable<StoredObject>) -> String {
+    match r.redacted() {
+        Some(v) => v.to_string(),
+        None => r.item().raw.clone(),
+    }
+}
+
+/// Adds `X-TAXII-Date-Added-First` / `-Last` for a non-empty page.
+fn with_date_headers(mut response: Response, page: &Page) -> Response {
+    let dates = (page.objects.first(), page.objects.last());
+    if let (Some(first), Some(last)) = dates {
+        for (name, at) in [
+            ("x-taxii-date-added-first", first.item().date_added),
+            ("x-taxii-date-added-last", last.item().date_added),
+        ] {
+            if let Ok(v) = HeaderValue::from_str(&taxii_timestamp(at)) {
+                response.headers_mut().insert(name, v);
+            }
+        }
+    }
+    response
+}
+
+/// `{"more":…, "next":…, "objects":[…]}` with each object's text spliced in as it is.
+fn envelope(page: &Page) -> String {
+    let mut out = String::from("{\"more\":");
+    out.push_str(if page.more { "true" } else { "false" });
+    if let Some(next) = &page.next {
+        out.push_str(",\"next\":");
+        out.push_str(&Value::String(next.clone()).to_string());
+    }
+    if !page.objects.is_empty() {
+        out.push_str(",\"objects\":[");
+        for (i, o) in page.objects.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str(&object_text(o));
+        }
+        out.push(']');
+    }
+    out.push('}');
+    out
+}
+
+async fn read_page(
+    state: &AppState,
+    caller: &RegistryRecord,
+    collection: &str,
+    request: ReadRequest,
+    default_versions: VersionSelector,
+) -> Result<Page, TaxiiError> {
+    let reader = share::reader_of(caller, None);
+    Ok(sharing(state)
+        .read(caller, &reader, collection, request, default_versions)
+        .await?)
+}
+
+pub async fn objects(
+    TaxiiCaller(caller): TaxiiCaller,
+    State(state): State<AppState>,
+    Path(collection): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, TaxiiError> {
+    let request = parse_request(query.as_deref(), true)?;
+    let page = read_page(&state, &caller, &collection, request, VersionSelector::Last).await?;
+    Ok(with_date_headers(envelope(&page).into_response(), &page))
+}
+
+pub async fn object(
+    TaxiiCaller(caller): TaxiiCaller,
+    State(state): State<AppState>,
+    Path((collection, object)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, TaxiiError> {
+    let mut request = parse_request(query.as_deref(), false)?;
+    request.ids = vec![object];
+    let page = read_page(&state, &caller, &collection, request, VersionSelector::Last).await?;
+    if page.objects.is_empty() {
+        // Missing and hidden look the same.
+        return Err(TaxiiError::not_found());
+    }
+    Ok(with_date_headers(envelope(&page).into_response(), &page))
+}
+
+/// The original `modified` (or `created`) text of a stored version.
+fn version_text(o: &StoredObject) -> Option<String> {
+    let v: Value = serde_json::from_str(&o.raw).ok()?;
+    v.get("modified")
+        .or_else(|| v.get("created"))
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+}
+
+pub async fn versions(
+    TaxiiCaller(caller): TaxiiCaller,
+    State(state): State<AppState>,
+    Path((collection, object)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, TaxiiError> {
+    let mut request = parse_request(query.as_deref(), false)?;
+    request.ids = vec![object];
+    let page = read_page(&state, &caller, &collection, request, VersionSelector::All).await?;
+    if page.objects.is_empty() {
+        return Err(TaxiiError::not_found());
+    }
+    let versions: Vec<String> = page
+        .objects
+        .iter()
+        .filter_map(|o| version_text(o.item()))
+        .collect();
+    let body = json!({ "more": page.more, "versions": versions });
+    Ok(with_date_headers(Json(body).into_response(), &page))
+}
+
+pub async fn manifest(
+    TaxiiCaller(caller): TaxiiCaller,
+    State(state): State<AppState>,
+    Path(collection): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, TaxiiError> {
+    let request = parse_request(query.as_deref(), true)?;
+    let page = read_page(&state, &caller, &collection, request, VersionSelector::Last).await?;
+    let records: Vec<Value> = page
+        .objects
+        .iter()
+        .map(|o| {
+            let item = o.item();
+            json!({
+                "id": item.id,
+                "date_added": taxii_timestamp(item.date_added),
+                "version": version_text(item).unwrap_or_default(),
+                "media_type": STIX_MEDIA_TYPE,
+            })
+        })
+        .collect();
+    let mut body = json!({ "more": page.more });
+    if let Some(next) = &page.next {
+        body["next"] = json!(next);
+    }
+    if !records.is_empty() {
+        body["objects"] = Value::Array(records);
+    }
+    Ok(with_date_headers(Json(body).into_response(), &page))
+}

@@ -1,0 +1,363 @@
+//! TAXII 2.1 reads over real mTLS: discovery, collections, paging, versions, manifests, media
+//! types, and the absence of existence oracles.
+
+use relais::domain::markings::release::ObjectAccess;
+use relais::domain::markings::{Pap, Tlp};
+use relais::domain::stix::stored::{NewObject, version_key};
+use reqwest::header::{ACCEPT, HeaderMap};
+use serde_json::Value;
+use time::OffsetDateTime;
+
+use crate::common::{TestHub, spawn_hub};
+
+const TAXII: &str = "application/taxii+json;version=2.1";
+const COMMUNITY: &str = "9cfa669c-ee94-4ece-afd2-f8edac37d8fd";
+const INTERNAL: &str = "c6d0a8e4-71b2-4f43-8e0c-3a5d9b1f2e47";
+
+/// Stores an indicator version in the community collection, produced by `producer`'s
+/// organisation (a demo principal name).
+async fn put(hub: &TestHub, n: u32, day: i64, tlp: Tlp, producer: &str) -> String {
+    let principal = hub.principal_named(producer).await;
+    let id = format!("indicator--7b5b2b0c-0000-4000-8000-{n:012}");
+    let modified = OffsetDateTime::from_unix_timestamp(1_780_000_000 + day * 86_400).unwrap();
+    let modified_text = version_key(modified).replace(".000000000Z", ".000Z");
+    let raw = format!(
+        r#"{{"type":"indicator","spec_version":"2.1","id":"{id}","created":"2026-05-01T00:00:00.000Z","modified":"{modified_text}","pattern":"[ipv4-addr:value = '198.51.100.{}']","pattern_type":"stix","valid_from":"2026-05-01T00:00:00Z","object_marking_refs":["{}"]}}"#,
+        n % 250,
+        tlp.marking_definition_id()
+    );
+    hub.store
+        .insert_object(&NewObject {
+            collection: COMMUNITY.into(),
+            id: id.clone(),
+            object_type: "indicator".into(),
+            spec_version: "2.1".into(),
+            version: version_key(modified),
+            date_added: OffsetDateTime::now_utc(),
+            access: ObjectAccess {
+                tlp,
+                pap: Some(Pap::Green),
+                producer: principal.organisation_id.clone(),
+                shared_with: vec![],
+                recipients: vec![],
+                granular: vec![],
+            },
+            tlp_defaulted: false,
+            submitted_by: principal.id,
+            raw,
+        })
+        .await
+        .unwrap();
+    id
+}
+
+async fn get(hub: &TestHub, who: &str, path: &str) -> (u16, HeaderMap, String) {
+    let resp = hub
+        .client(who)
+        .get(hub.url(path))
+        .header(ACCEPT, TAXII)
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    (status, headers, resp.text().await.unwrap())
+}
+
+async fn get_json(hub: &TestHub, who: &str, path: &str) -> Value {
+    let (status, headers, body) = get(hub, who, path).await;
+    assert_eq!(status, 200, "{path}: {body}");
+    assert_eq!(headers["content-type"], TAXII);
+    serde_json::from_str(&body).unwrap()
+}
+
+#[tokio::test]
+async fn discovery_api_root_and_collections_reflect_the_caller() {
+    let hub = spawn_hub().await;
+    let discovery = get_json(&hub, "provider-a", "/taxii2/").await;
+    let root = discovery["api_roots"][0].as_str().unwrap();
+    assert!(root.ends_with("/taxii2/api/"), "{root}");
+    let api = get_json(&hub, "provider-a", "/taxii2/api/").await;
+    assert_eq!(api["versions"][0], TAXII);
+    assert_eq!(api["max_content_length"], hub.config.limits.body_bytes);
+
+    let ids = |v: &Value| -> Vec<String> {
+        v["collections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let analyst = get_json(&hub, "csirt-analyst", "/taxii2/api/collections/").await;
+    assert_eq!(ids(&analyst).len(), 3);
+    let provider = get_json(&hub, "provider-a", "/taxii2/api/collections/").await;
+    assert_eq!(ids(&provider).len(), 2);
+    let community = provider["collections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == COMMUNITY)
+        .unwrap();
+    assert_eq!(
+        (
+            community["can_read"].as_bool(),
+            community["can_write"].as_bool()
+        ),
+        (Some(true), Some(false))
+    );
+    let peer = get_json(&hub, "partner-csirt", "/taxii2/api/collections/").await;
+    assert_eq!(ids(&peer), [COMMUNITY]);
+
+    // A collection the caller may not see does not exist for it.
+    let (status, headers, body) = get(
+        &hub,
+        "provider-a",
+        &format!("/taxii2/api/collections/{INTERNAL}/"),
+    )
+    .await;
+    assert_eq!(status, 404);
+    assert_eq!(headers["content-type"], TAXII);
+    let missing = get(
+        &hub,
+        "provider-a",
+        "/taxii2/api/collections/00000000-0000-4000-8000-000000000000/",
+    )
+    .await;
+    assert_eq!((missing.0, missing.2), (404, body));
+    hub.shutdown().await;
+}
+
+#[tokio::test]
+async fn media_types_are_negotiated() {
+    let hub = spawn_hub().await;
+    let client = hub.client("provider-a");
+    let resp = client
+        .get(hub.url("/taxii2/"))
+        .header(ACCEPT, "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 406);
+    assert_eq!(resp.headers()["content-type"], TAXII);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["http_status"], "406");
+    let resp = client
+        .get(hub.url("/taxii2/"))
+        .header(ACCEPT, "application/taxii+json;version=2.0")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 406);
+    let resp = client.get(hub.url("/taxii2/")).send().await.unwrap();
+    assert_eq!(
+        resp.status(),
+        200,
+        "no Accept header: any type is acceptable"
+    );
+    // Unknown filters are refused rather than ignored.
+    let resp = client
+        .get(hub.url(&format!(
+            "/taxii2/api/collections/{COMMUNITY}/objects/?match[colour]=red"
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+    hub.shutdown().await;
+}
+
+/// Every page of a read, following `next`, with what a client can observe of each
+/// (status, body without the opaque cursor, date headers).
+async fn walk(
+    hub: &TestHub,
+    who: &str,
+    query: &str,
+) -> Vec<(u16, Value, Option<String>, Option<String>)> {
+    let mut pages = Vec::new();
+    let mut next: Option<String> = None;
+    loop {
+        let sep = if query.is_empty() { "?" } else { "&" };
+        let path = match &next {
+            Some(n) => format!("/taxii2/api/collections/{COMMUNITY}/objects/?{query}{sep}next={n}"),
+            None => format!("/taxii2/api/collections/{COMMUNITY}/objects/?{query}"),
+        };
+        let (status, headers, body) = get(hub, who, &path).await;
+        let mut body: Value = serde_json::from_str(&body).unwrap();
+        next = body
+            .as_object_mut()
+            .unwrap()
+            .remove("next")
+            .map(|v| v.as_str().unwrap().to_owned());
+        let header = |name: &str| headers.get(name).map(|v| v.to_str().unwrap().to_owned());
+        pages.push((
+            status,
+            body,
+            header("x-taxii-date-added-first"),
+            header("x-taxii-date-added-last"),
+        ));
+        if next.is_none() || pages.len() > 50 {
+            break;
+        }
+    }
+    pages
+}
+
+#[tokio::test]
+async fn paging_shows_exactly_what_is_released_and_hidden_objects_change_nothing() {
+    let hub = spawn_hub().await;
+    for n in 0..12 {
+        put(&hub, n, 0, Tlp::Green, "provider-a").await;
+    }
+    let before = walk(&hub, "provider-b", "limit=5").await;
+    assert_eq!(before.len(), 3);
+    assert_eq!(
+        before
+            .iter()
+            .map(|p| p.1["objects"].as_array().map_or(0, Vec::len))
+            .collect::<Vec<_>>(),
+        [5, 5, 2]
+    );
+    assert_eq!(before[0].1["more"], true);
+    assert_eq!(before[2].1["more"], false);
+    assert!(before[0].2.is_some() && before[0].3.is_some());
+
+    // AMBER objects of provider A, interleaved: provider B must see exactly the same thing.
+    for n in 100..110 {
+        put(&hub, n, 0, Tlp::Amber, "provider-a").await;
+    }
+    let after = walk(&hub, "provider-b", "limit=5").await;
+    assert_eq!(before, after);
+    // The producer sees its AMBER objects.
+    let producer: usize = walk(&hub, "provider-a", "limit=50")
+        .await
+        .iter()
+        .map(|p| p.1["objects"].as_array().map_or(0, Vec::len))
+        .sum();
+    assert_eq!(producer, 22);
+
+    // A hidden object and a missing one answer alike.
+    let hidden = format!(
+        "/taxii2/api/collections/{COMMUNITY}/objects/indicator--7b5b2b0c-0000-4000-8000-000000000100/"
+    );
+    let missing = format!(
+        "/taxii2/api/collections/{COMMUNITY}/objects/indicator--7b5b2b0c-0000-4000-8000-000000009999/"
+    );
+    let (hs, hh, hb) = get(&hub, "provider-b", &hidden).await;
+    let (ms, mh, mb) = get(&hub, "provider-b", &missing).await;
+    assert_eq!((hs, hb.clone()), (ms, mb));
+    assert_eq!(hs, 404);
+    assert_eq!(hh["content-type"], mh["content-type"]);
+    assert_eq!(get(&hub, "provider-a", &hidden).await.0, 200);
+    for path in [format!("{hidden}versions/"), format!("{missing}versions/")] {
+        assert_eq!(get(&hub, "provider-b", &path).await.2, hb);
+    }
+    // Manifests count the same way.
+    let manifest = get_json(
+        &hub,
+        "provider-b",
+        &format!("/taxii2/api/collections/{COMMUNITY}/manifest/?limit=100"),
+    )
+    .await;
+    assert_eq!(manifest["objects"].as_array().unwrap().len(), 12);
+    hub.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_cursor_works_only_for_its_principal_and_query() {
+    let hub = spawn_hub().await;
+    for n in 0..6 {
+        put(&hub, n, 0, Tlp::Green, "provider-a").await;
+    }
+    let base = format!("/taxii2/api/collections/{COMMUNITY}/objects/");
+    let first = get_json(&hub, "provider-a", &format!("{base}?limit=2")).await;
+    let next = first["next"].as_str().unwrap().to_owned();
+    assert_eq!(
+        get(&hub, "provider-a", &format!("{base}?limit=2&next={next}"))
+            .await
+            .0,
+        200
+    );
+    let (status, _, body) = get(&hub, "provider-b", &format!("{base}?limit=2&next={next}")).await;
+    assert_eq!(status, 400, "{body}");
+    let (status, _, _) = get(
+        &hub,
+        "provider-a",
+        &format!("{base}?limit=2&match[type]=malware&next={next}"),
+    )
+    .await;
+    assert_eq!(status, 400);
+    hub.shutdown().await;
+}
+
+#[tokio::test]
+async fn versions_filters_and_manifest() {
+    let hub = spawn_hub().await;
+    let id = put(&hub, 1, 0, Tlp::Green, "provider-a").await;
+    put(&hub, 1, 1, Tlp::Green, "provider-a").await;
+    put(&hub, 1, 2, Tlp::Red, "provider-a").await;
+    put(&hub, 2, 0, Tlp::Clear, "csirt-analyst").await;
+    let base = format!("/taxii2/api/collections/{COMMUNITY}");
+
+    let versions = get_json(
+        &hub,
+        "provider-b",
+        &format!("{base}/objects/{id}/versions/"),
+    )
+    .await;
+    assert_eq!(
+        versions["versions"].as_array().unwrap().len(),
+        2,
+        "the RED version is not listed"
+    );
+    let all = get_json(
+        &hub,
+        "provider-a",
+        &format!("{base}/objects/{id}/versions/"),
+    )
+    .await;
+    assert_eq!(all["versions"].as_array().unwrap().len(), 3);
+
+    let last = get_json(&hub, "provider-b", &format!("{base}/objects/{id}/")).await;
+    assert_eq!(last["objects"].as_array().unwrap().len(), 1);
+    assert_eq!(last["objects"][0]["modified"], versions["versions"][1]);
+    let first = get_json(
+        &hub,
+        "provider-b",
+        &format!("{base}/objects/{id}/?match[version]=first"),
+    )
+    .await;
+    assert_eq!(first["objects"][0]["modified"], versions["versions"][0]);
+    let both = get_json(
+        &hub,
+        "provider-b",
+        &format!("{base}/objects/?match[version]=all&match[id]={id}"),
+    )
+    .await;
+    assert_eq!(both["objects"].as_array().unwrap().len(), 2);
+
+    let by_type = get_json(
+        &hub,
+        "provider-b",
+        &format!("{base}/objects/?match[type]=malware"),
+    )
+    .await;
+    assert_eq!(by_type, serde_json::json!({"more": false}));
+    let future = get_json(
+        &hub,
+        "provider-b",
+        &format!("{base}/objects/?added_after=2100-01-01T00:00:00Z"),
+    )
+    .await;
+    assert!(future.get("objects").is_none());
+
+    let manifest = get_json(&hub, "provider-b", &format!("{base}/manifest/")).await;
+    let records = manifest["objects"].as_array().unwrap();
+    assert_eq!(records.len(), 2);
+    assert!(
+        records
+            .iter()
+            .all(|r| r["media_type"] == "application/stix+json;version=2.1")
+    );
+    hub.shutdown().await;
+}
