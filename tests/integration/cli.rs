@@ -539,7 +539,11 @@ async fn postgres_url_from_the_environment_serves_whoami() {
         !data.join("relais.db").exists(),
         "SQLite used instead of PostgreSQL"
     );
-    stop(served);
+    // Off the runtime's thread, so that the client's connection task can answer the hub's
+    // graceful close while we wait for the process to exit.
+    tokio::task::spawn_blocking(move || stop(served))
+        .await
+        .unwrap();
 }
 
 #[test]
