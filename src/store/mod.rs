@@ -141,6 +141,17 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// How many objects the query matches, all pages together.
     async fn count_objects(&self, query: &ObjectQuery) -> StoreResult<u64>;
 
+    /// Records a TAXII status resource (its JSON body) for the principal that posted.
+    async fn insert_status(
+        &self,
+        id: &str,
+        principal: &PrincipalId,
+        at: OffsetDateTime,
+        body: &str,
+    ) -> StoreResult<()>;
+    /// A status resource, if it exists and belongs to `principal`.
+    async fn status(&self, id: &str, principal: &PrincipalId) -> StoreResult<Option<String>>;
+
     async fn hub_secret(&self, name: &str) -> StoreResult<Option<Vec<u8>>>;
     /// Stores a secret once; `Conflict` if another instance stored it first.
     async fn insert_hub_secret(

@@ -502,6 +502,41 @@ macro_rules! portable_store {
                 Ok(u64::try_from(n).unwrap_or(0))
             }
 
+            async fn insert_status(
+                &self,
+                id: &str,
+                principal: &PrincipalId,
+                at: OffsetDateTime,
+                body: &str,
+            ) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO taxii_status (id, principal_id, created_at, body) \
+                     VALUES ($1, $2, $3, $4)",
+                )
+                .bind(id)
+                .bind(principal.as_str())
+                .bind(at)
+                .bind(body)
+                .execute(&self.pool)
+                .await
+                .map_err(|e| write_error(e, "status"))?;
+                Ok(())
+            }
+
+            async fn status(
+                &self,
+                id: &str,
+                principal: &PrincipalId,
+            ) -> StoreResult<Option<String>> {
+                Ok(sqlx::query_scalar(
+                    "SELECT body FROM taxii_status WHERE id = $1 AND principal_id = $2",
+                )
+                .bind(id)
+                .bind(principal.as_str())
+                .fetch_optional(&self.pool)
+                .await?)
+            }
+
             async fn hub_secret(&self, name: &str) -> StoreResult<Option<Vec<u8>>> {
                 Ok(sqlx::query_scalar("SELECT value FROM hub_secrets WHERE name = $1")
                     .bind(name)

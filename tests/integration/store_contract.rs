@@ -57,6 +57,7 @@ contract!(
     bindings_and_registry_record,
     revocation,
     crls_are_numbered,
+    status_belongs_to_its_poster,
 );
 
 fn org(name: &str, kind: OrganisationKind) -> Organisation {
@@ -295,4 +296,28 @@ async fn postgres_reopen_keeps_data() {
         return;
     };
     reopen_keeps_data(&db.url, std::path::Path::new(".")).await;
+}
+
+async fn status_belongs_to_its_poster(store: &SharedStore) {
+    let a = org("Provider A", OrganisationKind::Provider);
+    store.insert_organisation(&a).await.unwrap();
+    let alice = principal(&a, "alice");
+    let bob = principal(&a, "bob");
+    store.insert_principal(&alice).await.unwrap();
+    store.insert_principal(&bob).await.unwrap();
+    let body = r#"{"id":"s1","status":"complete"}"#;
+    store
+        .insert_status("s1", &alice.id, T0, body)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.status("s1", &alice.id).await.unwrap().as_deref(),
+        Some(body)
+    );
+    assert_eq!(store.status("s1", &bob.id).await.unwrap(), None);
+    assert_eq!(store.status("s2", &alice.id).await.unwrap(), None);
+    assert!(matches!(
+        store.insert_status("s1", &alice.id, T0, body).await,
+        Err(StoreError::Conflict(_))
+    ));
 }
