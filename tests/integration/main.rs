@@ -10,6 +10,7 @@ mod common;
 mod cli;
 mod mtls;
 mod operations;
+mod stix_corpus;
 mod stix_patterns;
 mod store_contract;
 mod taxii;
