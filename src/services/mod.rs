@@ -3,6 +3,7 @@
 
 pub mod bootstrap;
 pub mod identity;
+pub mod ingest;
 pub mod pki;
 pub mod secrets;
 pub mod share;

@@ -140,6 +140,12 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn objects(&self, query: &ObjectQuery) -> StoreResult<Vec<StoredObject>>;
     /// How many objects the query matches, all pages together.
     async fn count_objects(&self, query: &ObjectQuery) -> StoreResult<u64>;
+    /// Every stored version of an object in a collection, oldest first, whoever may read them:
+    /// for the ingest rules only, never for a response.
+    async fn versions_of(&self, collection: &str, id: &str) -> StoreResult<Vec<StoredObject>>;
+    /// The newest stored text of a marking definition, in any collection: to resolve markings
+    /// at ingest, never for a response.
+    async fn marking_definition(&self, id: &str) -> StoreResult<Option<String>>;
 
     /// Records a TAXII status resource (its JSON body) for the principal that posted.
     async fn insert_status(

@@ -46,7 +46,14 @@ macro_rules! binding_columns {
          issued_by_hub, revoked_at, revocation_reason, created_at"
     };
 }
-pub(super) use {binding_columns, org_columns, principal_columns};
+macro_rules! object_columns {
+    () => {
+        "o.seq, o.collection_id, o.id, o.type, o.spec_version, o.version, o.date_added, o.tlp, \
+         o.tlp_defaulted, o.pap, o.granular, o.producer, o.submitted_by, o.shared_with, \
+         o.recipients, o.raw"
+    };
+}
+pub(super) use {binding_columns, object_columns, org_columns, principal_columns};
 
 /// JSON text of the list columns that mirror the share and recipient tables.
 pub(super) fn to_json<T: serde::Serialize + ?Sized>(value: &T) -> Result<String, StoreError> {
@@ -64,7 +71,7 @@ macro_rules! portable_store {
             PrincipalId, PrincipalStatus, SpkiFingerprint,
         };
         use $crate::store::portable::{
-            binding_columns, org_columns, principal_columns, to_json, write_error,
+            binding_columns, object_columns, org_columns, principal_columns, to_json, write_error,
         };
         use $crate::store::{Backend, Store, StoreError, StoreResult, StoredCrl};
         use $crate::domain::markings::UnknownLevel;
@@ -484,15 +491,43 @@ macro_rules! portable_store {
 
             async fn objects(&self, query: &ObjectQuery) -> StoreResult<Vec<StoredObject>> {
                 let mut qb = sqlx::QueryBuilder::new(
-                    "SELECT o.seq, o.collection_id, o.id, o.type, o.spec_version, o.version, \
-                     o.date_added, o.tlp, o.tlp_defaulted, o.pap, o.granular, o.producer, \
-                     o.submitted_by, o.shared_with, o.recipients, o.raw FROM stix_objects o",
+                    concat!("SELECT ", object_columns!(), " FROM stix_objects o"),
                 );
                 push_object_filters(&mut qb, query, true);
                 qb.push(" ORDER BY o.seq LIMIT ");
                 qb.push_bind(i64::from(query.limit));
                 let rows = qb.build().fetch_all(&self.pool).await?;
                 rows.iter().map(stored_object_from_row).collect()
+            }
+
+            async fn versions_of(
+                &self,
+                collection: &str,
+                id: &str,
+            ) -> StoreResult<Vec<StoredObject>> {
+                let rows = sqlx::query(
+                    concat!(
+                        "SELECT ",
+                        object_columns!(),
+                        " FROM stix_objects o \
+                         WHERE o.collection_id = $1 AND o.id = $2 ORDER BY o.version, o.seq"
+                    ),
+                )
+                .bind(collection)
+                .bind(id)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter().map(stored_object_from_row).collect()
+            }
+
+            async fn marking_definition(&self, id: &str) -> StoreResult<Option<String>> {
+                Ok(sqlx::query_scalar(
+                    "SELECT raw FROM stix_objects WHERE id = $1 AND type = 'marking-definition' \
+                     ORDER BY seq DESC LIMIT 1",
+                )
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?)
             }
 
             async fn count_objects(&self, query: &ObjectQuery) -> StoreResult<u64> {

@@ -14,4 +14,5 @@ mod stix_corpus;
 mod stix_patterns;
 mod store_contract;
 mod taxii;
+mod taxii_ingest;
 mod visibility;

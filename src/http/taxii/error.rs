@@ -93,6 +93,22 @@ impl From<ApiError> for TaxiiError {
     }
 }
 
+impl From<crate::services::ingest::IngestError> for TaxiiError {
+    fn from(e: crate::services::ingest::IngestError) -> Self {
+        use crate::services::ingest::IngestError;
+        match e {
+            IngestError::CollectionNotFound => Self::not_found(),
+            IngestError::NotWritable => Self::new(
+                StatusCode::FORBIDDEN,
+                "Forbidden",
+                "this collection cannot be written with this certificate",
+            ),
+            IngestError::Envelope(j) => Self::bad_request(j.to_string()),
+            IngestError::Store(s) => ApiError::from(s).into(),
+        }
+    }
+}
+
 impl From<ShareError> for TaxiiError {
     fn from(e: ShareError) -> Self {
         match e {

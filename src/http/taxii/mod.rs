@@ -27,7 +27,7 @@ pub fn router() -> Router<AppState> {
         )
         .route(
             "/taxii2/api/collections/{collection}/objects/",
-            get(objects::objects),
+            get(objects::objects).post(objects::add_objects),
         )
         .route(
             "/taxii2/api/collections/{collection}/objects/{object}/",
@@ -41,5 +41,9 @@ pub fn router() -> Router<AppState> {
             "/taxii2/api/collections/{collection}/manifest/",
             get(objects::manifest),
         )
+        .route("/taxii2/api/status/{status}/", get(objects::status))
         .route_layer(middleware::from_fn(media::negotiate))
+        // The request-context middleware enforces `limits.body_bytes`; axum's own 2 MiB
+        // default would otherwise cut TAXII envelopes below the advertised maximum.
+        .layer(axum::extract::DefaultBodyLimit::disable())
 }

@@ -342,3 +342,52 @@ pub async fn manifest(
     }
     Ok(with_date_headers(Json(body).into_response(), &page))
 }
+
+/// `POST …/objects/`: stores what is valid, answers the status resource (202).
+pub async fn add_objects(
+    TaxiiCaller(caller): TaxiiCaller,
+    State(state): State<AppState>,
+    Path(collection): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Response, TaxiiError> {
+    let now = state.clock.now();
+    let ingest = crate::services::ingest::Ingest {
+        store: state.store.as_ref(),
+        policy: &state.policy,
+    };
+    let report = ingest.envelope(&caller, &collection, &body, now).await?;
+    let status = json!({
+        "id": uuid::Uuid::new_v4().to_string(),
+        "status": "complete",
+        "request_timestamp": taxii_timestamp(now),
+        "total_count": report.successes.len() + report.failures.len(),
+        "success_count": report.successes.len(),
+        "successes": report.successes,
+        "failure_count": report.failures.len(),
+        "failures": report.failures,
+        "pending_count": 0,
+    });
+    let id = status["id"].as_str().unwrap_or_default().to_owned();
+    let text = status.to_string();
+    state
+        .store
+        .insert_status(&id, &caller.principal.id, now, &text)
+        .await
+        .map_err(|e| TaxiiError::from(crate::http::error::ApiError::from(e)))?;
+    Ok((axum::http::StatusCode::ACCEPTED, text).into_response())
+}
+
+/// `GET /taxii2/api/status/{id}/`: only the principal that posted sees it.
+pub async fn status(
+    TaxiiCaller(caller): TaxiiCaller,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, TaxiiError> {
+    let body = state
+        .store
+        .status(&id, &caller.principal.id)
+        .await
+        .map_err(|e| TaxiiError::from(crate::http::error::ApiError::from(e)))?
+        .ok_or_else(TaxiiError::not_found)?;
+    Ok(body.into_response())
+}

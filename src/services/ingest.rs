@@ -1,0 +1,311 @@
+//! Taking STIX in: size-limited bytes → strict JSON → validation → markings normalised (TLP 1.0
+//! mapped, unknown markings refused, the policy default applied) → the rule on who may publish a
+//! new version → storage. Each object succeeds or fails on its own; the report says which and
+//! why.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use crate::domain::access::RegistryRecord;
+use crate::domain::collections::Collection;
+use crate::domain::markings::definitions::{self, Level, Meaning, ObjectMarkings};
+use crate::domain::markings::policy::MarkingPolicy;
+use crate::domain::markings::release::{GranularTlp, ObjectAccess};
+use crate::domain::markings::{Pap, Tlp};
+use crate::domain::principal::PrincipalKind;
+use crate::domain::stix::json::{JsonError, JsonLimits, envelope_objects};
+use crate::domain::stix::stored::{Inserted, NewObject, version_key};
+use crate::domain::stix::validate::{StixObject, validate};
+use crate::store::{Store, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    /// No such collection, or one the caller may not see at all.
+    #[error("collection not found")]
+    CollectionNotFound,
+    #[error("the caller may not write to this collection")]
+    NotWritable,
+    /// The envelope itself is unusable (not JSON, not an envelope, too deep…).
+    #[error("{0}")]
+    Envelope(#[from] JsonError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The outcome of one object of an envelope.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Outcome {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Report {
+    pub successes: Vec<Outcome>,
+    pub failures: Vec<Outcome>,
+}
+
+/// Why one object was refused; the text goes back to the client in the status resource.
+struct Refused(String);
+
+impl<E: std::fmt::Display> From<E> for Refused {
+    fn from(e: E) -> Self {
+        Refused(e.to_string())
+    }
+}
+
+/// How many validation errors one failure message lists before "and N more".
+const ERRORS_PER_MESSAGE: usize = 5;
+
+#[derive(Debug, Clone, Copy)]
+pub struct Ingest<'a> {
+    pub store: &'a dyn Store,
+    pub policy: &'a MarkingPolicy,
+}
+
+/// The collection, if the caller may write to it.
+pub fn writable_collection(
+    caller: &RegistryRecord,
+    collection_id: &str,
+) -> Result<&'static Collection, IngestError> {
+    let kind = caller.principal.kind;
+    let collection = Collection::by_id(collection_id)
+        .filter(|c| c.visible_to(kind))
+        .ok_or(IngestError::CollectionNotFound)?;
+    if !collection.can_write(kind) {
+        return Err(IngestError::NotWritable);
+    }
+    Ok(collection)
+}
+
+impl Ingest<'_> {
+    /// Stores what is valid in a TAXII envelope posted by `caller`.
+    pub async fn envelope(
+        &self,
+        caller: &RegistryRecord,
+        collection_id: &str,
+        body: &[u8],
+        now: OffsetDateTime,
+    ) -> Result<Report, IngestError> {
+        let collection = writable_collection(caller, collection_id)?;
+        let objects = envelope_objects(body, &JsonLimits::default())?;
+        // Marking definitions sent in the same envelope resolve the others' markings.
+        let mut local: HashMap<String, Result<Meaning, String>> = HashMap::new();
+        for object in &objects {
+            if let Ok(value) = &object.value
+                && value.get("type").and_then(|t| t.as_str()) == Some("marking-definition")
+                && let Some(id) = value.get("id").and_then(|i| i.as_str())
+            {
+                local.insert(
+                    id.to_owned(),
+                    definitions::interpret(value).map_err(|e| e.to_string()),
+                );
+            }
+        }
+        // Stored in arrival order; date_added grows by a microsecond per object so that an
+        // `added_after` taken from one object never skips the next one of the same envelope.
+        let base = now
+            .replace_nanosecond(now.microsecond() * 1000)
+            .unwrap_or(now);
+        let mut report = Report::default();
+        for (i, object) in objects.iter().enumerate() {
+            let id = object
+                .value
+                .as_ref()
+                .ok()
+                .and_then(|v| v.get("id"))
+                .and_then(|v| v.as_str())
+                .map(str::to_owned);
+            let date_added = base + time::Duration::microseconds(i as i64);
+            let result = match &object.value {
+                Err(e) => Err(Refused(e.to_string())),
+                Ok(value) => match validate(object.raw, value) {
+                    Err(errors) => Err(Refused(join_errors(&errors))),
+                    Ok(stix) => {
+                        self.store_one(caller, collection, &stix, &local, date_added)
+                            .await
+                    }
+                },
+            };
+            match result {
+                Ok(version) => report.successes.push(Outcome {
+                    id,
+                    version,
+                    message: None,
+                }),
+                Err(Refused(message)) => report.failures.push(Outcome {
+                    id,
+                    version: None,
+                    message: Some(message),
+                }),
+            }
+        }
+        Ok(report)
+    }
+
+    async fn resolve(
+        &self,
+        local: &HashMap<String, Result<Meaning, String>>,
+        refs: &[&str],
+    ) -> Result<HashMap<String, Meaning>, Refused> {
+        let mut known = HashMap::new();
+        for id in refs {
+            if definitions::standard(id).is_some() {
+                continue;
+            }
+            let meaning = match local.get(*id) {
+                Some(Ok(m)) => *m,
+                Some(Err(e)) => return Err(Refused(e.clone())),
+                None => match self.store.marking_definition(id).await? {
+                    Some(raw) => {
+                        let value: serde_json::Value = serde_json::from_str(&raw)?;
+                        definitions::interpret(&value)?
+                    }
+                    None => continue,
+                },
+            };
+            known.insert((*id).to_owned(), meaning);
+        }
+        Ok(known)
+    }
+
+    async fn store_one(
+        &self,
+        caller: &RegistryRecord,
+        collection: &Collection,
+        stix: &StixObject,
+        local: &HashMap<String, Result<Meaning, String>>,
+        date_added: OffsetDateTime,
+    ) -> Result<Option<String>, Refused> {
+        if stix.object_type == "marking-definition" {
+            // Refuse a lying or unknown definition before it can be stored.
+            if let Some(Err(e)) = local.get(stix.id.as_str()) {
+                return Err(Refused(e.clone()));
+            }
+        }
+        let object_refs: Vec<&str> = stix
+            .object_marking_refs
+            .iter()
+            .map(|r| r.as_str())
+            .collect();
+        let granular_refs: Vec<&str> = stix
+            .granular_markings
+            .iter()
+            .filter_map(|g| g.marking_ref.as_ref().map(|r| r.as_str()))
+            .collect();
+        let all_refs: Vec<&str> = object_refs.iter().chain(&granular_refs).copied().collect();
+        let known = self.resolve(local, &all_refs).await?;
+        let lookup = |id: &str| known.get(id).copied();
+        let markings: ObjectMarkings = definitions::normalise(&object_refs, lookup)?;
+
+        let mut granular = Vec::new();
+        for g in &stix.granular_markings {
+            let Some(r) = &g.marking_ref else { continue };
+            let level = definitions::standard(r.as_str()).or_else(|| match lookup(r.as_str()) {
+                Some(Meaning::Level(l)) => Some(l),
+                _ => None,
+            });
+            match (level, lookup(r.as_str())) {
+                (Some(Level::Tlp(tlp)), _) => granular.push(GranularTlp {
+                    tlp,
+                    selectors: g.selectors.clone(),
+                }),
+                // PAP and statements on parts of an object restrict no reader.
+                (Some(Level::Pap(_)), _) | (None, Some(Meaning::Statement)) => {}
+                (None, _) => {
+                    return Err(Refused(format!("marking {r} is unknown to this hub")));
+                }
+            }
+        }
+
+        let (tlp, tlp_defaulted) = match markings.tlp {
+            Some(t) => (t, false),
+            None => (self.policy.default_tlp, true),
+        };
+        let versions = self
+            .store
+            .versions_of(collection.id, stix.id.as_str())
+            .await?;
+        let producer = match versions.last() {
+            Some(previous) => {
+                check_new_version(caller, &previous.access, tlp, markings.pap)?;
+                previous.access.producer.clone()
+            }
+            None => caller.organisation.id.clone(),
+        };
+        let version = stix
+            .version()
+            .map(|t| version_key(t.time()))
+            .unwrap_or_default();
+        let inserted = self
+            .store
+            .insert_object(&NewObject {
+                collection: collection.id.to_owned(),
+                id: stix.id.as_str().to_owned(),
+                object_type: stix.object_type.clone(),
+                spec_version: stix.spec_version.clone().unwrap_or_else(|| "2.1".into()),
+                version,
+                date_added,
+                access: ObjectAccess {
+                    tlp,
+                    pap: markings.pap,
+                    producer,
+                    shared_with: Vec::new(),
+                    recipients: Vec::new(),
+                    granular,
+                },
+                tlp_defaulted,
+                submitted_by: caller.principal.id.clone(),
+                raw: stix.raw.clone(),
+            })
+            .await?;
+        if let Inserted::Duplicate(_) = inserted {
+            tracing::debug!(id = %stix.id, "version already stored");
+        }
+        Ok(stix.version().map(|t| t.as_str().to_owned()))
+    }
+}
+
+/// Only the producer (or the CSIRT) may change an object's markings, and nobody lowers a TLP
+/// another organisation set.
+fn check_new_version(
+    caller: &RegistryRecord,
+    previous: &ObjectAccess,
+    tlp: Tlp,
+    pap: Option<Pap>,
+) -> Result<(), Refused> {
+    if previous.producer == caller.organisation.id {
+        return Ok(());
+    }
+    let (previous_tlp, previous_pap) = (previous.tlp, previous.pap);
+    if tlp < previous_tlp {
+        return Err(Refused(format!(
+            "a new version cannot lower the {previous_tlp} set by the producer"
+        )));
+    }
+    let changed = tlp != previous_tlp || pap != previous_pap;
+    if changed && caller.principal.kind != PrincipalKind::Analyst {
+        return Err(Refused(
+            "only the producer or the CSIRT may change this object's markings".into(),
+        ));
+    }
+    Ok(())
+}
+
+fn join_errors(errors: &[crate::domain::stix::validate::ValidationError]) -> String {
+    let mut parts: Vec<String> = errors
+        .iter()
+        .take(ERRORS_PER_MESSAGE)
+        .map(|e| e.to_string())
+        .collect();
+    if errors.len() > ERRORS_PER_MESSAGE {
+        parts.push(format!("and {} more", errors.len() - ERRORS_PER_MESSAGE));
+    }
+    parts.join("; ")
+}

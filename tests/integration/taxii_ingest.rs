@@ -1,0 +1,364 @@
+//! TAXII 2.1 writes over real mTLS: envelopes, per-object outcomes in the status resource,
+//! markings normalised and enforced, exact bytes kept, and the corpora ingested and read back.
+
+use std::path::Path;
+
+use reqwest::header::{ACCEPT, CONTENT_TYPE};
+use serde_json::Value;
+
+use crate::common::{TestHub, not_run, spawn_hub};
+
+const TAXII: &str = "application/taxii+json;version=2.1";
+const COMMUNITY: &str = "9cfa669c-ee94-4ece-afd2-f8edac37d8fd";
+const SUBMISSIONS: &str = "2f1b3c38-5a4e-4d1f-9a53-6f1e2c7d8b90";
+const INTERNAL: &str = "c6d0a8e4-71b2-4f43-8e0c-3a5d9b1f2e47";
+const TLP1_GREEN: &str = "marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da";
+const TLP2_RED: &str = "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1";
+const TLP2_AMBER: &str = "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421";
+const TLP2_CLEAR: &str = "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487";
+
+fn indicator(n: u32, modified: &str, markings: &[&str]) -> String {
+    format!(
+        r#"{{"type": "indicator", "spec_version": "2.1",
+  "id": "indicator--a7c3b0f2-1d5e-4c8a-9b6f-{n:012}", "created": "2026-05-01T00:00:00.000Z",
+  "modified": "{modified}", "pattern": "[ipv4-addr:value = '203.0.113.{}']",
+  "pattern_type": "stix", "valid_from": "2026-05-01T00:00:00Z"{}}}"#,
+        n % 250,
+        if markings.is_empty() {
+            String::new()
+        } else {
+            format!(
+                ", \"object_marking_refs\": {}",
+                serde_json::to_string(markings).unwrap()
+            )
+        }
+    )
+}
+
+fn id_of(n: u32) -> String {
+    format!("indicator--a7c3b0f2-1d5e-4c8a-9b6f-{n:012}")
+}
+
+fn envelope(objects: &[String]) -> String {
+    format!("{{\"objects\": [{}]}}", objects.join(",\n"))
+}
+
+async fn post(hub: &TestHub, who: &str, collection: &str, body: String) -> (u16, Value) {
+    let resp = hub
+        .client(who)
+        .post(hub.url(&format!("/taxii2/api/collections/{collection}/objects/")))
+        .header(ACCEPT, TAXII)
+        .header(CONTENT_TYPE, TAXII)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap_or(Value::Null))
+}
+
+async fn get_text(hub: &TestHub, who: &str, path: &str) -> (u16, String) {
+    let resp = hub
+        .client(who)
+        .get(hub.url(path))
+        .header(ACCEPT, TAXII)
+        .send()
+        .await
+        .unwrap();
+    (resp.status().as_u16(), resp.text().await.unwrap())
+}
+
+/// Every object of a collection visible to `who`, as returned (all versions).
+async fn read_all(hub: &TestHub, who: &str, collection: &str) -> Vec<Value> {
+    let mut out = Vec::new();
+    let mut next = String::new();
+    loop {
+        let path = format!(
+            "/taxii2/api/collections/{collection}/objects/?match[version]=all&limit=1000{next}"
+        );
+        let (status, body) = get_text(hub, who, &path).await;
+        assert_eq!(status, 200, "{body}");
+        let page: Value = serde_json::from_str(&body).unwrap();
+        out.extend(page["objects"].as_array().cloned().unwrap_or_default());
+        match page["next"].as_str() {
+            Some(n) => next = format!("&next={n}"),
+            None => return out,
+        }
+    }
+}
+
+#[tokio::test]
+async fn envelope_outcomes_are_reported_object_by_object() {
+    let hub = spawn_hub().await;
+    let objects = vec![
+        indicator(1, "2026-05-01T00:00:00.000Z", &[TLP1_GREEN]),
+        indicator(2, "2026-05-01T00:00:00.000Z", &[]),
+        // Invalid: no pattern type.
+        r#"{"type":"indicator","spec_version":"2.1","id":"indicator--a7c3b0f2-1d5e-4c8a-9b6f-000000000003","created":"2026-05-01T00:00:00.000Z","modified":"2026-05-01T00:00:00.000Z","pattern":"[x:y = 1]","valid_from":"2026-05-01T00:00:00Z"}"#.to_owned(),
+        // A duplicate key.
+        r#"{"type":"indicator","type":"malware"}"#.to_owned(),
+        // A marking nobody defined.
+        indicator(5, "2026-05-01T00:00:00.000Z", &["marking-definition--00000000-0000-4000-8000-000000000001"]),
+        // Two contradictory TLPs.
+        indicator(6, "2026-05-01T00:00:00.000Z", &[TLP1_GREEN, TLP2_RED]),
+    ];
+    let (status, report) = post(&hub, "provider-a", SUBMISSIONS, envelope(&objects)).await;
+    assert_eq!(status, 202, "{report}");
+    assert_eq!(report["status"], "complete");
+    assert_eq!(report["total_count"], 6);
+    assert_eq!(report["success_count"], 2);
+    assert_eq!(report["failure_count"], 4);
+    let failures = report["failures"].as_array().unwrap();
+    let message = |id: &str| {
+        failures
+            .iter()
+            .find(|f| f["id"] == id)
+            .and_then(|f| f["message"].as_str())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert!(
+        message(&id_of(3)).contains("pattern_type"),
+        "{}",
+        message(&id_of(3))
+    );
+    assert!(
+        message(&id_of(5)).contains("unknown"),
+        "{}",
+        message(&id_of(5))
+    );
+    assert!(
+        message(&id_of(6)).contains("contradictory"),
+        "{}",
+        message(&id_of(6))
+    );
+    assert!(failures.iter().any(|f| {
+        f["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("duplicate")
+    }));
+
+    // The status resource, for its poster only.
+    let path = format!("/taxii2/api/status/{}/", report["id"].as_str().unwrap());
+    let (code, body) = get_text(&hub, "provider-a", &path).await;
+    assert_eq!(code, 200);
+    assert_eq!(serde_json::from_str::<Value>(&body).unwrap(), report);
+    assert_eq!(get_text(&hub, "provider-b", &path).await.0, 404);
+
+    // Stored byte for byte; the unmarked one got the default TLP:AMBER, so provider B sees
+    // only the GREEN one.
+    let (code, body) = get_text(
+        &hub,
+        "provider-a",
+        &format!(
+            "/taxii2/api/collections/{SUBMISSIONS}/objects/{}/",
+            id_of(1)
+        ),
+    )
+    .await;
+    assert_eq!(code, 200);
+    assert_eq!(
+        body,
+        format!("{{\"more\":false,\"objects\":[{}]}}", objects[0])
+    );
+    let seen_by_b: Vec<String> = read_all(&hub, "provider-b", SUBMISSIONS)
+        .await
+        .iter()
+        .map(|o| o["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(seen_by_b, [id_of(1)]);
+    let seen_by_csirt = read_all(&hub, "csirt-analyst", SUBMISSIONS).await;
+    assert_eq!(seen_by_csirt.len(), 2);
+
+    // Posting the same envelope again stores nothing new.
+    let (_, again) = post(&hub, "provider-a", SUBMISSIONS, envelope(&objects[..2])).await;
+    assert_eq!(again["success_count"], 2);
+    assert_eq!(read_all(&hub, "csirt-analyst", SUBMISSIONS).await.len(), 2);
+    hub.shutdown().await;
+}
+
+#[tokio::test]
+async fn collection_rights_media_type_and_size() {
+    let hub = spawn_hub().await;
+    let body = envelope(&[indicator(1, "2026-05-01T00:00:00.000Z", &[TLP2_CLEAR])]);
+    assert_eq!(
+        post(&hub, "provider-a", COMMUNITY, body.clone()).await.0,
+        403
+    );
+    assert_eq!(
+        post(&hub, "partner-csirt", SUBMISSIONS, body.clone())
+            .await
+            .0,
+        404
+    );
+    assert_eq!(
+        post(&hub, "provider-a", INTERNAL, body.clone()).await.0,
+        404
+    );
+    assert_eq!(
+        post(&hub, "csirt-analyst", COMMUNITY, body.clone()).await.0,
+        202
+    );
+
+    let resp = hub
+        .client("csirt-analyst")
+        .post(hub.url(&format!("/taxii2/api/collections/{COMMUNITY}/objects/")))
+        .header(CONTENT_TYPE, "application/json")
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 415);
+    let (code, error) = post(&hub, "csirt-analyst", COMMUNITY, "{\"objects\": [".into()).await;
+    assert_eq!(code, 400);
+    assert_eq!(error["http_status"], "400");
+    let (code, _) = post(
+        &hub,
+        "csirt-analyst",
+        COMMUNITY,
+        "x".repeat(hub.config.limits.body_bytes + 1),
+    )
+    .await;
+    assert_eq!(code, 413);
+    hub.shutdown().await;
+}
+
+#[tokio::test]
+async fn only_the_producer_or_the_csirt_changes_markings() {
+    let hub = spawn_hub().await;
+    let v1 = indicator(1, "2026-05-01T00:00:00.000Z", &[TLP2_AMBER]);
+    assert_eq!(
+        post(&hub, "provider-a", SUBMISSIONS, envelope(&[v1]))
+            .await
+            .1["success_count"],
+        1
+    );
+    // Another provider may not lower it, nor change it.
+    let lower = indicator(1, "2026-05-02T00:00:00.000Z", &[TLP2_CLEAR]);
+    let (_, r) = post(&hub, "provider-b", SUBMISSIONS, envelope(std::slice::from_ref(&lower))).await;
+    assert_eq!(r["failure_count"], 1, "{r}");
+    let higher = indicator(1, "2026-05-02T00:00:00.000Z", &[TLP2_RED]);
+    let (_, r) = post(&hub, "provider-b", SUBMISSIONS, envelope(std::slice::from_ref(&higher))).await;
+    assert!(
+        r["failures"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("only the producer"),
+        "{r}"
+    );
+    // The CSIRT may raise it but not lower it.
+    assert_eq!(
+        post(&hub, "csirt-analyst", SUBMISSIONS, envelope(&[lower]))
+            .await
+            .1["failure_count"],
+        1
+    );
+    assert_eq!(
+        post(&hub, "csirt-analyst", SUBMISSIONS, envelope(&[higher]))
+            .await
+            .1["success_count"],
+        1
+    );
+    // The producer may do as it likes with its own object.
+    let own = indicator(1, "2026-05-03T00:00:00.000Z", &[TLP2_CLEAR]);
+    assert_eq!(
+        post(&hub, "provider-a", SUBMISSIONS, envelope(&[own]))
+            .await
+            .1["success_count"],
+        1
+    );
+    hub.shutdown().await;
+}
+
+/// Every object of the shared corpora ingests over TAXII and reads back byte-identical; the
+/// one object whose marking points at a non-standard TLP id is refused (fail closed).
+#[tokio::test]
+async fn corpora_ingest_and_read_back_byte_identical() {
+    let Ok(shared) = std::env::var("RELAIS_TEST_SHARED_DATA") else {
+        not_run("corpus ingest: RELAIS_TEST_SHARED_DATA is not set");
+        return;
+    };
+    let hub = spawn_hub().await;
+    let limits = relais::domain::stix::json::JsonLimits::default();
+    for sub in ["attack", "examples"] {
+        let dir = Path::new(&shared).join("stix").join(sub);
+        let mut files: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        files.sort();
+        for file in files {
+            let text = std::fs::read_to_string(&file).unwrap();
+            let doc = relais::domain::stix::json::read_stix(text.as_bytes(), &limits).unwrap();
+            let raws: Vec<String> = doc.objects.iter().map(|o| o.raw.to_owned()).collect();
+            let (code, report) = post(&hub, "csirt-analyst", INTERNAL, envelope(&raws)).await;
+            assert_eq!(code, 202, "{}", file.display());
+            let name = file.file_name().unwrap().to_string_lossy().to_string();
+            if name == "interop-objectmarking-test.json" {
+                assert_eq!(report["failure_count"], 1);
+                assert!(
+                    report["failures"][0]["message"]
+                        .as_str()
+                        .unwrap()
+                        .contains("5e57c739-391a-4eb3-b6be-7d15ca92d5ec")
+                );
+                continue;
+            }
+            assert_eq!(report["failure_count"], 0, "{name}: {}", report["failures"]);
+            assert_eq!(report["success_count"], raws.len(), "{name}");
+        }
+    }
+    // Read everything back and compare each stored version with the original bytes.
+    let mut originals = std::collections::HashMap::new();
+    for sub in ["attack", "examples"] {
+        for entry in std::fs::read_dir(Path::new(&shared).join("stix").join(sub)).unwrap() {
+            let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+            let doc = relais::domain::stix::json::read_stix(text.as_bytes(), &limits).unwrap();
+            for o in doc.objects {
+                let v = o.value.unwrap();
+                let key = (
+                    v["id"].as_str().unwrap().to_owned(),
+                    v.get("modified")
+                        .or(v.get("created"))
+                        .map(|m| m.to_string()),
+                );
+                originals.insert(key, o.raw.to_owned());
+            }
+        }
+    }
+    // Raw page text, split into objects by the reader itself (no re-serialisation).
+    let mut next = String::new();
+    let mut compared = 0;
+    loop {
+        let path = format!(
+            "/taxii2/api/collections/{INTERNAL}/objects/?match[version]=all&limit=1000{next}"
+        );
+        let (status, body) = get_text(&hub, "csirt-analyst", &path).await;
+        assert_eq!(status, 200);
+        let page = relais::domain::stix::json::read_stix(body.as_bytes(), &limits).unwrap();
+        for o in &page.objects {
+            let v = o.value.as_ref().unwrap();
+            let key = (
+                v["id"].as_str().unwrap().to_owned(),
+                v.get("modified")
+                    .or(v.get("created"))
+                    .map(|m| m.to_string()),
+            );
+            assert_eq!(
+                Some(&o.raw.to_owned()),
+                originals.get(&key),
+                "{key:?} changed"
+            );
+            compared += 1;
+        }
+        match page.container {
+            relais::domain::stix::json::Container::Envelope { next: Some(n), .. } => {
+                next = format!("&next={n}")
+            }
+            _ => break,
+        }
+    }
+    assert!(compared > 4000, "compared {compared}");
+    hub.shutdown().await;
+}
