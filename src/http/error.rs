@@ -20,6 +20,9 @@ pub enum ApiError {
     Forbidden,
     #[error("not found")]
     NotFound,
+    /// The request is malformed; the text says how, and echoes nothing internal.
+    #[error("bad request: {0}")]
+    BadRequest(String),
     #[error("request body larger than {limit} bytes")]
     PayloadTooLarge { limit: usize },
     #[error("service unavailable")]
@@ -57,6 +60,9 @@ impl ApiError {
                 Some("the certificate is not bound to an active principal of this hub".into()),
             ),
             ApiError::NotFound => (StatusCode::NOT_FOUND, "Not found", None),
+            ApiError::BadRequest(detail) => {
+                (StatusCode::BAD_REQUEST, "Bad request", Some(detail.clone()))
+            }
             ApiError::PayloadTooLarge { limit } => (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "Request body too large",

@@ -2,6 +2,7 @@
 //! and knows nothing of HTTP.
 
 pub mod bootstrap;
+pub mod export;
 pub mod identity;
 pub mod ingest;
 pub mod pki;

@@ -8,6 +8,7 @@
 mod common;
 
 mod cli;
+mod exports;
 mod mtls;
 mod operations;
 mod stix_corpus;

@@ -236,10 +236,22 @@ async fn only_the_producer_or_the_csirt_changes_markings() {
     );
     // Another provider may not lower it, nor change it.
     let lower = indicator(1, "2026-05-02T00:00:00.000Z", &[TLP2_CLEAR]);
-    let (_, r) = post(&hub, "provider-b", SUBMISSIONS, envelope(std::slice::from_ref(&lower))).await;
+    let (_, r) = post(
+        &hub,
+        "provider-b",
+        SUBMISSIONS,
+        envelope(std::slice::from_ref(&lower)),
+    )
+    .await;
     assert_eq!(r["failure_count"], 1, "{r}");
     let higher = indicator(1, "2026-05-02T00:00:00.000Z", &[TLP2_RED]);
-    let (_, r) = post(&hub, "provider-b", SUBMISSIONS, envelope(std::slice::from_ref(&higher))).await;
+    let (_, r) = post(
+        &hub,
+        "provider-b",
+        SUBMISSIONS,
+        envelope(std::slice::from_ref(&higher)),
+    )
+    .await;
     assert!(
         r["failures"][0]["message"]
             .as_str()

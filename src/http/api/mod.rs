@@ -11,8 +11,12 @@ use crate::domain::principal::{
     OrganisationKind, OrganisationStatus, PrincipalKind, PrincipalStatus,
 };
 
+mod exports;
+
 pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/whoami", get(whoami))
+    Router::new()
+        .route("/api/v1/whoami", get(whoami))
+        .route("/api/v1/exports/blocklist", get(exports::blocklist))
 }
 
 #[derive(Debug, Serialize)]

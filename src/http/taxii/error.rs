@@ -75,6 +75,7 @@ impl From<ApiError> for TaxiiError {
                 "the certificate is not bound to an active principal of this hub",
             ),
             ApiError::NotFound => Self::not_found(),
+            ApiError::BadRequest(detail) => Self::bad_request(detail),
             ApiError::PayloadTooLarge { limit } => Self::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "Request body too large",

@@ -1,0 +1,116 @@
+//! Exports for blocking tools. What leaves is what `release` gives the caller, then only
+//! indicators whose PAP permits active use (CLEAR, GREEN) and whose TLP may be exported in
+//! bulk, still valid and not revoked.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use super::share::{MAX_PAGE_SIZE, ReadRequest, ShareError, Sharing, reader_of};
+use crate::domain::access::RegistryRecord;
+use crate::domain::blocklist::{self, Entry};
+use crate::domain::collections::COLLECTIONS;
+use crate::domain::markings::{Pap, Tlp};
+use crate::domain::stix::pattern::{PatternLimits, parse};
+use crate::domain::stix::stored::VersionSelector;
+
+/// One line of the blocklist.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlocklistRow {
+    pub entry: Entry,
+    /// The first indicator (in arrival order) that named this value.
+    pub indicator: String,
+    pub tlp: Tlp,
+    pub pap: Pap,
+}
+
+/// Whether an indicator is in force at `now`: not revoked, and `valid_until` (if any) ahead.
+fn in_force(object: &Value, now: OffsetDateTime) -> bool {
+    if object.get("revoked").and_then(Value::as_bool) == Some(true) {
+        return false;
+    }
+    match object.get("valid_until").and_then(Value::as_str) {
+        Some(until) => OffsetDateTime::parse(until, &Rfc3339).is_ok_and(|t| t > now),
+        None => true,
+    }
+}
+
+impl Sharing<'_> {
+    /// Every blockable value the caller may act on, one row per distinct value.
+    pub async fn blocklist(
+        &self,
+        caller: &RegistryRecord,
+        now: OffsetDateTime,
+    ) -> Result<Vec<BlocklistRow>, ShareError> {
+        let reader = reader_of(caller, None);
+        let mut rows: BTreeMap<Entry, BlocklistRow> = BTreeMap::new();
+        for collection in COLLECTIONS
+            .iter()
+            .filter(|c| c.can_read(caller.principal.kind))
+        {
+            let mut next = None;
+            loop {
+                let request = ReadRequest {
+                    types: vec!["indicator".into()],
+                    limit: Some(MAX_PAGE_SIZE),
+                    next: next.take(),
+                    ..ReadRequest::default()
+                };
+                let page = self
+                    .read(
+                        caller,
+                        &reader,
+                        collection.id,
+                        request,
+                        VersionSelector::Last,
+                    )
+                    .await?;
+                for released in &page.objects {
+                    let access = &released.item().access;
+                    let Some(pap) = access
+                        .pap
+                        .filter(|p| self.policy.permits_active_use(Some(*p)))
+                    else {
+                        continue;
+                    };
+                    if !self.policy.bulk_export(access.tlp) {
+                        continue;
+                    }
+                    let object: Value = match released.redacted() {
+                        Some(v) => v.clone(),
+                        None => match serde_json::from_str(&released.item().raw) {
+                            Ok(v) => v,
+                            Err(_) => continue,
+                        },
+                    };
+                    if !in_force(&object, now)
+                        || object.get("pattern_type").and_then(Value::as_str) != Some("stix")
+                    {
+                        continue;
+                    }
+                    let Some(pattern) = object.get("pattern").and_then(Value::as_str) else {
+                        continue;
+                    };
+                    let Ok(pattern) = parse(pattern, &PatternLimits::default()) else {
+                        continue;
+                    };
+                    for entry in blocklist::entries(&pattern) {
+                        rows.entry(entry.clone()).or_insert_with(|| BlocklistRow {
+                            entry,
+                            indicator: released.item().id.clone(),
+                            tlp: access.tlp,
+                            pap,
+                        });
+                    }
+                }
+                match page.next {
+                    Some(n) => next = Some(n),
+                    None => break,
+                }
+            }
+        }
+        Ok(rows.into_values().collect())
+    }
+}
