@@ -16,7 +16,7 @@ use crate::domain::markings::release::{GranularTlp, ObjectAccess};
 use crate::domain::markings::{Pap, Tlp};
 use crate::domain::principal::PrincipalKind;
 use crate::domain::stix::json::{JsonError, JsonLimits, envelope_objects};
-use crate::domain::stix::stored::{Inserted, NewObject, version_key};
+use crate::domain::stix::stored::{NewObject, version_key};
 use crate::domain::stix::validate::{StixObject, validate};
 use crate::store::{Store, StoreError};
 
@@ -108,12 +108,35 @@ impl Ingest<'_> {
                 );
             }
         }
+        // Every stored version of the objects named here, in one query, for the rule on who
+        // may publish a new version; kept up to date as the envelope's own objects are taken.
+        let ids: Vec<String> = objects
+            .iter()
+            .filter_map(|o| {
+                o.value
+                    .as_ref()
+                    .ok()?
+                    .get("id")?
+                    .as_str()
+                    .map(str::to_owned)
+            })
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let mut latest: HashMap<String, (String, ObjectAccess)> = HashMap::new();
+        for stored in self.store.versions_of_many(collection.id, &ids).await? {
+            // Rows come oldest version first: the last one per id wins.
+            latest.insert(stored.id.clone(), (stored.version, stored.access));
+        }
         // Stored in arrival order; date_added grows by a microsecond per object so that an
         // `added_after` taken from one object never skips the next one of the same envelope.
         let base = now
             .replace_nanosecond(now.microsecond() * 1000)
             .unwrap_or(now);
+        // Outcomes are final once the envelope's transaction commits; if it fails, the whole
+        // request fails and none of this is reported.
         let mut report = Report::default();
+        let mut accepted: Vec<NewObject> = Vec::new();
         for (i, object) in objects.iter().enumerate() {
             let id = object
                 .value
@@ -123,22 +146,25 @@ impl Ingest<'_> {
                 .and_then(|v| v.as_str())
                 .map(str::to_owned);
             let date_added = base + time::Duration::microseconds(i as i64);
-            let result = match &object.value {
+            let prepared = match &object.value {
                 Err(e) => Err(Refused(e.to_string())),
                 Ok(value) => match validate(object.raw, value) {
                     Err(errors) => Err(Refused(join_errors(&errors))),
                     Ok(stix) => {
-                        self.store_one(caller, collection, &stix, &local, date_added)
+                        self.prepare(caller, collection, &stix, &local, &mut latest, date_added)
                             .await
                     }
                 },
             };
-            match result {
-                Ok(version) => report.successes.push(Outcome {
-                    id,
-                    version,
-                    message: None,
-                }),
+            match prepared {
+                Ok((new, version)) => {
+                    accepted.push(new);
+                    report.successes.push(Outcome {
+                        id,
+                        version,
+                        message: None,
+                    });
+                }
                 Err(Refused(message)) => report.failures.push(Outcome {
                     id,
                     version: None,
@@ -146,6 +172,8 @@ impl Ingest<'_> {
                 }),
             }
         }
+        // One transaction for the whole envelope.
+        self.store.insert_objects(&accepted).await?;
         Ok(report)
     }
 
@@ -175,14 +203,17 @@ impl Ingest<'_> {
         Ok(known)
     }
 
-    async fn store_one(
+    /// Checks one valid object against the marking rules and builds what the store takes,
+    /// with the version text to report.
+    async fn prepare(
         &self,
         caller: &RegistryRecord,
         collection: &Collection,
         stix: &StixObject,
         local: &HashMap<String, Result<Meaning, String>>,
+        latest: &mut HashMap<String, (String, ObjectAccess)>,
         date_added: OffsetDateTime,
-    ) -> Result<Option<String>, Refused> {
+    ) -> Result<(NewObject, Option<String>), Refused> {
         if stix.object_type == "marking-definition" {
             // Refuse a lying or unknown definition before it can be stored.
             if let Some(Err(e)) = local.get(stix.id.as_str()) {
@@ -228,47 +259,47 @@ impl Ingest<'_> {
             Some(t) => (t, false),
             None => (self.policy.default_tlp, true),
         };
-        let versions = self
-            .store
-            .versions_of(collection.id, stix.id.as_str())
-            .await?;
-        let producer = match versions.last() {
-            Some(previous) => {
-                check_new_version(caller, &previous.access, tlp, markings.pap)?;
-                previous.access.producer.clone()
-            }
-            None => caller.organisation.id.clone(),
-        };
         let version = stix
             .version()
             .map(|t| version_key(t.time()))
             .unwrap_or_default();
-        let inserted = self
-            .store
-            .insert_object(&NewObject {
-                collection: collection.id.to_owned(),
-                id: stix.id.as_str().to_owned(),
-                object_type: stix.object_type.clone(),
-                spec_version: stix.spec_version.clone().unwrap_or_else(|| "2.1".into()),
-                version,
-                date_added,
-                access: ObjectAccess {
-                    tlp,
-                    pap: markings.pap,
-                    producer,
-                    shared_with: Vec::new(),
-                    recipients: Vec::new(),
-                    granular,
-                },
-                tlp_defaulted,
-                submitted_by: caller.principal.id.clone(),
-                raw: stix.raw.clone(),
-            })
-            .await?;
-        if let Inserted::Duplicate(_) = inserted {
-            tracing::debug!(id = %stix.id, "version already stored");
+        let producer = match latest.get(stix.id.as_str()) {
+            Some((_, previous)) => {
+                check_new_version(caller, previous, tlp, markings.pap)?;
+                previous.producer.clone()
+            }
+            None => caller.organisation.id.clone(),
+        };
+        let access = ObjectAccess {
+            tlp,
+            pap: markings.pap,
+            producer,
+            shared_with: Vec::new(),
+            recipients: Vec::new(),
+            granular,
+        };
+        let newer = latest
+            .get(stix.id.as_str())
+            .is_none_or(|(previous, _)| version >= *previous);
+        if newer {
+            latest.insert(
+                stix.id.as_str().to_owned(),
+                (version.clone(), access.clone()),
+            );
         }
-        Ok(stix.version().map(|t| t.as_str().to_owned()))
+        let new = NewObject {
+            collection: collection.id.to_owned(),
+            id: stix.id.as_str().to_owned(),
+            object_type: stix.object_type.clone(),
+            spec_version: stix.spec_version.clone().unwrap_or_else(|| "2.1".into()),
+            version,
+            date_added,
+            access,
+            tlp_defaulted,
+            submitted_by: caller.principal.id.clone(),
+            raw: stix.raw.clone(),
+        };
+        Ok((new, stix.version().map(|t| t.as_str().to_owned())))
     }
 }
 

@@ -136,13 +136,19 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Stores an object version, with its shares and recipients, in one transaction. The same
     /// (collection, id, version) stored twice is stored once.
     async fn insert_object(&self, object: &NewObject) -> StoreResult<Inserted>;
+    /// Stores several object versions in one transaction (an envelope): all or none.
+    async fn insert_objects(&self, objects: &[NewObject]) -> StoreResult<Vec<Inserted>>;
     /// One page of a collection, in arrival order, restricted to the query's visibility.
     async fn objects(&self, query: &ObjectQuery) -> StoreResult<Vec<StoredObject>>;
     /// How many objects the query matches, all pages together.
     async fn count_objects(&self, query: &ObjectQuery) -> StoreResult<u64>;
-    /// Every stored version of an object in a collection, oldest first, whoever may read them:
-    /// for the ingest rules only, never for a response.
-    async fn versions_of(&self, collection: &str, id: &str) -> StoreResult<Vec<StoredObject>>;
+    /// Every stored version of the given objects in a collection, whoever may read them: for
+    /// the ingest rules only, never for a response.
+    async fn versions_of_many(
+        &self,
+        collection: &str,
+        ids: &[String],
+    ) -> StoreResult<Vec<StoredObject>>;
     /// The newest stored text of a marking definition, in any collection: to resolve markings
     /// at ingest, never for a response.
     async fn marking_definition(&self, id: &str) -> StoreResult<Option<String>>;

@@ -424,8 +424,17 @@ macro_rules! portable_store {
             }
 
             async fn insert_object(&self, object: &NewObject) -> StoreResult<Inserted> {
-                let a = &object.access;
+                self.insert_objects(std::slice::from_ref(object))
+                    .await?
+                    .pop()
+                    .ok_or(StoreError::NotFound("inserted object"))
+            }
+
+            async fn insert_objects(&self, objects: &[NewObject]) -> StoreResult<Vec<Inserted>> {
                 let mut tx = self.pool.begin().await?;
+                let mut outcomes = Vec::with_capacity(objects.len());
+                for object in objects {
+                let a = &object.access;
                 let seq: Option<i64> = sqlx::query_scalar(
                     "INSERT INTO stix_objects (collection_id, id, type, spec_version, version, \
                      date_added, tlp, tlp_defaulted, pap, granular_max, granular, producer, \
@@ -462,8 +471,8 @@ macro_rules! portable_store {
                     .bind(&object.version)
                     .fetch_one(&mut *tx)
                     .await?;
-                    tx.rollback().await?;
-                    return Ok(Inserted::Duplicate(existing));
+                    outcomes.push(Inserted::Duplicate(existing));
+                    continue;
                 };
                 for org in &a.shared_with {
                     sqlx::query(
@@ -485,8 +494,10 @@ macro_rules! portable_store {
                     .execute(&mut *tx)
                     .await?;
                 }
+                outcomes.push(Inserted::New(seq));
+                }
                 tx.commit().await?;
-                Ok(Inserted::New(seq))
+                Ok(outcomes)
             }
 
             async fn objects(&self, query: &ObjectQuery) -> StoreResult<Vec<StoredObject>> {
@@ -500,24 +511,33 @@ macro_rules! portable_store {
                 rows.iter().map(stored_object_from_row).collect()
             }
 
-            async fn versions_of(
+            async fn versions_of_many(
                 &self,
                 collection: &str,
-                id: &str,
+                ids: &[String],
             ) -> StoreResult<Vec<StoredObject>> {
-                let rows = sqlx::query(
-                    concat!(
+                // Bounded IN lists: SQLite allows 32,766 parameters, PostgreSQL 65,535.
+                const CHUNK: usize = 500;
+                let mut out = Vec::new();
+                for chunk in ids.chunks(CHUNK) {
+                    let mut qb = sqlx::QueryBuilder::new(concat!(
                         "SELECT ",
                         object_columns!(),
-                        " FROM stix_objects o \
-                         WHERE o.collection_id = $1 AND o.id = $2 ORDER BY o.version, o.seq"
-                    ),
-                )
-                .bind(collection)
-                .bind(id)
-                .fetch_all(&self.pool)
-                .await?;
-                rows.iter().map(stored_object_from_row).collect()
+                        " FROM stix_objects o WHERE o.collection_id = "
+                    ));
+                    qb.push_bind(collection.to_owned());
+                    qb.push(" AND o.id IN (");
+                    let mut list = qb.separated(", ");
+                    for id in chunk {
+                        list.push_bind(id.clone());
+                    }
+                    qb.push(") ORDER BY o.id, o.version, o.seq");
+                    let rows = qb.build().fetch_all(&self.pool).await?;
+                    for row in &rows {
+                        out.push(stored_object_from_row(row)?);
+                    }
+                }
+                Ok(out)
             }
 
             async fn marking_definition(&self, id: &str) -> StoreResult<Option<String>> {
