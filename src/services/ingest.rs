@@ -303,6 +303,54 @@ impl Ingest<'_> {
     }
 }
 
+/// What a `DELETE` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deleted {
+    Versions(u64),
+    /// The caller sees the object but did not produce it.
+    NotProducer,
+    /// Nothing the caller may see matched: missing and hidden alike.
+    NotFound,
+}
+
+impl Ingest<'_> {
+    /// Deletes versions of an object, for its producer only. `versions` holds version keys;
+    /// empty: every version.
+    pub async fn delete(
+        &self,
+        caller: &RegistryRecord,
+        reader: &crate::domain::markings::release::Reader,
+        collection_id: &str,
+        object_id: &str,
+        versions: &[String],
+    ) -> Result<Deleted, IngestError> {
+        let collection = writable_collection(caller, collection_id)?;
+        let stored = self
+            .store
+            .versions_of_many(collection.id, &[object_id.to_owned()])
+            .await?;
+        let visible: Vec<_> = stored
+            .into_iter()
+            .filter(|o| versions.is_empty() || versions.contains(&o.version))
+            .filter(|o| {
+                crate::domain::markings::release::decide(self.policy, reader, &o.access)
+                    != crate::domain::markings::release::Decision::Withhold
+            })
+            .collect();
+        if visible.is_empty() {
+            return Ok(Deleted::NotFound);
+        }
+        if visible
+            .iter()
+            .any(|o| o.access.producer != caller.organisation.id)
+        {
+            return Ok(Deleted::NotProducer);
+        }
+        let seqs: Vec<i64> = visible.iter().map(|o| o.seq).collect();
+        Ok(Deleted::Versions(self.store.delete_objects(&seqs).await?))
+    }
+}
+
 /// Only the producer (or the CSIRT) may change an object's markings, and nobody lowers a TLP
 /// another organisation set.
 fn check_new_version(

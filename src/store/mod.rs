@@ -149,6 +149,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         collection: &str,
         ids: &[String],
     ) -> StoreResult<Vec<StoredObject>>;
+    /// Deletes the given stored versions (by `seq`); returns how many went.
+    async fn delete_objects(&self, seqs: &[i64]) -> StoreResult<u64>;
     /// The newest stored text of a marking definition, in any collection: to resolve markings
     /// at ingest, never for a response.
     async fn marking_definition(&self, id: &str) -> StoreResult<Option<String>>;

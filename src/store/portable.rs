@@ -540,6 +540,21 @@ macro_rules! portable_store {
                 Ok(out)
             }
 
+            async fn delete_objects(&self, seqs: &[i64]) -> StoreResult<u64> {
+                let mut tx = self.pool.begin().await?;
+                let mut deleted = 0;
+                for seq in seqs {
+                    // Shares and recipients go with the row (ON DELETE CASCADE).
+                    deleted += sqlx::query("DELETE FROM stix_objects WHERE seq = $1")
+                        .bind(seq)
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected();
+                }
+                tx.commit().await?;
+                Ok(deleted)
+            }
+
             async fn marking_definition(&self, id: &str) -> StoreResult<Option<String>> {
                 Ok(sqlx::query_scalar(
                     "SELECT raw FROM stix_objects WHERE id = $1 AND type = 'marking-definition' \

@@ -374,3 +374,85 @@ async fn corpora_ingest_and_read_back_byte_identical() {
     assert!(compared > 4000, "compared {compared}");
     hub.shutdown().await;
 }
+
+async fn delete(hub: &TestHub, who: &str, path: &str) -> u16 {
+    hub.client(who)
+        .delete(hub.url(path))
+        .header(ACCEPT, TAXII)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn only_the_producer_deletes_and_hidden_looks_missing() {
+    let hub = spawn_hub().await;
+    let objects = vec![
+        indicator(1, "2026-05-01T00:00:00.000Z", &[TLP2_CLEAR]),
+        indicator(1, "2026-05-02T00:00:00.000Z", &[TLP2_CLEAR]),
+        indicator(2, "2026-05-01T00:00:00.000Z", &[TLP2_AMBER]),
+    ];
+    assert_eq!(
+        post(&hub, "provider-a", SUBMISSIONS, envelope(&objects))
+            .await
+            .1["success_count"],
+        3
+    );
+    let base = format!("/taxii2/api/collections/{SUBMISSIONS}/objects");
+    // Provider B sees the CLEAR object but did not produce it; the AMBER one does not exist for it.
+    assert_eq!(
+        delete(&hub, "provider-b", &format!("{base}/{}/", id_of(1))).await,
+        403
+    );
+    assert_eq!(
+        delete(&hub, "provider-b", &format!("{base}/{}/", id_of(2))).await,
+        404
+    );
+    assert_eq!(
+        delete(&hub, "provider-b", &format!("{base}/{}/", id_of(99))).await,
+        404
+    );
+    // The producer deletes the first version, then everything.
+    assert_eq!(
+        delete(
+            &hub,
+            "provider-a",
+            &format!("{base}/{}/?match[version]=first", id_of(1))
+        )
+        .await,
+        200
+    );
+    let versions: Value = serde_json::from_str(
+        &get_text(
+            &hub,
+            "provider-a",
+            &format!("{base}/{}/versions/", id_of(1)),
+        )
+        .await
+        .1,
+    )
+    .unwrap();
+    assert_eq!(
+        versions["versions"],
+        serde_json::json!(["2026-05-02T00:00:00.000Z"])
+    );
+    assert_eq!(
+        delete(&hub, "provider-a", &format!("{base}/{}/", id_of(1))).await,
+        200
+    );
+    assert_eq!(
+        get_text(&hub, "provider-a", &format!("{base}/{}/", id_of(1)))
+            .await
+            .0,
+        404
+    );
+    assert_eq!(
+        get_text(&hub, "csirt-analyst", &format!("{base}/{}/", id_of(2)))
+            .await
+            .0,
+        200
+    );
+    hub.shutdown().await;
+}

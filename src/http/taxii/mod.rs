@@ -31,7 +31,7 @@ pub fn router() -> Router<AppState> {
         )
         .route(
             "/taxii2/api/collections/{collection}/objects/{object}/",
-            get(objects::object),
+            get(objects::object).delete(objects::delete_object),
         )
         .route(
             "/taxii2/api/collections/{collection}/objects/{object}/versions/",

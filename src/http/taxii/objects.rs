@@ -391,3 +391,52 @@ pub async fn status(
         .ok_or_else(TaxiiError::not_found)?;
     Ok(body.into_response())
 }
+
+/// `DELETE …/objects/{id}/`: the producer removes versions of its object (`match[version]`:
+/// a timestamp list, `all`, `first` or `last`; all versions by default).
+pub async fn delete_object(
+    TaxiiCaller(caller): TaxiiCaller,
+    State(state): State<AppState>,
+    Path((collection, object)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, TaxiiError> {
+    let request = parse_request(query.as_deref(), false)?;
+    let reader = share::reader_of(&caller, None);
+    // first/last are resolved among the versions the caller sees, like a read.
+    let mut keys = Vec::new();
+    if !request.versions.is_empty() && !request.versions.contains(&VersionSelector::All) {
+        let read = ReadRequest {
+            ids: vec![object.clone()],
+            versions: request.versions.clone(),
+            limit: Some(MAX_PAGE_SIZE),
+            ..ReadRequest::default()
+        };
+        let page = read_page(&state, &caller, &collection, read, VersionSelector::All).await?;
+        keys = page
+            .objects
+            .iter()
+            .map(|o| o.item().version.clone())
+            .collect();
+        if keys.is_empty() {
+            return Err(TaxiiError::not_found());
+        }
+    }
+    let ingest = crate::services::ingest::Ingest {
+        store: state.store.as_ref(),
+        policy: &state.policy,
+    };
+    match ingest
+        .delete(&caller, &reader, &collection, &object, &keys)
+        .await?
+    {
+        crate::services::ingest::Deleted::Versions(_) => {
+            Ok(axum::http::StatusCode::OK.into_response())
+        }
+        crate::services::ingest::Deleted::NotProducer => Err(TaxiiError::new(
+            axum::http::StatusCode::FORBIDDEN,
+            "Forbidden",
+            "only the producer of an object may delete it",
+        )),
+        crate::services::ingest::Deleted::NotFound => Err(TaxiiError::not_found()),
+    }
+}
