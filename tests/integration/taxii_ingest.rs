@@ -456,3 +456,40 @@ async fn only_the_producer_deletes_and_hidden_looks_missing() {
     );
     hub.shutdown().await;
 }
+
+#[tokio::test]
+async fn granular_markings_remove_fields_above_the_readers_clearance() {
+    let hub = spawn_hub().await;
+    let object = format!(
+        r#"{{"type":"indicator","spec_version":"2.1","id":"{}","created":"2026-05-01T00:00:00.000Z","modified":"2026-05-01T00:00:00.000Z","name":"C2 server","description":"seen on the victim's payroll server","pattern":"[ipv4-addr:value = '203.0.113.9']","pattern_type":"stix","valid_from":"2026-05-01T00:00:00Z","object_marking_refs":["{TLP2_CLEAR}"],"granular_markings":[{{"marking_ref":"{TLP2_AMBER}","selectors":["description"]}}]}}"#,
+        id_of(7)
+    );
+    assert_eq!(
+        post(
+            &hub,
+            "provider-a",
+            SUBMISSIONS,
+            envelope(std::slice::from_ref(&object))
+        )
+        .await
+        .1["success_count"],
+        1
+    );
+    let path = format!(
+        "/taxii2/api/collections/{SUBMISSIONS}/objects/{}/",
+        id_of(7)
+    );
+    let (_, as_b) = get_text(&hub, "provider-b", &path).await;
+    let seen: Value = serde_json::from_str(&as_b).unwrap();
+    let seen = &seen["objects"][0];
+    assert_eq!(seen["name"], "C2 server");
+    assert!(seen.get("description").is_none(), "{seen}");
+    assert!(seen.get("granular_markings").is_none(), "{seen}");
+    assert!(!as_b.contains("payroll"));
+    // The producer and the CSIRT get the stored bytes.
+    for who in ["provider-a", "csirt-analyst"] {
+        let (_, body) = get_text(&hub, who, &path).await;
+        assert_eq!(body, format!("{{\"more\":false,\"objects\":[{object}]}}"));
+    }
+    hub.shutdown().await;
+}
