@@ -56,17 +56,28 @@ impl Marked for StoredObject {
 /// The form versions are stored and compared in: UTC with nine fraction digits, so that text
 /// order is time order and `…00Z` and `…00.000Z` are the same version.
 pub fn version_key(at: OffsetDateTime) -> String {
+    utc_timestamp(at, 9)
+}
+
+/// An RFC 3339 UTC timestamp with exactly `digits` (0 to 9) fraction digits, truncated.
+pub fn utc_timestamp(at: OffsetDateTime, digits: u32) -> String {
     let at = at.to_offset(time::UtcOffset::UTC);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:09}Z",
+    let digits = digits.min(9);
+    let fraction = at.nanosecond() / 10u32.pow(9 - digits);
+    let mut out = format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
         at.year(),
         u8::from(at.month()),
         at.day(),
         at.hour(),
         at.minute(),
         at.second(),
-        at.nanosecond()
-    )
+    );
+    if digits > 0 {
+        out.push_str(&format!(".{fraction:0width$}", width = digits as usize));
+    }
+    out.push('Z');
+    out
 }
 
 /// Which versions of each object a query returns (`match[version]`).
@@ -127,5 +138,13 @@ mod tests {
         let d = version_key(datetime!(2016-01-01 00:00:01 UTC));
         assert!(a < c && c < d);
         assert_eq!(version_key(datetime!(2016-01-01 04:00:00 +4)), a);
+        assert_eq!(
+            utc_timestamp(datetime!(2016-01-01 00:00:00.123456789 UTC), 6),
+            "2016-01-01T00:00:00.123456Z"
+        );
+        assert_eq!(
+            utc_timestamp(datetime!(2016-01-01 00:00:00.5 UTC), 0),
+            "2016-01-01T00:00:00Z"
+        );
     }
 }

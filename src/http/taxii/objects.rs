@@ -15,7 +15,7 @@ use super::{API_ROOT, TaxiiError};
 use crate::domain::access::RegistryRecord;
 use crate::domain::collections::{COLLECTIONS, Collection};
 use crate::domain::markings::release::Releasable;
-use crate::domain::stix::stored::{StoredObject, VersionSelector, version_key};
+use crate::domain::stix::stored::{StoredObject, VersionSelector, utc_timestamp, version_key};
 use crate::http::AppState;
 use crate::http::identity::Caller;
 use crate::services::share::{self, MAX_PAGE_SIZE, Page, ReadRequest, Sharing};
@@ -121,17 +121,7 @@ pub async fn collection(
 
 /// TAXII timestamps: UTC, microseconds.
 pub fn taxii_timestamp(at: OffsetDateTime) -> String {
-    let at = at.to_offset(time::UtcOffset::UTC);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
-        at.year(),
-        u8::from(at.month()),
-        at.day(),
-        at.hour(),
-        at.minute(),
-        at.second(),
-        at.microsecond()
-    )
+    utc_timestamp(at, 6)
 }
 
 /// Parses the TAXII filters of a query string. Unknown parameters are refused, so that a
@@ -266,19 +256,39 @@ pub async fn objects(
     Ok(with_date_headers(envelope(&page).into_response(), &page))
 }
 
+/// The versions of one object the caller may see; none is a 404, for missing and hidden alike.
+async fn read_object(
+    state: &AppState,
+    caller: &RegistryRecord,
+    collection: &str,
+    object: String,
+    query: Option<&str>,
+    default_versions: VersionSelector,
+) -> Result<Page, TaxiiError> {
+    let mut request = parse_request(query, false)?;
+    request.ids = vec![object];
+    let page = read_page(state, caller, collection, request, default_versions).await?;
+    if page.objects.is_empty() {
+        return Err(TaxiiError::not_found());
+    }
+    Ok(page)
+}
+
 pub async fn object(
     TaxiiCaller(caller): TaxiiCaller,
     State(state): State<AppState>,
     Path((collection, object)): Path<(String, String)>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, TaxiiError> {
-    let mut request = parse_request(query.as_deref(), false)?;
-    request.ids = vec![object];
-    let page = read_page(&state, &caller, &collection, request, VersionSelector::Last).await?;
-    if page.objects.is_empty() {
-        // Missing and hidden look the same.
-        return Err(TaxiiError::not_found());
-    }
+    let page = read_object(
+        &state,
+        &caller,
+        &collection,
+        object,
+        query.as_deref(),
+        VersionSelector::Last,
+    )
+    .await?;
     Ok(with_date_headers(envelope(&page).into_response(), &page))
 }
 
@@ -297,12 +307,15 @@ pub async fn versions(
     Path((collection, object)): Path<(String, String)>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, TaxiiError> {
-    let mut request = parse_request(query.as_deref(), false)?;
-    request.ids = vec![object];
-    let page = read_page(&state, &caller, &collection, request, VersionSelector::All).await?;
-    if page.objects.is_empty() {
-        return Err(TaxiiError::not_found());
-    }
+    let page = read_object(
+        &state,
+        &caller,
+        &collection,
+        object,
+        query.as_deref(),
+        VersionSelector::All,
+    )
+    .await?;
     let versions: Vec<String> = page
         .objects
         .iter()
