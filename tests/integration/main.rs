@@ -11,6 +11,7 @@ mod cli;
 mod exports;
 mod mtls;
 mod operations;
+mod python_clients;
 mod stix_corpus;
 mod stix_patterns;
 mod store_contract;

@@ -68,8 +68,14 @@ pub async fn negotiate(req: Request, next: Next) -> Response {
         )
         .into_response();
     }
-    let has_body = req.headers().contains_key(header::CONTENT_LENGTH)
-        || req.headers().contains_key(header::TRANSFER_ENCODING);
+    // `Content-Length: 0` is how many clients say "no body" (a DELETE from `requests`).
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    let has_body =
+        declared.is_some_and(|n| n > 0) || req.headers().contains_key(header::TRANSFER_ENCODING);
     if has_body && req.method() != axum::http::Method::GET && !is_taxii_content(req.headers()) {
         return TaxiiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
