@@ -10,7 +10,8 @@ CREATE TABLE stix_objects (
     spec_version     TEXT NOT NULL,
     -- The version: `modified`, else `created`, else '' (SCOs have no versions).
     version          TEXT NOT NULL,
-    date_added       TEXT NOT NULL,
+    -- Microseconds since the Unix epoch, strictly increasing with seq (see the store).
+    date_added       INTEGER NOT NULL,
     tlp              TEXT NOT NULL CHECK (tlp IN ('clear', 'green', 'amber', 'amber_strict', 'red')),
     tlp_defaulted    BOOLEAN NOT NULL,
     pap              TEXT CHECK (pap IN ('clear', 'green', 'amber', 'red')),
@@ -26,7 +27,10 @@ CREATE TABLE stix_objects (
 );
 CREATE INDEX stix_objects_id ON stix_objects (id, collection_id);
 CREATE INDEX stix_objects_type ON stix_objects (collection_id, type, seq);
-CREATE INDEX stix_objects_tlp ON stix_objects (collection_id, tlp, seq);
+-- Pages walk a collection in arrival order and stop at the page size.
+CREATE INDEX stix_objects_collection_seq ON stix_objects (collection_id, seq);
+-- added_after becomes a position: the last row added at or before the given time.
+CREATE INDEX stix_objects_date_added ON stix_objects (date_added);
 
 CREATE TABLE stix_object_shares (
     object_seq       INTEGER NOT NULL REFERENCES stix_objects (seq) ON DELETE CASCADE,

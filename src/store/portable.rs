@@ -55,6 +55,17 @@ macro_rules! object_columns {
 }
 pub(super) use {binding_columns, object_columns, org_columns, principal_columns};
 
+/// `date_added` as stored: microseconds since the Unix epoch, an integer on both backends so
+/// that it compares and indexes alike (SQLite would compare timestamp text).
+pub(super) fn micros(at: time::OffsetDateTime) -> i64 {
+    i64::try_from(at.unix_timestamp_nanos() / 1000).unwrap_or(i64::MAX)
+}
+
+pub(super) fn from_micros(us: i64) -> Result<time::OffsetDateTime, StoreError> {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(us) * 1000)
+        .map_err(|e| StoreError::Corrupt(format!("date_added {us}: {e}")))
+}
+
 /// JSON text of the list columns that mirror the share and recipient tables.
 pub(super) fn to_json<T: serde::Serialize + ?Sized>(value: &T) -> Result<String, StoreError> {
     serde_json::to_string(value).map_err(|e| StoreError::Corrupt(e.to_string()))
@@ -71,7 +82,8 @@ macro_rules! portable_store {
             PrincipalId, PrincipalStatus, SpkiFingerprint,
         };
         use $crate::store::portable::{
-            binding_columns, object_columns, org_columns, principal_columns, to_json, write_error,
+            binding_columns, from_micros, micros, object_columns, org_columns, principal_columns,
+            to_json, write_error,
         };
         use $crate::store::{Backend, Store, StoreError, StoreResult, StoredCrl};
         use $crate::domain::markings::UnknownLevel;
@@ -143,7 +155,7 @@ macro_rules! portable_store {
                 object_type: row.try_get("type")?,
                 spec_version: row.try_get("spec_version")?,
                 version: row.try_get("version")?,
-                date_added: row.try_get("date_added")?,
+                date_added: from_micros(row.try_get("date_added")?)?,
                 access: ObjectAccess {
                     tlp: tlp.parse().map_err(|e: UnknownLevel| StoreError::Corrupt(e.to_string()))?,
                     pap: pap
@@ -431,7 +443,17 @@ macro_rules! portable_store {
             }
 
             async fn insert_objects(&self, objects: &[NewObject]) -> StoreResult<Vec<Inserted>> {
-                let mut tx = self.pool.begin().await?;
+                // One writer at a time: rows get their seq and date_added in commit order, so a
+                // reader paging by seq never misses a row committed late, and date_added grows
+                // with seq (which turns added_after into a position).
+                let mut tx = self.begin_write().await?;
+                let last: Option<i64> = sqlx::query_scalar("SELECT MAX(date_added) FROM stix_objects")
+                    .fetch_one(&mut *tx)
+                    .await?;
+                let shift = match (last, objects.first()) {
+                    (Some(last), Some(first)) => (last + 1 - micros(first.date_added)).max(0),
+                    _ => 0,
+                };
                 let mut outcomes = Vec::with_capacity(objects.len());
                 for object in objects {
                 let a = &object.access;
@@ -447,7 +469,7 @@ macro_rules! portable_store {
                 .bind(&object.object_type)
                 .bind(&object.spec_version)
                 .bind(&object.version)
-                .bind(object.date_added)
+                .bind(micros(object.date_added) + shift)
                 .bind(a.tlp.as_str())
                 .bind(object.tlp_defaulted)
                 .bind(a.pap.map(|p| p.as_str()))

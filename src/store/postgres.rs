@@ -29,4 +29,20 @@ impl PgStore {
     }
 }
 
+/// Key of the advisory lock that serialises object writes across instances.
+const OBJECT_WRITER_LOCK: i64 = 0x7265_6c61_6973_0001;
+
+impl PgStore {
+    /// A write transaction holding the object-writer lock until it ends, so that sequence
+    /// numbers are committed in order and never appear to a reader out of order.
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(OBJECT_WRITER_LOCK)
+            .execute(&mut *tx)
+            .await?;
+        Ok(tx)
+    }
+}
+
 super::portable::portable_store!(PgStore, PgRow);

@@ -67,6 +67,14 @@ fn sqlite_path(url: &str, data_dir: &Path) -> Result<PathBuf, StoreError> {
     })
 }
 
+impl SqliteStore {
+    /// A write transaction that holds SQLite's write lock from its first statement, so that
+    /// what it reads before writing cannot change under it.
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, StoreError> {
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+}
+
 super::portable::portable_store!(SqliteStore, SqliteRow);
 
 #[cfg(test)]

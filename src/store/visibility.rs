@@ -111,7 +111,6 @@ where
     DB: Database,
     String: for<'t> Encode<'t, DB> + Type<DB>,
     i64: for<'t> Encode<'t, DB> + Type<DB>,
-    time::OffsetDateTime: for<'t> Encode<'t, DB> + Type<DB>,
 {
     qb.push(" WHERE o.collection_id = ");
     qb.push_bind(query.collection.clone());
@@ -132,7 +131,12 @@ where
         qb.push(")");
     }
     if let Some(after) = query.added_after {
-        qb.push(" AND o.date_added > ");
+        let after = super::portable::micros(after);
+        // date_added grows with seq, so "added after T" starts after the last row added at or
+        // before T: one index seek instead of a filter over the whole collection.
+        qb.push(" AND o.seq > COALESCE((SELECT d.seq FROM stix_objects d WHERE d.date_added <= ");
+        qb.push_bind(after);
+        qb.push(" ORDER BY d.date_added DESC LIMIT 1), 0) AND o.date_added > ");
         qb.push_bind(after);
     }
     if paged && let Some(seq) = query.after_seq {

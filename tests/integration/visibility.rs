@@ -418,3 +418,67 @@ async fn postgres_versions_are_judged_among_visible_ones() {
     versions_are_judged_among_visible_ones(&store).await;
     store.close().await;
 }
+
+/// Rows get a date_added that grows with their arrival, even when writers' clocks disagree, so
+/// that `added_after` and paging by arrival agree.
+async fn date_added_grows_with_arrival(store: &SharedStore) {
+    seed_registry(store).await;
+    let open = ObjectAccess {
+        tlp: Tlp::Clear,
+        pap: None,
+        producer: org_id(0),
+        shared_with: vec![],
+        recipients: vec![],
+        granular: vec![],
+    };
+    // The second writer's clock is an hour behind the first's.
+    let mut late = new_object(1, "community", open.clone());
+    late.date_added = T0 + time::Duration::hours(1);
+    let mut early = new_object(2, "community", open.clone());
+    early.date_added = T0;
+    store.insert_object(&late).await.unwrap();
+    store.insert_object(&early).await.unwrap();
+    let reader = Reader {
+        principal: principal_id(1),
+        kind: PrincipalKind::Provider,
+        organisation: org_id(1),
+        peer_max_tlp: None,
+    };
+    let mut q = query(
+        "community",
+        VisibilityFilter::for_reader(&MarkingPolicy::shipped().unwrap(), &reader),
+    );
+    let rows = store.objects(&q).await.unwrap();
+    assert_eq!(rows.len(), 2);
+    assert!(rows[0].date_added < rows[1].date_added, "{rows:?}");
+    q.added_after = Some(rows[0].date_added);
+    let after: Vec<_> = store
+        .objects(&q)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| o.id)
+        .collect();
+    assert_eq!(after, [early.id.clone()]);
+}
+
+#[tokio::test]
+async fn sqlite_date_added_grows_with_arrival() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = relais::store::open("sqlite://d.db", dir.path(), 4)
+        .await
+        .unwrap();
+    date_added_grows_with_arrival(&store).await;
+}
+
+#[tokio::test]
+async fn postgres_date_added_grows_with_arrival() {
+    let Some(db) = PgDatabase::create().await else {
+        return;
+    };
+    let store = relais::store::open(&db.url, std::path::Path::new("."), 4)
+        .await
+        .unwrap();
+    date_added_grows_with_arrival(&store).await;
+    store.close().await;
+}
