@@ -38,9 +38,10 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10))
-            // 64 MiB of page cache per connection (the default is 2 MiB): index pages of a
-            // million-object table stay in memory instead of being re-read for every insert.
-            .pragma("cache_size", "-65536")
+            // 16 MiB of page cache per connection (the default is 2 MiB): the hot index pages
+            // of a million-object table stay in memory, and eight connections stay well under
+            // the hub's memory budget (BENCHMARKS.md).
+            .pragma("cache_size", "-16384")
             .pragma("temp_store", "memory");
         let pool = SqlitePoolOptions::new()
             .max_connections(max_connections.max(1))
