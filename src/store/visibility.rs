@@ -132,12 +132,13 @@ where
     }
     if let Some(after) = query.added_after {
         let after = super::portable::micros(after);
-        // date_added grows with seq, so "added after T" starts after the last row added at or
-        // before T: one index seek instead of a filter over the whole collection.
+        // date_added grows strictly with seq (one writer at a time, see `insert_objects`), so
+        // "added after T" is exactly "after the last row added at or before T": one index seek,
+        // then the page walks (collection, seq). Repeating `date_added > T` here would lead
+        // PostgreSQL's planner to intersect two ranges over the whole collection.
         qb.push(" AND o.seq > COALESCE((SELECT d.seq FROM stix_objects d WHERE d.date_added <= ");
         qb.push_bind(after);
-        qb.push(" ORDER BY d.date_added DESC LIMIT 1), 0) AND o.date_added > ");
-        qb.push_bind(after);
+        qb.push(" ORDER BY d.date_added DESC LIMIT 1), 0)");
     }
     if paged && let Some(seq) = query.after_seq {
         qb.push(" AND o.seq > ");
