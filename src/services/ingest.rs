@@ -12,7 +12,7 @@ use crate::domain::access::RegistryRecord;
 use crate::domain::collections::Collection;
 use crate::domain::markings::definitions::{self, Level, Meaning, ObjectMarkings};
 use crate::domain::markings::policy::MarkingPolicy;
-use crate::domain::markings::release::{GranularTlp, ObjectAccess};
+use crate::domain::markings::release::{Decision, GranularTlp, ObjectAccess, decide};
 use crate::domain::markings::{Pap, Tlp};
 use crate::domain::principal::PrincipalKind;
 use crate::domain::stix::json::{JsonError, JsonLimits, envelope_objects};
@@ -177,11 +177,16 @@ impl Ingest<'_> {
         Ok(report)
     }
 
+    /// Resolves non-standard marking ids: from the envelope, else from stored definitions the
+    /// caller may read. A definition it may not read counts as unknown, so that the answer
+    /// says nothing about what others stored.
     async fn resolve(
         &self,
+        caller: &RegistryRecord,
         local: &HashMap<String, Result<Meaning, String>>,
         refs: &[&str],
     ) -> Result<HashMap<String, Meaning>, Refused> {
+        let reader = crate::services::share::reader_of(caller, None);
         let mut known = HashMap::new();
         for id in refs {
             if definitions::standard(id).is_some() {
@@ -190,13 +195,19 @@ impl Ingest<'_> {
             let meaning = match local.get(*id) {
                 Some(Ok(m)) => *m,
                 Some(Err(e)) => return Err(Refused(e.clone())),
-                None => match self.store.marking_definition(id).await? {
-                    Some(raw) => {
-                        let value: serde_json::Value = serde_json::from_str(&raw)?;
-                        definitions::interpret(&value)?
+                None => {
+                    let stored = self.store.marking_definitions(id).await?;
+                    let readable = stored
+                        .into_iter()
+                        .find(|d| decide(self.policy, &reader, &d.access) != Decision::Withhold);
+                    match readable {
+                        Some(d) => {
+                            let value: serde_json::Value = serde_json::from_str(&d.raw)?;
+                            definitions::interpret(&value)?
+                        }
+                        None => continue,
                     }
-                    None => continue,
-                },
+                }
             };
             known.insert((*id).to_owned(), meaning);
         }
@@ -231,7 +242,7 @@ impl Ingest<'_> {
             .filter_map(|g| g.marking_ref.as_ref().map(|r| r.as_str()))
             .collect();
         let all_refs: Vec<&str> = object_refs.iter().chain(&granular_refs).copied().collect();
-        let known = self.resolve(local, &all_refs).await?;
+        let known = self.resolve(caller, local, &all_refs).await?;
         let lookup = |id: &str| known.get(id).copied();
         let markings: ObjectMarkings = definitions::normalise(&object_refs, lookup)?;
 

@@ -151,9 +151,10 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     ) -> StoreResult<Vec<StoredObject>>;
     /// Deletes the given stored versions (by `seq`); returns how many went.
     async fn delete_objects(&self, seqs: &[i64]) -> StoreResult<u64>;
-    /// The newest stored text of a marking definition, in any collection: to resolve markings
-    /// at ingest, never for a response.
-    async fn marking_definition(&self, id: &str) -> StoreResult<Option<String>>;
+    /// Every stored version of a marking definition, in any collection, newest first: to
+    /// resolve markings at ingest (after the reader's own visibility check), never for a
+    /// response.
+    async fn marking_definitions(&self, id: &str) -> StoreResult<Vec<StoredObject>>;
 
     /// Records a TAXII status resource (its JSON body) for the principal that posted.
     async fn insert_status(

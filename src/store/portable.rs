@@ -605,14 +605,17 @@ macro_rules! portable_store {
                 Ok(deleted)
             }
 
-            async fn marking_definition(&self, id: &str) -> StoreResult<Option<String>> {
-                Ok(sqlx::query_scalar(
-                    "SELECT raw FROM stix_objects WHERE id = $1 AND type = 'marking-definition' \
-                     ORDER BY seq DESC LIMIT 1",
-                )
+            async fn marking_definitions(&self, id: &str) -> StoreResult<Vec<StoredObject>> {
+                let rows = sqlx::query(concat!(
+                    "SELECT ",
+                    object_columns!(),
+                    " FROM stix_objects o WHERE o.id = $1 AND o.type = 'marking-definition' \
+                     ORDER BY o.seq DESC"
+                ))
                 .bind(id)
-                .fetch_optional(&self.pool)
-                .await?)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter().map(stored_object_from_row).collect()
             }
 
             async fn count_objects(&self, query: &ObjectQuery) -> StoreResult<u64> {

@@ -493,3 +493,57 @@ async fn granular_markings_remove_fields_above_the_readers_clearance() {
     }
     hub.shutdown().await;
 }
+
+#[tokio::test]
+async fn stored_marking_definitions_resolve_only_for_those_who_may_read_them() {
+    let hub = spawn_hub().await;
+    let statement = |n: u32, tlp: &str| {
+        format!(
+            r#"{{"type":"marking-definition","spec_version":"2.1","id":"marking-definition--0b1c2d3e-4f50-4617-8a9b-{n:012}","created":"2026-05-01T00:00:00.000Z","definition_type":"statement","definition":{{"statement":"Internal to provider A"}},"object_marking_refs":["{tlp}"]}}"#
+        )
+    };
+    let statement_id = |n: u32| format!("marking-definition--0b1c2d3e-4f50-4617-8a9b-{n:012}");
+    // Provider A stores one AMBER and one CLEAR statement definition.
+    let (_, r) = post(
+        &hub,
+        "provider-a",
+        SUBMISSIONS,
+        envelope(&[statement(1, TLP2_AMBER), statement(2, TLP2_CLEAR)]),
+    )
+    .await;
+    assert_eq!(r["success_count"], 2, "{r}");
+    let citing = |n: u32, m: u32| {
+        indicator(
+            n,
+            "2026-05-01T00:00:00.000Z",
+            &[TLP2_CLEAR, &statement_id(m)],
+        )
+    };
+    // Provider A may cite both.
+    assert_eq!(
+        post(
+            &hub,
+            "provider-a",
+            SUBMISSIONS,
+            envelope(&[citing(10, 1), citing(11, 2)])
+        )
+        .await
+        .1["success_count"],
+        2
+    );
+    // Provider B may cite the CLEAR one; the AMBER one is as unknown to it as one never stored.
+    let (_, r) = post(
+        &hub,
+        "provider-b",
+        SUBMISSIONS,
+        envelope(&[citing(12, 1), citing(13, 2), citing(14, 3)]),
+    )
+    .await;
+    assert_eq!(r["success_count"], 1, "{r}");
+    let message = |i: usize| r["failures"][i]["message"].as_str().unwrap().to_owned();
+    assert_eq!(
+        message(0).replace(&statement_id(1), "X"),
+        message(1).replace(&statement_id(3), "X")
+    );
+    hub.shutdown().await;
+}
