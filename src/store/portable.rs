@@ -180,6 +180,35 @@ macro_rules! portable_store {
             })
         }
 
+        /// The share and recipient rows of a newly stored object.
+        async fn insert_links(
+            tx: &mut sqlx::Transaction<'static, <$row as sqlx::Row>::Database>,
+            seq: i64,
+            access: &ObjectAccess,
+        ) -> StoreResult<()> {
+            for org in &access.shared_with {
+                sqlx::query(
+                    "INSERT INTO stix_object_shares (object_seq, organisation_id) \
+                     VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                )
+                .bind(seq)
+                .bind(org.as_str())
+                .execute(&mut **tx)
+                .await?;
+            }
+            for principal in &access.recipients {
+                sqlx::query(
+                    "INSERT INTO stix_object_recipients (object_seq, principal_id) \
+                     VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                )
+                .bind(seq)
+                .bind(principal.as_str())
+                .execute(&mut **tx)
+                .await?;
+            }
+            Ok(())
+        }
+
         fn one_row_changed(rows: u64, what: &'static str) -> StoreResult<()> {
             if rows == 0 {
                 Err(StoreError::NotFound(what))
@@ -508,27 +537,7 @@ macro_rules! portable_store {
                         // `remove`: a second copy of the same version in one envelope is a duplicate.
                         match new.remove(&(object.id.clone(), object.version.clone())) {
                             Some(seq) => {
-                                let a = &object.access;
-                                for org in &a.shared_with {
-                                    sqlx::query(
-                                        "INSERT INTO stix_object_shares (object_seq, organisation_id) \
-                                         VALUES ($1, $2) ON CONFLICT DO NOTHING",
-                                    )
-                                    .bind(seq)
-                                    .bind(org.as_str())
-                                    .execute(&mut *tx)
-                                    .await?;
-                                }
-                                for principal in &a.recipients {
-                                    sqlx::query(
-                                        "INSERT INTO stix_object_recipients (object_seq, principal_id) \
-                                         VALUES ($1, $2) ON CONFLICT DO NOTHING",
-                                    )
-                                    .bind(seq)
-                                    .bind(principal.as_str())
-                                    .execute(&mut *tx)
-                                    .await?;
-                                }
+                                insert_links(&mut tx, seq, &object.access).await?;
                                 outcomes.push(Inserted::New(seq));
                             }
                             None => {
