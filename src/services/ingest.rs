@@ -276,7 +276,9 @@ impl Ingest<'_> {
             .unwrap_or_default();
         let producer = match latest.get(stix.id.as_str()) {
             Some((_, previous)) => {
-                check_new_version(caller, previous, tlp, markings.pap)?;
+                let reader = crate::services::share::reader_of(caller, None);
+                let may_read = decide(self.policy, &reader, previous) != Decision::Withhold;
+                check_new_version(caller, may_read, previous, tlp, markings.pap)?;
                 previous.producer.clone()
             }
             None => caller.organisation.id.clone(),
@@ -366,6 +368,7 @@ impl Ingest<'_> {
 /// another organisation set.
 fn check_new_version(
     caller: &RegistryRecord,
+    may_read_previous: bool,
     previous: &ObjectAccess,
     tlp: Tlp,
     pap: Option<Pap>,
@@ -373,16 +376,13 @@ fn check_new_version(
     if previous.producer == caller.organisation.id {
         return Ok(());
     }
-    let (previous_tlp, previous_pap) = (previous.tlp, previous.pap);
-    if tlp < previous_tlp {
-        return Err(Refused(format!(
-            "a new version cannot lower the {previous_tlp} set by the producer"
-        )));
-    }
-    let changed = tlp != previous_tlp || pap != previous_pap;
-    if changed && caller.principal.kind != PrincipalKind::Analyst {
+    let analyst = caller.principal.kind == PrincipalKind::Analyst;
+    let changed = tlp != previous.tlp || pap != previous.pap;
+    // One message for every refusal, which names no marking: a caller that may not read the
+    // stored object learns no more from it than that the id is taken.
+    if !may_read_previous || tlp < previous.tlp || (changed && !analyst) {
         return Err(Refused(
-            "only the producer or the CSIRT may change this object's markings".into(),
+            "only the producer may publish this version (the CSIRT may raise its markings)".into(),
         ));
     }
     Ok(())

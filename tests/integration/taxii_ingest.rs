@@ -244,6 +244,7 @@ async fn only_the_producer_or_the_csirt_changes_markings() {
     )
     .await;
     assert_eq!(r["failure_count"], 1, "{r}");
+    let lowering_refusal = r["failures"][0]["message"].clone();
     let higher = indicator(1, "2026-05-02T00:00:00.000Z", &[TLP2_RED]);
     let (_, r) = post(
         &hub,
@@ -259,6 +260,10 @@ async fn only_the_producer_or_the_csirt_changes_markings() {
             .contains("only the producer"),
         "{r}"
     );
+    // Provider B cannot read this AMBER object: whatever it tries, the refusal says the same
+    // and names no marking.
+    assert_eq!(r["failures"][0]["message"], lowering_refusal);
+    assert!(!lowering_refusal.as_str().unwrap().contains("AMBER"));
     // The CSIRT may raise it but not lower it.
     assert_eq!(
         post(&hub, "csirt-analyst", SUBMISSIONS, envelope(&[lower]))
