@@ -552,3 +552,38 @@ async fn stored_marking_definitions_resolve_only_for_those_who_may_read_them() {
     );
     hub.shutdown().await;
 }
+
+#[tokio::test]
+async fn versions_and_manifest_never_show_a_redacted_modified() {
+    let hub = spawn_hub().await;
+    let object = format!(
+        r#"{{"type":"indicator","spec_version":"2.1","id":"{}","created":"2026-05-01T00:00:00.000Z","modified":"2026-05-09T09:09:09.999Z","pattern":"[ipv4-addr:value = '203.0.113.8']","pattern_type":"stix","valid_from":"2026-05-01T00:00:00Z","object_marking_refs":["{TLP2_CLEAR}"],"granular_markings":[{{"marking_ref":"{TLP2_RED}","selectors":["modified"]}}]}}"#,
+        id_of(8)
+    );
+    let (_, r) = post(
+        &hub,
+        "provider-a",
+        SUBMISSIONS,
+        envelope(std::slice::from_ref(&object)),
+    )
+    .await;
+    assert_eq!(r["success_count"], 1, "{r}");
+    for path in [
+        format!(
+            "/taxii2/api/collections/{SUBMISSIONS}/objects/{}/versions/",
+            id_of(8)
+        ),
+        format!("/taxii2/api/collections/{SUBMISSIONS}/manifest/"),
+        format!(
+            "/taxii2/api/collections/{SUBMISSIONS}/objects/{}/",
+            id_of(8)
+        ),
+    ] {
+        let (code, body) = get_text(&hub, "provider-b", &path).await;
+        assert_eq!(code, 200, "{path}: {body}");
+        assert!(!body.contains("2026-05-09T09:09:09.999Z"), "{path}: {body}");
+        let (_, own) = get_text(&hub, "provider-a", &path).await;
+        assert!(own.contains("2026-05-09T09:09:09.999Z"), "{path}: {own}");
+    }
+    hub.shutdown().await;
+}

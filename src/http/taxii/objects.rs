@@ -292,9 +292,17 @@ pub async fn object(
     Ok(with_date_headers(envelope(&page).into_response(), &page))
 }
 
-/// The original `modified` (or `created`) text of a stored version.
-fn version_text(o: &StoredObject) -> Option<String> {
-    let v: Value = serde_json::from_str(&o.raw).ok()?;
+/// The `modified` (or `created`) text of a released version, read from what the caller may see:
+/// a granular marking can remove even these fields.
+fn version_text(o: &Releasable<StoredObject>) -> Option<String> {
+    let parsed;
+    let v = match o.redacted() {
+        Some(v) => v,
+        None => {
+            parsed = serde_json::from_str::<Value>(&o.item().raw).ok()?;
+            &parsed
+        }
+    };
     v.get("modified")
         .or_else(|| v.get("created"))
         .and_then(Value::as_str)
@@ -316,11 +324,7 @@ pub async fn versions(
         VersionSelector::All,
     )
     .await?;
-    let versions: Vec<String> = page
-        .objects
-        .iter()
-        .filter_map(|o| version_text(o.item()))
-        .collect();
+    let versions: Vec<String> = page.objects.iter().filter_map(version_text).collect();
     let body = json!({ "more": page.more, "versions": versions });
     Ok(with_date_headers(Json(body).into_response(), &page))
 }
@@ -341,7 +345,7 @@ pub async fn manifest(
             json!({
                 "id": item.id,
                 "date_added": taxii_timestamp(item.date_added),
-                "version": version_text(item).unwrap_or_default(),
+                "version": version_text(o).unwrap_or_default(),
                 "media_type": STIX_MEDIA_TYPE,
             })
         })
