@@ -615,15 +615,21 @@ macro_rules! portable_store {
             }
 
             async fn marking_definitions(&self, id: &str) -> StoreResult<Vec<StoredObject>> {
-                let rows = sqlx::query(concat!(
+                // Naming every collection lets the (collection_id, id, version) key serve
+                // the lookup; there is no index on id alone.
+                let mut qb = sqlx::QueryBuilder::new(concat!(
                     "SELECT ",
                     object_columns!(),
-                    " FROM stix_objects o WHERE o.id = $1 AND o.type = 'marking-definition' \
-                     ORDER BY o.seq DESC"
-                ))
-                .bind(id)
-                .fetch_all(&self.pool)
-                .await?;
+                    " FROM stix_objects o WHERE o.collection_id IN ("
+                ));
+                let mut list = qb.separated(", ");
+                for collection in &crate::domain::collections::COLLECTIONS {
+                    list.push_bind(collection.id);
+                }
+                qb.push(") AND o.id = ");
+                qb.push_bind(id.to_owned());
+                qb.push(" AND o.type = 'marking-definition' ORDER BY o.seq DESC");
+                let rows = qb.build().fetch_all(&self.pool).await?;
                 rows.iter().map(stored_object_from_row).collect()
             }
 
