@@ -556,6 +556,7 @@ macro_rules! portable_store {
                     }
                 }
                 tx.commit().await?;
+                self.objects_written(objects.len());
                 Ok(outcomes)
             }
 
