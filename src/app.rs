@@ -14,6 +14,7 @@ use tokio_util::task::TaskTracker;
 use crate::clock::SharedClock;
 use crate::config::Config;
 use crate::crypto::cursor::CursorKey;
+use crate::domain::federation::FederationPolicy;
 use crate::domain::markings::policy::MarkingPolicy;
 use crate::http::tls::{ReloadingConfig, TlsError, TlsMaterial};
 use crate::http::{self, AppState, server};
@@ -49,6 +50,8 @@ pub enum PolicyLoadError {
     Read(#[from] std::io::Error),
     #[error(transparent)]
     Invalid(#[from] crate::domain::markings::policy::PolicyError),
+    #[error(transparent)]
+    Federation(#[from] crate::domain::federation::FederationPolicyError),
 }
 
 /// Reads and checks the marking policy named by the configuration.
@@ -56,6 +59,21 @@ pub fn load_marking_policy(config: &Config, data_dir: &Path) -> Result<MarkingPo
     let path = config.resolve(data_dir, &config.policies.markings);
     let parse = || -> Result<MarkingPolicy, PolicyLoadError> {
         Ok(MarkingPolicy::parse(&std::fs::read_to_string(&path)?)?)
+    };
+    parse().map_err(|source| HubError::Policy {
+        path: path.clone(),
+        source,
+    })
+}
+
+/// Reads and checks the federation policy named by the configuration.
+pub fn load_federation_policy(
+    config: &Config,
+    data_dir: &Path,
+) -> Result<FederationPolicy, HubError> {
+    let path = config.resolve(data_dir, &config.policies.federation);
+    let parse = || -> Result<FederationPolicy, PolicyLoadError> {
+        Ok(FederationPolicy::parse(&std::fs::read_to_string(&path)?)?)
     };
     parse().map_err(|source| HubError::Policy {
         path: path.clone(),
@@ -92,6 +110,7 @@ impl Hub {
         let public_tls = material.public_config()?;
         let main_tls = ReloadingConfig::new(material, &store).await?;
         let policy = Arc::new(load_marking_policy(config, data_dir)?);
+        let federation = Arc::new(load_federation_policy(config, data_dir)?);
         let cursor_secret =
             secrets::ensure(store.as_ref(), secrets::CURSOR_KEY, clock.now()).await?;
         Ok(Self {
@@ -104,6 +123,7 @@ impl Hub {
                 clock,
                 limits: config.limits.clone(),
                 policy,
+                federation,
                 cursors: CursorKey::new(&cursor_secret)
                     .map_err(|_| HubError::CorruptSecret(secrets::CURSOR_KEY))?,
             },

@@ -24,12 +24,16 @@ pub struct Config {
 pub struct PoliciesConfig {
     /// TLP/PAP rules; written from the shipped policy on first start if absent.
     pub markings: PathBuf,
+    /// What each partner hub may read; written from the shipped policy on first start if
+    /// absent.
+    pub federation: PathBuf,
 }
 
 impl Default for PoliciesConfig {
     fn default() -> Self {
         Self {
             markings: "policies/markings.toml".into(),
+            federation: "policies/federation.toml".into(),
         }
     }
 }

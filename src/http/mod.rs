@@ -33,6 +33,7 @@ pub struct AppState {
     pub clock: SharedClock,
     pub limits: Limits,
     pub policy: Arc<MarkingPolicy>,
+    pub federation: Arc<crate::domain::federation::FederationPolicy>,
     pub cursors: CursorKey,
 }
 

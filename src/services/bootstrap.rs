@@ -188,6 +188,10 @@ pub async fn prepare(
             crate::domain::markings::policy::SHIPPED.as_bytes(),
         )?;
     }
+    let federation = config.resolve(data_dir, &config.policies.federation);
+    if !federation.exists() {
+        write_public(&federation, crate::domain::federation::SHIPPED.as_bytes())?;
+    }
 
     let mut demo = Vec::new();
     if config.pki.demo {

@@ -44,7 +44,7 @@ impl Sharing<'_> {
         caller: &RegistryRecord,
         now: OffsetDateTime,
     ) -> Result<Vec<BlocklistRow>, ShareError> {
-        let reader = reader_of(caller, None);
+        let reader = reader_of(caller, self.federation);
         let mut rows: BTreeMap<Entry, BlocklistRow> = BTreeMap::new();
         for collection in COLLECTIONS
             .iter()

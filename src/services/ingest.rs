@@ -10,6 +10,7 @@ use time::OffsetDateTime;
 
 use crate::domain::access::RegistryRecord;
 use crate::domain::collections::Collection;
+use crate::domain::federation::FederationPolicy;
 use crate::domain::markings::definitions::{self, Level, Meaning, ObjectMarkings};
 use crate::domain::markings::policy::MarkingPolicy;
 use crate::domain::markings::release::{Decision, GranularTlp, ObjectAccess, decide};
@@ -67,6 +68,7 @@ const ERRORS_PER_MESSAGE: usize = 5;
 pub struct Ingest<'a> {
     pub store: &'a dyn Store,
     pub policy: &'a MarkingPolicy,
+    pub federation: &'a FederationPolicy,
 }
 
 /// The collection, if the caller may write to it.
@@ -186,7 +188,7 @@ impl Ingest<'_> {
         local: &HashMap<String, Result<Meaning, String>>,
         refs: &[&str],
     ) -> Result<HashMap<String, Meaning>, Refused> {
-        let reader = crate::services::share::reader_of(caller, None);
+        let reader = crate::services::share::reader_of(caller, self.federation);
         let mut known = HashMap::new();
         for id in refs {
             if definitions::standard(id).is_some() {
@@ -276,7 +278,7 @@ impl Ingest<'_> {
             .unwrap_or_default();
         let producer = match latest.get(stix.id.as_str()) {
             Some((_, previous)) => {
-                let reader = crate::services::share::reader_of(caller, None);
+                let reader = crate::services::share::reader_of(caller, self.federation);
                 let may_read = decide(self.policy, &reader, previous) != Decision::Withhold;
                 check_new_version(caller, may_read, previous, tlp, markings.pap)?;
                 previous.producer.clone()

@@ -6,9 +6,10 @@ use time::OffsetDateTime;
 use crate::crypto::cursor::{BadCursor, CursorKey};
 use crate::domain::access::RegistryRecord;
 use crate::domain::collections::Collection;
-use crate::domain::markings::Tlp;
+use crate::domain::federation::FederationPolicy;
 use crate::domain::markings::policy::MarkingPolicy;
 use crate::domain::markings::release::{Reader, Releasable, VisibilityFilter, release};
+use crate::domain::principal::PrincipalKind;
 use crate::domain::stix::stored::{ObjectQuery, StoredObject, VersionSelector};
 use crate::store::{Store, StoreError};
 
@@ -57,16 +58,19 @@ pub struct Page {
 pub struct Sharing<'a> {
     pub store: &'a dyn Store,
     pub policy: &'a MarkingPolicy,
+    pub federation: &'a FederationPolicy,
     pub cursors: &'a CursorKey,
 }
 
-/// The reader the marking rules see for an authenticated caller.
-pub fn reader_of(caller: &RegistryRecord, peer_max_tlp: Option<Tlp>) -> Reader {
+/// The reader the marking rules see for an authenticated caller; a partner hub is capped by
+/// its entry in the federation policy.
+pub fn reader_of(caller: &RegistryRecord, federation: &FederationPolicy) -> Reader {
     Reader {
         principal: caller.principal.id.clone(),
         kind: caller.principal.kind,
         organisation: caller.organisation.id.clone(),
-        peer_max_tlp,
+        peer_max_tlp: (caller.principal.kind == PrincipalKind::Peer)
+            .then(|| federation.max_tlp(&caller.principal.name)),
     }
 }
 

@@ -3,6 +3,8 @@
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use sqlx::sqlite::{
@@ -17,6 +19,13 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    wal: Arc<WalReset>,
+}
+
+#[derive(Debug, Default)]
+struct WalReset {
+    written_since: AtomicU64,
+    resetting: AtomicBool,
 }
 
 impl SqliteStore {
@@ -42,13 +51,20 @@ impl SqliteStore {
             // of a million-object table stay in memory, and eight connections stay well under
             // the hub's memory budget (BENCHMARKS.md).
             .pragma("cache_size", "-16384")
-            .pragma("temp_store", "memory");
+            .pragma("temp_store", "memory")
+            // SQLite runs on a worker thread per connection that hands rows over a channel;
+            // with room for a whole TAXII page the worker is not parked and woken every 50
+            // rows (context switches were a fifth of a paged read's CPU).
+            .row_buffer_size(1024);
         let pool = SqlitePoolOptions::new()
             .max_connections(max_connections.max(1))
             .connect_with(options)
             .await?;
         MIGRATOR.run(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            wal: Arc::default(),
+        })
     }
 }
 
@@ -79,8 +95,40 @@ impl SqliteStore {
         Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
     }
 
-    /// SQLite's planner needs no statistics for these queries (measured to 1,000,000 objects).
-    fn objects_written(&self, _rows: usize) {}
+    /// Resets the WAL once enough has been written. SQLite's automatic checkpoint copies
+    /// pages back but cannot restart the log while any reader is open, and under steady
+    /// ingest one always is: the WAL grew to 4 GB over a million objects and reads slowed by
+    /// a quarter (BENCHMARKS.md). A TRUNCATE checkpoint waits (up to the busy timeout) for
+    /// the readers of the moment to finish, then starts the log again from zero. SQLite's
+    /// planner needs no statistics for these queries, so nothing else is maintained.
+    fn objects_written(&self, rows: usize) {
+        const ROWS_PER_RESET: u64 = 20_000;
+        let written = self
+            .wal
+            .written_since
+            .fetch_add(rows as u64, Ordering::Relaxed)
+            + rows as u64;
+        if written < ROWS_PER_RESET || self.wal.resetting.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        self.wal.written_since.store(0, Ordering::Relaxed);
+        let pool = self.pool.clone();
+        let wal = Arc::clone(&self.wal);
+        tokio::spawn(tracing::Instrument::instrument(
+            async move {
+                match sqlx::query_as::<_, (i64, i64, i64)>("PRAGMA wal_checkpoint(TRUNCATE)")
+                    .fetch_one(&pool)
+                    .await
+                {
+                    Ok((0, _, _)) => tracing::debug!("WAL reset"),
+                    Ok(_) => tracing::debug!("WAL still in use; reset at the next turn"),
+                    Err(e) => tracing::warn!(error = %e, "WAL checkpoint failed"),
+                }
+                wal.resetting.store(false, Ordering::Release);
+            },
+            tracing::info_span!("job", name = "wal_checkpoint"),
+        ));
+    }
 }
 
 super::portable::portable_store!(SqliteStore, SqliteRow);

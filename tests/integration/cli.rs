@@ -502,6 +502,28 @@ fn insecure_or_wrong_configuration_is_refused_in_one_line() {
     );
     assert!(err.contains("RELAIS_LISTEN_MIAN"), "{err}");
 
+    // A federation policy that would federate TLP:RED.
+    let federation = cwd.path().join("relais-data/policies/federation.toml");
+    let shipped = std::fs::read_to_string(&federation).unwrap();
+    std::fs::write(
+        &federation,
+        format!("{shipped}\n[peers.partner-csirt]\nmax_tlp = \"red\"\n"),
+    )
+    .unwrap();
+    // (Logging is quieted: the policies are read after the database opened and said so.)
+    let err = one_line_failure(
+        &relais(cwd.path())
+            .arg("serve")
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap(),
+    );
+    assert!(
+        err.contains("federation.toml") && err.contains("never federated"),
+        "{err}"
+    );
+    std::fs::write(&federation, shipped).unwrap();
+
     // PKI commands need a data directory.
     let err = one_line_failure(
         &relais(cwd.path())

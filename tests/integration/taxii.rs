@@ -361,3 +361,60 @@ async fn versions_filters_and_manifest() {
     );
     hub.shutdown().await;
 }
+
+/// The community objects `who` reads, as (id, TLP) pairs in arrival order.
+async fn community_ids(hub: &TestHub, who: &str) -> Vec<String> {
+    let page = get_json(
+        hub,
+        who,
+        &format!("/taxii2/api/collections/{COMMUNITY}/objects/?limit=100"),
+    )
+    .await;
+    page["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn peers_read_up_to_the_level_their_federation_policy_allows() {
+    async fn stock(hub: &TestHub) -> [String; 4] {
+        [
+            put(hub, 1, 0, Tlp::Clear, "provider-a").await,
+            put(hub, 2, 0, Tlp::Green, "provider-a").await,
+            put(hub, 3, 0, Tlp::Amber, "provider-a").await,
+            put(hub, 4, 0, Tlp::Red, "provider-a").await,
+        ]
+    }
+
+    // Shipped policy: no peer listed, so the partner hub reads CLEAR only.
+    let hub = spawn_hub().await;
+    let [clear, green, _, _] = stock(&hub).await;
+    assert_eq!(community_ids(&hub, "partner-csirt").await, [clear.as_str()]);
+    assert_eq!(
+        community_ids(&hub, "provider-b").await,
+        [clear.clone(), green.clone()]
+    );
+    hub.shutdown().await;
+
+    // Listed with max_tlp = "green": GREEN too, and never AMBER (the marking policy does not
+    // name peers for AMBER) nor RED. Another peer name in the file changes nothing for it.
+    let hub = crate::common::spawn_hub_with(crate::common::HubOptions {
+        postgres: None,
+        tweak: Some(Box::new(|config, dir| {
+            let path = dir.join("federation.toml");
+            std::fs::write(
+                &path,
+                "[peers.partner-csirt]\nmax_tlp = \"green\"\n\n[peers.someone-else]\nmax_tlp = \"amber_strict\"\n",
+            )
+            .unwrap();
+            config.policies.federation = path;
+        })),
+    })
+    .await;
+    let [clear, green, _, _] = stock(&hub).await;
+    assert_eq!(community_ids(&hub, "partner-csirt").await, [clear, green]);
+    hub.shutdown().await;
+}

@@ -35,6 +35,7 @@ pub async fn blocklist(
     let sharing = Sharing {
         store: state.store.as_ref(),
         policy: &state.policy,
+        federation: &state.federation,
         cursors: &state.cursors,
     };
     let rows = sharing

@@ -40,6 +40,7 @@ fn sharing(state: &AppState) -> Sharing<'_> {
     Sharing {
         store: state.store.as_ref(),
         policy: &state.policy,
+        federation: &state.federation,
         cursors: &state.cursors,
     }
 }
@@ -239,7 +240,7 @@ async fn read_page(
     request: ReadRequest,
     default_versions: VersionSelector,
 ) -> Result<Page, TaxiiError> {
-    let reader = share::reader_of(caller, None);
+    let reader = share::reader_of(caller, &state.federation);
     Ok(sharing(state)
         .read(caller, &reader, collection, request, default_versions)
         .await?)
@@ -371,6 +372,7 @@ pub async fn add_objects(
     let ingest = crate::services::ingest::Ingest {
         store: state.store.as_ref(),
         policy: &state.policy,
+        federation: &state.federation,
     };
     let report = ingest.envelope(&caller, &collection, &body, now).await?;
     let status = json!({
@@ -418,7 +420,7 @@ pub async fn delete_object(
     RawQuery(query): RawQuery,
 ) -> Result<Response, TaxiiError> {
     let request = parse_request(query.as_deref(), false)?;
-    let reader = share::reader_of(&caller, None);
+    let reader = share::reader_of(&caller, &state.federation);
     // first/last are resolved among the versions the caller sees, like a read.
     let mut keys = Vec::new();
     if !request.versions.is_empty() && !request.versions.contains(&VersionSelector::All) {
@@ -441,6 +443,7 @@ pub async fn delete_object(
     let ingest = crate::services::ingest::Ingest {
         store: state.store.as_ref(),
         policy: &state.policy,
+        federation: &state.federation,
     };
     match ingest
         .delete(&caller, &reader, &collection, &object, &keys)
