@@ -80,6 +80,13 @@ pub fn audit_time(at: OffsetDateTime) -> OffsetDateTime {
     at.replace_nanosecond(at.microsecond() * 1000).unwrap_or(at)
 }
 
+/// `at` as the canonical bytes write it: `2026-11-23T10:15:30.123456Z`.
+pub fn canonical_time(at: OffsetDateTime) -> String {
+    let mut out = String::with_capacity(27);
+    write_time(&mut out, at);
+    out
+}
+
 impl AuditEntry {
     /// The canonical bytes (module documentation). Below the microsecond the time is
     /// truncated; a year outside 0000–9999 yields bytes that [`parse_canonical`] refuses.

@@ -45,6 +45,32 @@ pub fn leaf_hash(data: &[u8]) -> Hash {
     finish(ctx)
 }
 
+/// [`leaf_hash`] of data given in pieces, for entries read as a stream.
+#[derive(Clone)]
+pub struct LeafHasher(Context);
+
+impl Default for LeafHasher {
+    fn default() -> Self {
+        let mut ctx = Context::new(&SHA256);
+        ctx.update(&[0x00]);
+        Self(ctx)
+    }
+}
+
+impl LeafHasher {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn update(&mut self, data: &[u8]) {
+        self.0.update(data);
+    }
+
+    pub fn finish(self) -> Hash {
+        finish(self.0)
+    }
+}
+
 /// `SHA-256(0x01 || left || right)`.
 pub fn node_hash(left: &Hash, right: &Hash) -> Hash {
     let mut ctx = Context::new(&SHA256);
@@ -416,6 +442,10 @@ mod tests {
             hex::encode(leaf_hash(b"")),
             "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d"
         );
+        let mut pieces = LeafHasher::new();
+        pieces.update(b"audit ");
+        pieces.update(b"entry");
+        assert_eq!(pieces.finish(), leaf_hash(b"audit entry"));
         let (a, b) = (leaf_hash(b"a"), leaf_hash(b"b"));
         let mut concat = a.to_vec();
         concat.extend_from_slice(&b);
