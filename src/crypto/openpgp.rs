@@ -208,7 +208,14 @@ pub fn verify_detached(
     data: &[u8],
     signature: &[u8],
 ) -> Result<Verified, OpenPgpError> {
-    let bad = |e: openpgp::anyhow::Error| OpenPgpError::BadSignature(text(&e));
+    let bad = |e: openpgp::anyhow::Error| {
+        // sequoia wraps its reasons in "Bad signature: " once or twice; say it once.
+        let mut reason = text(&e);
+        while let Some(rest) = reason.strip_prefix("Bad signature: ") {
+            reason = rest.to_owned();
+        }
+        OpenPgpError::BadSignature(reason)
+    };
     let policy = StandardPolicy::new();
     let helper = Helper {
         cert: &key.cert,

@@ -195,9 +195,8 @@ pub enum ProblemKind {
     Entry(EntryError),
     LineTooLong,
     NoFinalNewline,
-    FirstSeq { seq: u64, expected: u64 },
-    SeqGap { seq: u64, previous: u64 },
-    SeqBack { seq: u64, previous: u64 },
+    SeqGap { seq: u64, expected: u64 },
+    SeqBack { seq: u64, expected: u64 },
     TimeBack { time: String, previous: String },
     Format(CheckpointError),
     BadFileName(String),
@@ -259,16 +258,13 @@ impl fmt::Display for ProblemKind {
             ProblemKind::Entry(e) => f.write_str(&printable(&e.to_string())),
             ProblemKind::LineTooLong => write!(f, "longer than {MAX_LINE} bytes"),
             ProblemKind::NoFinalNewline => f.write_str("no newline at the end (cut short?)"),
-            ProblemKind::FirstSeq { seq, expected } => write!(
+            ProblemKind::SeqGap { seq, expected } => {
+                write!(f, "seq {seq} where {expected} is expected (entry missing)")
+            }
+            ProblemKind::SeqBack { seq, expected } => write!(
                 f,
-                "seq {seq} where {expected} is expected (the log starts at seq 0)"
+                "seq {seq} where {expected} is expected (out of order or repeated)"
             ),
-            ProblemKind::SeqGap { seq, previous } => {
-                write!(f, "seq {seq} follows {previous} (entry missing)")
-            }
-            ProblemKind::SeqBack { seq, previous } => {
-                write!(f, "seq {seq} follows {previous} (out of order or repeated)")
-            }
             ProblemKind::TimeBack { time, previous } => {
                 write!(f, "time goes back ({time} after {previous})")
             }
@@ -316,7 +312,7 @@ impl fmt::Display for ProblemKind {
             ),
             ProblemKind::KeyNotTrusted { found, trusted } => write!(
                 f,
-                "{PUBLIC_KEY_FILE} is key {}, not the trusted key {}",
+                "fingerprint {}, not the trusted key {}",
                 printable(found),
                 printable(trusted)
             ),
@@ -749,8 +745,10 @@ fn read_line(reader: &mut impl BufRead, line: &mut Vec<u8>) -> io::Result<Option
 /// The per-line rules: canonical entry, seqs from 0 without gap, time never going back.
 #[derive(Default)]
 struct LineChecks {
-    /// Seq and line number of the last entry that parsed.
-    last: Option<(u64, u64)>,
+    /// The seq the next line should hold: one past the largest seen, counting a line that
+    /// did not parse as holding the seq expected of it, so that one problem is reported once
+    /// (a swap is one gap and one step back, not a gap after it too).
+    next_seq: u64,
     last_time: Option<OffsetDateTime>,
     shown: usize,
     hidden: u64,
@@ -771,39 +769,25 @@ impl LineChecks {
             Ok(entry) => entry,
             Err(e) => {
                 self.report(v, Place::Line(number), ProblemKind::Entry(e));
+                self.next_seq = self.next_seq.saturating_add(1);
                 return;
             }
         };
-        let seq = entry.seq;
-        match self.last {
-            None if seq != number - 1 => {
-                let expected = number - 1;
-                self.report(
-                    v,
-                    Place::Line(number),
-                    ProblemKind::FirstSeq { seq, expected },
-                );
-            }
-            None => {}
-            Some((previous, previous_line)) => {
-                // Lines that did not parse in between still hold a seq each.
-                let expected = previous.saturating_add(number - previous_line);
-                if seq > expected {
-                    self.report(
-                        v,
-                        Place::Line(number),
-                        ProblemKind::SeqGap { seq, previous },
-                    );
-                } else if seq < expected {
-                    self.report(
-                        v,
-                        Place::Line(number),
-                        ProblemKind::SeqBack { seq, previous },
-                    );
-                }
-            }
+        let (seq, expected) = (entry.seq, self.next_seq);
+        if seq > expected {
+            self.report(
+                v,
+                Place::Line(number),
+                ProblemKind::SeqGap { seq, expected },
+            );
+        } else if seq < expected {
+            self.report(
+                v,
+                Place::Line(number),
+                ProblemKind::SeqBack { seq, expected },
+            );
         }
-        self.last = Some((seq, number));
+        self.next_seq = expected.max(seq.saturating_add(1));
         if let Some(previous) = self.last_time
             && entry.time < previous
         {
@@ -817,5 +801,62 @@ impl LineChecks {
             );
         }
         self.last_time = Some(entry.time);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_are_hashed_whole_and_long_ones_not_kept() {
+        let long = vec![b'x'; MAX_LINE + 10];
+        let mut data = b"one\n".to_vec();
+        data.extend_from_slice(&long);
+        data.extend_from_slice(b"\nlast");
+        // A small buffer, so that lines span several reads.
+        let mut reader = BufReader::with_capacity(7, data.as_slice());
+        let mut line = Vec::new();
+        let first = read_line(&mut reader, &mut line).unwrap().unwrap();
+        assert_eq!(line, b"one");
+        assert_eq!(first.leaf, crate::domain::audit::merkle::leaf_hash(b"one"));
+        assert!(first.newline && !first.too_long);
+        let second = read_line(&mut reader, &mut line).unwrap().unwrap();
+        assert!(second.too_long && second.newline);
+        assert!(line.is_empty());
+        assert_eq!(second.leaf, crate::domain::audit::merkle::leaf_hash(&long));
+        let third = read_line(&mut reader, &mut line).unwrap().unwrap();
+        assert_eq!(line, b"last");
+        assert!(!third.newline);
+        assert!(read_line(&mut reader, &mut line).unwrap().is_none());
+    }
+
+    #[test]
+    fn printed_text_carries_no_control_or_format_character() {
+        assert_eq!(
+            printable("a\u{1b}[2Jb\nc\u{202e}d\u{2028}é"),
+            "a\\u{1b}[2Jb\\u{a}c\\u{202e}d\\u{2028}é"
+        );
+    }
+
+    #[test]
+    fn a_file_of_garbage_reports_a_bounded_number_of_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let garbage = "garbage\n".repeat(MAX_ENTRY_PROBLEMS + 50);
+        fs::write(dir.path().join(ENTRIES_FILE), garbage).unwrap();
+        let outcome = verify_export(dir.path(), &VerifyOptions::default());
+        let entry_lines = outcome
+            .problems
+            .iter()
+            .filter(|p| matches!(p.place, Place::Line(_)))
+            .count();
+        assert_eq!(entry_lines, MAX_ENTRY_PROBLEMS);
+        assert!(
+            outcome
+                .problems
+                .iter()
+                .any(|p| p.kind == ProblemKind::MoreNotShown(50))
+        );
+        assert_eq!(outcome.entries, (MAX_ENTRY_PROBLEMS + 50) as u64);
     }
 }
