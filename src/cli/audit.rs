@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 
 use super::CliError;
+use crate::clock::{Clock, SystemClock};
 use crate::services::audit_verify::{VerifyOptions, verify_export};
 
 #[derive(Debug, Subcommand)]
@@ -46,6 +47,7 @@ async fn verify(args: VerifyArgs) -> Result<(), CliError> {
         verify_export(
             &dir,
             &VerifyOptions {
+                now: SystemClock.now(),
                 external_checkpoint: checkpoint.as_deref(),
                 trusted_key: key.as_deref(),
             },

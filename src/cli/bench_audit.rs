@@ -117,7 +117,7 @@ fn bench(dir: &Path, entries: u64) -> Result<(), String> {
     let written = started.elapsed().as_secs_f64();
     let bytes = size_of(dir);
     let started = Instant::now();
-    let outcome = verify_export(dir, &VerifyOptions::default());
+    let outcome = verify_export(dir, &VerifyOptions::new(OffsetDateTime::now_utc()));
     let verified = started.elapsed().as_secs_f64();
     if let Some(problem) = outcome.problems.first() {
         return Err(format!(

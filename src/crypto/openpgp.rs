@@ -4,8 +4,8 @@
 //!
 //! The audit key is an Ed25519 primary key, certification- and signing-capable, without
 //! expiry and without subkeys, kept apart from the TLS key: a leaked TLS key must not be
-//! able to sign the log. Times are parameters, as everywhere in the hub; only verification
-//! reads the clock (through sequoia), to refuse a signature made in the future.
+//! able to sign the log. Times are parameters, as everywhere in the hub: the creation time of
+//! keys and signatures, and the time as of which a signature is verified.
 
 use std::fmt;
 use std::time::SystemTime;
@@ -200,13 +200,15 @@ pub struct Verified {
     pub signed_at: OffsetDateTime,
 }
 
-/// Checks a detached signature (armored or binary) over exactly `data`: every signature in it
-/// must be good and made by `key`, as of the signature's time, and not dated in the future.
-/// A signature by any other key is refused, as is one without any signature.
+/// Checks a detached signature (armored or binary) over exactly `data` as of `at` (normally
+/// now): every signature in it must be good, made by `key` while the key was valid, and not
+/// dated after `at`. A signature by any other key is refused, as is one without any
+/// signature.
 pub fn verify_detached(
     key: &PublicKey,
     data: &[u8],
     signature: &[u8],
+    at: OffsetDateTime,
 ) -> Result<Verified, OpenPgpError> {
     let bad = |e: openpgp::anyhow::Error| {
         // sequoia wraps its reasons in "Bad signature: " once or twice; say it once.
@@ -223,7 +225,7 @@ pub fn verify_detached(
     };
     let mut verifier = DetachedVerifierBuilder::from_bytes(signature)
         .map_err(bad)?
-        .with_policy(&policy, None, helper)
+        .with_policy(&policy, Some(SystemTime::from(at)), helper)
         .map_err(bad)?;
     verifier.verify_bytes(data).map_err(bad)?;
     verifier
@@ -278,21 +280,23 @@ mod tests {
 
     const CREATED: OffsetDateTime = datetime!(2026-01-01 00:00:00 UTC);
     const SIGNED: OffsetDateTime = datetime!(2026-02-01 12:00:00 UTC);
+    const NOW: OffsetDateTime = datetime!(2026-06-01 00:00:00 UTC);
 
     #[test]
     fn sign_and_verify_detached() {
         let key = AuditKey::generate("relais audit test", CREATED).unwrap();
         let sig = key.sign_detached(b"tree head", SIGNED).unwrap();
         assert!(sig.starts_with("-----BEGIN PGP SIGNATURE-----"));
-        let verified = verify_detached(&key.public_key(), b"tree head", sig.as_bytes()).unwrap();
+        let verified =
+            verify_detached(&key.public_key(), b"tree head", sig.as_bytes(), NOW).unwrap();
         assert_eq!(verified.fingerprint, key.fingerprint());
         assert_eq!(verified.signed_at, SIGNED);
         assert!(matches!(
-            verify_detached(&key.public_key(), b"tree head!", sig.as_bytes()),
+            verify_detached(&key.public_key(), b"tree head!", sig.as_bytes(), NOW),
             Err(OpenPgpError::BadSignature(_))
         ));
-        assert!(verify_detached(&key.public_key(), b"tree head", b"garbage").is_err());
-        assert!(verify_detached(&key.public_key(), b"tree head", b"").is_err());
+        assert!(verify_detached(&key.public_key(), b"tree head", b"garbage", NOW).is_err());
+        assert!(verify_detached(&key.public_key(), b"tree head", b"", NOW).is_err());
     }
 
     #[test]
@@ -301,7 +305,7 @@ mod tests {
         let other = AuditKey::generate("relais audit test", CREATED).unwrap();
         let sig = other.sign_detached(b"tree head", SIGNED).unwrap();
         assert!(matches!(
-            verify_detached(&key.public_key(), b"tree head", sig.as_bytes()),
+            verify_detached(&key.public_key(), b"tree head", sig.as_bytes(), NOW),
             Err(OpenPgpError::BadSignature(_))
         ));
     }
@@ -316,7 +320,15 @@ mod tests {
         let future = key
             .sign_detached(b"x", datetime!(2100-01-01 00:00:00 UTC))
             .unwrap();
-        assert!(verify_detached(&key.public_key(), b"x", future.as_bytes()).is_err());
+        assert!(verify_detached(&key.public_key(), b"x", future.as_bytes(), NOW).is_err());
+        // The same signature, checked once its time has come.
+        verify_detached(
+            &key.public_key(),
+            b"x",
+            future.as_bytes(),
+            datetime!(2100-01-01 00:00:00 UTC),
+        )
+        .unwrap();
     }
 
     #[test]
@@ -340,7 +352,7 @@ mod tests {
         let from_secret = PublicKey::from_bytes(secret.as_bytes()).unwrap();
         assert_eq!(from_secret, key.public_key());
         let sig = again.sign_detached(b"data", SIGNED).unwrap();
-        verify_detached(&parsed, b"data", sig.as_bytes()).unwrap();
+        verify_detached(&parsed, b"data", sig.as_bytes(), NOW).unwrap();
         assert!(format!("{key:?}").starts_with("AuditKey("));
         assert!(!format!("{key:?}").contains("PRIVATE"));
     }

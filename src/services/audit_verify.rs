@@ -331,8 +331,10 @@ impl fmt::Display for Problem {
 }
 
 /// What to verify an export against, besides itself.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 pub struct VerifyOptions<'a> {
+    /// The time as of which signatures are checked: a signature dated later is refused.
+    pub now: OffsetDateTime,
     /// A signed checkpoint kept outside the hub, which the log must still extend.
     pub external_checkpoint: Option<&'a Path>,
     /// A trusted copy of the hub's audit key; without it, `public-key.asc` is used.
@@ -370,6 +372,17 @@ struct Claim {
 
 struct Verifier {
     problems: Vec<Problem>,
+}
+
+impl<'a> VerifyOptions<'a> {
+    /// The export checked against itself only, as of `now`.
+    pub fn new(now: OffsetDateTime) -> Self {
+        Self {
+            now,
+            external_checkpoint: None,
+            trusted_key: None,
+        }
+    }
 }
 
 impl Verifier {
@@ -425,6 +438,7 @@ fn read_signed(path: &Path, place: &Place, v: &mut Verifier) -> Option<SignedChe
 fn check_signature(
     signed: &SignedCheckpoint,
     key: Option<&PublicKey>,
+    now: OffsetDateTime,
     place: &Place,
     v: &mut Verifier,
 ) -> Option<OffsetDateTime> {
@@ -432,7 +446,7 @@ fn check_signature(
         v.report(place.clone(), ProblemKind::NotChecked);
         return None;
     };
-    match signed.verify(key) {
+    match signed.verify(key, now) {
         Ok(verified) => Some(verified.signed_at),
         Err(e) => {
             let detail = match e {
@@ -528,7 +542,9 @@ pub fn verify_export(dir: &Path, options: &VerifyOptions<'_>) -> Verification {
     if let Some(path) = options.external_checkpoint
         && let Some(signed) = read_signed(path, &Place::External, &mut v)
     {
-        if let Some(at) = check_signature(&signed, key.as_ref(), &Place::External, &mut v) {
+        if let Some(at) =
+            check_signature(&signed, key.as_ref(), options.now, &Place::External, &mut v)
+        {
             signed_sizes.push((at, signed.checkpoint.size, Place::External));
         }
         out.external_size = Some(signed.checkpoint.size);
@@ -551,7 +567,7 @@ pub fn verify_export(dir: &Path, options: &VerifyOptions<'_>) -> Verification {
         if name != format!("{size:020}") {
             v.report(place.clone(), ProblemKind::NameNotSize { size });
         }
-        if let Some(at) = check_signature(&signed, key.as_ref(), &place, &mut v) {
+        if let Some(at) = check_signature(&signed, key.as_ref(), options.now, &place, &mut v) {
             signed_sizes.push((at, size, place.clone()));
         }
         match by_size.get(&size) {
@@ -844,7 +860,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let garbage = "garbage\n".repeat(MAX_ENTRY_PROBLEMS + 50);
         fs::write(dir.path().join(ENTRIES_FILE), garbage).unwrap();
-        let outcome = verify_export(dir.path(), &VerifyOptions::default());
+        let outcome = verify_export(dir.path(), &VerifyOptions::new(OffsetDateTime::UNIX_EPOCH));
         let entry_lines = outcome
             .problems
             .iter()

@@ -163,12 +163,13 @@ impl SignedCheckpoint {
         })
     }
 
-    /// Checks the signature over the body against `key`.
-    pub fn verify(&self, key: &PublicKey) -> Result<Verified, OpenPgpError> {
+    /// Checks the signature over the body against `key`, as of `at` (normally now).
+    pub fn verify(&self, key: &PublicKey, at: OffsetDateTime) -> Result<Verified, OpenPgpError> {
         crate::crypto::openpgp::verify_detached(
             key,
             self.checkpoint.body().as_bytes(),
             self.signature.as_bytes(),
+            at,
         )
     }
 }
@@ -279,14 +280,21 @@ mod tests {
             SignedCheckpoint::sign(sample(), &key, datetime!(2026-03-01 00:00 UTC)).unwrap();
         let parsed = SignedCheckpoint::parse(&signed.to_text()).unwrap();
         assert_eq!(parsed, signed);
-        let verified = parsed.verify(&key.public_key()).unwrap();
+        let now = datetime!(2026-06-01 00:00 UTC);
+        let verified = parsed.verify(&key.public_key(), now).unwrap();
         assert_eq!(verified.signed_at, datetime!(2026-03-01 00:00 UTC));
         // Same signature, another body.
         let mut moved = parsed.clone();
         moved.checkpoint.size += 1;
-        assert!(moved.verify(&key.public_key()).is_err());
+        assert!(moved.verify(&key.public_key(), now).is_err());
         let other =
             AuditKey::generate("relais audit test", datetime!(2026-01-01 00:00 UTC)).unwrap();
-        assert!(parsed.verify(&other.public_key()).is_err());
+        assert!(parsed.verify(&other.public_key(), now).is_err());
+        // Not yet signed as of an earlier time.
+        assert!(
+            parsed
+                .verify(&key.public_key(), datetime!(2026-02-01 00:00 UTC))
+                .is_err()
+        );
     }
 }
