@@ -16,6 +16,8 @@
 //!
 //! `handshakes` and `whoami` stop after `--duration` seconds; the others after their work is
 //! done. It only ever connects to `--target`.
+//!
+//! `audit-verify` connects to nothing: see `bench_audit`.
 
 use std::fmt::Write as _;
 use std::net::SocketAddr;
@@ -71,6 +73,8 @@ pub enum BenchMode {
     Read,
     /// Filtered TAXII reads (`match[id]` or `added_after`) against stored objects.
     Query,
+    /// Offline verification of a synthetic audit log export (no hub needed).
+    AuditVerify,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -129,6 +133,9 @@ pub struct BenchArgs {
     /// query: take the ids and the date range from it instead of walking the manifest.
     #[arg(long)]
     pub ids_file: Option<PathBuf>,
+    /// audit-verify: entries in the synthetic export.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub entries: u64,
     /// Process id of the hub (when it runs on this machine): its CPU time during the run and
     /// its memory (VmRSS, VmHWM) are read from /proc and printed.
     #[arg(long)]
@@ -369,6 +376,9 @@ fn check_args(args: &BenchArgs) -> Result<(), CliError> {
 }
 
 pub async fn run(args: BenchArgs, data: &Path) -> Result<(), CliError> {
+    if args.mode == BenchMode::AuditVerify {
+        return super::bench_audit::run(args.entries).await;
+    }
     check_args(&args)?;
     let demo = crate::services::bootstrap::demo_dir(data);
     let cert = args
@@ -436,6 +446,7 @@ pub async fn run(args: BenchArgs, data: &Path) -> Result<(), CliError> {
         BenchMode::Ingest => run_ingest(&args, &target, &peer).await?,
         BenchMode::Read => run_read(&args, &target, &peer).await?,
         BenchMode::Query => run_query(&args, &target, &peer).await?,
+        BenchMode::AuditVerify => {}
     }
     if let Some(pid) = args.hub_pid {
         print_hub(pid, hub_before);

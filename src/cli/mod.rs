@@ -1,7 +1,9 @@
 //! Command line: `relais serve`, `relais init`, `relais pki …`, `relais config …`,
-//! `relais bench …`.
+//! `relais audit …`, `relais bench …`.
 
+mod audit;
 mod bench;
+mod bench_audit;
 mod context;
 mod pki;
 mod serve;
@@ -47,6 +49,9 @@ pub enum Command {
     /// Inspect the configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// The tamper-evident audit log: verify an export offline.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
     /// Generate load against a running hub's mTLS listener: full handshakes per second, or
     /// whoami requests per second on kept-alive connections.
     Bench(bench::BenchArgs),
@@ -65,6 +70,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Serve => serve::serve(&cli.data, cli.config.as_deref()).await,
         Command::Init => serve::init(&cli.data, cli.config.as_deref()).await,
         Command::Pki(cmd) => pki::run(cmd, &cli.data, cli.config.as_deref()).await,
+        Command::Audit(cmd) => audit::run(cmd).await,
         Command::Bench(args) => bench::run(args, &cli.data).await,
         Command::Config(ConfigCommand::Env) => {
             for (var, key) in crate::config::Config::env_variables() {

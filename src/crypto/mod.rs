@@ -1,3 +1,5 @@
-//! Cryptographic helpers over `ring`: keyed tokens bound to who asked what.
+//! Cryptographic helpers: keyed tokens bound to who asked what (`ring`), and OpenPGP
+//! signatures (sequoia).
 
 pub mod cursor;
+pub mod openpgp;

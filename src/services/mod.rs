@@ -1,6 +1,7 @@
 //! Use-cases: each one reads or writes through the `Store`, calls the domain for decisions,
 //! and knows nothing of HTTP.
 
+pub mod audit_verify;
 pub mod bootstrap;
 pub mod export;
 pub mod identity;

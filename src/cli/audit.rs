@@ -1,0 +1,99 @@
+//! `relais audit …`: the tamper-evident audit log seen from outside the hub.
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+
+use super::CliError;
+use crate::clock::{Clock, SystemClock};
+use crate::services::audit_verify::{VerifyOptions, verify_export};
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check an exported audit log offline: signatures, roots, sequence and time order,
+    /// canonical form. Prints one line per problem and exits non-zero on any.
+    Verify(VerifyArgs),
+    // `export` (the log from the database to a directory) goes here.
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The export directory (entries.log, checkpoints/, public-key.asc).
+    pub dir: PathBuf,
+    /// A signed checkpoint kept outside the hub: the log must still extend it.
+    #[arg(long)]
+    pub checkpoint: Option<PathBuf>,
+    /// A trusted copy of the hub's audit key (armored OpenPGP certificate), checked instead of
+    /// the export's own public-key.asc, which whoever rewrote the export could have replaced.
+    #[arg(long)]
+    pub key: Option<PathBuf>,
+}
+
+pub async fn run(cmd: AuditCommand) -> Result<(), CliError> {
+    match cmd {
+        AuditCommand::Verify(args) => verify(args).await,
+    }
+}
+
+async fn verify(args: VerifyArgs) -> Result<(), CliError> {
+    // A long sequential read: off the async workers.
+    let VerifyArgs {
+        dir,
+        checkpoint,
+        key,
+    } = args;
+    let shown = dir.display().to_string();
+    let outcome = tokio::task::spawn_blocking(move || {
+        verify_export(
+            &dir,
+            &VerifyOptions {
+                now: SystemClock.now(),
+                external_checkpoint: checkpoint.as_deref(),
+                trusted_key: key.as_deref(),
+            },
+        )
+    })
+    .await
+    .map_err(|e| CliError::Usage(format!("audit verify failed: {e}")))?;
+
+    for problem in &outcome.problems {
+        println!("{problem}");
+    }
+    if !outcome.is_ok() {
+        let n = outcome.problems.len();
+        println!("FAILED: {n} problem{}", if n == 1 { "" } else { "s" });
+        return Err(CliError::Usage(format!(
+            "the audit log in {shown} did not verify"
+        )));
+    }
+    let mut summary = format!(
+        "ok: {} entries, {} checkpoints",
+        outcome.entries, outcome.checkpoints
+    );
+    if let Some(latest) = &outcome.latest {
+        summary.push_str(&format!(
+            ", latest size {} root {}",
+            latest.size,
+            latest.root_base64()
+        ));
+        if outcome.entries > latest.size {
+            summary.push_str(&format!(
+                " ({} later entries not yet signed)",
+                outcome.entries - latest.size
+            ));
+        }
+    }
+    if let Some(size) = outcome.external_size {
+        summary.push_str(&format!(", extends the external checkpoint of size {size}"));
+    }
+    if let Some(key) = &outcome.key {
+        let origin = if outcome.key_trusted {
+            "trusted"
+        } else {
+            "from the export"
+        };
+        summary.push_str(&format!(", key {key} ({origin})"));
+    }
+    println!("{summary}");
+    Ok(())
+}

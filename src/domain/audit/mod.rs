@@ -1,0 +1,8 @@
+//! The tamper-evident audit log: entries with one canonical encoding, the RFC 9162 Merkle
+//! tree over them, and checkpoints (signed tree heads) in the C2SP format. Pure: storing,
+//! exporting and verifying an exported log live in `services`; a checkpoint is signed and
+//! checked through `crypto::openpgp`, with every time (signing, verifying) passed in.
+
+pub mod checkpoint;
+pub mod entry;
+pub mod merkle;
