@@ -9,3 +9,4 @@ pub mod federation;
 pub mod markings;
 pub mod principal;
 pub mod stix;
+pub mod triage;

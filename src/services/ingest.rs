@@ -292,6 +292,7 @@ impl Ingest<'_> {
             shared_with: Vec::new(),
             recipients: Vec::new(),
             granular,
+            confined: false,
         };
         let newer = latest
             .get(stix.id.as_str())
@@ -313,6 +314,7 @@ impl Ingest<'_> {
             tlp_defaulted,
             submitted_by: caller.principal.id.clone(),
             raw: stix.raw.clone(),
+            case_id: None,
         };
         Ok((new, stix.version().map(|t| t.as_str().to_owned())))
     }

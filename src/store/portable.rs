@@ -50,7 +50,7 @@ macro_rules! object_columns {
     () => {
         "o.seq, o.collection_id, o.id, o.type, o.spec_version, o.version, o.date_added, o.tlp, \
          o.tlp_defaulted, o.pap, o.granular, o.producer, o.submitted_by, o.shared_with, \
-         o.recipients, o.raw"
+         o.recipients, o.raw, o.confined"
     };
 }
 pub(super) use {binding_columns, object_columns, org_columns, principal_columns};
@@ -173,6 +173,7 @@ macro_rules! portable_store {
                         .collect(),
                     granular: serde_json::from_str(&granular)
                         .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                    confined: row.try_get("confined")?,
                 },
                 tlp_defaulted: row.try_get("tlp_defaulted")?,
                 submitted_by: PrincipalId::from_stored(row.try_get("submitted_by")?),
@@ -485,7 +486,7 @@ macro_rules! portable_store {
                 };
                 let mut outcomes = Vec::with_capacity(objects.len());
                 // Multi-row statements: one round trip to the database per chunk, not per row.
-                // 16 parameters a row stays far below either backend's parameter limit.
+                // 18 parameters a row stays far below either backend's parameter limit.
                 const ROWS_PER_STATEMENT: usize = 100;
                 for chunk in objects.chunks(ROWS_PER_STATEMENT) {
                     let mut rows = Vec::with_capacity(chunk.len());
@@ -501,7 +502,7 @@ macro_rules! portable_store {
                     let mut qb = sqlx::QueryBuilder::new(
                         "INSERT INTO stix_objects (collection_id, id, type, spec_version, version, \
                          date_added, tlp, tlp_defaulted, pap, granular_max, granular, producer, \
-                         submitted_by, shared_with, recipients, raw) ",
+                         submitted_by, shared_with, recipients, raw, confined, case_id) ",
                     );
                     qb.push_values(&rows, |mut b, (object, granular, shared, recipients)| {
                         let a = &object.access;
@@ -520,7 +521,9 @@ macro_rules! portable_store {
                             .push_bind(object.submitted_by.as_str())
                             .push_bind(shared)
                             .push_bind(recipients)
-                            .push_bind(&object.raw);
+                            .push_bind(&object.raw)
+                            .push_bind(a.confined)
+                            .push_bind(object.case_id.as_deref());
                     });
                     qb.push(" ON CONFLICT (collection_id, id, version) DO NOTHING RETURNING seq, id, version");
                     let returned = qb

@@ -32,6 +32,9 @@ where
         push_levels(qb, t, "granular_max", rows);
         qb.push(")");
     }
+    qb.push(format_args!(" AND (NOT {t}.confined OR "));
+    push_condition(qb, &filter.confined, t);
+    qb.push(")");
     qb.push(")");
 }
 

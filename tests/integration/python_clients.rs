@@ -158,10 +158,12 @@ async fn put(hub: &TestHub, id: &str, day: i64, tlp: Tlp, producer: &str) {
                 shared_with: vec![],
                 recipients: vec![],
                 granular: vec![],
+                confined: false,
             },
             tlp_defaulted: false,
             submitted_by: principal.id,
             raw,
+            case_id: None,
         })
         .await
         .unwrap();
@@ -322,6 +324,7 @@ async fn taxii2_client_writes_and_reads_back() {
             tlp: vec![(Tlp::Green, Condition::Always)],
             pap: vec![],
             granular: None,
+            confined: Condition::Always,
         },
         types: vec![],
         ids: posted.clone(),

@@ -41,10 +41,12 @@ async fn put(hub: &TestHub, n: u32, day: i64, tlp: Tlp, producer: &str) -> Strin
                 shared_with: vec![],
                 recipients: vec![],
                 granular: vec![],
+                confined: false,
             },
             tlp_defaulted: false,
             submitted_by: principal.id,
             raw,
+            case_id: None,
         })
         .await
         .unwrap();

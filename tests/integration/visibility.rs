@@ -72,6 +72,7 @@ fn new_object(n: usize, collection: &str, access: ObjectAccess) -> NewObject {
         access,
         tlp_defaulted: false,
         submitted_by: principal_id(0),
+        case_id: None,
     }
 }
 
@@ -100,6 +101,7 @@ prop_compose! {
         shared in prop::collection::btree_set(0..ORGS, 0..3),
         recipients in prop::collection::btree_set(0..PRINCIPALS, 0..3),
         granular in prop::option::of(arb_tlp()),
+        confined in any::<bool>(),
     ) -> ObjectAccess {
         ObjectAccess {
             tlp,
@@ -111,6 +113,7 @@ prop_compose! {
                 .map(|tlp| GranularTlp { tlp, selectors: vec!["description".into()] })
                 .into_iter()
                 .collect(),
+            confined,
         }
     }
 }
@@ -234,6 +237,7 @@ async fn storage_is_idempotent_and_pages_stably(store: &SharedStore) {
                 shared_with: vec![],
                 recipients: vec![],
                 granular: vec![],
+                confined: false,
             },
         )
     };
@@ -323,6 +327,7 @@ async fn versions_are_judged_among_visible_ones(store: &SharedStore) {
                 shared_with: vec![],
                 recipients: vec![],
                 granular: vec![],
+                confined: false,
             },
         );
         o.version = version_key(T0 + time::Duration::days(day));
@@ -430,6 +435,7 @@ async fn date_added_grows_with_arrival(store: &SharedStore) {
         shared_with: vec![],
         recipients: vec![],
         granular: vec![],
+        confined: false,
     };
     // The second writer's clock is an hour behind the first's.
     let mut late = new_object(1, "community", open.clone());

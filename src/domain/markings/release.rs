@@ -38,6 +38,10 @@ pub struct ObjectAccess {
     pub shared_with: Vec<OrganisationId>,
     pub recipients: Vec<PrincipalId>,
     pub granular: Vec<GranularTlp>,
+    /// Confined to the CSIRT and the producing organisation, whatever the markings say: a
+    /// provider submission waiting for triage, or material from a case whose beneficiary has
+    /// not consented to sharing (Convention art. 4).
+    pub confined: bool,
 }
 
 impl ObjectAccess {
@@ -107,9 +111,19 @@ fn audience_condition(audiences: &[Audience], reader: &Reader, level: Tlp) -> Op
     }
 }
 
+/// Who may read a confined object besides the CSIRT: its producing organisation.
+fn confined_condition(reader: &Reader) -> Condition {
+    if reader.kind == PrincipalKind::Analyst {
+        Condition::Always
+    } else {
+        Condition::ProducerIs(reader.organisation.clone())
+    }
+}
+
 /// The visibility rule for one reader as a predicate over stored columns: an object is visible
-/// when its TLP row holds, its PAP row holds (or its PAP restricts no one), and, under the
-/// `withhold` rule, the row of its most restrictive granular TLP holds.
+/// when its TLP row holds, its PAP row holds (or its PAP restricts no one), under the
+/// `withhold` rule the row of its most restrictive granular TLP holds, and, if it is confined,
+/// the confinement condition holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VisibilityFilter {
     /// Levels absent from the list are never visible.
@@ -119,6 +133,8 @@ pub struct VisibilityFilter {
     pub pap: Vec<(Pap, Option<Condition>)>,
     /// `Some` under the `withhold` rule: conditions on the most restrictive granular TLP.
     pub granular: Option<Vec<(Tlp, Condition)>>,
+    /// What a confined object requires of this reader.
+    pub confined: Condition,
 }
 
 impl VisibilityFilter {
@@ -142,6 +158,7 @@ impl VisibilityFilter {
             tlp: tlp_rows,
             pap,
             granular,
+            confined: confined_condition(reader),
         }
     }
 
@@ -154,6 +171,9 @@ impl VisibilityFilter {
     /// The in-memory evaluation of the filter (what the SQL computes).
     pub fn matches(&self, access: &ObjectAccess) -> bool {
         if !Self::tlp_holds(&self.tlp, access.tlp, access) {
+            return false;
+        }
+        if access.confined && !self.confined.holds(access) {
             return false;
         }
         if let Some(pap) = access.pap
@@ -188,6 +208,9 @@ pub fn decide(policy: &MarkingPolicy, reader: &Reader, access: &ObjectAccess) ->
         audience_condition(policy.tlp_readers(tlp), reader, tlp).is_some_and(|c| c.holds(access))
     };
     if !readable(access.tlp) {
+        return Decision::Withhold;
+    }
+    if access.confined && !confined_condition(reader).holds(access) {
         return Decision::Withhold;
     }
     if let Some(pap) = access.pap
@@ -343,6 +366,7 @@ mod tests {
             shared_with: vec![],
             recipients: vec![],
             granular: vec![],
+            confined: false,
         }
     }
 
@@ -473,12 +497,14 @@ mod tests {
             shared in prop::collection::vec(0u8..4, 0..3),
             recipients in prop::collection::vec(0u8..6, 0..3),
             granular in prop::collection::vec(arb_tlp(), 0..2),
+            confined in any::<bool>(),
         ) -> ObjectAccess {
             ObjectAccess {
                 tlp, pap, producer: org(producer),
                 shared_with: shared.into_iter().map(org).collect(),
                 recipients: recipients.into_iter().map(principal).collect(),
                 granular: granular.into_iter().map(|tlp| GranularTlp { tlp, selectors: vec!["description".into()] }).collect(),
+                confined,
             }
         }
     }
@@ -489,6 +515,9 @@ mod tests {
         let producer = a.producer == r.organisation;
         let shared = a.shared_with.contains(&r.organisation);
         let named = a.recipients.contains(&r.principal);
+        if a.confined && !(csirt || producer) {
+            return false;
+        }
         match a.tlp {
             Tlp::Clear => true,
             Tlp::Green => {

@@ -24,6 +24,8 @@ pub struct NewObject {
     pub submitted_by: PrincipalId,
     /// The object exactly as received.
     pub raw: String,
+    /// The victim case the material comes from; kept with the row, never sent to readers.
+    pub case_id: Option<String>,
 }
 
 /// A stored object version.
