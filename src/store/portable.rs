@@ -210,6 +210,96 @@ macro_rules! portable_store {
             Ok(())
         }
 
+        /// Stores object versions, with their shares and recipients, inside a write
+        /// transaction the caller holds (see `insert_objects`).
+        pub(super) async fn insert_rows(
+            tx: &mut sqlx::Transaction<'static, <$row as sqlx::Row>::Database>,
+            objects: &[NewObject],
+        ) -> StoreResult<Vec<Inserted>> {
+        let last: Option<i64> = sqlx::query_scalar("SELECT MAX(date_added) FROM stix_objects")
+            .fetch_one(&mut **tx)
+            .await?;
+        let shift = match (last, objects.first()) {
+            (Some(last), Some(first)) => (last + 1 - micros(first.date_added)).max(0),
+            _ => 0,
+        };
+        let mut outcomes = Vec::with_capacity(objects.len());
+        // Multi-row statements: one round trip to the database per chunk, not per row.
+        // 18 parameters a row stays far below either backend's parameter limit.
+        const ROWS_PER_STATEMENT: usize = 100;
+        for chunk in objects.chunks(ROWS_PER_STATEMENT) {
+            let mut rows = Vec::with_capacity(chunk.len());
+            for object in chunk {
+                let a = &object.access;
+                rows.push((
+                    object,
+                    to_json(&a.granular)?,
+                    to_json(&a.shared_with)?,
+                    to_json(&a.recipients)?,
+                ));
+            }
+            let mut qb = sqlx::QueryBuilder::new(
+                "INSERT INTO stix_objects (collection_id, id, type, spec_version, version, \
+                 date_added, tlp, tlp_defaulted, pap, granular_max, granular, producer, \
+                 submitted_by, shared_with, recipients, raw, confined, case_id) ",
+            );
+            qb.push_values(&rows, |mut b, (object, granular, shared, recipients)| {
+                let a = &object.access;
+                b.push_bind(&object.collection)
+                    .push_bind(&object.id)
+                    .push_bind(&object.object_type)
+                    .push_bind(&object.spec_version)
+                    .push_bind(&object.version)
+                    .push_bind(micros(object.date_added) + shift)
+                    .push_bind(a.tlp.as_str())
+                    .push_bind(object.tlp_defaulted)
+                    .push_bind(a.pap.map(|p| p.as_str()))
+                    .push_bind(a.granular_max().map(|t| t.as_str()))
+                    .push_bind(granular)
+                    .push_bind(a.producer.as_str())
+                    .push_bind(object.submitted_by.as_str())
+                    .push_bind(shared)
+                    .push_bind(recipients)
+                    .push_bind(&object.raw)
+                    .push_bind(a.confined)
+                    .push_bind(object.case_id.as_deref());
+            });
+            qb.push(" ON CONFLICT (collection_id, id, version) DO NOTHING RETURNING seq, id, version");
+            let returned = qb
+                .build()
+                .fetch_all(&mut **tx)
+                .await
+                .map_err(|e| write_error(e, "object"))?;
+            let mut new: std::collections::HashMap<(String, String), i64> =
+                std::collections::HashMap::with_capacity(returned.len());
+            for row in &returned {
+                new.insert((row.try_get("id")?, row.try_get("version")?), row.try_get("seq")?);
+            }
+            for object in chunk {
+                // `remove`: a second copy of the same version in one envelope is a duplicate.
+                match new.remove(&(object.id.clone(), object.version.clone())) {
+                    Some(seq) => {
+                        insert_links(tx, seq, &object.access).await?;
+                        outcomes.push(Inserted::New(seq));
+                    }
+                    None => {
+                        let existing: i64 = sqlx::query_scalar(
+                            "SELECT seq FROM stix_objects \
+                             WHERE collection_id = $1 AND id = $2 AND version = $3",
+                        )
+                        .bind(&object.collection)
+                        .bind(&object.id)
+                        .bind(&object.version)
+                        .fetch_one(&mut **tx)
+                        .await?;
+                        outcomes.push(Inserted::Duplicate(existing));
+                    }
+                }
+            }
+        }
+            Ok(outcomes)
+        }
+
         fn one_row_changed(rows: u64, what: &'static str) -> StoreResult<()> {
             if rows == 0 {
                 Err(StoreError::NotFound(what))
@@ -477,87 +567,7 @@ macro_rules! portable_store {
                 // reader paging by seq never misses a row committed late, and date_added grows
                 // with seq (which turns added_after into a position).
                 let mut tx = self.begin_write().await?;
-                let last: Option<i64> = sqlx::query_scalar("SELECT MAX(date_added) FROM stix_objects")
-                    .fetch_one(&mut *tx)
-                    .await?;
-                let shift = match (last, objects.first()) {
-                    (Some(last), Some(first)) => (last + 1 - micros(first.date_added)).max(0),
-                    _ => 0,
-                };
-                let mut outcomes = Vec::with_capacity(objects.len());
-                // Multi-row statements: one round trip to the database per chunk, not per row.
-                // 18 parameters a row stays far below either backend's parameter limit.
-                const ROWS_PER_STATEMENT: usize = 100;
-                for chunk in objects.chunks(ROWS_PER_STATEMENT) {
-                    let mut rows = Vec::with_capacity(chunk.len());
-                    for object in chunk {
-                        let a = &object.access;
-                        rows.push((
-                            object,
-                            to_json(&a.granular)?,
-                            to_json(&a.shared_with)?,
-                            to_json(&a.recipients)?,
-                        ));
-                    }
-                    let mut qb = sqlx::QueryBuilder::new(
-                        "INSERT INTO stix_objects (collection_id, id, type, spec_version, version, \
-                         date_added, tlp, tlp_defaulted, pap, granular_max, granular, producer, \
-                         submitted_by, shared_with, recipients, raw, confined, case_id) ",
-                    );
-                    qb.push_values(&rows, |mut b, (object, granular, shared, recipients)| {
-                        let a = &object.access;
-                        b.push_bind(&object.collection)
-                            .push_bind(&object.id)
-                            .push_bind(&object.object_type)
-                            .push_bind(&object.spec_version)
-                            .push_bind(&object.version)
-                            .push_bind(micros(object.date_added) + shift)
-                            .push_bind(a.tlp.as_str())
-                            .push_bind(object.tlp_defaulted)
-                            .push_bind(a.pap.map(|p| p.as_str()))
-                            .push_bind(a.granular_max().map(|t| t.as_str()))
-                            .push_bind(granular)
-                            .push_bind(a.producer.as_str())
-                            .push_bind(object.submitted_by.as_str())
-                            .push_bind(shared)
-                            .push_bind(recipients)
-                            .push_bind(&object.raw)
-                            .push_bind(a.confined)
-                            .push_bind(object.case_id.as_deref());
-                    });
-                    qb.push(" ON CONFLICT (collection_id, id, version) DO NOTHING RETURNING seq, id, version");
-                    let returned = qb
-                        .build()
-                        .fetch_all(&mut *tx)
-                        .await
-                        .map_err(|e| write_error(e, "object"))?;
-                    let mut new: std::collections::HashMap<(String, String), i64> =
-                        std::collections::HashMap::with_capacity(returned.len());
-                    for row in &returned {
-                        new.insert((row.try_get("id")?, row.try_get("version")?), row.try_get("seq")?);
-                    }
-                    for object in chunk {
-                        // `remove`: a second copy of the same version in one envelope is a duplicate.
-                        match new.remove(&(object.id.clone(), object.version.clone())) {
-                            Some(seq) => {
-                                insert_links(&mut tx, seq, &object.access).await?;
-                                outcomes.push(Inserted::New(seq));
-                            }
-                            None => {
-                                let existing: i64 = sqlx::query_scalar(
-                                    "SELECT seq FROM stix_objects \
-                                     WHERE collection_id = $1 AND id = $2 AND version = $3",
-                                )
-                                .bind(&object.collection)
-                                .bind(&object.id)
-                                .bind(&object.version)
-                                .fetch_one(&mut *tx)
-                                .await?;
-                                outcomes.push(Inserted::Duplicate(existing));
-                            }
-                        }
-                    }
-                }
+                let outcomes = insert_rows(&mut tx, objects).await?;
                 tx.commit().await?;
                 self.objects_written(objects.len());
                 Ok(outcomes)
