@@ -4,6 +4,7 @@
 pub mod access;
 pub mod blocklist;
 pub mod collections;
+pub mod ioc;
 pub mod markings;
 pub mod principal;
 pub mod stix;
