@@ -6,6 +6,7 @@ pub mod audit;
 pub mod blocklist;
 pub mod collections;
 pub mod federation;
+pub mod ioc;
 pub mod markings;
 pub mod principal;
 pub mod stix;
