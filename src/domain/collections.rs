@@ -45,6 +45,11 @@ pub const COLLECTIONS: [Collection; 3] = [
     },
 ];
 
+/// Where the CSIRT shares with the community.
+pub const COMMUNITY: &Collection = &COLLECTIONS[0];
+/// Where providers submit, for the CSIRT's triage.
+pub const SUBMISSIONS: &Collection = &COLLECTIONS[1];
+
 impl Collection {
     pub fn by_id(id: &str) -> Option<&'static Collection> {
         COLLECTIONS.iter().find(|c| c.id == id)

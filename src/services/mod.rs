@@ -3,9 +3,11 @@
 
 pub mod audit_verify;
 pub mod bootstrap;
+pub mod cases;
 pub mod export;
 pub mod identity;
 pub mod ingest;
 pub mod pki;
 pub mod secrets;
 pub mod share;
+pub mod triage;

@@ -8,6 +8,7 @@
 mod portable;
 pub mod postgres;
 pub mod sqlite;
+pub mod submissions;
 mod visibility;
 
 use std::path::Path;
@@ -22,6 +23,8 @@ use crate::domain::principal::{
     PrincipalStatus, SpkiFingerprint,
 };
 use crate::domain::stix::stored::{Inserted, NewObject, ObjectQuery, StoredObject};
+use crate::domain::triage::{Case, Consent, Submission, SubmissionStatus};
+pub use submissions::{NewSubmission, SubmissionFilter};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -74,8 +77,56 @@ pub struct StoredCrl {
     pub this_update: OffsetDateTime,
 }
 
+/// Victim cases and the triage queue.
 #[async_trait]
-pub trait Store: Send + Sync + std::fmt::Debug {
+pub trait SubmissionStore: Send + Sync {
+    async fn insert_case(&self, case: &Case) -> StoreResult<()>;
+    async fn case(&self, id: &str) -> StoreResult<Option<Case>>;
+    async fn cases(&self) -> StoreResult<Vec<Case>>;
+    /// Records the beneficiary's answer and, in the same transaction, confines or frees the
+    /// case's material outside `submissions_collection`; returns how many object versions
+    /// changed. `NotFound` if there is no such case.
+    async fn set_consent(
+        &self,
+        id: &str,
+        consent: Consent,
+        by: &PrincipalId,
+        at: OffsetDateTime,
+        submissions_collection: &str,
+    ) -> StoreResult<u64>;
+    /// Stores submitted objects and their queue entries in one transaction; a version already
+    /// stored makes no new entry.
+    async fn insert_submissions(
+        &self,
+        items: &[(NewObject, NewSubmission)],
+    ) -> StoreResult<Vec<Inserted>>;
+    async fn submission(&self, id: &str) -> StoreResult<Option<Submission>>;
+    /// The submission as received (TLP:RED), if the anonymiser changed it.
+    async fn submission_original(&self, id: &str) -> StoreResult<Option<String>>;
+    async fn submissions(&self, filter: &SubmissionFilter) -> StoreResult<Vec<Submission>>;
+    /// Stores the published object and closes the submission in one transaction; `Conflict`
+    /// (and nothing stored) if it was decided meanwhile.
+    async fn publish_submission(
+        &self,
+        id: &str,
+        object: &NewObject,
+        by: &PrincipalId,
+        at: OffsetDateTime,
+    ) -> StoreResult<Inserted>;
+    /// Closes a pending submission as merged or rejected; `Conflict` if it was decided.
+    async fn close_submission(
+        &self,
+        id: &str,
+        status: SubmissionStatus,
+        by: &PrincipalId,
+        at: OffsetDateTime,
+        reason: Option<&str>,
+        result_id: Option<&str>,
+    ) -> StoreResult<()>;
+}
+
+#[async_trait]
+pub trait Store: SubmissionStore + Send + Sync + std::fmt::Debug {
     fn backend(&self) -> Backend;
 
     /// Cheap round trip, for readiness checks.

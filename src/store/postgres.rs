@@ -128,3 +128,4 @@ mod tests {
 }
 
 super::portable::portable_store!(PgStore, PgRow);
+super::submissions::submission_sql!(PgStore, PgRow);

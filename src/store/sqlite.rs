@@ -132,6 +132,7 @@ impl SqliteStore {
 }
 
 super::portable::portable_store!(SqliteStore, SqliteRow);
+super::submissions::submission_sql!(SqliteStore, SqliteRow);
 
 #[cfg(test)]
 mod tests {

@@ -1,0 +1,234 @@
+//! Victim cases as far as provider submissions need them: the CSIRT records the beneficiary,
+//! the provider it chose and what identifies it (for the anonymiser), and the beneficiary's
+//! consent to sharing, which can change at any time (Convention art. 4).
+
+use time::OffsetDateTime;
+
+use crate::domain::access::RegistryRecord;
+use crate::domain::collections::SUBMISSIONS;
+use crate::domain::principal::{OrganisationId, OrganisationKind, PrincipalKind};
+use crate::domain::triage::{Case, Consent, VictimIdentifiers};
+use crate::store::{Store, StoreError};
+
+/// Bounds on what an analyst records, so a case stays small enough to load on every submission.
+pub const MAX_IDENTIFIERS: usize = 200;
+pub const MAX_IDENTIFIER_LEN: usize = 253;
+pub const MAX_TEXT_LEN: usize = 200;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CaseError {
+    #[error("only CSIRT analysts manage cases")]
+    NotAnalyst,
+    /// Missing, or a case the caller may not see: the answer is the same.
+    #[error("no such case")]
+    NotFound,
+    #[error("{0}")]
+    Invalid(String),
+    #[error("a case with reference {0:?} exists already")]
+    Duplicate(String),
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+impl From<StoreError> for CaseError {
+    fn from(e: StoreError) -> Self {
+        CaseError::Store(e)
+    }
+}
+
+/// What an analyst sends to open a case.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewCase {
+    pub reference: String,
+    pub beneficiary: String,
+    /// The provider organisation chosen by the beneficiary: its id or its exact name.
+    pub provider: String,
+    #[serde(default)]
+    pub identifiers: VictimIdentifiers,
+    #[serde(default = "pending")]
+    pub consent: Consent,
+}
+
+fn pending() -> Consent {
+    Consent::Pending
+}
+
+pub struct Cases<'a> {
+    pub store: &'a dyn Store,
+}
+
+fn require_analyst(caller: &RegistryRecord) -> Result<(), CaseError> {
+    if caller.principal.kind == PrincipalKind::Analyst {
+        Ok(())
+    } else {
+        Err(CaseError::NotAnalyst)
+    }
+}
+
+fn bounded_text(what: &str, value: &str) -> Result<String, CaseError> {
+    let value = value.trim();
+    if value.is_empty() || value.len() > MAX_TEXT_LEN || value.chars().any(char::is_control) {
+        return Err(CaseError::Invalid(format!(
+            "{what} must be 1 to {MAX_TEXT_LEN} bytes without control characters"
+        )));
+    }
+    Ok(value.to_owned())
+}
+
+/// Lower-cased, trimmed, deduplicated lists within the bounds.
+fn normalise(identifiers: VictimIdentifiers) -> Result<VictimIdentifiers, CaseError> {
+    let list = |what: &str, values: Vec<String>, lower: bool| -> Result<Vec<String>, CaseError> {
+        if values.len() > MAX_IDENTIFIERS {
+            return Err(CaseError::Invalid(format!(
+                "identifiers.{what}: at most {MAX_IDENTIFIERS} values"
+            )));
+        }
+        let mut out: Vec<String> = Vec::with_capacity(values.len());
+        for v in values {
+            let v = v.trim();
+            let v = if lower {
+                v.to_lowercase()
+            } else {
+                v.to_owned()
+            };
+            if v.is_empty() || v.len() > MAX_IDENTIFIER_LEN || v.chars().any(char::is_control) {
+                return Err(CaseError::Invalid(format!(
+                    "identifiers.{what}: each value must be 1 to {MAX_IDENTIFIER_LEN} bytes \
+                     without control characters"
+                )));
+            }
+            if !out.contains(&v) {
+                out.push(v);
+            }
+        }
+        Ok(out)
+    };
+    Ok(VictimIdentifiers {
+        domains: list("domains", identifiers.domains, true)?,
+        emails: list("emails", identifiers.emails, true)?,
+        hostnames: list("hostnames", identifiers.hostnames, true)?,
+        organisations: list("organisations", identifiers.organisations, false)?,
+    })
+}
+
+impl Cases<'_> {
+    pub async fn open(
+        &self,
+        caller: &RegistryRecord,
+        request: NewCase,
+        now: OffsetDateTime,
+    ) -> Result<Case, CaseError> {
+        require_analyst(caller)?;
+        let reference = bounded_text("reference", &request.reference)?;
+        let beneficiary = bounded_text("beneficiary", &request.beneficiary)?;
+        let provider = match self
+            .store
+            .organisation(&OrganisationId::from_stored(request.provider.clone()))
+            .await?
+        {
+            Some(org) => Some(org),
+            None => self.store.organisation_by_name(&request.provider).await?,
+        }
+        .filter(|o| o.kind == OrganisationKind::Provider)
+        .ok_or_else(|| CaseError::Invalid(format!("no provider {:?}", request.provider)))?;
+        let case = Case {
+            id: format!("case--{}", uuid::Uuid::new_v4()),
+            reference: reference.clone(),
+            beneficiary,
+            provider: provider.id,
+            consent: request.consent,
+            identifiers: normalise(request.identifiers)?,
+            created_by: caller.principal.id.clone(),
+            created_at: now,
+            consent_by: (request.consent != Consent::Pending).then(|| caller.principal.id.clone()),
+            consent_at: (request.consent != Consent::Pending).then_some(now),
+        };
+        match self.store.insert_case(&case).await {
+            Ok(()) => Ok(case),
+            Err(StoreError::Conflict(_)) => Err(CaseError::Duplicate(reference)),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// A case for the analysts, or for the provider it was handed to; anyone else is told
+    /// there is no such case.
+    pub async fn get(&self, caller: &RegistryRecord, id: &str) -> Result<Case, CaseError> {
+        let case = self.store.case(id).await?.ok_or(CaseError::NotFound)?;
+        let visible = caller.principal.kind == PrincipalKind::Analyst
+            || (caller.principal.kind == PrincipalKind::Provider
+                && case.provider == caller.organisation.id);
+        if visible {
+            Ok(case)
+        } else {
+            Err(CaseError::NotFound)
+        }
+    }
+
+    /// Every case for analysts; a provider's own cases for a provider.
+    pub async fn list(&self, caller: &RegistryRecord) -> Result<Vec<Case>, CaseError> {
+        let all = self.store.cases().await?;
+        Ok(match caller.principal.kind {
+            PrincipalKind::Analyst => all,
+            PrincipalKind::Provider => all
+                .into_iter()
+                .filter(|c| c.provider == caller.organisation.id)
+                .collect(),
+            PrincipalKind::Peer => Vec::new(),
+        })
+    }
+
+    /// Records the beneficiary's answer; material already published leaves or returns to the
+    /// community views in the same transaction. Returns how many object versions moved.
+    pub async fn set_consent(
+        &self,
+        caller: &RegistryRecord,
+        id: &str,
+        consent: Consent,
+        now: OffsetDateTime,
+    ) -> Result<u64, CaseError> {
+        require_analyst(caller)?;
+        match self
+            .store
+            .set_consent(id, consent, &caller.principal.id, now, SUBMISSIONS.id)
+            .await
+        {
+            Ok(moved) => Ok(moved),
+            Err(StoreError::NotFound(_)) => Err(CaseError::NotFound),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identifiers_are_normalised_and_bounded() {
+        let ids = normalise(VictimIdentifiers {
+            domains: vec![" Victim.RE ".into(), "victim.re".into()],
+            emails: vec![],
+            hostnames: vec!["SRV-01".into()],
+            organisations: vec!["Mairie de Saint-Denis".into()],
+        })
+        .unwrap();
+        assert_eq!(ids.domains, ["victim.re"]);
+        assert_eq!(ids.hostnames, ["srv-01"]);
+        assert_eq!(ids.organisations, ["Mairie de Saint-Denis"]);
+        assert!(
+            normalise(VictimIdentifiers {
+                domains: vec!["a\nb".into()],
+                ..Default::default()
+            })
+            .is_err()
+        );
+        assert!(
+            normalise(VictimIdentifiers {
+                emails: vec!["x@y.re".into(); MAX_IDENTIFIERS + 1],
+                ..Default::default()
+            })
+            .is_err()
+        );
+    }
+}

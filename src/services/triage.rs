@@ -1,0 +1,496 @@
+//! The analysts' triage of provider submissions: the queue, one item with its anonymisation
+//! report, and the three decisions (publish to the community, merge with an existing object,
+//! reject with a reason the provider reads). Providers see their own submissions' fate.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+use serde_json::Value;
+use time::OffsetDateTime;
+
+use crate::domain::access::RegistryRecord;
+use crate::domain::collections::{COMMUNITY, SUBMISSIONS};
+use crate::domain::federation::FederationPolicy;
+use crate::domain::markings::definitions::{self, Level};
+use crate::domain::markings::policy::MarkingPolicy;
+use crate::domain::markings::release::{Decision, ObjectAccess, decide};
+use crate::domain::markings::{Pap, Tlp};
+use crate::domain::principal::{OrganisationId, PrincipalKind};
+use crate::domain::stix::stored::{NewObject, StoredObject, utc_timestamp, version_key};
+use crate::domain::stix::validate::validate;
+use crate::domain::triage::{
+    self, Consent, Submission, SubmissionStatus, TriageError, check_publish,
+};
+use crate::services::share::reader_of;
+use crate::store::{Store, StoreError, SubmissionFilter};
+
+/// The most items one listing returns.
+pub const MAX_LISTED: u32 = 1_000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum TriageServiceError {
+    #[error("only CSIRT analysts triage submissions")]
+    NotAnalyst,
+    /// Missing, or not the caller's: the same answer.
+    #[error("no such submission")]
+    NotFound,
+    #[error("no community object {0} that you may read")]
+    NoMergeTarget(String),
+    #[error(transparent)]
+    Rule(#[from] TriageError),
+    /// Decided by someone else between reading and writing.
+    #[error("the submission was decided meanwhile")]
+    Raced,
+    #[error("the published object is not valid STIX: {0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+impl From<StoreError> for TriageServiceError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Conflict(_) => TriageServiceError::Raced,
+            other => TriageServiceError::Store(other),
+        }
+    }
+}
+
+/// One submission as listed: the queue entry, who sent it and the consent of its case.
+#[derive(Debug, Clone, Serialize)]
+pub struct Sighting {
+    pub id: String,
+    pub stix_id: String,
+    pub provider: String,
+    pub provider_name: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub submitted_at: OffsetDateTime,
+    pub tlp: Tlp,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pap: Option<Pap>,
+    pub status: SubmissionStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub case: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub consent: Option<Consent>,
+    pub changes: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub result_id: Option<String>,
+}
+
+/// Submissions of the same indicator value (or object), shown as one item.
+#[derive(Debug, Clone, Serialize)]
+pub struct QueueItem {
+    pub key: String,
+    pub object_type: String,
+    pub sightings: Vec<Sighting>,
+}
+
+/// One submission in full, for the analyst deciding on it.
+#[derive(Debug, Clone, Serialize)]
+pub struct SubmissionView {
+    #[serde(flatten)]
+    pub sighting: Sighting,
+    /// The anonymised object, as stored in the submissions collection.
+    pub object: Value,
+    pub report: Vec<triage::ReportedChange>,
+    /// The object as received (TLP:RED), shown to analysts only, when it was changed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub original: Option<Value>,
+}
+
+/// What an analyst asks for when publishing.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PublishRequest {
+    /// Stricter than the producer's, or absent for the producer's own.
+    pub tlp: Option<Tlp>,
+    pub pap: Option<Pap>,
+    /// Publish under the CSIRT's identity (the default), so that the community does not learn
+    /// which provider worked on which victim; `false` keeps the provider's object as it is.
+    #[serde(default = "yes")]
+    pub as_csirt: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+pub struct Triage<'a> {
+    pub store: &'a dyn Store,
+    pub policy: &'a MarkingPolicy,
+    pub federation: &'a FederationPolicy,
+}
+
+fn require_analyst(caller: &RegistryRecord) -> Result<(), TriageServiceError> {
+    if caller.principal.kind == PrincipalKind::Analyst {
+        Ok(())
+    } else {
+        Err(TriageServiceError::NotAnalyst)
+    }
+}
+
+/// The STIX identity the CSIRT publishes under: a stable id derived from its organisation.
+pub fn csirt_identity_id(csirt: &OrganisationId) -> String {
+    // Fixed namespace: uuid5(URL, "urn:relais:identity").
+    const NAMESPACE: uuid::Uuid = uuid::Uuid::from_u128(0x6b1e_0c2a_5d1f_5a8e_9b7c_1f2e_3d4c_5b6a);
+    format!(
+        "identity--{}",
+        uuid::Uuid::new_v5(&NAMESPACE, csirt.as_str().as_bytes())
+    )
+}
+
+/// `object_marking_refs` with its TLP and PAP replaced by `tlp` and `pap`; other markings
+/// (statements, extension definitions) kept.
+fn remark(object: &mut Value, tlp: Tlp, pap: Option<Pap>) {
+    let mut refs: Vec<Value> = object
+        .get("object_marking_refs")
+        .and_then(Value::as_array)
+        .map(|refs| {
+            refs.iter()
+                .filter(|r| {
+                    r.as_str().is_none_or(|id| {
+                        !matches!(
+                            definitions::standard(id),
+                            Some(Level::Tlp(_) | Level::Pap(_))
+                        )
+                    })
+                })
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default();
+    refs.insert(0, Value::from(tlp.marking_definition_id()));
+    if let Some(pap) = pap {
+        refs.insert(1, Value::from(definitions::pap_id(pap)));
+    }
+    if let Some(map) = object.as_object_mut() {
+        map.insert("object_marking_refs".into(), Value::Array(refs));
+    }
+}
+
+impl Triage<'_> {
+    async fn sightings(
+        &self,
+        submissions: Vec<Submission>,
+    ) -> Result<Vec<Sighting>, TriageServiceError> {
+        let names: HashMap<OrganisationId, String> = self
+            .store
+            .organisations()
+            .await?
+            .into_iter()
+            .map(|o| (o.id, o.name))
+            .collect();
+        let mut cases: HashMap<String, Option<(String, Consent)>> = HashMap::new();
+        let mut out = Vec::with_capacity(submissions.len());
+        for s in submissions {
+            let case = match &s.case_id {
+                None => None,
+                Some(id) => {
+                    if !cases.contains_key(id) {
+                        let found = self.store.case(id).await?.map(|c| (c.reference, c.consent));
+                        cases.insert(id.clone(), found);
+                    }
+                    cases.get(id).cloned().flatten()
+                }
+            };
+            out.push(Sighting {
+                id: s.id,
+                stix_id: s.stix_id,
+                provider_name: names.get(&s.provider).cloned().unwrap_or_default(),
+                provider: s.provider.to_string(),
+                submitted_at: s.submitted_at,
+                tlp: s.tlp,
+                pap: s.pap,
+                status: s.status,
+                case: case.as_ref().map(|(reference, _)| reference.clone()),
+                consent: case.map(|(_, consent)| consent),
+                changes: s.report.len(),
+                reason: s.reason,
+                result_id: s.result_id,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The queue, grouped: the same indicator from several providers is one item with
+    /// several sightings, in order of first arrival.
+    pub async fn queue(
+        &self,
+        caller: &RegistryRecord,
+        mut filter: SubmissionFilter,
+    ) -> Result<Vec<QueueItem>, TriageServiceError> {
+        require_analyst(caller)?;
+        filter.limit = filter.limit.clamp(1, MAX_LISTED);
+        let submissions = self.store.submissions(&filter).await?;
+        let keys: Vec<(String, String)> = submissions
+            .iter()
+            .map(|s| (s.dedup_key.clone(), s.object_type.clone()))
+            .collect();
+        let mut items: Vec<QueueItem> = Vec::new();
+        let mut index: HashMap<String, usize> = HashMap::new();
+        for ((key, object_type), sighting) in
+            keys.into_iter().zip(self.sightings(submissions).await?)
+        {
+            let at = *index.entry(key.clone()).or_insert_with(|| {
+                items.push(QueueItem {
+                    key,
+                    object_type,
+                    sightings: Vec::new(),
+                });
+                items.len() - 1
+            });
+            items[at].sightings.push(sighting);
+        }
+        Ok(items)
+    }
+
+    /// A provider's own submissions, with what became of them.
+    pub async fn own(
+        &self,
+        caller: &RegistryRecord,
+        limit: u32,
+    ) -> Result<Vec<Sighting>, TriageServiceError> {
+        let filter = SubmissionFilter {
+            provider: Some(caller.organisation.id.clone()),
+            limit: limit.clamp(1, MAX_LISTED),
+            ..SubmissionFilter::default()
+        };
+        let submissions = self.store.submissions(&filter).await?;
+        self.sightings(submissions).await
+    }
+
+    async fn stored_object(&self, s: &Submission) -> Result<StoredObject, TriageServiceError> {
+        self.store
+            .versions_of_many(SUBMISSIONS.id, std::slice::from_ref(&s.stix_id))
+            .await?
+            .into_iter()
+            .find(|o| o.seq == s.object_seq)
+            .ok_or(TriageServiceError::Store(StoreError::NotFound(
+                "submitted object",
+            )))
+    }
+
+    /// One submission: for analysts any, with the original; for a provider its own.
+    pub async fn view(
+        &self,
+        caller: &RegistryRecord,
+        id: &str,
+    ) -> Result<SubmissionView, TriageServiceError> {
+        let submission = self
+            .store
+            .submission(id)
+            .await?
+            .ok_or(TriageServiceError::NotFound)?;
+        let analyst = caller.principal.kind == PrincipalKind::Analyst;
+        if !analyst && submission.provider != caller.organisation.id {
+            return Err(TriageServiceError::NotFound);
+        }
+        let stored = self.stored_object(&submission).await?;
+        let object: Value = serde_json::from_str(&stored.raw)
+            .map_err(|e| TriageServiceError::Store(StoreError::Corrupt(e.to_string())))?;
+        let original = if analyst {
+            self.store
+                .submission_original(id)
+                .await?
+                .and_then(|raw| serde_json::from_str(&raw).ok())
+        } else {
+            None
+        };
+        let report = submission.report.clone();
+        let mut sightings = self.sightings(vec![submission]).await?;
+        let sighting = sightings.pop().ok_or(TriageServiceError::NotFound)?;
+        Ok(SubmissionView {
+            sighting,
+            object,
+            report,
+            original,
+        })
+    }
+
+    async fn pending(&self, id: &str) -> Result<Submission, TriageServiceError> {
+        let submission = self
+            .store
+            .submission(id)
+            .await?
+            .ok_or(TriageServiceError::NotFound)?;
+        triage::check_pending(&submission)?;
+        Ok(submission)
+    }
+
+    /// Publishes a submission to the community collection; returns the published object's id.
+    pub async fn publish(
+        &self,
+        caller: &RegistryRecord,
+        id: &str,
+        request: &PublishRequest,
+        now: OffsetDateTime,
+    ) -> Result<String, TriageServiceError> {
+        require_analyst(caller)?;
+        let submission = self.pending(id).await?;
+        let consent = match &submission.case_id {
+            Some(case) => Some(
+                self.store
+                    .case(case)
+                    .await?
+                    .map_or(Consent::Pending, |c| c.consent),
+            ),
+            None => None,
+        };
+        let (tlp, pap) = check_publish(&submission, consent, request.tlp, request.pap)?;
+        let stored = self.stored_object(&submission).await?;
+        let mut object: Value = serde_json::from_str(&stored.raw)
+            .map_err(|e| TriageServiceError::Invalid(e.to_string()))?;
+        let stamp = utc_timestamp(now, 3);
+        let object_type = submission.object_type.clone();
+        let (producer, published_id) = if request.as_csirt {
+            let new_id = format!("{object_type}--{}", uuid::Uuid::new_v4());
+            if let Some(map) = object.as_object_mut() {
+                map.insert("id".into(), Value::from(new_id.clone()));
+                map.insert("created".into(), Value::from(stamp.clone()));
+                map.insert(
+                    "created_by_ref".into(),
+                    Value::from(csirt_identity_id(&caller.organisation.id)),
+                );
+            }
+            (caller.organisation.id.clone(), new_id)
+        } else {
+            (submission.provider.clone(), submission.stix_id.clone())
+        };
+        if let Some(map) = object.as_object_mut() {
+            map.insert("modified".into(), Value::from(stamp));
+        }
+        remark(&mut object, tlp, pap);
+        let raw = serde_json::to_string(&object)
+            .map_err(|e| TriageServiceError::Invalid(e.to_string()))?;
+        let stix = validate(&raw, &object).map_err(|errors| {
+            TriageServiceError::Invalid(
+                errors
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            )
+        })?;
+        let new = NewObject {
+            collection: COMMUNITY.id.to_owned(),
+            id: published_id.clone(),
+            object_type,
+            spec_version: stix.spec_version.clone().unwrap_or_else(|| "2.1".into()),
+            version: stix
+                .version()
+                .map(|t| version_key(t.time()))
+                .unwrap_or_default(),
+            date_added: now,
+            access: ObjectAccess {
+                tlp,
+                pap,
+                producer,
+                shared_with: Vec::new(),
+                recipients: Vec::new(),
+                granular: stored.access.granular.clone(),
+                confined: false,
+            },
+            tlp_defaulted: false,
+            submitted_by: caller.principal.id.clone(),
+            raw,
+            case_id: submission.case_id.clone(),
+        };
+        self.store
+            .publish_submission(id, &new, &caller.principal.id, now)
+            .await?;
+        Ok(published_id)
+    }
+
+    /// Records that a submission duplicates `into`, a community object the analyst reads.
+    pub async fn merge(
+        &self,
+        caller: &RegistryRecord,
+        id: &str,
+        into: &str,
+        now: OffsetDateTime,
+    ) -> Result<(), TriageServiceError> {
+        require_analyst(caller)?;
+        self.pending(id).await?;
+        let reader = reader_of(caller, self.federation);
+        let readable = self
+            .store
+            .versions_of_many(COMMUNITY.id, &[into.to_owned()])
+            .await?
+            .iter()
+            .any(|o| decide(self.policy, &reader, &o.access) != Decision::Withhold);
+        if !readable {
+            return Err(TriageServiceError::NoMergeTarget(into.to_owned()));
+        }
+        self.store
+            .close_submission(
+                id,
+                SubmissionStatus::Merged,
+                &caller.principal.id,
+                now,
+                None,
+                Some(into),
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Rejects a submission; the provider reads the reason.
+    pub async fn reject(
+        &self,
+        caller: &RegistryRecord,
+        id: &str,
+        reason: &str,
+        now: OffsetDateTime,
+    ) -> Result<(), TriageServiceError> {
+        require_analyst(caller)?;
+        let reason = triage::rejection_reason(reason)?;
+        self.pending(id).await?;
+        self.store
+            .close_submission(
+                id,
+                SubmissionStatus::Rejected,
+                &caller.principal.id,
+                now,
+                Some(&reason),
+                None,
+            )
+            .await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn remarking_replaces_tlp_and_pap_only() {
+        let statement = "marking-definition--11111111-1111-4111-8111-111111111111";
+        let mut o = json!({"object_marking_refs": [
+            Tlp::Green.marking_definition_id(), definitions::pap_id(Pap::Clear), statement
+        ]});
+        remark(&mut o, Tlp::Amber, Some(Pap::Green));
+        assert_eq!(
+            o["object_marking_refs"],
+            json!([
+                Tlp::Amber.marking_definition_id(),
+                definitions::pap_id(Pap::Green),
+                statement
+            ])
+        );
+    }
+
+    #[test]
+    fn the_csirt_identity_is_stable() {
+        let org = OrganisationId::from_stored("org--1".into());
+        assert_eq!(csirt_identity_id(&org), csirt_identity_id(&org));
+        assert_ne!(
+            csirt_identity_id(&org),
+            csirt_identity_id(&OrganisationId::from_stored("org--2".into()))
+        );
+    }
+}
