@@ -20,9 +20,20 @@ pub enum ApiError {
     Forbidden,
     #[error("not found")]
     NotFound,
+    /// Authenticated, but this principal's kind may not do this; the text says who may.
+    #[error("not permitted: {0}")]
+    NotPermitted(String),
+    /// The request conflicts with the current state (already decided, no consent…).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// Well-formed, but its content breaks a rule.
+    #[error("unprocessable: {0}")]
+    Unprocessable(String),
     /// The request is malformed; the text says how, and echoes nothing internal.
     #[error("bad request: {0}")]
     BadRequest(String),
+    #[error("the body must be {0}")]
+    UnsupportedMediaType(&'static str),
     #[error("request body larger than {limit} bytes")]
     PayloadTooLarge { limit: usize },
     #[error("service unavailable")]
@@ -60,9 +71,23 @@ impl ApiError {
                 Some("the certificate is not bound to an active principal of this hub".into()),
             ),
             ApiError::NotFound => (StatusCode::NOT_FOUND, "Not found", None),
+            ApiError::NotPermitted(detail) => {
+                (StatusCode::FORBIDDEN, "Not permitted", Some(detail.clone()))
+            }
+            ApiError::Conflict(detail) => (StatusCode::CONFLICT, "Conflict", Some(detail.clone())),
+            ApiError::Unprocessable(detail) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Unprocessable content",
+                Some(detail.clone()),
+            ),
             ApiError::BadRequest(detail) => {
                 (StatusCode::BAD_REQUEST, "Bad request", Some(detail.clone()))
             }
+            ApiError::UnsupportedMediaType(expected) => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "Unsupported media type",
+                Some(format!("send Content-Type: {expected}")),
+            ),
             ApiError::PayloadTooLarge { limit } => (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "Request body too large",

@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::Router;
-use axum::routing::get;
+use axum::routing::{get, post, put};
 use serde::Serialize;
 
 use super::AppState;
@@ -11,12 +11,27 @@ use crate::domain::principal::{
     OrganisationKind, OrganisationStatus, PrincipalKind, PrincipalStatus,
 };
 
+mod body;
+mod cases;
 mod exports;
+mod triage;
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/whoami", get(whoami))
         .route("/api/v1/exports/blocklist", get(exports::blocklist))
+        .route("/api/v1/cases", get(cases::list).post(cases::open))
+        .route("/api/v1/cases/{id}", get(cases::get))
+        .route("/api/v1/cases/{id}/consent", put(cases::set_consent))
+        .route("/api/v1/triage", get(triage::queue))
+        .route("/api/v1/triage/{id}", get(triage::item))
+        .route("/api/v1/triage/{id}/publish", post(triage::publish))
+        .route("/api/v1/triage/{id}/merge", post(triage::merge))
+        .route("/api/v1/triage/{id}/reject", post(triage::reject))
+        .route("/api/v1/submissions", get(triage::own))
+        .route("/api/v1/submissions/{id}", get(triage::item))
+        // The request-context middleware enforces `limits.body_bytes`.
+        .layer(axum::extract::DefaultBodyLimit::disable())
 }
 
 #[derive(Debug, Serialize)]
