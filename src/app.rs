@@ -14,6 +14,7 @@ use tokio_util::task::TaskTracker;
 use crate::clock::SharedClock;
 use crate::config::Config;
 use crate::crypto::cursor::CursorKey;
+use crate::domain::anonymise::{AnonymisationPolicy, PseudonymKey};
 use crate::domain::federation::FederationPolicy;
 use crate::domain::markings::policy::MarkingPolicy;
 use crate::http::tls::{ReloadingConfig, TlsError, TlsMaterial};
@@ -52,6 +53,8 @@ pub enum PolicyLoadError {
     Invalid(#[from] crate::domain::markings::policy::PolicyError),
     #[error(transparent)]
     Federation(#[from] crate::domain::federation::FederationPolicyError),
+    #[error(transparent)]
+    Anonymisation(#[from] crate::domain::anonymise::PolicyError),
 }
 
 /// Reads and checks the marking policy named by the configuration.
@@ -74,6 +77,21 @@ pub fn load_federation_policy(
     let path = config.resolve(data_dir, &config.policies.federation);
     let parse = || -> Result<FederationPolicy, PolicyLoadError> {
         Ok(FederationPolicy::parse(&std::fs::read_to_string(&path)?)?)
+    };
+    parse().map_err(|source| HubError::Policy {
+        path: path.clone(),
+        source,
+    })
+}
+
+/// Reads and checks the anonymisation policy named by the configuration.
+pub fn load_anonymisation_policy(
+    config: &Config,
+    data_dir: &Path,
+) -> Result<AnonymisationPolicy, HubError> {
+    let path = config.resolve(data_dir, &config.policies.anonymisation);
+    let parse = || -> Result<AnonymisationPolicy, PolicyLoadError> {
+        Ok(AnonymisationPolicy::parse(&std::fs::read_to_string(&path)?)?)
     };
     parse().map_err(|source| HubError::Policy {
         path: path.clone(),
@@ -111,6 +129,13 @@ impl Hub {
         let main_tls = ReloadingConfig::new(material, &store).await?;
         let policy = Arc::new(load_marking_policy(config, data_dir)?);
         let federation = Arc::new(load_federation_policy(config, data_dir)?);
+        let anonymisation = Arc::new(load_anonymisation_policy(config, data_dir)?);
+        let pseudonym_secret =
+            secrets::ensure(store.as_ref(), secrets::PSEUDONYM_KEY, clock.now()).await?;
+        let pseudonyms = Arc::new(
+            PseudonymKey::from_slice(&pseudonym_secret)
+                .map_err(|_| HubError::CorruptSecret(secrets::PSEUDONYM_KEY))?,
+        );
         let cursor_secret =
             secrets::ensure(store.as_ref(), secrets::CURSOR_KEY, clock.now()).await?;
         Ok(Self {
@@ -124,6 +149,8 @@ impl Hub {
                 limits: config.limits.clone(),
                 policy,
                 federation,
+                anonymisation,
+                pseudonyms,
                 cursors: CursorKey::new(&cursor_secret)
                     .map_err(|_| HubError::CorruptSecret(secrets::CURSOR_KEY))?,
             },

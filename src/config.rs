@@ -27,6 +27,9 @@ pub struct PoliciesConfig {
     /// What each partner hub may read; written from the shipped policy on first start if
     /// absent.
     pub federation: PathBuf,
+    /// What the anonymiser does with each kind of victim identifier in provider submissions;
+    /// written from the shipped policy on first start if absent.
+    pub anonymisation: PathBuf,
 }
 
 impl Default for PoliciesConfig {
@@ -34,6 +37,7 @@ impl Default for PoliciesConfig {
         Self {
             markings: "policies/markings.toml".into(),
             federation: "policies/federation.toml".into(),
+            anonymisation: "policies/anonymisation.toml".into(),
         }
     }
 }

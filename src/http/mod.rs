@@ -34,6 +34,8 @@ pub struct AppState {
     pub limits: Limits,
     pub policy: Arc<MarkingPolicy>,
     pub federation: Arc<crate::domain::federation::FederationPolicy>,
+    pub anonymisation: Arc<crate::domain::anonymise::AnonymisationPolicy>,
+    pub pseudonyms: Arc<crate::domain::anonymise::PseudonymKey>,
     pub cursors: CursorKey,
 }
 

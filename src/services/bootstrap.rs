@@ -192,6 +192,10 @@ pub async fn prepare(
     if !federation.exists() {
         write_public(&federation, crate::domain::federation::SHIPPED.as_bytes())?;
     }
+    let anonymisation = config.resolve(data_dir, &config.policies.anonymisation);
+    if !anonymisation.exists() {
+        write_public(&anonymisation, crate::domain::anonymise::SHIPPED.as_bytes())?;
+    }
 
     let mut demo = Vec::new();
     if config.pki.demo {

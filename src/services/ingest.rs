@@ -2,6 +2,10 @@
 //! mapped, unknown markings refused, the policy default applied) → the rule on who may publish a
 //! new version → storage. Each object succeeds or fails on its own; the report says which and
 //! why.
+//!
+//! What is posted to the submissions collection is a provider submission: it is anonymised
+//! before anything is stored (the original is kept for the CSIRT only), stored confined to the
+//! CSIRT and its producer, and queued for triage, tied to the case the caller named.
 
 use std::collections::HashMap;
 
@@ -9,6 +13,10 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use crate::domain::access::RegistryRecord;
+use crate::domain::anonymise::{AnonymisationPolicy, PseudonymKey, VictimContext, anonymise};
+use crate::domain::collections::SUBMISSIONS;
+use crate::domain::triage::{Case, ReportedChange, dedup_key};
+use crate::store::NewSubmission;
 use crate::domain::collections::Collection;
 use crate::domain::federation::FederationPolicy;
 use crate::domain::markings::definitions::{self, Level, Meaning, ObjectMarkings};
@@ -31,6 +39,11 @@ pub enum IngestError {
     /// The envelope itself is unusable (not JSON, not an envelope, too deep…).
     #[error("{0}")]
     Envelope(#[from] JsonError),
+    /// Missing, or a case that was not handed to the caller's organisation: the same answer.
+    #[error("no such case")]
+    UnknownCase,
+    #[error("a case can be named only with a submission (the submissions collection)")]
+    CaseOutsideSubmissions,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -44,6 +57,12 @@ pub struct Outcome {
     pub version: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// What the anonymiser changed (submissions only); summarised in `message` for TAXII.
+    #[serde(skip)]
+    pub changes: Vec<ReportedChange>,
+    /// The triage queue entry (submissions only).
+    #[serde(skip)]
+    pub submission: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -61,6 +80,28 @@ impl<E: std::fmt::Display> From<E> for Refused {
     }
 }
 
+/// An object accepted for storage.
+struct Taken {
+    new: NewObject,
+    version: Option<String>,
+    changes: Vec<ReportedChange>,
+    /// The object as received, when the anonymiser changed it.
+    original: Option<String>,
+    dedup: String,
+}
+
+/// The anonymisation report in one line, for the TAXII status resource.
+fn summary(changes: &[ReportedChange]) -> Option<String> {
+    if changes.is_empty() {
+        return None;
+    }
+    let parts: Vec<String> = changes
+        .iter()
+        .map(|c| format!("{} {} {}", c.field, c.rule, c.action))
+        .collect();
+    Some(format!("anonymised: {}", parts.join("; ")))
+}
+
 /// How many validation errors one failure message lists before "and N more".
 const ERRORS_PER_MESSAGE: usize = 5;
 
@@ -69,6 +110,8 @@ pub struct Ingest<'a> {
     pub store: &'a dyn Store,
     pub policy: &'a MarkingPolicy,
     pub federation: &'a FederationPolicy,
+    pub anonymisation: &'a AnonymisationPolicy,
+    pub pseudonyms: &'a PseudonymKey,
 }
 
 /// The collection, if the caller may write to it.
@@ -87,15 +130,23 @@ pub fn writable_collection(
 }
 
 impl Ingest<'_> {
-    /// Stores what is valid in a TAXII envelope posted by `caller`.
+    /// Stores what is valid in a TAXII envelope posted by `caller`. `case` names the victim
+    /// case a submission comes from (submissions collection only).
     pub async fn envelope(
         &self,
         caller: &RegistryRecord,
         collection_id: &str,
         body: &[u8],
         now: OffsetDateTime,
+        case: Option<&str>,
     ) -> Result<Report, IngestError> {
         let collection = writable_collection(caller, collection_id)?;
+        let submission = collection.id == SUBMISSIONS.id;
+        let case = match case {
+            None => None,
+            Some(_) if !submission => return Err(IngestError::CaseOutsideSubmissions),
+            Some(id) => Some(self.named_case(caller, id).await?),
+        };
         let objects = envelope_objects(body, &JsonLimits::default())?;
         // Marking definitions sent in the same envelope resolve the others' markings.
         let mut local: HashMap<String, Result<Meaning, String>> = HashMap::new();
@@ -130,6 +181,15 @@ impl Ingest<'_> {
             // Rows come oldest version first: the last one per id wins.
             latest.insert(stored.id.clone(), (stored.version, stored.access));
         }
+        let victim = match &case {
+            Some(c) => VictimContext {
+                domains: c.identifiers.domains.clone(),
+                emails: c.identifiers.emails.clone(),
+                hostnames: c.identifiers.hostnames.clone(),
+                organisations: c.identifiers.organisations.clone(),
+            },
+            None => VictimContext::none(),
+        };
         // Stored in arrival order; date_added grows by a microsecond per object so that an
         // `added_after` taken from one object never skips the next one of the same envelope.
         let base = now
@@ -139,6 +199,7 @@ impl Ingest<'_> {
         // request fails and none of this is reported.
         let mut report = Report::default();
         let mut accepted: Vec<NewObject> = Vec::new();
+        let mut queued: Vec<(NewObject, NewSubmission)> = Vec::new();
         for (i, object) in objects.iter().enumerate() {
             let id = object
                 .value
@@ -148,35 +209,162 @@ impl Ingest<'_> {
                 .and_then(|v| v.as_str())
                 .map(str::to_owned);
             let date_added = base + time::Duration::microseconds(i as i64);
-            let prepared = match &object.value {
+            let taken = match &object.value {
                 Err(e) => Err(Refused(e.to_string())),
-                Ok(value) => match validate(object.raw, value) {
-                    Err(errors) => Err(Refused(join_errors(&errors))),
-                    Ok(stix) => {
-                        self.prepare(caller, collection, &stix, &local, &mut latest, date_added)
-                            .await
-                    }
-                },
+                Ok(value) => {
+                    self.take(
+                        caller,
+                        collection,
+                        object.raw,
+                        value,
+                        (submission, &victim),
+                        &local,
+                        &mut latest,
+                        date_added,
+                    )
+                    .await
+                }
             };
-            match prepared {
-                Ok((new, version)) => {
-                    accepted.push(new);
-                    report.successes.push(Outcome {
+            match taken {
+                Ok(Taken {
+                    mut new,
+                    version,
+                    changes,
+                    original,
+                    dedup,
+                }) => {
+                    let mut outcome = Outcome {
                         id,
                         version,
-                        message: None,
-                    });
+                        message: summary(&changes),
+                        changes,
+                        submission: None,
+                    };
+                    if submission {
+                        new.access.confined = true;
+                        new.case_id = case.as_ref().map(|c| c.id.clone());
+                        let queue_id = uuid::Uuid::new_v4().to_string();
+                        outcome.submission = Some(queue_id.clone());
+                        let entry = NewSubmission {
+                            id: queue_id,
+                            stix_id: new.id.clone(),
+                            object_type: new.object_type.clone(),
+                            tlp: new.access.tlp,
+                            pap: new.access.pap,
+                            provider: caller.organisation.id.clone(),
+                            submitted_by: caller.principal.id.clone(),
+                            case_id: new.case_id.clone(),
+                            submitted_at: now,
+                            dedup_key: dedup,
+                            report: outcome.changes.clone(),
+                            original,
+                        };
+                        queued.push((new, entry));
+                    } else {
+                        accepted.push(new);
+                    }
+                    report.successes.push(outcome);
                 }
                 Err(Refused(message)) => report.failures.push(Outcome {
                     id,
                     version: None,
                     message: Some(message),
+                    changes: Vec::new(),
+                    submission: None,
                 }),
             }
         }
         // One transaction for the whole envelope.
-        self.store.insert_objects(&accepted).await?;
+        if submission {
+            let inserted = self.store.insert_submissions(&queued).await?;
+            // A version sent before is the submission made then, not a new one.
+            for (outcome, inserted) in report.successes.iter_mut().zip(&inserted) {
+                if !matches!(inserted, crate::domain::stix::stored::Inserted::New(_)) {
+                    outcome.submission = None;
+                }
+            }
+        } else {
+            self.store.insert_objects(&accepted).await?;
+        }
         Ok(report)
+    }
+
+    /// The case a submission names: only the provider it was handed to (or an analyst) may
+    /// name it; anyone else is told it does not exist.
+    async fn named_case(&self, caller: &RegistryRecord, id: &str) -> Result<Case, IngestError> {
+        let case = self
+            .store
+            .case(id)
+            .await?
+            .ok_or(IngestError::UnknownCase)?;
+        let allowed = caller.principal.kind == PrincipalKind::Analyst
+            || case.provider == caller.organisation.id;
+        if allowed {
+            Ok(case)
+        } else {
+            Err(IngestError::UnknownCase)
+        }
+    }
+
+    /// One object of an envelope: validated, anonymised if it is a submission, checked
+    /// against the marking rules.
+    #[allow(clippy::too_many_arguments)]
+    async fn take(
+        &self,
+        caller: &RegistryRecord,
+        collection: &Collection,
+        raw: &str,
+        value: &serde_json::Value,
+        (submission, victim): (bool, &VictimContext),
+        local: &HashMap<String, Result<Meaning, String>>,
+        latest: &mut HashMap<String, (String, ObjectAccess)>,
+        date_added: OffsetDateTime,
+    ) -> Result<Taken, Refused> {
+        // Validated before anonymisation, so that the reasons given for an invalid object are
+        // about what was sent.
+        let stix = validate(raw, value).map_err(|errors| Refused(join_errors(&errors)))?;
+        let (stix, changes, original, dedup) = if submission {
+            let anonymised = anonymise(value, self.anonymisation, victim, self.pseudonyms)
+                .map_err(|refused| Refused(refused.to_string()))?;
+            let changes: Vec<ReportedChange> = anonymised
+                .changes
+                .iter()
+                .map(|c| ReportedChange {
+                    object: c.object_id.clone(),
+                    field: c.field.clone(),
+                    rule: c.rule.as_str().to_owned(),
+                    action: c.action.as_str().to_owned(),
+                })
+                .collect();
+            let dedup = dedup_key(anonymised.value(value));
+            match &anonymised.rewritten {
+                None => (stix, changes, None, dedup),
+                Some(rewritten) => {
+                    let text = serde_json::to_string(rewritten)?;
+                    // The rewritten object must still be valid STIX; if not, it is refused
+                    // rather than stored half-anonymised.
+                    let stix = validate(&text, rewritten).map_err(|errors| {
+                        Refused(format!(
+                            "the anonymised object is not valid: {}",
+                            join_errors(&errors)
+                        ))
+                    })?;
+                    (stix, changes, Some(raw.to_owned()), dedup)
+                }
+            }
+        } else {
+            (stix, Vec::new(), None, String::new())
+        };
+        let (new, version) = self
+            .prepare(caller, collection, &stix, local, latest, date_added)
+            .await?;
+        Ok(Taken {
+            new,
+            version,
+            changes,
+            original,
+            dedup,
+        })
     }
 
     /// Resolves non-standard marking ids: from the envelope, else from stored definitions the

@@ -7,6 +7,9 @@ use crate::store::{Store, StoreError};
 
 /// Key of the MAC that binds pagination cursors to their principal and query.
 pub const CURSOR_KEY: &str = "taxii-cursor-hmac";
+/// The HMAC key of the anonymiser's pseudonyms: stable for the hub's life, so that the CSIRT
+/// correlates the same value across submissions; different between hubs.
+pub const PSEUDONYM_KEY: &str = "anonymiser-pseudonym-hmac";
 
 #[derive(Debug, thiserror::Error)]
 pub enum SecretError {

@@ -16,6 +16,7 @@ mod python_clients;
 mod stix_corpus;
 mod stix_patterns;
 mod store_contract;
+mod submissions;
 mod taxii;
 mod taxii_ingest;
 mod visibility;

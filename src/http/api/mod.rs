@@ -14,6 +14,7 @@ use crate::domain::principal::{
 mod body;
 mod cases;
 mod exports;
+mod iocs;
 mod triage;
 
 pub fn router() -> Router<AppState> {
@@ -29,6 +30,8 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/triage/{id}/merge", post(triage::merge))
         .route("/api/v1/triage/{id}/reject", post(triage::reject))
         .route("/api/v1/submissions", get(triage::own))
+        .route("/api/v1/iocs", post(iocs::submit))
+        .route("/api/v1/openapi.json", get(openapi))
         .route("/api/v1/submissions/{id}", get(triage::item))
         // The request-context middleware enforces `limits.body_bytes`.
         .layer(axum::extract::DefaultBodyLimit::disable())
@@ -58,6 +61,14 @@ pub struct CertificateView {
     pub serial: String,
     #[serde(with = "time::serde::rfc3339")]
     pub not_after: time::OffsetDateTime,
+}
+
+/// The OpenAPI 3.1 description of this API, written by hand next to the handlers (a test
+/// checks that it names every route).
+pub const OPENAPI: &str = include_str!("openapi.json");
+
+async fn openapi() -> impl axum::response::IntoResponse {
+    ([(axum::http::header::CONTENT_TYPE, "application/json")], OPENAPI)
 }
 
 /// The principal the hub sees behind the presented certificate.

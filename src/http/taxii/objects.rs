@@ -361,20 +361,36 @@ pub async fn manifest(
     Ok(with_date_headers(Json(body).into_response(), &page))
 }
 
+/// The request header naming the victim case of a submission.
+pub const CASE_HEADER: &str = "x-relais-case";
+
 /// `POST …/objects/`: stores what is valid, answers the status resource (202).
 pub async fn add_objects(
     TaxiiCaller(caller): TaxiiCaller,
     State(state): State<AppState>,
     Path(collection): Path<String>,
+    headers: axum::http::HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<Response, TaxiiError> {
     let now = state.clock.now();
+    // A submission names the victim case it comes from in a header, so that the objects
+    // themselves carry nothing about the case.
+    let case = match headers.get(CASE_HEADER) {
+        None => None,
+        Some(v) => Some(v.to_str().map_err(|_| {
+            TaxiiError::from(crate::http::error::ApiError::BadRequest(format!(
+                "{CASE_HEADER} must be a case id"
+            )))
+        })?),
+    };
     let ingest = crate::services::ingest::Ingest {
         store: state.store.as_ref(),
         policy: &state.policy,
         federation: &state.federation,
+        anonymisation: &state.anonymisation,
+        pseudonyms: &state.pseudonyms,
     };
-    let report = ingest.envelope(&caller, &collection, &body, now).await?;
+    let report = ingest.envelope(&caller, &collection, &body, now, case).await?;
     let status = json!({
         "id": uuid::Uuid::new_v4().to_string(),
         "status": "complete",
@@ -444,6 +460,8 @@ pub async fn delete_object(
         store: state.store.as_ref(),
         policy: &state.policy,
         federation: &state.federation,
+        anonymisation: &state.anonymisation,
+        pseudonyms: &state.pseudonyms,
     };
     match ingest
         .delete(&caller, &reader, &collection, &object, &keys)

@@ -1,0 +1,147 @@
+//! `POST /api/v1/iocs`: plain IOC items for providers who do not speak STIX. Each item becomes
+//! an indicator (with attack-patterns for its ATT&CK techniques) and follows the same path as
+//! a TAXII submission: anonymised, confined, queued for triage. Each item succeeds or fails
+//! on its own.
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::extract::{Request, State};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use super::body::json_value;
+use crate::domain::collections::SUBMISSIONS;
+use crate::domain::ioc::{ConvertedIoc, RandomIds, convert_request};
+use crate::domain::triage::ReportedChange;
+use crate::http::AppState;
+use crate::http::error::ApiError;
+use crate::http::identity::Caller;
+use crate::services::ingest::{Ingest, IngestError, Outcome};
+
+/// The outcome of one item, at its position in the request.
+#[derive(Debug, Serialize)]
+pub struct ItemOutcome {
+    pub index: usize,
+    /// `accepted` (queued for triage) or `refused`.
+    pub status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub indicator: Option<String>,
+    /// The triage queue entry, for `GET /api/v1/submissions/{id}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub submission: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<ReportedChange>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct IocResponse {
+    pub accepted: usize,
+    pub refused: usize,
+    pub items: Vec<ItemOutcome>,
+}
+
+fn refused(index: usize, errors: Vec<String>) -> ItemOutcome {
+    ItemOutcome {
+        index,
+        status: "refused",
+        indicator: None,
+        submission: None,
+        changes: Vec::new(),
+        errors,
+    }
+}
+
+pub async fn submit(
+    Caller(caller): Caller,
+    State(state): State<AppState>,
+    req: Request,
+) -> Result<Json<IocResponse>, ApiError> {
+    let body = json_value(req, state.limits.body_bytes).await?;
+    let now = state.clock.now();
+    let converted = convert_request(&body, None, now, &mut RandomIds)
+        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let ingest = Ingest {
+        store: state.store.as_ref(),
+        policy: &state.policy,
+        federation: &state.federation,
+        anonymisation: &state.anonymisation,
+        pseudonyms: &state.pseudonyms,
+    };
+    let mut outcomes: Vec<Option<ItemOutcome>> = (0..converted.len()).map(|_| None).collect();
+    // Items naming the same case go in one envelope, so that each is anonymised against its
+    // own beneficiary's identifiers.
+    let mut groups: BTreeMap<Option<String>, Vec<(usize, ConvertedIoc)>> = BTreeMap::new();
+    for (index, item) in converted.into_iter().enumerate() {
+        match item {
+            Ok(ioc) => groups.entry(ioc.case.clone()).or_default().push((index, ioc)),
+            Err(errors) => {
+                outcomes[index] = Some(refused(
+                    index,
+                    errors.iter().map(|e| format!("{}: {}", e.pointer(index), e.error)).collect(),
+                ))
+            }
+        }
+    }
+    for (case, items) in groups {
+        let objects: Vec<&Value> = items.iter().flat_map(|(_, i)| &i.objects).collect();
+        let envelope = serde_json::to_vec(&json!({ "objects": objects }))
+            .map_err(|e| ApiError::Internal(Box::new(e)))?;
+        let report = match ingest
+            .envelope(&caller, SUBMISSIONS.id, &envelope, now, case.as_deref())
+            .await
+        {
+            Ok(report) => report,
+            Err(IngestError::UnknownCase) => {
+                for (index, _) in items {
+                    outcomes[index] = Some(refused(index, vec![format!("/{index}/case: no such case")]));
+                }
+                continue;
+            }
+            Err(e) => return Err(ingest_error(e)),
+        };
+        let by_id = |list: &[Outcome], id: &str| -> Option<Outcome> {
+            list.iter().find(|o| o.id.as_deref() == Some(id)).cloned()
+        };
+        for (index, ioc) in items {
+            // The item stands or falls with its indicator; its attack-patterns and
+            // relationships are context for the analyst.
+            outcomes[index] = Some(match by_id(&report.successes, &ioc.indicator_id) {
+                Some(ok) => ItemOutcome {
+                    index,
+                    status: "accepted",
+                    indicator: Some(ioc.indicator_id.clone()),
+                    submission: ok.submission,
+                    changes: ok.changes,
+                    errors: Vec::new(),
+                },
+                None => refused(
+                    index,
+                    by_id(&report.failures, &ioc.indicator_id)
+                        .and_then(|o| o.message)
+                        .into_iter()
+                        .collect(),
+                ),
+            });
+        }
+    }
+    let items: Vec<ItemOutcome> = outcomes.into_iter().flatten().collect();
+    let accepted = items.iter().filter(|i| i.status == "accepted").count();
+    Ok(Json(IocResponse {
+        accepted,
+        refused: items.len() - accepted,
+        items,
+    }))
+}
+
+fn ingest_error(e: IngestError) -> ApiError {
+    match e {
+        IngestError::CollectionNotFound | IngestError::NotWritable => {
+            ApiError::NotPermitted("only providers and analysts submit IOCs".into())
+        }
+        IngestError::Store(s) => s.into(),
+        other => ApiError::BadRequest(other.to_string()),
+    }
+}

@@ -1,0 +1,561 @@
+//! Provider submissions over real mTLS: anonymisation, consent, the triage queue and the IOC
+//! API, and a second provider's view of the community with no victim identifier in it.
+
+use reqwest::header::{ACCEPT, CONTENT_TYPE};
+use serde_json::{Value, json};
+
+use crate::common::{TestHub, spawn_hub};
+
+const TAXII: &str = "application/taxii+json;version=2.1";
+const COMMUNITY: &str = "9cfa669c-ee94-4ece-afd2-f8edac37d8fd";
+const SUBMISSIONS: &str = "2f1b3c38-5a4e-4d1f-9a53-6f1e2c7d8b90";
+const TLP_GREEN: &str = "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb";
+const TLP_AMBER: &str = "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421";
+
+/// What identifies the victim of the test case; none of it may reach another provider.
+const VICTIM: [&str; 5] = [
+    "victim.re",
+    "srv-compta",
+    "10.1.2.3",
+    "Mairie de Saint-Leu",
+    "jdupont",
+];
+
+fn indicator(n: u32, pattern: &str, description: &str, tlp: &str) -> Value {
+    json!({
+        "type": "indicator",
+        "spec_version": "2.1",
+        "id": format!("indicator--5f0c1d2e-0000-4000-8000-{n:012}"),
+        "created": "2026-11-01T10:00:00.000Z",
+        "modified": "2026-11-01T10:00:00.000Z",
+        "name": format!("indicator {n}"),
+        "description": description,
+        "pattern": pattern,
+        "pattern_type": "stix",
+        "valid_from": "2026-11-01T10:00:00Z",
+        "object_marking_refs": [tlp]
+    })
+}
+
+async fn submit(hub: &TestHub, who: &str, case: Option<&str>, objects: &[Value]) -> Value {
+    let mut request = hub
+        .client(who)
+        .post(hub.url(&format!("/taxii2/api/collections/{SUBMISSIONS}/objects/")))
+        .header(ACCEPT, TAXII)
+        .header(CONTENT_TYPE, TAXII)
+        .body(json!({ "objects": objects }).to_string());
+    if let Some(case) = case {
+        request = request.header("X-Relais-Case", case);
+    }
+    let resp = request.send().await.unwrap();
+    assert_eq!(resp.status().as_u16(), 202);
+    resp.json().await.unwrap()
+}
+
+async fn api(
+    hub: &TestHub,
+    who: &str,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut request = hub.client(who).request(method, hub.url(path));
+    if let Some(body) = body {
+        request = request
+            .header(CONTENT_TYPE, "application/json")
+            .body(body.to_string());
+    }
+    let resp = request.send().await.unwrap();
+    let status = resp.status().as_u16();
+    let text = resp.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+}
+
+async fn get(hub: &TestHub, who: &str, path: &str) -> (u16, Value) {
+    api(hub, who, reqwest::Method::GET, path, None).await
+}
+
+async fn post(hub: &TestHub, who: &str, path: &str, body: Value) -> (u16, Value) {
+    api(hub, who, reqwest::Method::POST, path, Some(body)).await
+}
+
+async fn open_case(hub: &TestHub, consent: &str) -> String {
+    let provider = hub.principal_named("provider-a").await.organisation_id;
+    let (status, case) = post(
+        hub,
+        "csirt-analyst",
+        "/api/v1/cases",
+        json!({
+            "reference": format!("CSIRT-RE-2026-{}", uuid::Uuid::new_v4()),
+            "beneficiary": "Mairie de Saint-Leu",
+            "provider": provider.as_str(),
+            "identifiers": {
+                "domains": ["victim.re"],
+                "hostnames": ["SRV-COMPTA"],
+                "organisations": ["Mairie de Saint-Leu"]
+            },
+            "consent": consent
+        }),
+    )
+    .await;
+    assert_eq!(status, 201, "{case}");
+    case["id"].as_str().unwrap().to_owned()
+}
+
+/// Everything `who` can read of the community, as text: every page of objects (all
+/// versions), the manifest and the blocklist export.
+async fn community_text(hub: &TestHub, who: &str) -> String {
+    let mut text = String::new();
+    for path in [
+        format!("/taxii2/api/collections/{COMMUNITY}/objects/?match[version]=all&limit=1000"),
+        format!("/taxii2/api/collections/{COMMUNITY}/manifest/?limit=1000"),
+    ] {
+        let resp = hub
+            .client(who)
+            .get(hub.url(&path))
+            .header(ACCEPT, TAXII)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), 200);
+        text.push_str(&resp.text().await.unwrap());
+    }
+    for format in ["txt", "csv"] {
+        let resp = hub
+            .client(who)
+            .get(hub.url(&format!("/api/v1/exports/blocklist?format={format}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), 200);
+        text.push_str(&resp.text().await.unwrap());
+    }
+    text
+}
+
+fn community_ids(text: &str) -> Vec<String> {
+    let mut ids = Vec::new();
+    for line in text.split("\"id\":\"").skip(1) {
+        if let Some(end) = line.find('"') {
+            ids.push(line[..end].to_owned());
+        }
+    }
+    ids
+}
+
+#[tokio::test]
+async fn submissions_are_anonymised_confined_triaged_and_follow_consent() {
+    let hub = spawn_hub().await;
+    let case = open_case(&hub, "pending").await;
+
+    let status = submit(
+        &hub,
+        "provider-a",
+        Some(&case),
+        &[
+            // A victim's private address as the indicator itself: refused.
+            indicator(1, "[ipv4-addr:value = '10.1.2.3']", "beacon", TLP_GREEN),
+            // A public C2 passes; the description names the victim's domain and host.
+            indicator(
+                2,
+                "[ipv4-addr:value = '185.220.101.4']",
+                "C2 seen from SRV-COMPTA at victim.re (Mairie de Saint-Leu), dropped in C:\\Users\\jdupont\\AppData\\x.exe",
+                TLP_GREEN,
+            ),
+        ],
+    )
+    .await;
+    assert_eq!(status["failure_count"], 1, "{status}");
+    assert_eq!(status["success_count"], 1, "{status}");
+    let failure = status["failures"][0]["message"].as_str().unwrap();
+    assert!(failure.contains("private_ip"), "{failure}");
+    assert!(!failure.contains("10.1.2.3"), "the refusal echoes no value: {failure}");
+    let message = status["successes"][0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("/description victim_domain redacted")
+            && message.contains("victim_hostname pseudonymised"),
+        "{message}"
+    );
+
+    // Pending: the submitter and the CSIRT see it, another provider does not, even in the
+    // submissions collection, and nothing is in the community collection.
+    let (_, mine) = get(&hub, "provider-a", "/api/v1/submissions").await;
+    assert_eq!(mine.as_array().unwrap().len(), 1, "{mine}");
+    let submission = mine[0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(mine[0]["status"], "pending");
+    let (_, theirs) = get(&hub, "provider-b", "/api/v1/submissions").await;
+    assert_eq!(theirs, json!([]));
+    let (status, _) = get(&hub, "provider-b", &format!("/api/v1/submissions/{submission}")).await;
+    assert_eq!(status, 404);
+    let (status, _) = get(&hub, "provider-b", "/api/v1/triage").await;
+    assert_eq!(status, 403);
+    let seen_by_b = hub
+        .client("provider-b")
+        .get(hub.url(&format!("/taxii2/api/collections/{SUBMISSIONS}/objects/")))
+        .header(ACCEPT, TAXII)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!seen_by_b.contains("indicator--"), "{seen_by_b}");
+    assert!(community_ids(&community_text(&hub, "provider-b").await).is_empty());
+
+    // The analyst sees the anonymised object, the report and the original; the provider its
+    // object and report, not the original.
+    let (status, item) = get(&hub, "csirt-analyst", &format!("/api/v1/triage/{submission}")).await;
+    assert_eq!(status, 200, "{item}");
+    let stored = item["object"]["description"].as_str().unwrap();
+    assert!(!stored.to_lowercase().contains("victim.re"), "{stored}");
+    assert!(!stored.to_lowercase().contains("srv-compta"), "{stored}");
+    assert!(stored.contains("anon-"), "{stored}");
+    assert_eq!(item["object"]["pattern"], "[ipv4-addr:value = '185.220.101.4']");
+    assert!(item["original"]["description"].as_str().unwrap().contains("victim.re"));
+    assert_eq!(item["consent"], "pending");
+    let (_, own) = get(&hub, "provider-a", &format!("/api/v1/submissions/{submission}")).await;
+    assert!(own.get("original").is_none(), "{own}");
+    assert!(!own["report"].as_array().unwrap().is_empty());
+
+    // No consent yet: publishing is refused. Looser markings are refused.
+    let publish = format!("/api/v1/triage/{submission}/publish");
+    let (status, problem) = post(&hub, "csirt-analyst", &publish, json!({})).await;
+    assert_eq!(status, 409, "{problem}");
+    assert!(problem["detail"].as_str().unwrap().contains("consent"));
+    let (status, _) = api(
+        &hub,
+        "csirt-analyst",
+        reqwest::Method::PUT,
+        &format!("/api/v1/cases/{case}/consent"),
+        Some(json!({"consent": "given"})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, _) = post(&hub, "csirt-analyst", &publish, json!({"tlp": "clear"})).await;
+    assert_eq!(status, 422);
+    let (status, _) = post(&hub, "provider-a", &publish, json!({})).await;
+    assert_eq!(status, 403);
+
+    // Published under the CSIRT's identity: provider B reads it, without a trace of the
+    // victim or of provider A.
+    let (status, published) = post(&hub, "csirt-analyst", &publish, json!({"pap": "green"})).await;
+    assert_eq!(status, 200, "{published}");
+    let published = published["published"].as_str().unwrap().to_owned();
+    assert_ne!(published, "indicator--5f0c1d2e-0000-4000-8000-000000000002");
+    let text = community_text(&hub, "provider-b").await;
+    assert!(text.contains(&published), "{text}");
+    assert!(text.contains("185.220.101.4"), "the blocklist carries the C2: {text}");
+    let provider_a = hub.principal_named("provider-a").await;
+    for needle in VICTIM
+        .iter()
+        .copied()
+        .chain([provider_a.organisation_id.as_str(), "Provider A"])
+    {
+        assert!(
+            !text.to_lowercase().contains(&needle.to_lowercase()),
+            "{needle} reached provider B: {text}"
+        );
+    }
+    let (status, _) = post(&hub, "csirt-analyst", &publish, json!({})).await;
+    assert_eq!(status, 409, "decided once");
+    let (_, mine) = get(&hub, "provider-a", "/api/v1/submissions").await;
+    assert_eq!(mine[0]["status"], "published");
+
+    // Consent withdrawn: gone from the community at once, kept for the CSIRT.
+    let (status, moved) = api(
+        &hub,
+        "csirt-analyst",
+        reqwest::Method::PUT,
+        &format!("/api/v1/cases/{case}/consent"),
+        Some(json!({"consent": "withdrawn"})),
+    )
+    .await;
+    assert_eq!((status, moved["objects_moved"].as_u64()), (200, Some(1)));
+    assert!(!community_text(&hub, "provider-b").await.contains(&published));
+    assert!(!community_text(&hub, "partner-csirt").await.contains(&published));
+    assert!(community_text(&hub, "csirt-analyst").await.contains(&published));
+    hub.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_queue_groups_duplicates_and_decisions_reach_the_provider() {
+    let hub = spawn_hub().await;
+    let same = "[domain-name:value = 'evil-c2.example']";
+    submit(&hub, "provider-a", None, &[indicator(10, same, "seen", TLP_AMBER)]).await;
+    submit(&hub, "provider-b", None, &[indicator(11, same, "also seen", TLP_GREEN)]).await;
+    submit(
+        &hub,
+        "provider-b",
+        None,
+        &[indicator(12, "[domain-name:value = 'other.example']", "x", TLP_GREEN)],
+    )
+    .await;
+
+    let (status, queue) = get(&hub, "csirt-analyst", "/api/v1/triage").await;
+    assert_eq!(status, 200, "{queue}");
+    let items = queue.as_array().unwrap();
+    assert_eq!(items.len(), 2, "{queue}");
+    assert_eq!(items[0]["sightings"].as_array().unwrap().len(), 2);
+    assert_eq!(items[1]["sightings"].as_array().unwrap().len(), 1);
+    // Filters.
+    let b = hub.principal_named("provider-b").await.organisation_id;
+    let (_, only_b) = get(&hub, "csirt-analyst", &format!("/api/v1/triage?provider={}", b.as_str())).await;
+    assert_eq!(only_b.as_array().unwrap().len(), 2);
+    let (_, amber) = get(&hub, "csirt-analyst", "/api/v1/triage?tlp=amber").await;
+    assert_eq!(amber.as_array().unwrap().len(), 1);
+    let (_, old) = get(&hub, "csirt-analyst", "/api/v1/triage?older_than=1h").await;
+    assert_eq!(old, json!([]));
+    let (status, _) = get(&hub, "csirt-analyst", "/api/v1/triage?older_than=soon").await;
+    assert_eq!(status, 400);
+
+    // Publish provider A's (no case: no consent needed), merge B's duplicate into it, reject
+    // B's other one with a reason B reads.
+    let a_item = items[0]["sightings"][0]["id"].as_str().unwrap().to_owned();
+    let b_dup = items[0]["sightings"][1]["id"].as_str().unwrap().to_owned();
+    let b_other = items[1]["sightings"][0]["id"].as_str().unwrap().to_owned();
+    let (status, published) = post(
+        &hub,
+        "csirt-analyst",
+        &format!("/api/v1/triage/{a_item}/publish"),
+        json!({"as_csirt": true}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let published = published["published"].as_str().unwrap();
+    let (status, _) = post(
+        &hub,
+        "csirt-analyst",
+        &format!("/api/v1/triage/{b_dup}/merge"),
+        json!({"into": "indicator--00000000-0000-4000-8000-000000000000"}),
+    )
+    .await;
+    assert_eq!(status, 422, "no such community object");
+    let (status, _) = post(
+        &hub,
+        "csirt-analyst",
+        &format!("/api/v1/triage/{b_dup}/merge"),
+        json!({"into": published}),
+    )
+    .await;
+    assert_eq!(status, 204);
+    let (status, _) = post(
+        &hub,
+        "csirt-analyst",
+        &format!("/api/v1/triage/{b_other}/reject"),
+        json!({"reason": " "}),
+    )
+    .await;
+    assert_eq!(status, 400);
+    let (status, _) = post(
+        &hub,
+        "csirt-analyst",
+        &format!("/api/v1/triage/{b_other}/reject"),
+        json!({"reason": "benign CDN domain"}),
+    )
+    .await;
+    assert_eq!(status, 204);
+    let (_, mine) = get(&hub, "provider-b", "/api/v1/submissions").await;
+    let statuses: Vec<(&str, Option<&str>)> = mine
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["status"].as_str().unwrap(), s["reason"].as_str()))
+        .collect();
+    assert_eq!(
+        statuses,
+        [("merged", None), ("rejected", Some("benign CDN domain"))]
+    );
+    let (_, pending) = get(&hub, "csirt-analyst", "/api/v1/triage").await;
+    assert_eq!(pending, json!([]));
+
+    // A published AMBER object stays AMBER: provider B (not the producer) does not read it.
+    assert!(!community_text(&hub, "provider-b").await.contains(published));
+    hub.shutdown().await;
+}
+
+/// The pseudonym of a victim host, as it appears in a stored description.
+async fn pseudonym_of_host(hub: &TestHub, n: u32) -> String {
+    let case = open_case(hub, "pending").await;
+    submit(
+        hub,
+        "provider-a",
+        Some(&case),
+        &[indicator(
+            n,
+            "[domain-name:value = 'c2.example']",
+            "lateral movement from srv-compta",
+            TLP_GREEN,
+        )],
+    )
+    .await;
+    let (_, mine) = get(hub, "provider-a", "/api/v1/submissions").await;
+    let id = mine.as_array().unwrap().last().unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, item) = get(hub, "csirt-analyst", &format!("/api/v1/triage/{id}")).await;
+    let description = item["object"]["description"].as_str().unwrap().to_owned();
+    let at = description.find("anon-").unwrap_or_else(|| panic!("{description}"));
+    description[at..]
+        .split(|c: char| c.is_whitespace())
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn pseudonyms_are_stable_on_a_hub_and_differ_between_hubs() {
+    let hub = spawn_hub().await;
+    let first = pseudonym_of_host(&hub, 20).await;
+    let second = pseudonym_of_host(&hub, 21).await;
+    assert_eq!(first, second);
+    let other = spawn_hub().await;
+    let elsewhere = pseudonym_of_host(&other, 20).await;
+    assert_ne!(first, elsewhere);
+    hub.shutdown().await;
+    other.shutdown().await;
+}
+
+#[tokio::test]
+async fn cases_belong_to_their_provider() {
+    let hub = spawn_hub().await;
+    let case = open_case(&hub, "given").await;
+    // Provider B may not name provider A's case: same answer as a missing one.
+    for id in [case.as_str(), "case--00000000-0000-4000-8000-000000000000"] {
+        let resp = hub
+            .client("provider-b")
+            .post(hub.url(&format!("/taxii2/api/collections/{SUBMISSIONS}/objects/")))
+            .header(ACCEPT, TAXII)
+            .header(CONTENT_TYPE, TAXII)
+            .header("X-Relais-Case", id)
+            .body(json!({"objects": [indicator(30, "[domain-name:value = 'x.example']", "d", TLP_GREEN)]}).to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), 404, "{id}");
+    }
+    let (_, listed) = get(&hub, "provider-b", "/api/v1/cases").await;
+    assert_eq!(listed, json!([]));
+    let (status, _) = get(&hub, "provider-b", &format!("/api/v1/cases/{case}")).await;
+    assert_eq!(status, 404);
+    let (status, own) = get(&hub, "provider-a", &format!("/api/v1/cases/{case}")).await;
+    assert_eq!(status, 200);
+    assert!(own.get("identifiers").is_none(), "{own}");
+    let (status, _) = post(&hub, "provider-a", "/api/v1/cases", json!({})).await;
+    assert_eq!(status, 400);
+    let (status, _) = post(
+        &hub,
+        "provider-a",
+        "/api/v1/cases",
+        json!({"reference": "x", "beneficiary": "y", "provider": "z"}),
+    )
+    .await;
+    assert_eq!(status, 403);
+    hub.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_ioc_api_converts_items_and_answers_item_by_item() {
+    let hub = spawn_hub().await;
+    let case = open_case(&hub, "given").await;
+    let (status, response) = post(
+        &hub,
+        "provider-a",
+        "/api/v1/iocs",
+        json!([
+            {"type": "ipv4", "value": "185.220.101.4", "tlp": "green", "pap": "green",
+             "description": "C2 of the intrusion at victim.re", "attack_techniques": ["T1071.001"],
+             "case": case},
+            {"type": "sha256", "value": "not-a-hash"},
+            {"type": "ipv4", "value": "10.1.2.3", "tlp": "green", "case": case},
+            {"type": "domain", "value": "evil-c2.example", "first_seen": "2026-11-01T08:00:00Z"},
+            {"type": "url", "value": "https://evil-c2.example/gate.php", "case": "case--nope"}
+        ]),
+    )
+    .await;
+    assert_eq!(status, 200, "{response}");
+    assert_eq!(response["accepted"], 2, "{response}");
+    assert_eq!(response["refused"], 3, "{response}");
+    let items = response["items"].as_array().unwrap();
+    assert_eq!(items[0]["status"], "accepted");
+    assert!(items[0]["changes"][0]["rule"] == "victim_domain", "{response}");
+    assert!(items[1]["errors"][0].as_str().unwrap().starts_with("/1/value"), "{response}");
+    assert!(items[2]["errors"][0].as_str().unwrap().contains("private_ip"), "{response}");
+    assert_eq!(items[3]["status"], "accepted");
+    assert!(items[4]["errors"][0].as_str().unwrap().contains("no such case"));
+
+    // The accepted items are in the queue, as valid STIX with the technique attached.
+    let submission = items[0]["submission"].as_str().unwrap();
+    let (_, item) = get(&hub, "csirt-analyst", &format!("/api/v1/triage/{submission}")).await;
+    assert_eq!(item["object"]["pattern"], "[ipv4-addr:value = '185.220.101.4']");
+    assert!(!item["object"]["description"].as_str().unwrap().contains("victim.re"));
+    let (_, queue) = get(&hub, "csirt-analyst", "/api/v1/triage?type=attack-pattern").await;
+    assert_eq!(queue.as_array().unwrap().len(), 1, "{queue}");
+
+    // Whole-request errors are problem+json.
+    let (status, problem) = post(&hub, "provider-a", "/api/v1/iocs", json!({"iocs": []})).await;
+    assert_eq!(status, 400, "{problem}");
+    let resp = hub
+        .client("provider-a")
+        .post(hub.url("/api/v1/iocs"))
+        .header(CONTENT_TYPE, "text/plain")
+        .body("[]")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 415);
+    assert_eq!(resp.headers()[CONTENT_TYPE], "application/problem+json");
+    let resp = hub
+        .client("provider-a")
+        .post(hub.url("/api/v1/iocs"))
+        .header(CONTENT_TYPE, "application/json")
+        .body(r#"[{"type": "domain", "type": "ipv4", "value": "x.example"}]"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 400, "duplicate keys are refused");
+    hub.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_openapi_description_names_every_route() {
+    let hub = spawn_hub().await;
+    let (status, doc) = get(&hub, "provider-a", "/api/v1/openapi.json").await;
+    assert_eq!(status, 200);
+    assert_eq!(doc["openapi"], "3.1.0");
+    let paths = doc["paths"].as_object().unwrap();
+    for path in [
+        "/api/v1/whoami",
+        "/api/v1/exports/blocklist",
+        "/api/v1/iocs",
+        "/api/v1/submissions",
+        "/api/v1/submissions/{id}",
+        "/api/v1/triage",
+        "/api/v1/triage/{id}",
+        "/api/v1/triage/{id}/publish",
+        "/api/v1/triage/{id}/merge",
+        "/api/v1/triage/{id}/reject",
+        "/api/v1/cases",
+        "/api/v1/cases/{id}",
+        "/api/v1/cases/{id}/consent",
+        "/api/v1/openapi.json",
+    ] {
+        assert!(paths.contains_key(path), "{path} is not documented");
+    }
+    // And every documented path is routed: none falls through to the 404 fallback.
+    for path in paths.keys() {
+        let concrete = path.replace("{id}", "x");
+        let resp = hub
+            .client("csirt-analyst")
+            .get(hub.url(&concrete))
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status().as_u16();
+        let body = resp.text().await.unwrap();
+        // The fallback answers a bare 404 problem; routed handlers answer 404 with their
+        // own (missing item) or another status.
+        assert!(status != 404 || concrete.ends_with("/x"), "{path}: {status} {body}");
+    }
+    hub.shutdown().await;
+}
