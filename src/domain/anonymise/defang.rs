@@ -64,8 +64,10 @@ pub(super) fn refang(text: &str) -> Option<Refanged> {
     let mut i = 0;
     while i < bytes.len() {
         if let Some((from, to)) = found(i) {
-            for _ in 0..to.len() {
-                map.push(i);
+            // hxxp → http maps byte for byte; a shorter replacement maps to where it began.
+            let same_length = from.len() == to.len();
+            for j in 0..to.len() {
+                map.push(if same_length { i + j } else { i });
             }
             out.push_str(to);
             i += from.len();
@@ -141,6 +143,9 @@ mod tests {
         let (a, b) = r.original(s, r.text.len());
         assert_eq!(&text[a..b], "évil(.)example");
         assert!(refang("nothing to see at victim.re").is_none());
+        let text = "hxxps://x";
+        let r = refang(text).unwrap();
+        assert_eq!(r.original(1, 5), (1, 5));
         let r = refang("^.*\\.victim\\.re$").unwrap();
         assert_eq!(r.text, "^.*.victim.re$");
     }
