@@ -31,6 +31,12 @@
 //! A rewritten STIX pattern is parsed again before it is accepted. A pattern in another
 //! language, which the hub cannot parse, is refused on any finding the policy does not keep.
 //!
+//! Not found (the case records nothing to match them against, or they cannot be read as
+//! text): a user name outside a path (`user-account.account_login`), a victim domain written
+//! in punycode when the case records it in Unicode (or the reverse), anything inside a
+//! pattern's `b'…'` literal or an artifact's `payload_bin`, and a victim's address written
+//! reversed (`3.2.1.10.in-addr.arpa`).
+//!
 //! What goes back to the submitter, [`Change`] and [`Refused`], names the object, the field
 //! (a JSON pointer), the rule and the action, never the value: the same structures may be
 //! logged.
