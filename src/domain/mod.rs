@@ -2,6 +2,7 @@
 //! reads (time is passed in), so every rule can be tested on its own.
 
 pub mod access;
+pub mod anonymise;
 pub mod audit;
 pub mod blocklist;
 pub mod collections;

@@ -15,7 +15,7 @@ use crate::domain::markings::definitions::{self, Level};
 use crate::domain::markings::policy::MarkingPolicy;
 use crate::domain::markings::release::{Decision, ObjectAccess, decide};
 use crate::domain::markings::{Pap, Tlp};
-use crate::domain::principal::{OrganisationId, PrincipalKind};
+use crate::domain::principal::{OrganisationId, PrincipalId, PrincipalKind};
 use crate::domain::stix::stored::{NewObject, StoredObject, utc_timestamp, version_key};
 use crate::domain::stix::validate::validate;
 use crate::domain::triage::{
@@ -43,6 +43,8 @@ pub enum TriageServiceError {
     Raced,
     #[error("the published object is not valid STIX: {0}")]
     Invalid(String),
+    #[error("{0}")]
+    UnknownAudience(String),
     #[error(transparent)]
     Store(StoreError),
 }
@@ -112,7 +114,17 @@ pub struct PublishRequest {
     /// which provider worked on which victim; `false` keeps the provider's object as it is.
     #[serde(default = "yes")]
     pub as_csirt: bool,
+    /// Organisations (ids or exact names) that may read it beyond what its TLP allows
+    /// (TLP:AMBER: "shared with").
+    #[serde(default)]
+    pub shared_with: Vec<String>,
+    /// Principals (ids) named as recipients (TLP:AMBER+STRICT and TLP:RED).
+    #[serde(default)]
+    pub recipients: Vec<String>,
 }
+
+/// How many organisations and recipients one publication may name.
+pub const MAX_AUDIENCE: usize = 100;
 
 fn yes() -> bool {
     true
@@ -340,6 +352,7 @@ impl Triage<'_> {
             None => None,
         };
         let (tlp, pap) = check_publish(&submission, consent, request.tlp, request.pap)?;
+        let (shared_with, recipients) = self.audience(request).await?;
         let stored = self.stored_object(&submission).await?;
         let mut object: Value = serde_json::from_str(&stored.raw)
             .map_err(|e| TriageServiceError::Invalid(e.to_string()))?;
@@ -388,8 +401,8 @@ impl Triage<'_> {
                 tlp,
                 pap,
                 producer,
-                shared_with: Vec::new(),
-                recipients: Vec::new(),
+                shared_with,
+                recipients,
                 granular: stored.access.granular.clone(),
                 confined: false,
             },
@@ -402,6 +415,47 @@ impl Triage<'_> {
             .publish_submission(id, &new, &caller.principal.id, now)
             .await?;
         Ok(published_id)
+    }
+
+    /// The organisations and principals a publication names, resolved by id or name.
+    async fn audience(
+        &self,
+        request: &PublishRequest,
+    ) -> Result<(Vec<OrganisationId>, Vec<PrincipalId>), TriageServiceError> {
+        if request.shared_with.len() + request.recipients.len() > MAX_AUDIENCE {
+            return Err(TriageServiceError::UnknownAudience(format!(
+                "at most {MAX_AUDIENCE} organisations and recipients"
+            )));
+        }
+        let mut orgs = Vec::new();
+        for name in &request.shared_with {
+            let org = match self
+                .store
+                .organisation(&OrganisationId::from_stored(name.clone()))
+                .await?
+            {
+                Some(o) => Some(o),
+                None => self.store.organisation_by_name(name).await?,
+            }
+            .ok_or_else(|| TriageServiceError::UnknownAudience(format!("no organisation {name:?}")))?;
+            if !orgs.contains(&org.id) {
+                orgs.push(org.id);
+            }
+        }
+        let mut principals = Vec::new();
+        for name in &request.recipients {
+            let principal = self
+                .store
+                .principal(&PrincipalId::from_stored(name.clone()))
+                .await?
+                .ok_or_else(|| {
+                    TriageServiceError::UnknownAudience(format!("no principal {name:?}"))
+                })?;
+            if !principals.contains(&principal.id) {
+                principals.push(principal.id);
+            }
+        }
+        Ok((orgs, principals))
     }
 
     /// Records that a submission duplicates `into`, a community object the analyst reads.

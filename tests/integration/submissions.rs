@@ -370,6 +370,36 @@ async fn the_queue_groups_duplicates_and_decisions_reach_the_provider() {
 
     // A published AMBER object stays AMBER: provider B (not the producer) does not read it.
     assert!(!community_text(&hub, "provider-b").await.contains(published));
+
+    // Unless the analyst shares it with B's organisation when publishing.
+    submit(
+        &hub,
+        "provider-a",
+        None,
+        &[indicator(13, "[domain-name:value = 'amber.example']", "x", TLP_AMBER)],
+    )
+    .await;
+    let (_, queue) = get(&hub, "csirt-analyst", "/api/v1/triage").await;
+    let item = queue[0]["sightings"][0]["id"].as_str().unwrap().to_owned();
+    let (status, problem) = post(
+        &hub,
+        "csirt-analyst",
+        &format!("/api/v1/triage/{item}/publish"),
+        json!({"shared_with": ["No Such Org"]}),
+    )
+    .await;
+    assert_eq!(status, 422, "{problem}");
+    let (status, shared) = post(
+        &hub,
+        "csirt-analyst",
+        &format!("/api/v1/triage/{item}/publish"),
+        json!({"shared_with": ["Provider B (demo)"]}),
+    )
+    .await;
+    assert_eq!(status, 200, "{shared}");
+    let shared = shared["published"].as_str().unwrap();
+    assert!(community_text(&hub, "provider-b").await.contains(shared));
+    assert!(!community_text(&hub, "partner-csirt").await.contains(shared));
     hub.shutdown().await;
 }
 

@@ -23,7 +23,9 @@ impl From<TriageServiceError> for ApiError {
         match e {
             TriageServiceError::NotAnalyst => ApiError::NotPermitted(e.to_string()),
             TriageServiceError::NotFound => ApiError::NotFound,
-            TriageServiceError::NoMergeTarget(_) | TriageServiceError::Invalid(_) => {
+            TriageServiceError::NoMergeTarget(_)
+            | TriageServiceError::Invalid(_)
+            | TriageServiceError::UnknownAudience(_) => {
                 ApiError::Unprocessable(e.to_string())
             }
             TriageServiceError::Rule(
