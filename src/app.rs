@@ -91,7 +91,9 @@ pub fn load_anonymisation_policy(
 ) -> Result<AnonymisationPolicy, HubError> {
     let path = config.resolve(data_dir, &config.policies.anonymisation);
     let parse = || -> Result<AnonymisationPolicy, PolicyLoadError> {
-        Ok(AnonymisationPolicy::parse(&std::fs::read_to_string(&path)?)?)
+        Ok(AnonymisationPolicy::parse(&std::fs::read_to_string(
+            &path,
+        )?)?)
     };
     parse().map_err(|source| HubError::Policy {
         path: path.clone(),

@@ -25,8 +25,9 @@ CREATE TABLE cases (
 
 CREATE TABLE submissions (
     id                TEXT PRIMARY KEY,
-    -- The anonymised object as stored (confined) in the submissions collection.
-    object_seq        BIGINT NOT NULL REFERENCES stix_objects (seq),
+    -- The anonymised object as stored (confined) in the submissions collection; a producer
+    -- that deletes it (TAXII DELETE) withdraws the submission with it.
+    object_seq        BIGINT NOT NULL REFERENCES stix_objects (seq) ON DELETE CASCADE,
     stix_id           TEXT NOT NULL,
     object_type       TEXT NOT NULL,
     tlp               TEXT NOT NULL,

@@ -14,10 +14,8 @@ use time::OffsetDateTime;
 
 use crate::domain::access::RegistryRecord;
 use crate::domain::anonymise::{AnonymisationPolicy, PseudonymKey, VictimContext, anonymise};
-use crate::domain::collections::SUBMISSIONS;
-use crate::domain::triage::{Case, ReportedChange, dedup_key};
-use crate::store::NewSubmission;
 use crate::domain::collections::Collection;
+use crate::domain::collections::SUBMISSIONS;
 use crate::domain::federation::FederationPolicy;
 use crate::domain::markings::definitions::{self, Level, Meaning, ObjectMarkings};
 use crate::domain::markings::policy::MarkingPolicy;
@@ -27,6 +25,8 @@ use crate::domain::principal::PrincipalKind;
 use crate::domain::stix::json::{JsonError, JsonLimits, envelope_objects};
 use crate::domain::stix::stored::{NewObject, version_key};
 use crate::domain::stix::validate::{StixObject, validate};
+use crate::domain::triage::{Case, ReportedChange, dedup_key};
+use crate::store::NewSubmission;
 use crate::store::{Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -292,11 +292,7 @@ impl Ingest<'_> {
     /// The case a submission names: only the provider it was handed to (or an analyst) may
     /// name it; anyone else is told it does not exist.
     async fn named_case(&self, caller: &RegistryRecord, id: &str) -> Result<Case, IngestError> {
-        let case = self
-            .store
-            .case(id)
-            .await?
-            .ok_or(IngestError::UnknownCase)?;
+        let case = self.store.case(id).await?.ok_or(IngestError::UnknownCase)?;
         let allowed = caller.principal.kind == PrincipalKind::Analyst
             || case.provider == caller.organisation.id;
         if allowed {

@@ -437,7 +437,9 @@ impl Triage<'_> {
                 Some(o) => Some(o),
                 None => self.store.organisation_by_name(name).await?,
             }
-            .ok_or_else(|| TriageServiceError::UnknownAudience(format!("no organisation {name:?}")))?;
+            .ok_or_else(|| {
+                TriageServiceError::UnknownAudience(format!("no organisation {name:?}"))
+            })?;
             if !orgs.contains(&org.id) {
                 orgs.push(org.id);
             }

@@ -53,12 +53,12 @@ async fn export(hub: &TestHub, who: &str, format: &str) -> (u16, String, String)
 async fn blocklist_follows_tlp_pap_and_validity() {
     let hub = spawn_hub().await;
     post(&hub, "csirt-analyst", COMMUNITY, &[
-        indicator(1, "[ipv4-addr:value = '198.51.100.1']", &[GREEN, PAP_GREEN], ""),
-        indicator(2, "[ipv4-addr:value = '198.51.100.2']", &[GREEN, PAP_AMBER], ""),
-        indicator(3, "[ipv4-addr:value = '198.51.100.3']", &[GREEN], ""),
+        indicator(1, "[ipv4-addr:value = '185.220.101.1']", &[GREEN, PAP_GREEN], ""),
+        indicator(2, "[ipv4-addr:value = '185.220.101.2']", &[GREEN, PAP_AMBER], ""),
+        indicator(3, "[ipv4-addr:value = '185.220.101.3']", &[GREEN], ""),
         indicator(4, "[domain-name:value = 'c2.example.net'] OR [url:value = 'http://c2.example.net/a,b']", &[GREEN, PAP_CLEAR], ""),
-        indicator(5, "[ipv4-addr:value = '198.51.100.5']", &[GREEN, PAP_CLEAR], r#","revoked":true"#),
-        indicator(6, "[ipv4-addr:value = '198.51.100.6']", &[GREEN, PAP_CLEAR], r#","valid_until":"2026-06-01T00:00:00Z""#),
+        indicator(5, "[ipv4-addr:value = '185.220.101.5']", &[GREEN, PAP_CLEAR], r#","revoked":true"#),
+        indicator(6, "[ipv4-addr:value = '185.220.101.6']", &[GREEN, PAP_CLEAR], r#","valid_until":"2026-06-01T00:00:00Z""#),
         indicator(7, "[file:hashes.'SHA-256' = 'AABBCCDDEEFF00112233445566778899AABBCCDDEEFF00112233445566778899']", &[GREEN, PAP_GREEN], ""),
     ]).await;
     post(
@@ -68,13 +68,13 @@ async fn blocklist_follows_tlp_pap_and_validity() {
         &[
             indicator(
                 10,
-                "[ipv4-addr:value = '203.0.113.10']",
+                "[ipv4-addr:value = '45.153.160.10']",
                 &[AMBER, PAP_GREEN],
                 "",
             ),
             indicator(
                 11,
-                "[ipv4-addr:value = '203.0.113.11']",
+                "[ipv4-addr:value = '45.153.160.11']",
                 &[RED, PAP_CLEAR],
                 "",
             ),
@@ -88,7 +88,7 @@ async fn blocklist_follows_tlp_pap_and_validity() {
     assert_eq!(
         lines,
         [
-            "198.51.100.1",
+            "185.220.101.1",
             "c2.example.net",
             "http://c2.example.net/a,b",
             "aabbccddeeff00112233445566778899aabbccddeeff00112233445566778899"
@@ -96,10 +96,10 @@ async fn blocklist_follows_tlp_pap_and_validity() {
     );
     // The producer gets its AMBER submission too, but never its RED one in bulk.
     let (_, _, text) = export(&hub, "provider-a", "txt").await;
-    assert!(text.lines().any(|l| l == "203.0.113.10"));
-    assert!(!text.contains("203.0.113.11"));
+    assert!(text.lines().any(|l| l == "45.153.160.10"));
+    assert!(!text.contains("45.153.160.11"));
     let (_, _, text) = export(&hub, "provider-b", "txt").await;
-    assert!(!text.contains("203.0.113.10"));
+    assert!(!text.contains("45.153.160.10"));
 
     let (status, ct, csv) = export(&hub, "provider-b", "csv").await;
     assert_eq!((status, ct.as_str()), (200, "text/csv; charset=utf-8"));

@@ -135,7 +135,7 @@ async fn put(hub: &TestHub, id: &str, day: i64, tlp: Tlp, producer: &str) {
     let n = id.len() % 250;
     let body = match object_type {
         "indicator" => format!(
-            r#""name":"interop indicator {id}","pattern":"[ipv4-addr:value = '198.51.100.{n}']","pattern_type":"stix","valid_from":"2026-05-01T00:00:00Z""#
+            r#""name":"interop indicator {id}","pattern":"[ipv4-addr:value = '185.220.101.{n}']","pattern_type":"stix","valid_from":"2026-05-01T00:00:00Z""#
         ),
         "malware" => format!(r#""name":"interop malware {id}","is_family":true"#),
         other => panic!("no template for {other}"),
@@ -384,7 +384,8 @@ async fn taxii2_client_writes_and_reads_back() {
         assert_eq!(resp.status(), expected, "{who} GET {status_path}");
     }
 
-    // And by another provider, through taxii2-client again: GREEN is for the community.
+    // Through taxii2-client again: the CSIRT reads every submission; another provider reads
+    // none, GREEN or not, since submissions are confined until an analyst publishes them.
     let mixed = &write["mixed_envelope"];
     let mut expected: BTreeSet<String> = posted.iter().cloned().collect();
     if mixed["outcome"] == "partial" {
@@ -394,13 +395,23 @@ async fn taxii2_client_writes_and_reads_back() {
     let reader = run_client(
         &hub,
         &python,
-        "provider-b",
+        "csirt-analyst",
         "read",
         SUBMISSIONS,
         std::slice::from_ref(&invalid),
     )
     .await;
     assert_eq!(strings(&reader["objects"]["ids"]), expected);
+    let other = run_client(
+        &hub,
+        &python,
+        "provider-b",
+        "read",
+        SUBMISSIONS,
+        std::slice::from_ref(&invalid),
+    )
+    .await;
+    assert!(strings(&other["objects"]["ids"]).is_empty(), "{other}");
     eprintln!(
         "taxii2-client write: status {}, mixed envelope {}",
         write["status_id"], mixed

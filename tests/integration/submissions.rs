@@ -68,7 +68,10 @@ async fn api(
     let resp = request.send().await.unwrap();
     let status = resp.status().as_u16();
     let text = resp.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
 }
 
 async fn get(hub: &TestHub, who: &str, path: &str) -> (u16, Value) {
@@ -169,7 +172,10 @@ async fn submissions_are_anonymised_confined_triaged_and_follow_consent() {
     assert_eq!(status["success_count"], 1, "{status}");
     let failure = status["failures"][0]["message"].as_str().unwrap();
     assert!(failure.contains("private_ip"), "{failure}");
-    assert!(!failure.contains("10.1.2.3"), "the refusal echoes no value: {failure}");
+    assert!(
+        !failure.contains("10.1.2.3"),
+        "the refusal echoes no value: {failure}"
+    );
     let message = status["successes"][0]["message"].as_str().unwrap();
     assert!(
         message.contains("/description victim_domain redacted")
@@ -185,7 +191,12 @@ async fn submissions_are_anonymised_confined_triaged_and_follow_consent() {
     assert_eq!(mine[0]["status"], "pending");
     let (_, theirs) = get(&hub, "provider-b", "/api/v1/submissions").await;
     assert_eq!(theirs, json!([]));
-    let (status, _) = get(&hub, "provider-b", &format!("/api/v1/submissions/{submission}")).await;
+    let (status, _) = get(
+        &hub,
+        "provider-b",
+        &format!("/api/v1/submissions/{submission}"),
+    )
+    .await;
     assert_eq!(status, 404);
     let (status, _) = get(&hub, "provider-b", "/api/v1/triage").await;
     assert_eq!(status, 403);
@@ -204,16 +215,34 @@ async fn submissions_are_anonymised_confined_triaged_and_follow_consent() {
 
     // The analyst sees the anonymised object, the report and the original; the provider its
     // object and report, not the original.
-    let (status, item) = get(&hub, "csirt-analyst", &format!("/api/v1/triage/{submission}")).await;
+    let (status, item) = get(
+        &hub,
+        "csirt-analyst",
+        &format!("/api/v1/triage/{submission}"),
+    )
+    .await;
     assert_eq!(status, 200, "{item}");
     let stored = item["object"]["description"].as_str().unwrap();
     assert!(!stored.to_lowercase().contains("victim.re"), "{stored}");
     assert!(!stored.to_lowercase().contains("srv-compta"), "{stored}");
     assert!(stored.contains("anon-"), "{stored}");
-    assert_eq!(item["object"]["pattern"], "[ipv4-addr:value = '185.220.101.4']");
-    assert!(item["original"]["description"].as_str().unwrap().contains("victim.re"));
+    assert_eq!(
+        item["object"]["pattern"],
+        "[ipv4-addr:value = '185.220.101.4']"
+    );
+    assert!(
+        item["original"]["description"]
+            .as_str()
+            .unwrap()
+            .contains("victim.re")
+    );
     assert_eq!(item["consent"], "pending");
-    let (_, own) = get(&hub, "provider-a", &format!("/api/v1/submissions/{submission}")).await;
+    let (_, own) = get(
+        &hub,
+        "provider-a",
+        &format!("/api/v1/submissions/{submission}"),
+    )
+    .await;
     assert!(own.get("original").is_none(), "{own}");
     assert!(!own["report"].as_array().unwrap().is_empty());
 
@@ -244,7 +273,10 @@ async fn submissions_are_anonymised_confined_triaged_and_follow_consent() {
     assert_ne!(published, "indicator--5f0c1d2e-0000-4000-8000-000000000002");
     let text = community_text(&hub, "provider-b").await;
     assert!(text.contains(&published), "{text}");
-    assert!(text.contains("185.220.101.4"), "the blocklist carries the C2: {text}");
+    assert!(
+        text.contains("185.220.101.4"),
+        "the blocklist carries the C2: {text}"
+    );
     let provider_a = hub.principal_named("provider-a").await;
     for needle in VICTIM
         .iter()
@@ -271,9 +303,21 @@ async fn submissions_are_anonymised_confined_triaged_and_follow_consent() {
     )
     .await;
     assert_eq!((status, moved["objects_moved"].as_u64()), (200, Some(1)));
-    assert!(!community_text(&hub, "provider-b").await.contains(&published));
-    assert!(!community_text(&hub, "partner-csirt").await.contains(&published));
-    assert!(community_text(&hub, "csirt-analyst").await.contains(&published));
+    assert!(
+        !community_text(&hub, "provider-b")
+            .await
+            .contains(&published)
+    );
+    assert!(
+        !community_text(&hub, "partner-csirt")
+            .await
+            .contains(&published)
+    );
+    assert!(
+        community_text(&hub, "csirt-analyst")
+            .await
+            .contains(&published)
+    );
     hub.shutdown().await;
 }
 
@@ -281,13 +325,30 @@ async fn submissions_are_anonymised_confined_triaged_and_follow_consent() {
 async fn the_queue_groups_duplicates_and_decisions_reach_the_provider() {
     let hub = spawn_hub().await;
     let same = "[domain-name:value = 'evil-c2.example']";
-    submit(&hub, "provider-a", None, &[indicator(10, same, "seen", TLP_AMBER)]).await;
-    submit(&hub, "provider-b", None, &[indicator(11, same, "also seen", TLP_GREEN)]).await;
+    submit(
+        &hub,
+        "provider-a",
+        None,
+        &[indicator(10, same, "seen", TLP_AMBER)],
+    )
+    .await;
     submit(
         &hub,
         "provider-b",
         None,
-        &[indicator(12, "[domain-name:value = 'other.example']", "x", TLP_GREEN)],
+        &[indicator(11, same, "also seen", TLP_GREEN)],
+    )
+    .await;
+    submit(
+        &hub,
+        "provider-b",
+        None,
+        &[indicator(
+            12,
+            "[domain-name:value = 'other.example']",
+            "x",
+            TLP_GREEN,
+        )],
     )
     .await;
 
@@ -299,7 +360,12 @@ async fn the_queue_groups_duplicates_and_decisions_reach_the_provider() {
     assert_eq!(items[1]["sightings"].as_array().unwrap().len(), 1);
     // Filters.
     let b = hub.principal_named("provider-b").await.organisation_id;
-    let (_, only_b) = get(&hub, "csirt-analyst", &format!("/api/v1/triage?provider={}", b.as_str())).await;
+    let (_, only_b) = get(
+        &hub,
+        "csirt-analyst",
+        &format!("/api/v1/triage?provider={}", b.as_str()),
+    )
+    .await;
     assert_eq!(only_b.as_array().unwrap().len(), 2);
     let (_, amber) = get(&hub, "csirt-analyst", "/api/v1/triage?tlp=amber").await;
     assert_eq!(amber.as_array().unwrap().len(), 1);
@@ -376,7 +442,12 @@ async fn the_queue_groups_duplicates_and_decisions_reach_the_provider() {
         &hub,
         "provider-a",
         None,
-        &[indicator(13, "[domain-name:value = 'amber.example']", "x", TLP_AMBER)],
+        &[indicator(
+            13,
+            "[domain-name:value = 'amber.example']",
+            "x",
+            TLP_AMBER,
+        )],
     )
     .await;
     let (_, queue) = get(&hub, "csirt-analyst", "/api/v1/triage").await;
@@ -425,7 +496,9 @@ async fn pseudonym_of_host(hub: &TestHub, n: u32) -> String {
         .to_owned();
     let (_, item) = get(hub, "csirt-analyst", &format!("/api/v1/triage/{id}")).await;
     let description = item["object"]["description"].as_str().unwrap().to_owned();
-    let at = description.find("anon-").unwrap_or_else(|| panic!("{description}"));
+    let at = description
+        .find("anon-")
+        .unwrap_or_else(|| panic!("{description}"));
     description[at..]
         .split(|c: char| c.is_whitespace())
         .next()
@@ -508,17 +581,50 @@ async fn the_ioc_api_converts_items_and_answers_item_by_item() {
     assert_eq!(response["refused"], 3, "{response}");
     let items = response["items"].as_array().unwrap();
     assert_eq!(items[0]["status"], "accepted");
-    assert!(items[0]["changes"][0]["rule"] == "victim_domain", "{response}");
-    assert!(items[1]["errors"][0].as_str().unwrap().starts_with("/1/value"), "{response}");
-    assert!(items[2]["errors"][0].as_str().unwrap().contains("private_ip"), "{response}");
+    assert!(
+        items[0]["changes"][0]["rule"] == "victim_domain",
+        "{response}"
+    );
+    assert!(
+        items[1]["errors"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("/1/value"),
+        "{response}"
+    );
+    assert!(
+        items[2]["errors"][0]
+            .as_str()
+            .unwrap()
+            .contains("private_ip"),
+        "{response}"
+    );
     assert_eq!(items[3]["status"], "accepted");
-    assert!(items[4]["errors"][0].as_str().unwrap().contains("no such case"));
+    assert!(
+        items[4]["errors"][0]
+            .as_str()
+            .unwrap()
+            .contains("no such case")
+    );
 
     // The accepted items are in the queue, as valid STIX with the technique attached.
     let submission = items[0]["submission"].as_str().unwrap();
-    let (_, item) = get(&hub, "csirt-analyst", &format!("/api/v1/triage/{submission}")).await;
-    assert_eq!(item["object"]["pattern"], "[ipv4-addr:value = '185.220.101.4']");
-    assert!(!item["object"]["description"].as_str().unwrap().contains("victim.re"));
+    let (_, item) = get(
+        &hub,
+        "csirt-analyst",
+        &format!("/api/v1/triage/{submission}"),
+    )
+    .await;
+    assert_eq!(
+        item["object"]["pattern"],
+        "[ipv4-addr:value = '185.220.101.4']"
+    );
+    assert!(
+        !item["object"]["description"]
+            .as_str()
+            .unwrap()
+            .contains("victim.re")
+    );
     let (_, queue) = get(&hub, "csirt-analyst", "/api/v1/triage?type=attack-pattern").await;
     assert_eq!(queue.as_array().unwrap().len(), 1, "{queue}");
 
@@ -585,7 +691,10 @@ async fn the_openapi_description_names_every_route() {
         let body = resp.text().await.unwrap();
         // The fallback answers a bare 404 problem; routed handlers answer 404 with their
         // own (missing item) or another status.
-        assert!(status != 404 || concrete.ends_with("/x"), "{path}: {status} {body}");
+        assert!(
+            status != 404 || concrete.ends_with("/x"),
+            "{path}: {status} {body}"
+        );
     }
     hub.shutdown().await;
 }

@@ -22,7 +22,7 @@ async fn put(hub: &TestHub, n: u32, day: i64, tlp: Tlp, producer: &str) -> Strin
     let modified = OffsetDateTime::from_unix_timestamp(1_780_000_000 + day * 86_400).unwrap();
     let modified_text = version_key(modified).replace(".000000000Z", ".000Z");
     let raw = format!(
-        r#"{{"type":"indicator","spec_version":"2.1","id":"{id}","created":"2026-05-01T00:00:00.000Z","modified":"{modified_text}","pattern":"[ipv4-addr:value = '198.51.100.{}']","pattern_type":"stix","valid_from":"2026-05-01T00:00:00Z","object_marking_refs":["{}"]}}"#,
+        r#"{{"type":"indicator","spec_version":"2.1","id":"{id}","created":"2026-05-01T00:00:00.000Z","modified":"{modified_text}","pattern":"[ipv4-addr:value = '185.220.101.{}']","pattern_type":"stix","valid_from":"2026-05-01T00:00:00Z","object_marking_refs":["{}"]}}"#,
         n % 250,
         tlp.marking_definition_id()
     );

@@ -21,7 +21,7 @@ fn indicator(n: u32, modified: &str, markings: &[&str]) -> String {
     format!(
         r#"{{"type": "indicator", "spec_version": "2.1",
   "id": "indicator--a7c3b0f2-1d5e-4c8a-9b6f-{n:012}", "created": "2026-05-01T00:00:00.000Z",
-  "modified": "{modified}", "pattern": "[ipv4-addr:value = '203.0.113.{}']",
+  "modified": "{modified}", "pattern": "[ipv4-addr:value = '45.153.160.{}']",
   "pattern_type": "stix", "valid_from": "2026-05-01T00:00:00Z"{}}}"#,
         n % 250,
         if markings.is_empty() {
@@ -162,12 +162,13 @@ async fn envelope_outcomes_are_reported_object_by_object() {
         body,
         format!("{{\"more\":false,\"objects\":[{}]}}", objects[0])
     );
+    // Submissions are confined to the CSIRT and their producer, whatever their TLP.
     let seen_by_b: Vec<String> = read_all(&hub, "provider-b", SUBMISSIONS)
         .await
         .iter()
         .map(|o| o["id"].as_str().unwrap().to_owned())
         .collect();
-    assert_eq!(seen_by_b, [id_of(1)]);
+    assert!(seen_by_b.is_empty(), "{seen_by_b:?}");
     let seen_by_csirt = read_all(&hub, "csirt-analyst", SUBMISSIONS).await;
     assert_eq!(seen_by_csirt.len(), 2);
 
@@ -406,10 +407,10 @@ async fn only_the_producer_deletes_and_hidden_looks_missing() {
         3
     );
     let base = format!("/taxii2/api/collections/{SUBMISSIONS}/objects");
-    // Provider B sees the CLEAR object but did not produce it; the AMBER one does not exist for it.
+    // Provider B does not see A's submissions at all (they are confined): missing for it.
     assert_eq!(
         delete(&hub, "provider-b", &format!("{base}/{}/", id_of(1))).await,
-        403
+        404
     );
     assert_eq!(
         delete(&hub, "provider-b", &format!("{base}/{}/", id_of(2))).await,
@@ -466,24 +467,21 @@ async fn only_the_producer_deletes_and_hidden_looks_missing() {
 async fn granular_markings_remove_fields_above_the_readers_clearance() {
     let hub = spawn_hub().await;
     let object = format!(
-        r#"{{"type":"indicator","spec_version":"2.1","id":"{}","created":"2026-05-01T00:00:00.000Z","modified":"2026-05-01T00:00:00.000Z","name":"C2 server","description":"seen on the victim's payroll server","pattern":"[ipv4-addr:value = '203.0.113.9']","pattern_type":"stix","valid_from":"2026-05-01T00:00:00Z","object_marking_refs":["{TLP2_CLEAR}"],"granular_markings":[{{"marking_ref":"{TLP2_AMBER}","selectors":["description"]}}]}}"#,
+        r#"{{"type":"indicator","spec_version":"2.1","id":"{}","created":"2026-05-01T00:00:00.000Z","modified":"2026-05-01T00:00:00.000Z","name":"C2 server","description":"seen on the victim's payroll server","pattern":"[ipv4-addr:value = '45.153.160.9']","pattern_type":"stix","valid_from":"2026-05-01T00:00:00Z","object_marking_refs":["{TLP2_CLEAR}"],"granular_markings":[{{"marking_ref":"{TLP2_AMBER}","selectors":["description"]}}]}}"#,
         id_of(7)
     );
     assert_eq!(
         post(
             &hub,
-            "provider-a",
-            SUBMISSIONS,
+            "csirt-analyst",
+            COMMUNITY,
             envelope(std::slice::from_ref(&object))
         )
         .await
         .1["success_count"],
         1
     );
-    let path = format!(
-        "/taxii2/api/collections/{SUBMISSIONS}/objects/{}/",
-        id_of(7)
-    );
+    let path = format!("/taxii2/api/collections/{COMMUNITY}/objects/{}/", id_of(7));
     let (_, as_b) = get_text(&hub, "provider-b", &path).await;
     let seen: Value = serde_json::from_str(&as_b).unwrap();
     let seen = &seen["objects"][0];
@@ -491,8 +489,10 @@ async fn granular_markings_remove_fields_above_the_readers_clearance() {
     assert!(seen.get("description").is_none(), "{seen}");
     assert!(seen.get("granular_markings").is_none(), "{seen}");
     assert!(!as_b.contains("payroll"));
-    // The producer and the CSIRT get the stored bytes.
-    for who in ["provider-a", "csirt-analyst"] {
+    // The producer (here the CSIRT) gets the stored bytes; other providers do not.
+    let (_, as_a) = get_text(&hub, "provider-a", &path).await;
+    assert!(!as_a.contains("payroll"));
+    for who in ["csirt-analyst"] {
         let (_, body) = get_text(&hub, who, &path).await;
         assert_eq!(body, format!("{{\"more\":false,\"objects\":[{object}]}}"));
     }
@@ -536,7 +536,8 @@ async fn stored_marking_definitions_resolve_only_for_those_who_may_read_them() {
         .1["success_count"],
         2
     );
-    // Provider B may cite the CLEAR one; the AMBER one is as unknown to it as one never stored.
+    // Provider B may cite neither: A's submissions are confined to A and the CSIRT, so both
+    // are as unknown to it as one never stored.
     let (_, r) = post(
         &hub,
         "provider-b",
@@ -544,12 +545,35 @@ async fn stored_marking_definitions_resolve_only_for_those_who_may_read_them() {
         envelope(&[citing(12, 1), citing(13, 2), citing(14, 3)]),
     )
     .await;
-    assert_eq!(r["success_count"], 1, "{r}");
+    assert_eq!(r["success_count"], 0, "{r}");
     let message = |i: usize| r["failures"][i]["message"].as_str().unwrap().to_owned();
     assert_eq!(
         message(0).replace(&statement_id(1), "X"),
-        message(1).replace(&statement_id(3), "X")
+        message(2).replace(&statement_id(3), "X")
     );
+    assert_eq!(
+        message(1).replace(&statement_id(2), "X"),
+        message(2).replace(&statement_id(3), "X")
+    );
+    // In the community collection, where markings alone decide, a CLEAR definition posted by
+    // the CSIRT can be cited by a provider's submission; an AMBER one cannot.
+    let (_, r) = post(
+        &hub,
+        "csirt-analyst",
+        COMMUNITY,
+        envelope(&[statement(4, TLP2_AMBER), statement(5, TLP2_CLEAR)]),
+    )
+    .await;
+    assert_eq!(r["success_count"], 2, "{r}");
+    let (_, r) = post(
+        &hub,
+        "provider-b",
+        SUBMISSIONS,
+        envelope(&[citing(15, 4), citing(16, 5)]),
+    )
+    .await;
+    assert_eq!(r["success_count"], 1, "{r}");
+    assert_eq!(r["successes"][0]["id"], id_of(16));
     hub.shutdown().await;
 }
 
@@ -557,32 +581,29 @@ async fn stored_marking_definitions_resolve_only_for_those_who_may_read_them() {
 async fn versions_and_manifest_never_show_a_redacted_modified() {
     let hub = spawn_hub().await;
     let object = format!(
-        r#"{{"type":"indicator","spec_version":"2.1","id":"{}","created":"2026-05-01T00:00:00.000Z","modified":"2026-05-09T09:09:09.999Z","pattern":"[ipv4-addr:value = '203.0.113.8']","pattern_type":"stix","valid_from":"2026-05-01T00:00:00Z","object_marking_refs":["{TLP2_CLEAR}"],"granular_markings":[{{"marking_ref":"{TLP2_RED}","selectors":["modified"]}}]}}"#,
+        r#"{{"type":"indicator","spec_version":"2.1","id":"{}","created":"2026-05-01T00:00:00.000Z","modified":"2026-05-09T09:09:09.999Z","pattern":"[ipv4-addr:value = '45.153.160.8']","pattern_type":"stix","valid_from":"2026-05-01T00:00:00Z","object_marking_refs":["{TLP2_CLEAR}"],"granular_markings":[{{"marking_ref":"{TLP2_RED}","selectors":["modified"]}}]}}"#,
         id_of(8)
     );
     let (_, r) = post(
         &hub,
-        "provider-a",
-        SUBMISSIONS,
+        "csirt-analyst",
+        COMMUNITY,
         envelope(std::slice::from_ref(&object)),
     )
     .await;
     assert_eq!(r["success_count"], 1, "{r}");
     for path in [
         format!(
-            "/taxii2/api/collections/{SUBMISSIONS}/objects/{}/versions/",
+            "/taxii2/api/collections/{COMMUNITY}/objects/{}/versions/",
             id_of(8)
         ),
-        format!("/taxii2/api/collections/{SUBMISSIONS}/manifest/"),
-        format!(
-            "/taxii2/api/collections/{SUBMISSIONS}/objects/{}/",
-            id_of(8)
-        ),
+        format!("/taxii2/api/collections/{COMMUNITY}/manifest/"),
+        format!("/taxii2/api/collections/{COMMUNITY}/objects/{}/", id_of(8)),
     ] {
         let (code, body) = get_text(&hub, "provider-b", &path).await;
         assert_eq!(code, 200, "{path}: {body}");
         assert!(!body.contains("2026-05-09T09:09:09.999Z"), "{path}: {body}");
-        let (_, own) = get_text(&hub, "provider-a", &path).await;
+        let (_, own) = get_text(&hub, "csirt-analyst", &path).await;
         assert!(own.contains("2026-05-09T09:09:09.999Z"), "{path}: {own}");
     }
     hub.shutdown().await;

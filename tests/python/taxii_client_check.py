@@ -343,7 +343,7 @@ def stix_objects(now):
     TLP:GREEN (stix2's TLP_GREEN is the TLP 1.0 definition)."""
     indicator = stix2.Indicator(
         name="relais interop: taxii2-client indicator",
-        pattern="[ipv4-addr:value = '203.0.113.7'] OR [domain-name:value = 'relais.example']",
+        pattern="[ipv4-addr:value = '45.153.160.7'] OR [domain-name:value = 'relais.example']",
         pattern_type="stix",
         valid_from=now,
         indicator_types=["malicious-activity"],

@@ -76,11 +76,17 @@ pub async fn submit(
     let mut groups: BTreeMap<Option<String>, Vec<(usize, ConvertedIoc)>> = BTreeMap::new();
     for (index, item) in converted.into_iter().enumerate() {
         match item {
-            Ok(ioc) => groups.entry(ioc.case.clone()).or_default().push((index, ioc)),
+            Ok(ioc) => groups
+                .entry(ioc.case.clone())
+                .or_default()
+                .push((index, ioc)),
             Err(errors) => {
                 outcomes[index] = Some(refused(
                     index,
-                    errors.iter().map(|e| format!("{}: {}", e.pointer(index), e.error)).collect(),
+                    errors
+                        .iter()
+                        .map(|e| format!("{}: {}", e.pointer(index), e.error))
+                        .collect(),
                 ))
             }
         }
@@ -96,7 +102,8 @@ pub async fn submit(
             Ok(report) => report,
             Err(IngestError::UnknownCase) => {
                 for (index, _) in items {
-                    outcomes[index] = Some(refused(index, vec![format!("/{index}/case: no such case")]));
+                    outcomes[index] =
+                        Some(refused(index, vec![format!("/{index}/case: no such case")]));
                 }
                 continue;
             }

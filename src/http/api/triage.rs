@@ -25,9 +25,7 @@ impl From<TriageServiceError> for ApiError {
             TriageServiceError::NotFound => ApiError::NotFound,
             TriageServiceError::NoMergeTarget(_)
             | TriageServiceError::Invalid(_)
-            | TriageServiceError::UnknownAudience(_) => {
-                ApiError::Unprocessable(e.to_string())
-            }
+            | TriageServiceError::UnknownAudience(_) => ApiError::Unprocessable(e.to_string()),
             TriageServiceError::Rule(
                 TriageError::LooserTlp { .. } | TriageError::LooserPap { .. },
             ) => ApiError::Unprocessable(e.to_string()),

@@ -105,6 +105,10 @@ impl From<crate::services::ingest::IngestError> for TaxiiError {
                 "this collection cannot be written with this certificate",
             ),
             IngestError::Envelope(j) => Self::bad_request(j.to_string()),
+            IngestError::UnknownCase => {
+                Self::new(StatusCode::NOT_FOUND, "Not found", "no such case")
+            }
+            IngestError::CaseOutsideSubmissions => Self::bad_request(e.to_string()),
             IngestError::Store(s) => ApiError::from(s).into(),
         }
     }

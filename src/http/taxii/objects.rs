@@ -390,7 +390,9 @@ pub async fn add_objects(
         anonymisation: &state.anonymisation,
         pseudonyms: &state.pseudonyms,
     };
-    let report = ingest.envelope(&caller, &collection, &body, now, case).await?;
+    let report = ingest
+        .envelope(&caller, &collection, &body, now, case)
+        .await?;
     let status = json!({
         "id": uuid::Uuid::new_v4().to_string(),
         "status": "complete",
