@@ -80,6 +80,14 @@ pub struct Sighting {
     pub reason: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub result_id: Option<String>,
+    /// The analyst who decided, and when.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decided_by: Option<String>,
+    #[serde(
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub decided_at: Option<OffsetDateTime>,
 }
 
 /// Submissions of the same indicator value (or object), shown as one item.
@@ -222,6 +230,8 @@ impl Triage<'_> {
                 changes: s.report.len(),
                 reason: s.reason,
                 result_id: s.result_id,
+                decided_by: s.decided_by.map(|p| p.to_string()),
+                decided_at: s.decided_at,
             });
         }
         Ok(out)

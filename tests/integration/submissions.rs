@@ -292,6 +292,8 @@ async fn submissions_are_anonymised_confined_triaged_and_follow_consent() {
     assert_eq!(status, 409, "decided once");
     let (_, mine) = get(&hub, "provider-a", "/api/v1/submissions").await;
     assert_eq!(mine[0]["status"], "published");
+    let analyst = hub.principal_named("csirt-analyst").await;
+    assert_eq!(mine[0]["decided_by"], analyst.id.as_str());
 
     // Consent withdrawn: gone from the community at once, kept for the CSIRT.
     let (status, moved) = api(
@@ -627,6 +629,29 @@ async fn the_ioc_api_converts_items_and_answers_item_by_item() {
     );
     let (_, queue) = get(&hub, "csirt-analyst", "/api/v1/triage?type=attack-pattern").await;
     assert_eq!(queue.as_array().unwrap().len(), 1, "{queue}");
+
+    // Another provider sending the same technique gets its own attack-pattern, not a
+    // refusal that would reveal provider A's confined one; the queue shows one item.
+    let (status, b) = post(
+        &hub,
+        "provider-b",
+        "/api/v1/iocs",
+        json!([{"type": "domain", "value": "b-c2.example", "attack_techniques": ["T1071.001"]}]),
+    )
+    .await;
+    assert_eq!((status, &b["accepted"]), (200, &json!(1)), "{b}");
+    let (_, queue) = get(&hub, "csirt-analyst", "/api/v1/triage?type=attack-pattern").await;
+    assert_eq!(queue.as_array().unwrap().len(), 1, "{queue}");
+    assert_eq!(
+        queue[0]["sightings"].as_array().unwrap().len(),
+        2,
+        "{queue}"
+    );
+    // Consent filter: provider A's items came with a case whose beneficiary consented.
+    let (_, consented) = get(&hub, "csirt-analyst", "/api/v1/triage?consent=given").await;
+    assert!(!consented.as_array().unwrap().is_empty());
+    let (_, refused) = get(&hub, "csirt-analyst", "/api/v1/triage?consent=refused").await;
+    assert_eq!(refused, json!([]));
 
     // Whole-request errors are problem+json.
     let (status, problem) = post(&hub, "provider-a", "/api/v1/iocs", json!({"iocs": []})).await;

@@ -91,7 +91,10 @@ pub async fn submit(
             }
         }
     }
-    for (case, items) in groups {
+    for (case, mut items) in groups {
+        for (_, ioc) in &mut items {
+            scope_to(&mut ioc.objects, caller.organisation.id.as_str());
+        }
         let objects: Vec<&Value> = items.iter().flat_map(|(_, i)| &i.objects).collect();
         let envelope = serde_json::to_vec(&json!({ "objects": objects }))
             .map_err(|e| ApiError::Internal(Box::new(e)))?;
@@ -141,6 +144,41 @@ pub async fn submit(
         refused: items.len() - accepted,
         items,
     }))
+}
+
+/// Gives the converter's attack-patterns ids of the submitting organisation's own. Their ids
+/// are derived from the technique alone, so a second provider sending the same technique would
+/// otherwise post a version of the first one's confined submission, and learn from the refusal
+/// that someone had sent it. The triage queue still shows them as one item (same name).
+fn scope_to(objects: &mut [Value], organisation: &str) {
+    let mut renamed: Vec<(String, String)> = Vec::new();
+    for object in objects.iter_mut() {
+        if object.get("type").and_then(Value::as_str) != Some("attack-pattern") {
+            continue;
+        }
+        let Some(id) = object.get("id").and_then(Value::as_str).map(str::to_owned) else {
+            continue;
+        };
+        let Some(uuid) = id
+            .strip_prefix("attack-pattern--")
+            .and_then(|u| uuid::Uuid::parse_str(u).ok())
+        else {
+            continue;
+        };
+        let scoped = format!(
+            "attack-pattern--{}",
+            uuid::Uuid::new_v5(&uuid, organisation.as_bytes())
+        );
+        object["id"] = Value::from(scoped.clone());
+        renamed.push((id, scoped));
+    }
+    for object in objects.iter_mut() {
+        if let Some(target) = object.get("target_ref").and_then(Value::as_str)
+            && let Some((_, scoped)) = renamed.iter().find(|(old, _)| old == target)
+        {
+            object["target_ref"] = Value::from(scoped.clone());
+        }
+    }
 }
 
 fn ingest_error(e: IngestError) -> ApiError {
