@@ -57,45 +57,19 @@ pub enum PolicyLoadError {
     Anonymisation(#[from] crate::domain::anonymise::PolicyError),
 }
 
-/// Reads and checks the marking policy named by the configuration.
-pub fn load_marking_policy(config: &Config, data_dir: &Path) -> Result<MarkingPolicy, HubError> {
-    let path = config.resolve(data_dir, &config.policies.markings);
-    let parse = || -> Result<MarkingPolicy, PolicyLoadError> {
-        Ok(MarkingPolicy::parse(&std::fs::read_to_string(&path)?)?)
-    };
-    parse().map_err(|source| HubError::Policy {
-        path: path.clone(),
-        source,
-    })
-}
-
-/// Reads and checks the federation policy named by the configuration.
-pub fn load_federation_policy(
+/// Reads and checks one policy file; errors name the file.
+fn load_policy<T, E>(
     config: &Config,
     data_dir: &Path,
-) -> Result<FederationPolicy, HubError> {
-    let path = config.resolve(data_dir, &config.policies.federation);
-    let parse = || -> Result<FederationPolicy, PolicyLoadError> {
-        Ok(FederationPolicy::parse(&std::fs::read_to_string(&path)?)?)
-    };
-    parse().map_err(|source| HubError::Policy {
-        path: path.clone(),
-        source,
-    })
-}
-
-/// Reads and checks the anonymisation policy named by the configuration.
-pub fn load_anonymisation_policy(
-    config: &Config,
-    data_dir: &Path,
-) -> Result<AnonymisationPolicy, HubError> {
-    let path = config.resolve(data_dir, &config.policies.anonymisation);
-    let parse = || -> Result<AnonymisationPolicy, PolicyLoadError> {
-        Ok(AnonymisationPolicy::parse(&std::fs::read_to_string(
-            &path,
-        )?)?)
-    };
-    parse().map_err(|source| HubError::Policy {
+    file: &Path,
+    parse: impl FnOnce(&str) -> Result<T, E>,
+) -> Result<T, HubError>
+where
+    PolicyLoadError: From<E>,
+{
+    let path = config.resolve(data_dir, file);
+    let read = || -> Result<T, PolicyLoadError> { Ok(parse(&std::fs::read_to_string(&path)?)?) };
+    read().map_err(|source| HubError::Policy {
         path: path.clone(),
         source,
     })
@@ -129,9 +103,25 @@ impl Hub {
         let material = TlsMaterial::load(config, data_dir)?;
         let public_tls = material.public_config()?;
         let main_tls = ReloadingConfig::new(material, &store).await?;
-        let policy = Arc::new(load_marking_policy(config, data_dir)?);
-        let federation = Arc::new(load_federation_policy(config, data_dir)?);
-        let anonymisation = Arc::new(load_anonymisation_policy(config, data_dir)?);
+        let policies = &config.policies;
+        let policy = Arc::new(load_policy(
+            config,
+            data_dir,
+            &policies.markings,
+            MarkingPolicy::parse,
+        )?);
+        let federation = Arc::new(load_policy(
+            config,
+            data_dir,
+            &policies.federation,
+            FederationPolicy::parse,
+        )?);
+        let anonymisation = Arc::new(load_policy(
+            config,
+            data_dir,
+            &policies.anonymisation,
+            AnonymisationPolicy::parse,
+        )?);
         let pseudonym_secret =
             secrets::ensure(store.as_ref(), secrets::PSEUDONYM_KEY, clock.now()).await?;
         let pseudonyms = Arc::new(
