@@ -23,7 +23,7 @@ use crate::domain::markings::release::{Decision, GranularTlp, ObjectAccess, deci
 use crate::domain::markings::{Pap, Tlp};
 use crate::domain::principal::PrincipalKind;
 use crate::domain::stix::json::{JsonError, JsonLimits, envelope_objects};
-use crate::domain::stix::stored::{NewObject, version_key};
+use crate::domain::stix::stored::{NewObject, scoped_version, unscoped_version, version_key};
 use crate::domain::stix::validate::{StixObject, validate};
 use crate::domain::triage::{Case, ReportedChange, dedup_key};
 use crate::store::NewSubmission;
@@ -178,8 +178,14 @@ impl Ingest<'_> {
             .collect();
         let mut latest: HashMap<String, (String, ObjectAccess)> = HashMap::new();
         for stored in self.store.versions_of_many(collection.id, &ids).await? {
+            // A submission only continues its own organisation's lineage: another's does not
+            // exist for it (see `scoped_version`).
+            if submission && stored.access.producer != caller.organisation.id {
+                continue;
+            }
             // Rows come oldest version first: the last one per id wins.
-            latest.insert(stored.id.clone(), (stored.version, stored.access));
+            let version = unscoped_version(&stored.version).to_owned();
+            latest.insert(stored.id.clone(), (version, stored.access));
         }
         let victim = match &case {
             Some(c) => VictimContext {
@@ -241,6 +247,7 @@ impl Ingest<'_> {
                         submission: None,
                     };
                     if submission {
+                        new.version = scoped_version(&new.version, caller.organisation.id.as_str());
                         new.access.confined = true;
                         new.case_id = case.as_ref().map(|c| c.id.clone());
                         let queue_id = uuid::Uuid::new_v4().to_string();

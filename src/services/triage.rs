@@ -368,7 +368,12 @@ impl Triage<'_> {
             .map_err(|e| TriageServiceError::Invalid(e.to_string()))?;
         let stamp = utc_timestamp(now, 3);
         let object_type = submission.object_type.clone();
-        let (producer, published_id) = if request.as_csirt {
+        // Observables (no `created`) have no versions, no creator and ids derived from
+        // their value: they keep their id and get no timestamps.
+        let observable = object.get("created").is_none();
+        let (producer, published_id) = if request.as_csirt && observable {
+            (caller.organisation.id.clone(), submission.stix_id.clone())
+        } else if request.as_csirt {
             let new_id = format!("{object_type}--{}", uuid::Uuid::new_v4());
             if let Some(map) = object.as_object_mut() {
                 map.insert("id".into(), Value::from(new_id.clone()));
@@ -382,7 +387,7 @@ impl Triage<'_> {
         } else {
             (submission.provider.clone(), submission.stix_id.clone())
         };
-        if let Some(map) = object.as_object_mut() {
+        if !observable && let Some(map) = object.as_object_mut() {
             map.insert("modified".into(), Value::from(stamp));
         }
         remark(&mut object, tlp, pap);

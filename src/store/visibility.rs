@@ -179,8 +179,15 @@ where
                 qb.push(")");
             }
             VersionSelector::At(version) => {
-                qb.push("o.version = ");
+                // Submissions store the key scoped to their organisation (`key#org`).
+                qb.push("(o.version = ");
                 qb.push_bind(version.clone());
+                qb.push(" OR o.version LIKE ");
+                qb.push_bind(format!(
+                    "{version}{}%",
+                    crate::domain::stix::stored::VERSION_SCOPE
+                ));
+                qb.push(")");
             }
             VersionSelector::All => {
                 qb.push("1 = 1");

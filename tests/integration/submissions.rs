@@ -723,3 +723,84 @@ async fn the_openapi_description_names_every_route() {
     }
     hub.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_same_observable_from_two_providers_is_two_sightings_not_an_oracle() {
+    let hub = spawn_hub().await;
+    // STIX observables have ids derived from their value: both providers send the same id.
+    let sco = json!({
+        "type": "ipv4-addr",
+        "spec_version": "2.1",
+        "id": "ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd",
+        "value": "185.220.101.4"
+    });
+    let a = submit(&hub, "provider-a", None, std::slice::from_ref(&sco)).await;
+    assert_eq!(a["success_count"], 1, "{a}");
+    // Provider B's answer is the one it would get if A had sent nothing.
+    let fresh = spawn_hub().await;
+    let alone = submit(&fresh, "provider-b", None, std::slice::from_ref(&sco)).await;
+    let b = submit(&hub, "provider-b", None, std::slice::from_ref(&sco)).await;
+    for status in [&alone, &b] {
+        assert_eq!(status["success_count"], 1, "{status}");
+        assert_eq!(status["failure_count"], 0, "{status}");
+    }
+    // Each reads its own copy only; the CSIRT sees one item with two sightings.
+    for who in ["provider-a", "provider-b"] {
+        let resp = hub
+            .client(who)
+            .get(hub.url(&format!(
+                "/taxii2/api/collections/{SUBMISSIONS}/objects/ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd/?match[version]=all"
+            )))
+            .header(ACCEPT, TAXII)
+            .send()
+            .await
+            .unwrap();
+        let body: Value = resp.json().await.unwrap();
+        assert_eq!(
+            body["objects"].as_array().map(Vec::len),
+            Some(1),
+            "{who}: {body}"
+        );
+    }
+    let (_, queue) = get(&hub, "csirt-analyst", "/api/v1/triage").await;
+    assert_eq!(queue.as_array().unwrap().len(), 1, "{queue}");
+    assert_eq!(
+        queue[0]["sightings"].as_array().unwrap().len(),
+        2,
+        "{queue}"
+    );
+    // Sending it again is the same submission, not a third one.
+    let again = submit(&hub, "provider-b", None, std::slice::from_ref(&sco)).await;
+    assert_eq!(again["success_count"], 1);
+    let (_, queue) = get(&hub, "csirt-analyst", "/api/v1/triage").await;
+    assert_eq!(
+        queue[0]["sightings"].as_array().unwrap().len(),
+        2,
+        "{queue}"
+    );
+    // Publishing an observable under the CSIRT keeps its id; B's copy then merges into it.
+    let first = queue[0]["sightings"][0]["id"].as_str().unwrap().to_owned();
+    let second = queue[0]["sightings"][1]["id"].as_str().unwrap().to_owned();
+    let (status, published) = post(
+        &hub,
+        "csirt-analyst",
+        &format!("/api/v1/triage/{first}/publish"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, 200, "{published}");
+    assert_eq!(
+        published["published"],
+        "ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd"
+    );
+    let (status, _) = post(
+        &hub,
+        "csirt-analyst",
+        &format!("/api/v1/triage/{second}/merge"),
+        json!({"into": "ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd"}),
+    )
+    .await;
+    assert_eq!(status, 204);
+    hub.shutdown().await;
+    fresh.shutdown().await;
+}

@@ -235,56 +235,65 @@ async fn only_the_producer_or_the_csirt_changes_markings() {
             .1["success_count"],
         1
     );
-    // Another provider may not lower it, nor change it.
+    // Published as provider A's own (not under the CSIRT's identity): in the community
+    // collection its producer is provider A.
+    let submissions: Value = hub
+        .client("provider-a")
+        .get(hub.url("/api/v1/submissions"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let submission = submissions[0]["id"].as_str().unwrap();
+    let resp = hub
+        .client("csirt-analyst")
+        .post(hub.url(&format!("/api/v1/triage/{submission}/publish")))
+        .header(CONTENT_TYPE, "application/json")
+        .body(r#"{"as_csirt": false}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+
+    // The CSIRT may raise it but not lower it; the refusal names no marking.
     let lower = indicator(1, "2026-05-02T00:00:00.000Z", &[TLP2_CLEAR]);
     let (_, r) = post(
         &hub,
-        "provider-b",
-        SUBMISSIONS,
+        "csirt-analyst",
+        COMMUNITY,
         envelope(std::slice::from_ref(&lower)),
     )
     .await;
     assert_eq!(r["failure_count"], 1, "{r}");
-    let lowering_refusal = r["failures"][0]["message"].clone();
+    let refusal = r["failures"][0]["message"].as_str().unwrap();
+    assert!(refusal.contains("only the producer"), "{r}");
+    assert!(!refusal.contains("AMBER"), "{r}");
     let higher = indicator(1, "2026-05-02T00:00:00.000Z", &[TLP2_RED]);
-    let (_, r) = post(
+    assert_eq!(
+        post(&hub, "csirt-analyst", COMMUNITY, envelope(&[higher]))
+            .await
+            .1["success_count"],
+        1
+    );
+    // Another provider's submission with the same id is its own, confined lineage: accepted,
+    // and nothing about provider A's object changes or shows.
+    let (_, r) = post(&hub, "provider-b", SUBMISSIONS, envelope(&[lower])).await;
+    assert_eq!(r["success_count"], 1, "{r}");
+    let (code, body) = get_text(
         &hub,
-        "provider-b",
-        SUBMISSIONS,
-        envelope(std::slice::from_ref(&higher)),
+        "provider-a",
+        &format!(
+            "/taxii2/api/collections/{SUBMISSIONS}/objects/{}/",
+            id_of(1)
+        ),
     )
     .await;
+    assert_eq!(code, 200);
     assert!(
-        r["failures"][0]["message"]
-            .as_str()
-            .unwrap()
-            .contains("only the producer"),
-        "{r}"
-    );
-    // Provider B cannot read this AMBER object: whatever it tries, the refusal says the same
-    // and names no marking.
-    assert_eq!(r["failures"][0]["message"], lowering_refusal);
-    assert!(!lowering_refusal.as_str().unwrap().contains("AMBER"));
-    // The CSIRT may raise it but not lower it.
-    assert_eq!(
-        post(&hub, "csirt-analyst", SUBMISSIONS, envelope(&[lower]))
-            .await
-            .1["failure_count"],
-        1
-    );
-    assert_eq!(
-        post(&hub, "csirt-analyst", SUBMISSIONS, envelope(&[higher]))
-            .await
-            .1["success_count"],
-        1
-    );
-    // The producer may do as it likes with its own object.
-    let own = indicator(1, "2026-05-03T00:00:00.000Z", &[TLP2_CLEAR]);
-    assert_eq!(
-        post(&hub, "provider-a", SUBMISSIONS, envelope(&[own]))
-            .await
-            .1["success_count"],
-        1
+        body.contains(TLP2_AMBER) && !body.contains(TLP2_CLEAR),
+        "{body}"
     );
     hub.shutdown().await;
 }

@@ -61,6 +61,23 @@ pub fn version_key(at: OffsetDateTime) -> String {
     utc_timestamp(at, 9)
 }
 
+/// The stored version of a submission: its version key scoped to the submitting organisation.
+/// Submissions are confined to their producer, so each organisation's copy of an object is its
+/// own lineage: a provider that sends an object with the same id as another provider's (STIX
+/// observables have ids derived from their value) is neither refused nor told that the other
+/// one exists.
+pub fn scoped_version(key: &str, organisation: &str) -> String {
+    format!("{key}{VERSION_SCOPE}{organisation}")
+}
+
+/// Separates a version key from its organisation scope; never in a version key.
+pub const VERSION_SCOPE: char = '#';
+
+/// The version key of a stored version, without its scope if it has one.
+pub fn unscoped_version(stored: &str) -> &str {
+    stored.split(VERSION_SCOPE).next().unwrap_or(stored)
+}
+
 /// An RFC 3339 UTC timestamp with exactly `digits` (0 to 9) fraction digits, truncated.
 pub fn utc_timestamp(at: OffsetDateTime, digits: u32) -> String {
     let at = at.to_offset(time::UtcOffset::UTC);
