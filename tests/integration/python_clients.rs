@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use relais::domain::markings::release::{Condition, ObjectAccess, VisibilityFilter};
 use relais::domain::markings::{Pap, Tlp};
 use relais::domain::stix::stored::{NewObject, ObjectQuery, version_key};
-use reqwest::header::ACCEPT;
+use reqwest::header::{ACCEPT, CONTENT_TYPE};
 use serde_json::Value;
 use time::OffsetDateTime;
 
@@ -439,5 +439,91 @@ async fn taxii2_client_deletes_what_its_principal_produced() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 404);
+    hub.shutdown().await;
+}
+
+/// What the IOC API and the anonymiser produce is valid STIX for the reference validator, read
+/// back with taxii2-client: the queue as the CSIRT sees it, then the published objects as
+/// another provider sees them.
+#[tokio::test]
+async fn ioc_api_and_anonymised_submissions_pass_stix2_validator() {
+    let Some(python) = python() else { return };
+    let hub = spawn_hub().await;
+    let provider = hub.principal_named("provider-a").await.organisation_id;
+    let case: Value = hub
+        .client("csirt-analyst")
+        .post(hub.url("/api/v1/cases"))
+        .header(CONTENT_TYPE, "application/json")
+        .body(
+            serde_json::json!({
+                "reference": "CSIRT-RE-2026-0001", "beneficiary": "Mairie de Saint-Leu",
+                "provider": provider.as_str(), "consent": "given",
+                "identifiers": {"domains": ["victim.re"], "hostnames": ["srv-compta"]}
+            })
+            .to_string(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let items = serde_json::json!([
+        {"type": "ipv4", "value": "185.220.101.4", "tlp": "green", "pap": "green",
+         "description": "C2 reached from srv-compta.victim.re", "attack_techniques": ["T1071.001", "T1059"],
+         "case": case["id"]},
+        {"type": "ipv6", "value": "2a0b:f4c2::1", "tlp": "clear"},
+        {"type": "domain", "value": "evil-c2.example", "tlp": "green"},
+        {"type": "url", "value": "https://evil-c2.example/gate.php?id='1'", "tlp": "green"},
+        {"type": "email", "value": "phish@evil-c2.example", "tlp": "green"},
+        {"type": "md5", "value": "D41D8CD98F00B204E9800998ECF8427E", "tlp": "green"},
+        {"type": "sha1", "value": "da39a3ee5e6b4b0d3255bfef95601890afd80709", "tlp": "green"},
+        {"type": "sha256", "value": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", "tlp": "green"},
+        {"type": "file_name", "value": "invoice 'final'.pdf.exe", "tlp": "green"}
+    ]);
+    let response: Value = hub
+        .client("provider-a")
+        .post(hub.url("/api/v1/iocs"))
+        .header(CONTENT_TYPE, "application/json")
+        .body(items.to_string())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(response["accepted"], 9, "{response}");
+    let queued = run_client(&hub, &python, "csirt-analyst", "read", SUBMISSIONS, &[]).await;
+    assert!(
+        strings(&queued["objects"]["ids"]).len() >= 9 + 2 + 2,
+        "{queued}"
+    );
+    // Publish every indicator under the CSIRT and read the community as provider B.
+    let queue: Value = hub
+        .client("csirt-analyst")
+        .get(hub.url("/api/v1/triage?type=indicator"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for item in queue.as_array().unwrap() {
+        let id = item["sightings"][0]["id"].as_str().unwrap();
+        let resp = hub
+            .client("csirt-analyst")
+            .post(hub.url(&format!("/api/v1/triage/{id}/publish")))
+            .header(CONTENT_TYPE, "application/json")
+            .body("{}")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), 200);
+    }
+    let community = run_client(&hub, &python, "provider-b", "read", COMMUNITY, &[]).await;
+    assert!(
+        strings(&community["objects"]["ids"]).len() >= 8,
+        "{community}"
+    );
     hub.shutdown().await;
 }
