@@ -595,7 +595,11 @@ impl Generator {
         let (name, pattern) = match n % 3 {
             0 => {
                 let [a, b, c, d, ..] = h.to_be_bytes();
-                let ip = format!("{}.{b}.{c}.{}", 1 + a % 223, 1 + d % 254);
+                // Public first octets only: private, reserved and documentation ranges would
+                // be refused when the bench targets the submissions collection (anonymiser).
+                const PUBLIC: [u8; 12] = [5, 23, 31, 45, 62, 77, 85, 91, 109, 185, 193, 212];
+                let first = PUBLIC[usize::from(a) % PUBLIC.len()];
+                let ip = format!("{first}.{b}.{c}.{}", 1 + d % 254);
                 (
                     format!("Scanning host {ip}"),
                     format!("[ipv4-addr:value = '{ip}']"),
