@@ -203,32 +203,46 @@ macro_rules! submission_sql {
                     let objects: Vec<NewObject> = items.iter().map(|(o, _)| o.clone()).collect();
                     let mut tx = self.begin_write().await?;
                     let outcomes = insert_rows(&mut tx, &objects).await?;
-                    for ((_, s), outcome) in items.iter().zip(&outcomes) {
-                        // The same version sent again is the same submission.
-                        let Inserted::New(seq) = outcome else { continue };
-                        sqlx::query(
+                    // The same version sent again is the same submission: only new rows get
+                    // a queue entry. Multi-row statements, as for the objects themselves.
+                    let fresh: Vec<(i64, &NewSubmission)> = items
+                        .iter()
+                        .zip(&outcomes)
+                        .filter_map(|((_, s), outcome)| match outcome {
+                            Inserted::New(seq) => Some((*seq, s)),
+                            Inserted::Duplicate(_) => None,
+                        })
+                        .collect();
+                    for chunk in fresh.chunks(100) {
+                        let mut rows = Vec::with_capacity(chunk.len());
+                        for (seq, s) in chunk {
+                            rows.push((*seq, *s, to_json(&s.report)?));
+                        }
+                        let mut qb = sqlx::QueryBuilder::new(
                             "INSERT INTO submissions (id, object_seq, stix_id, object_type, tlp, \
                              pap, provider_id, submitted_by, case_id, submitted_at, dedup_key, \
-                             report, original, status) \
-                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
-                             'pending')",
-                        )
-                        .bind(&s.id)
-                        .bind(*seq)
-                        .bind(&s.stix_id)
-                        .bind(&s.object_type)
-                        .bind(s.tlp.as_str())
-                        .bind(s.pap.map(|p| p.as_str()))
-                        .bind(s.provider.as_str())
-                        .bind(s.submitted_by.as_str())
-                        .bind(s.case_id.as_deref())
-                        .bind(micros(s.submitted_at))
-                        .bind(&s.dedup_key)
-                        .bind(to_json(&s.report)?)
-                        .bind(s.original.as_deref())
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(|e| $crate::store::portable::write_error(e, "submission"))?;
+                             report, original, status) ",
+                        );
+                        qb.push_values(&rows, |mut b, (seq, s, report)| {
+                            b.push_bind(&s.id)
+                                .push_bind(*seq)
+                                .push_bind(&s.stix_id)
+                                .push_bind(&s.object_type)
+                                .push_bind(s.tlp.as_str())
+                                .push_bind(s.pap.map(|p| p.as_str()))
+                                .push_bind(s.provider.as_str())
+                                .push_bind(s.submitted_by.as_str())
+                                .push_bind(s.case_id.as_deref())
+                                .push_bind(micros(s.submitted_at))
+                                .push_bind(&s.dedup_key)
+                                .push_bind(report)
+                                .push_bind(s.original.as_deref())
+                                .push_bind("pending");
+                        });
+                        qb.build()
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(|e| $crate::store::portable::write_error(e, "submission"))?;
                     }
                     tx.commit().await?;
                     self.objects_written(objects.len());
