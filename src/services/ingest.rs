@@ -483,7 +483,11 @@ impl Ingest<'_> {
             shared_with: Vec::new(),
             recipients: Vec::new(),
             granular,
-            confined: false,
+            // A new version of confined material stays confined (an analyst re-marking an
+            // object whose beneficiary withdrew consent must not publish it again).
+            confined: latest
+                .get(stix.id.as_str())
+                .is_some_and(|(_, previous)| previous.confined),
         };
         let newer = latest
             .get(stix.id.as_str())

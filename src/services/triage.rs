@@ -45,6 +45,10 @@ pub enum TriageServiceError {
     Invalid(String),
     #[error("{0}")]
     UnknownAudience(String),
+    /// The producer marked it TLP:AMBER+STRICT or RED: passing it to further organisations or
+    /// people is the producer's decision, not the CSIRT's.
+    #[error("a TLP:{0} submission is not shared further by the CSIRT")]
+    AudienceNotAllowed(Tlp),
     #[error(transparent)]
     Store(StoreError),
 }
@@ -52,6 +56,9 @@ pub enum TriageServiceError {
 impl From<StoreError> for TriageServiceError {
     fn from(e: StoreError) -> Self {
         match e {
+            StoreError::Conflict(crate::store::submissions::CONSENT_CHANGED) => {
+                TriageServiceError::Rule(TriageError::NoConsent(Consent::Withdrawn))
+            }
             StoreError::Conflict(_) => TriageServiceError::Raced,
             other => TriageServiceError::Store(other),
         }
@@ -149,6 +156,14 @@ fn require_analyst(caller: &RegistryRecord) -> Result<(), TriageServiceError> {
         Ok(())
     } else {
         Err(TriageServiceError::NotAnalyst)
+    }
+}
+
+/// A provider learns that its submission was merged or published, not into which object: a
+/// merge target may be something it may not read.
+fn hide_result(caller: &RegistryRecord, sighting: &mut Sighting) {
+    if caller.principal.kind != PrincipalKind::Analyst {
+        sighting.result_id = None;
     }
 }
 
@@ -281,7 +296,11 @@ impl Triage<'_> {
             ..SubmissionFilter::default()
         };
         let submissions = self.store.submissions(&filter).await?;
-        self.sightings(submissions).await
+        let mut sightings = self.sightings(submissions).await?;
+        for s in &mut sightings {
+            hide_result(caller, s);
+        }
+        Ok(sightings)
     }
 
     async fn stored_object(&self, s: &Submission) -> Result<StoredObject, TriageServiceError> {
@@ -323,7 +342,8 @@ impl Triage<'_> {
         };
         let report = submission.report.clone();
         let mut sightings = self.sightings(vec![submission]).await?;
-        let sighting = sightings.pop().ok_or(TriageServiceError::NotFound)?;
+        let mut sighting = sightings.pop().ok_or(TriageServiceError::NotFound)?;
+        hide_result(caller, &mut sighting);
         Ok(SubmissionView {
             sighting,
             object,
@@ -362,6 +382,11 @@ impl Triage<'_> {
             None => None,
         };
         let (tlp, pap) = check_publish(&submission, consent, request.tlp, request.pap)?;
+        if submission.tlp >= Tlp::AmberStrict
+            && !(request.shared_with.is_empty() && request.recipients.is_empty())
+        {
+            return Err(TriageServiceError::AudienceNotAllowed(submission.tlp));
+        }
         let (shared_with, recipients) = self.audience(request).await?;
         let stored = self.stored_object(&submission).await?;
         let mut object: Value = serde_json::from_str(&stored.raw)

@@ -32,6 +32,9 @@ pub struct NewSubmission {
     pub original: Option<String>,
 }
 
+/// The `Conflict` of a publication whose case's consent was withdrawn meanwhile.
+pub const CONSENT_CHANGED: &str = "the case's consent is no longer given";
+
 macro_rules! case_columns {
     () => {
         "id, reference, beneficiary, provider_id, consent, identifiers, created_by, created_at, \
@@ -182,9 +185,12 @@ macro_rules! submission_sql {
                     }
                     // Published copies follow the consent at once; submissions themselves stay
                     // with the CSIRT and their provider whatever the answer.
+                    // By lineage: later versions of a published object (an analyst's re-marking)
+                    // carry no case but are the same material.
                     let moved = sqlx::query(
                         "UPDATE stix_objects SET confined = $2 \
-                         WHERE case_id = $1 AND collection_id <> $3 AND confined <> $2",
+                         WHERE collection_id <> $3 AND confined <> $2 \
+                         AND id IN (SELECT c.id FROM stix_objects c WHERE c.case_id = $1)",
                     )
                     .bind(id)
                     .bind(!consent.allows_sharing())
@@ -332,6 +338,20 @@ macro_rules! submission_sql {
                     if closed == 0 {
                         // Someone decided first: nothing of this publication is kept.
                         return Err(StoreError::Conflict("submission already decided"));
+                    }
+                    // The consent is read again under the writer lock: a withdrawal recorded
+                    // since the service checked it must not let the material out.
+                    if let Some(case) = &object.case_id {
+                        let consent: Option<String> =
+                            sqlx::query_scalar("SELECT consent FROM cases WHERE id = $1")
+                                .bind(case)
+                                .fetch_optional(&mut *tx)
+                                .await?;
+                        if consent.as_deref() != Some(Consent::Given.as_str()) {
+                            return Err(StoreError::Conflict(
+                                $crate::store::submissions::CONSENT_CHANGED,
+                            ));
+                        }
                     }
                     tx.commit().await?;
                     self.objects_written(1);

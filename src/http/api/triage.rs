@@ -25,7 +25,8 @@ impl From<TriageServiceError> for ApiError {
             TriageServiceError::NotFound => ApiError::NotFound,
             TriageServiceError::NoMergeTarget(_)
             | TriageServiceError::Invalid(_)
-            | TriageServiceError::UnknownAudience(_) => ApiError::Unprocessable(e.to_string()),
+            | TriageServiceError::UnknownAudience(_)
+            | TriageServiceError::AudienceNotAllowed(_) => ApiError::Unprocessable(e.to_string()),
             TriageServiceError::Rule(
                 TriageError::LooserTlp { .. } | TriageError::LooserPap { .. },
             ) => ApiError::Unprocessable(e.to_string()),
@@ -69,21 +70,27 @@ fn age(text: &str) -> Result<Duration, ApiError> {
             "{text:?} is not an age such as 90s, 30m, 12h or 7d"
         ))
     };
-    let split = text.len().checked_sub(1).ok_or_else(bad)?;
-    let (number, unit) = text.split_at(split);
+    let unit = text.chars().last().ok_or_else(bad)?;
+    let number = text.strip_suffix(unit).ok_or_else(bad)?;
     let n: i64 = number.parse().map_err(|_| bad())?;
     if n < 0 {
         return Err(bad());
     }
     let seconds = match unit {
-        "s" => Some(n),
-        "m" => n.checked_mul(60),
-        "h" => n.checked_mul(3_600),
-        "d" => n.checked_mul(86_400),
+        's' => Some(n),
+        'm' => n.checked_mul(60),
+        'h' => n.checked_mul(3_600),
+        'd' => n.checked_mul(86_400),
         _ => None,
     }
     .ok_or_else(bad)?;
     Ok(Duration::seconds(seconds))
+}
+
+/// `now - age`, refused rather than overflowing.
+fn before(now: time::OffsetDateTime, text: &str) -> Result<time::OffsetDateTime, ApiError> {
+    now.checked_sub(age(text)?)
+        .ok_or_else(|| ApiError::BadRequest(format!("{text:?} reaches before year -9999")))
 }
 
 pub async fn queue(
@@ -110,15 +117,13 @@ pub async fn queue(
         submitted_before: p
             .older_than
             .as_deref()
-            .map(age)
-            .transpose()?
-            .map(|a| now - a),
+            .map(|t| before(now, t))
+            .transpose()?,
         submitted_after: p
             .newer_than
             .as_deref()
-            .map(age)
-            .transpose()?
-            .map(|a| now - a),
+            .map(|t| before(now, t))
+            .transpose()?,
         limit: p.limit.unwrap_or(MAX_LISTED),
     };
     Ok(Json(triage(&state).queue(&caller, filter).await?))
@@ -219,5 +224,9 @@ mod tests {
         assert!(age("-1h").is_err());
         assert!(age("2w").is_err());
         assert!(age("99999999999999999d").is_err());
+        assert!(age("1é").is_err());
+        assert!(age("é").is_err());
+        let now = time::OffsetDateTime::UNIX_EPOCH;
+        assert!(before(now, "99999999999d").is_err());
     }
 }
