@@ -327,7 +327,9 @@ impl Ingest<'_> {
         // about what was sent.
         let stix = validate(raw, value).map_err(|errors| Refused(join_errors(&errors)))?;
         let (stix, changes, original, dedup) = if submission {
-            let anonymised = anonymise(value, self.anonymisation, victim, self.pseudonyms)
+            // Keyed per submitting organisation (see `PseudonymKey::scoped`).
+            let key = self.pseudonyms.scoped(caller.organisation.id.as_str());
+            let anonymised = anonymise(value, self.anonymisation, victim, &key)
                 .map_err(|refused| Refused(refused.to_string()))?;
             let changes: Vec<ReportedChange> = anonymised
                 .changes

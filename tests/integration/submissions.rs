@@ -804,3 +804,43 @@ async fn the_same_observable_from_two_providers_is_two_sightings_not_an_oracle()
     hub.shutdown().await;
     fresh.shutdown().await;
 }
+
+/// The pseudonym `who` reads back in its own copy of a path naming a user.
+async fn user_pseudonym(hub: &TestHub, who: &str, n: u32) -> String {
+    let status = submit(
+        hub,
+        who,
+        None,
+        &[indicator(
+            n,
+            "[domain-name:value = 'c2.example']",
+            "dropped in C:\\Users\\jdupont\\AppData\\x.exe",
+            TLP_GREEN,
+        )],
+    )
+    .await;
+    assert_eq!(status["success_count"], 1, "{status}");
+    let (_, mine) = get(hub, who, "/api/v1/submissions").await;
+    let id = mine.as_array().unwrap().last().unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, item) = get(hub, who, &format!("/api/v1/submissions/{id}")).await;
+    let description = item["object"]["description"].as_str().unwrap().to_owned();
+    let at = description
+        .find("anon-user-")
+        .unwrap_or_else(|| panic!("{description}"));
+    description[at..at + "anon-user-".len() + 12].to_owned()
+}
+
+#[tokio::test]
+async fn a_submitter_cannot_test_guesses_against_other_providers_pseudonyms() {
+    let hub = spawn_hub().await;
+    // Provider A's pseudonym for a user name is stable for A, and provider B submitting the
+    // same (guessed) value reads back an unrelated one.
+    let a = user_pseudonym(&hub, "provider-a", 40).await;
+    assert_eq!(a, user_pseudonym(&hub, "provider-a", 41).await);
+    let b = user_pseudonym(&hub, "provider-b", 42).await;
+    assert_ne!(a, b);
+    hub.shutdown().await;
+}

@@ -37,6 +37,19 @@ impl PseudonymKey {
         Ok(Self::new(secret))
     }
 
+    /// A key of its own for one scope (a submitting organisation), derived from this one.
+    /// A submitter reads back its own anonymised copies; with the hub's key it could submit a
+    /// guessed value and compare the pseudonym it gets with those in published objects. Keyed
+    /// per organisation, what it reads back says nothing about other organisations' values.
+    pub fn scoped(&self, scope: &str) -> PseudonymKey {
+        let mut ctx = hmac::Context::with_key(&self.0);
+        ctx.update(b"relais pseudonym scope");
+        ctx.update(&[0]);
+        ctx.update(scope.as_bytes());
+        let tag = ctx.sign();
+        PseudonymKey(hmac::Key::new(hmac::HMAC_SHA256, tag.as_ref()))
+    }
+
     /// The pseudonym of a value already normalised (see [`normalise`]).
     pub(super) fn pseudonym_of_normalised(
         &self,
@@ -155,5 +168,23 @@ mod tests {
         );
         let k = PseudonymKey::new(&[0x41; KEY_LEN]);
         assert_eq!(format!("{k:?}"), "PseudonymKey(…)");
+    }
+}
+
+#[cfg(test)]
+mod scope_tests {
+    use super::*;
+
+    #[test]
+    fn scoped_keys_differ_from_each_other_and_from_the_hub_key() {
+        let hub = PseudonymKey::new(&[7; KEY_LEN]);
+        let a = hub.scoped("org--a");
+        let b = hub.scoped("org--b");
+        let p = |k: &PseudonymKey| {
+            k.pseudonym_of_normalised("anon-", FindingKind::PrivateIp, "10.1.2.3")
+        };
+        assert_eq!(p(&a), p(&hub.scoped("org--a")));
+        assert_ne!(p(&a), p(&b));
+        assert_ne!(p(&a), p(&hub));
     }
 }
