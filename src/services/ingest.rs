@@ -80,6 +80,67 @@ impl<E: std::fmt::Display> From<E> for Refused {
     }
 }
 
+/// The ids of the envelope's observables whose identifying value the anonymiser rewrote:
+/// STIX derives an observable's id from its value, so the old id would let anyone test a guess
+/// of the victim value. Each gets a random id of its type.
+fn renamed_observables(
+    objects: &[crate::domain::stix::json::RawObject<'_>],
+    policy: &AnonymisationPolicy,
+    victim: &VictimContext,
+    key: &PseudonymKey,
+) -> HashMap<String, String> {
+    let mut renamed = HashMap::new();
+    for object in objects {
+        let Ok(value) = &object.value else { continue };
+        let (Some(kind), Some(id)) = (
+            value.get("type").and_then(|v| v.as_str()),
+            value.get("id").and_then(|v| v.as_str()),
+        ) else {
+            continue;
+        };
+        if crate::domain::stix::validate::ObjectKind::of_type(kind)
+            != crate::domain::stix::validate::ObjectKind::Sco
+        {
+            continue;
+        }
+        if anonymise(value, policy, victim, key).is_ok_and(|a| a.rewritten.is_some()) {
+            renamed.insert(id.to_owned(), format!("{kind}--{}", uuid::Uuid::new_v4()));
+        }
+    }
+    renamed
+}
+
+/// Replaces every string equal to a renamed id; returns the JSON pointers it changed.
+fn rename_ids(
+    value: &mut serde_json::Value,
+    renamed: &HashMap<String, String>,
+    at: &str,
+) -> Vec<String> {
+    use serde_json::Value;
+    let mut changed = Vec::new();
+    match value {
+        Value::String(s) => {
+            if let Some(new) = renamed.get(s.as_str()) {
+                *s = new.clone();
+                changed.push(at.to_owned());
+            }
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter_mut().enumerate() {
+                changed.extend(rename_ids(item, renamed, &format!("{at}/{i}")));
+            }
+        }
+        Value::Object(map) => {
+            for (k, item) in map.iter_mut() {
+                let key = k.replace('~', "~0").replace('/', "~1");
+                changed.extend(rename_ids(item, renamed, &format!("{at}/{key}")));
+            }
+        }
+        _ => {}
+    }
+    changed
+}
+
 /// An object accepted for storage.
 struct Taken {
     new: NewObject,
@@ -196,6 +257,12 @@ impl Ingest<'_> {
             },
             None => VictimContext::none(),
         };
+        let renamed = if submission {
+            let key = self.pseudonyms.scoped(caller.organisation.id.as_str());
+            renamed_observables(&objects, self.anonymisation, &victim, &key)
+        } else {
+            HashMap::new()
+        };
         // Stored in arrival order; date_added grows by a microsecond per object so that an
         // `added_after` taken from one object never skips the next one of the same envelope.
         let base = now
@@ -223,7 +290,7 @@ impl Ingest<'_> {
                         collection,
                         object.raw,
                         value,
-                        (submission, &victim),
+                        (submission, &victim, &renamed),
                         &local,
                         &mut latest,
                         date_added,
@@ -318,7 +385,7 @@ impl Ingest<'_> {
         collection: &Collection,
         raw: &str,
         value: &serde_json::Value,
-        (submission, victim): (bool, &VictimContext),
+        (submission, victim, renamed): (bool, &VictimContext, &HashMap<String, String>),
         local: &HashMap<String, Result<Meaning, String>>,
         latest: &mut HashMap<String, (String, ObjectAccess)>,
         date_added: OffsetDateTime,
@@ -331,7 +398,7 @@ impl Ingest<'_> {
             let key = self.pseudonyms.scoped(caller.organisation.id.as_str());
             let anonymised = anonymise(value, self.anonymisation, victim, &key)
                 .map_err(|refused| Refused(refused.to_string()))?;
-            let changes: Vec<ReportedChange> = anonymised
+            let mut changes: Vec<ReportedChange> = anonymised
                 .changes
                 .iter()
                 .map(|c| ReportedChange {
@@ -341,8 +408,25 @@ impl Ingest<'_> {
                     action: c.action.as_str().to_owned(),
                 })
                 .collect();
-            let dedup = dedup_key(anonymised.value(value));
-            match &anonymised.rewritten {
+            let mut rewritten = anonymised.rewritten;
+            // Ids derived from a value the anonymiser rewrote (observables) are replaced,
+            // here and wherever this envelope refers to them.
+            let mut renaming = rewritten.clone().unwrap_or_else(|| value.clone());
+            let fields = rename_ids(&mut renaming, renamed, "");
+            if !fields.is_empty() {
+                let object = value.get("id").and_then(|v| v.as_str()).unwrap_or_default();
+                for field in fields {
+                    changes.push(ReportedChange {
+                        object: object.to_owned(),
+                        field,
+                        rule: "value_derived_id".into(),
+                        action: "replaced".into(),
+                    });
+                }
+                rewritten = Some(renaming);
+            }
+            let dedup = dedup_key(rewritten.as_ref().unwrap_or(value));
+            match &rewritten {
                 None => (stix, changes, None, dedup),
                 Some(rewritten) => {
                     let text = serde_json::to_string(rewritten)?;

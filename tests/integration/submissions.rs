@@ -844,3 +844,33 @@ async fn a_submitter_cannot_test_guesses_against_other_providers_pseudonyms() {
     assert_ne!(a, b);
     hub.shutdown().await;
 }
+
+#[tokio::test]
+async fn an_anonymised_observable_loses_its_value_derived_id_everywhere() {
+    let hub = spawn_hub().await;
+    let old_id = "directory--5b0b1c2d-3e4f-5a6b-8c7d-9e0f1a2b3c4d";
+    let observed = json!({
+        "type": "observed-data", "spec_version": "2.1",
+        "id": "observed-data--0f4c4a2b-1111-4222-8333-944455556666",
+        "created": "2026-11-01T10:00:00.000Z", "modified": "2026-11-01T10:00:00.000Z",
+        "first_observed": "2026-11-01T10:00:00Z", "last_observed": "2026-11-01T10:00:00Z",
+        "number_observed": 1, "object_refs": [old_id]
+    });
+    let directory = json!({
+        "type": "directory", "spec_version": "2.1", "id": old_id,
+        "path": "C:\\Users\\jdupont\\AppData\\Roaming"
+    });
+    let status = submit(&hub, "provider-a", None, &[observed, directory]).await;
+    assert_eq!(status["success_count"], 2, "{status}");
+    let (_, queue) = get(&hub, "csirt-analyst", "/api/v1/triage?status=all").await;
+    let text = queue.to_string();
+    assert!(!text.contains(old_id), "{text}");
+    for item in queue.as_array().unwrap() {
+        let id = item["sightings"][0]["id"].as_str().unwrap();
+        let (_, view) = get(&hub, "csirt-analyst", &format!("/api/v1/triage/{id}")).await;
+        let object = view["object"].to_string();
+        assert!(!object.contains(old_id), "{object}");
+        assert!(!object.contains("jdupont"), "{object}");
+    }
+    hub.shutdown().await;
+}
