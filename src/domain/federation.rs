@@ -16,8 +16,10 @@ pub enum FederationPolicyError {
     Parse(String),
     #[error("peer {0}: TLP:RED is never federated; max_tlp may be at most amber_strict")]
     RedForPeer(String),
-    #[error("a peer name may not be empty")]
-    EmptyName,
+    #[error(
+        "peer {0:?}: name a peer by its principal id (principal--…) or as \"organisation/principal\""
+    )]
+    NotAPeerName(String),
 }
 
 #[derive(Debug, Deserialize)]
@@ -33,7 +35,7 @@ pub struct PeerEgress {
     pub max_tlp: Tlp,
 }
 
-/// Egress limits by peer principal name.
+/// Egress limits by peer principal id.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FederationPolicy {
     peers: BTreeMap<String, PeerEgress>,
@@ -50,8 +52,14 @@ impl FederationPolicy {
             )
         })?;
         for (name, egress) in &file.peers {
-            if name.trim().is_empty() {
-                return Err(FederationPolicyError::EmptyName);
+            let is_id = name
+                .strip_prefix("principal--")
+                .is_some_and(|u| uuid::Uuid::parse_str(u).is_ok());
+            let is_qualified = name.split_once('/').is_some_and(|(org, principal)| {
+                !org.trim().is_empty() && !principal.trim().is_empty()
+            });
+            if !is_id && !is_qualified {
+                return Err(FederationPolicyError::NotAPeerName(name.clone()));
             }
             if egress.max_tlp == Tlp::Red {
                 return Err(FederationPolicyError::RedForPeer(name.clone()));
@@ -60,9 +68,13 @@ impl FederationPolicy {
         Ok(Self { peers: file.peers })
     }
 
-    /// The highest TLP the peer named `name` may read: CLEAR unless the policy says more.
-    pub fn max_tlp(&self, name: &str) -> Tlp {
-        self.peers.get(name).map_or(Tlp::Clear, |p| p.max_tlp)
+    /// The highest TLP a peer may read, found by its principal id or by "organisation
+    /// name/principal name": CLEAR unless the policy says more.
+    pub fn max_tlp(&self, id: &str, organisation: &str, name: &str) -> Tlp {
+        self.peers
+            .get(id)
+            .or_else(|| self.peers.get(&format!("{organisation}/{name}")))
+            .map_or(Tlp::Clear, |p| p.max_tlp)
     }
 }
 
@@ -70,28 +82,52 @@ impl FederationPolicy {
 mod tests {
     use super::*;
 
+    const PEER: &str = "principal--0b6f1c9e-8d2a-4c3b-9e7f-5a4d3c2b1a09";
+
     #[test]
     fn shipped_policy_lets_unlisted_peers_read_clear_only() {
         let policy = FederationPolicy::parse(SHIPPED).unwrap();
-        assert_eq!(policy.max_tlp("partner-csirt"), Tlp::Clear);
+        assert_eq!(policy.max_tlp(PEER, "Partner", "p"), Tlp::Clear);
     }
 
     #[test]
     fn listed_peers_get_their_level() {
         let policy =
-            FederationPolicy::parse("[peers.partner-csirt]\nmax_tlp = \"green\"\n").unwrap();
-        assert_eq!(policy.max_tlp("partner-csirt"), Tlp::Green);
-        assert_eq!(policy.max_tlp("other"), Tlp::Clear);
+            FederationPolicy::parse(&format!("[peers.\"{PEER}\"]\nmax_tlp = \"green\"\n")).unwrap();
+        assert_eq!(policy.max_tlp(PEER, "Partner", "p"), Tlp::Green);
+        assert_eq!(
+            policy.max_tlp(
+                "principal--00000000-0000-4000-8000-000000000000",
+                "Partner",
+                "p"
+            ),
+            Tlp::Clear
+        );
+        let by_name =
+            FederationPolicy::parse("[peers.\"CERT-XX/taxii\"]\nmax_tlp = \"green\"\n").unwrap();
+        assert_eq!(by_name.max_tlp(PEER, "CERT-XX", "taxii"), Tlp::Green);
+        assert_eq!(by_name.max_tlp(PEER, "CERT-YY", "taxii"), Tlp::Clear);
     }
 
     #[test]
-    fn red_unknown_keys_and_bad_levels_are_refused() {
+    fn red_names_unknown_keys_and_bad_levels_are_refused() {
         assert_eq!(
-            FederationPolicy::parse("[peers.p]\nmax_tlp = \"red\"\n"),
-            Err(FederationPolicyError::RedForPeer("p".into()))
+            FederationPolicy::parse(&format!("[peers.\"{PEER}\"]\nmax_tlp = \"red\"\n")),
+            Err(FederationPolicyError::RedForPeer(PEER.into()))
         );
-        assert!(FederationPolicy::parse("[peers.p]\nmax_tlp = \"green\"\nextra = 1\n").is_err());
-        assert!(FederationPolicy::parse("[peers.p]\nmax_tlp = \"purple\"\n").is_err());
-        assert!(FederationPolicy::parse("[peers.\" \"]\nmax_tlp = \"clear\"\n").is_err());
+        assert!(
+            FederationPolicy::parse(&format!(
+                "[peers.\"{PEER}\"]\nmax_tlp = \"green\"\nextra = 1\n"
+            ))
+            .is_err()
+        );
+        assert!(
+            FederationPolicy::parse(&format!("[peers.\"{PEER}\"]\nmax_tlp = \"purple\"\n"))
+                .is_err()
+        );
+        assert_eq!(
+            FederationPolicy::parse("[peers.partner-csirt]\nmax_tlp = \"clear\"\n"),
+            Err(FederationPolicyError::NotAPeerName("partner-csirt".into()))
+        );
     }
 }

@@ -69,8 +69,13 @@ pub fn reader_of(caller: &RegistryRecord, federation: &FederationPolicy) -> Read
         principal: caller.principal.id.clone(),
         kind: caller.principal.kind,
         organisation: caller.organisation.id.clone(),
-        peer_max_tlp: (caller.principal.kind == PrincipalKind::Peer)
-            .then(|| federation.max_tlp(&caller.principal.name)),
+        peer_max_tlp: (caller.principal.kind == PrincipalKind::Peer).then(|| {
+            federation.max_tlp(
+                caller.principal.id.as_str(),
+                &caller.organisation.name,
+                &caller.principal.name,
+            )
+        }),
     }
 }
 

@@ -507,7 +507,7 @@ fn insecure_or_wrong_configuration_is_refused_in_one_line() {
     let shipped = std::fs::read_to_string(&federation).unwrap();
     std::fs::write(
         &federation,
-        format!("{shipped}\n[peers.partner-csirt]\nmax_tlp = \"red\"\n"),
+        format!("{shipped}\n[peers.\"Partner CSIRT (demo)/partner-csirt\"]\nmax_tlp = \"red\"\n"),
     )
     .unwrap();
     // (Logging is quieted: the policies are read after the database opened and said so.)

@@ -409,7 +409,8 @@ async fn peers_read_up_to_the_level_their_federation_policy_allows() {
             let path = dir.join("federation.toml");
             std::fs::write(
                 &path,
-                "[peers.partner-csirt]\nmax_tlp = \"green\"\n\n[peers.someone-else]\nmax_tlp = \"amber_strict\"\n",
+                "[peers.\"Partner CSIRT (demo)/partner-csirt\"]\nmax_tlp = \"green\"\n\n\
+                 [peers.\"Another CSIRT/partner-csirt\"]\nmax_tlp = \"amber_strict\"\n",
             )
             .unwrap();
             config.policies.federation = path;
