@@ -91,7 +91,12 @@ impl PgStore {
         tokio::spawn(tracing::Instrument::instrument(
             async move {
                 if let Err(e) = sqlx::query("ANALYZE stix_objects").execute(&pool).await {
-                    tracing::warn!(error = %e, "analysing stix_objects failed");
+                    // Typically a role that does not own the table: leave statistics to the
+                    // server's autovacuum rather than fail and warn every thousand rows.
+                    tracing::warn!(error = %e, "analysing stix_objects failed; not retried");
+                    statistics
+                        .rows_at_last
+                        .store(u64::MAX / 20, Ordering::Relaxed);
                     return;
                 }
                 let rows: Result<f32, _> = sqlx::query_scalar(

@@ -116,19 +116,43 @@ impl SqliteStore {
         let wal = Arc::clone(&self.wal);
         tokio::spawn(tracing::Instrument::instrument(
             async move {
-                match sqlx::query_as::<_, (i64, i64, i64)>("PRAGMA wal_checkpoint(TRUNCATE)")
-                    .fetch_one(&pool)
-                    .await
-                {
-                    Ok((0, _, _)) => tracing::debug!("WAL reset"),
-                    Ok(_) => tracing::debug!("WAL still in use; reset at the next turn"),
-                    Err(e) => tracing::warn!(error = %e, "WAL checkpoint failed"),
+                if let Err(e) = reset_wal(&pool).await {
+                    tracing::warn!(error = %e, "WAL checkpoint failed");
                 }
                 wal.resetting.store(false, Ordering::Release);
             },
             tracing::info_span!("job", name = "wal_checkpoint"),
         ));
     }
+}
+
+/// How long the reset waits for readers. A TRUNCATE checkpoint holds off writers while it
+/// waits, so it gives up quickly (and tries again after the next rows) rather than stall
+/// ingest behind a long paged read for the connection's whole 10 s busy timeout.
+const WAL_RESET_WAIT_MS: u32 = 250;
+
+async fn reset_wal(pool: &SqlitePool) -> Result<(), sqlx::Error> {
+    let mut conn = pool.acquire().await?;
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "PRAGMA busy_timeout = {WAL_RESET_WAIT_MS}"
+    )))
+    .execute(&mut *conn)
+    .await?;
+    let outcome = sqlx::query_as::<_, (i64, i64, i64)>("PRAGMA wal_checkpoint(TRUNCATE)")
+        .fetch_one(&mut *conn)
+        .await;
+    // The connection goes back to the pool with the timeout every other statement expects.
+    sqlx::query("PRAGMA busy_timeout = 10000")
+        .execute(&mut *conn)
+        .await?;
+    match outcome {
+        Ok((0, _, _)) => tracing::debug!("WAL reset"),
+        Ok(_) | Err(sqlx::Error::Database(_)) => {
+            tracing::debug!("WAL still in use; reset after the next rows");
+        }
+        Err(e) => return Err(e),
+    }
+    Ok(())
 }
 
 super::portable::portable_store!(SqliteStore, SqliteRow);
