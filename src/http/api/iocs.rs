@@ -93,7 +93,7 @@ pub async fn submit(
     }
     for (case, mut items) in groups {
         for (_, ioc) in &mut items {
-            scope_to(&mut ioc.objects, caller.organisation.id.as_str());
+            scope_to(&mut ioc.objects);
         }
         let objects: Vec<&Value> = items.iter().flat_map(|(_, i)| &i.objects).collect();
         let envelope = serde_json::to_vec(&json!({ "objects": objects }))
@@ -146,11 +146,13 @@ pub async fn submit(
     }))
 }
 
-/// Gives the converter's attack-patterns ids of the submitting organisation's own. Their ids
-/// are derived from the technique alone, so a second provider sending the same technique would
-/// otherwise post a version of the first one's confined submission, and learn from the refusal
-/// that someone had sent it. The triage queue still shows them as one item (same name).
-fn scope_to(objects: &mut [Value], organisation: &str) {
+/// Gives the converter's attack-patterns ids of this submission's own. Their ids are derived
+/// from the technique alone, so a second provider sending the same technique would otherwise
+/// post a version of the first one's confined submission and learn from the refusal that
+/// someone had sent it; an id derived from the organisation instead would let readers of
+/// published relationships tell which ones came from the same provider. Random ids say
+/// nothing; the triage queue still shows them as one item (same name).
+fn scope_to(objects: &mut [Value]) {
     let mut renamed: Vec<(String, String)> = Vec::new();
     for object in objects.iter_mut() {
         if object.get("type").and_then(Value::as_str) != Some("attack-pattern") {
@@ -159,16 +161,7 @@ fn scope_to(objects: &mut [Value], organisation: &str) {
         let Some(id) = object.get("id").and_then(Value::as_str).map(str::to_owned) else {
             continue;
         };
-        let Some(uuid) = id
-            .strip_prefix("attack-pattern--")
-            .and_then(|u| uuid::Uuid::parse_str(u).ok())
-        else {
-            continue;
-        };
-        let scoped = format!(
-            "attack-pattern--{}",
-            uuid::Uuid::new_v5(&uuid, organisation.as_bytes())
-        );
+        let scoped = format!("attack-pattern--{}", uuid::Uuid::new_v4());
         object["id"] = Value::from(scoped.clone());
         renamed.push((id, scoped));
     }
