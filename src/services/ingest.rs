@@ -82,7 +82,8 @@ impl<E: std::fmt::Display> From<E> for Refused {
 
 /// The ids of the envelope's observables whose identifying value the anonymiser rewrote:
 /// STIX derives an observable's id from its value, so the old id would let anyone test a guess
-/// of the victim value. Each gets a random id of its type.
+/// of the victim value. Each gets an id of its type keyed by the submitter's pseudonym key:
+/// unrelated to the value, and the same when the same envelope is sent again.
 fn renamed_observables(
     objects: &[crate::domain::stix::json::RawObject<'_>],
     policy: &AnonymisationPolicy,
@@ -104,7 +105,7 @@ fn renamed_observables(
             continue;
         }
         if anonymise(value, policy, victim, key).is_ok_and(|a| a.rewritten.is_some()) {
-            renamed.insert(id.to_owned(), format!("{kind}--{}", uuid::Uuid::new_v4()));
+            renamed.insert(id.to_owned(), format!("{kind}--{}", key.derived_uuid(id)));
         }
     }
     renamed

@@ -874,3 +874,20 @@ async fn an_anonymised_observable_loses_its_value_derived_id_everywhere() {
     }
     hub.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_renamed_observable_sent_twice_is_stored_once() {
+    let hub = spawn_hub().await;
+    let directory = json!({
+        "type": "directory", "spec_version": "2.1",
+        "id": "directory--6c1c2d3e-4f50-5a6b-8c7d-9e0f1a2b3c4d",
+        "path": "/home/jdupont/.cache/x"
+    });
+    for _ in 0..2 {
+        let status = submit(&hub, "provider-a", None, std::slice::from_ref(&directory)).await;
+        assert_eq!(status["success_count"], 1, "{status}");
+    }
+    let (_, mine) = get(&hub, "provider-a", "/api/v1/submissions").await;
+    assert_eq!(mine.as_array().unwrap().len(), 1, "{mine}");
+    hub.shutdown().await;
+}

@@ -50,6 +50,20 @@ impl PseudonymKey {
         PseudonymKey(hmac::Key::new(hmac::HMAC_SHA256, tag.as_ref()))
     }
 
+    /// A UUID standing for `value` under this key: stable for the key, unrelated to the value
+    /// for anyone without it (the replacement id of an anonymised observable, so that the same
+    /// submission sent twice is still stored once).
+    pub fn derived_uuid(&self, value: &str) -> uuid::Uuid {
+        let mut ctx = hmac::Context::with_key(&self.0);
+        ctx.update(b"relais derived id");
+        ctx.update(&[0]);
+        ctx.update(value.as_bytes());
+        let tag = ctx.sign();
+        let mut bytes = [0u8; 16];
+        bytes.copy_from_slice(tag.as_ref().get(..16).unwrap_or(&[0; 16]));
+        uuid::Builder::from_random_bytes(bytes).into_uuid()
+    }
+
     /// The pseudonym of a value already normalised (see [`normalise`]).
     pub(super) fn pseudonym_of_normalised(
         &self,
