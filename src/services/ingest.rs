@@ -610,6 +610,8 @@ pub enum Deleted {
     NotProducer,
     /// Nothing the caller may see matched: missing and hidden alike.
     NotFound,
+    /// A submission the CSIRT has published, merged or rejected: kept as the record.
+    Decided,
 }
 
 impl Ingest<'_> {
@@ -646,6 +648,9 @@ impl Ingest<'_> {
             return Ok(Deleted::NotProducer);
         }
         let seqs: Vec<i64> = visible.iter().map(|o| o.seq).collect();
+        if collection.id == SUBMISSIONS.id && self.store.decided_among(&seqs).await? {
+            return Ok(Deleted::Decided);
+        }
         Ok(Deleted::Versions(self.store.delete_objects(&seqs).await?))
     }
 }

@@ -101,6 +101,8 @@ pub trait SubmissionStore: Send + Sync {
         items: &[(NewObject, NewSubmission)],
     ) -> StoreResult<Vec<Inserted>>;
     async fn submission(&self, id: &str) -> StoreResult<Option<Submission>>;
+    /// Whether any of these stored objects is a submission already decided on.
+    async fn decided_among(&self, seqs: &[i64]) -> StoreResult<bool>;
     /// The submission as received (TLP:RED), if the anonymiser changed it.
     async fn submission_original(&self, id: &str) -> StoreResult<Option<String>>;
     async fn submissions(&self, filter: &SubmissionFilter) -> StoreResult<Vec<Submission>>;

@@ -618,7 +618,13 @@ macro_rules! portable_store {
                 let mut deleted = 0;
                 for seq in seqs {
                     // Shares and recipients go with the row (ON DELETE CASCADE).
-                    deleted += sqlx::query("DELETE FROM stix_objects WHERE seq = $1")
+                    // A submission the CSIRT has decided on is part of the record: its object
+                    // stays (the guard holds even if the decision lands meanwhile).
+                    deleted += sqlx::query(
+                        "DELETE FROM stix_objects WHERE seq = $1 AND NOT EXISTS \
+                         (SELECT 1 FROM submissions s \
+                          WHERE s.object_seq = stix_objects.seq AND s.status <> 'pending')",
+                    )
                         .bind(seq)
                         .execute(&mut *tx)
                         .await?

@@ -265,6 +265,22 @@ macro_rules! submission_sql {
                     row.as_ref().map(submission_from_row).transpose()
                 }
 
+                async fn decided_among(&self, seqs: &[i64]) -> StoreResult<bool> {
+                    for seq in seqs {
+                        let decided: Option<i64> = sqlx::query_scalar(
+                            "SELECT object_seq FROM submissions \
+                             WHERE object_seq = $1 AND status <> 'pending'",
+                        )
+                        .bind(*seq)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                        if decided.is_some() {
+                            return Ok(true);
+                        }
+                    }
+                    Ok(false)
+                }
+
                 async fn submission_original(&self, id: &str) -> StoreResult<Option<String>> {
                     Ok(
                         sqlx::query_scalar("SELECT original FROM submissions WHERE id = $1")

@@ -891,3 +891,62 @@ async fn a_renamed_observable_sent_twice_is_stored_once() {
     assert_eq!(mine.as_array().unwrap().len(), 1, "{mine}");
     hub.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_pending_submission_can_be_withdrawn_a_decided_one_cannot() {
+    let hub = spawn_hub().await;
+    let delete = |n: u32| {
+        let hub = &hub;
+        async move {
+            hub.client("provider-a")
+                .delete(hub.url(&format!(
+                    "/taxii2/api/collections/{SUBMISSIONS}/objects/indicator--5f0c1d2e-0000-4000-8000-{n:012}/"
+                )))
+                .header(ACCEPT, TAXII)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    submit(
+        &hub,
+        "provider-a",
+        None,
+        &[
+            indicator(50, "[domain-name:value = 'a.example']", "x", TLP_GREEN),
+            indicator(51, "[domain-name:value = 'b.example']", "x", TLP_GREEN),
+        ],
+    )
+    .await;
+    let (_, mine) = get(&hub, "provider-a", "/api/v1/submissions").await;
+    let decided = mine
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["stix_id"].as_str().unwrap().ends_with("000000000051"))
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, _) = post(
+        &hub,
+        "csirt-analyst",
+        &format!("/api/v1/triage/{decided}/reject"),
+        json!({"reason": "sinkholed"}),
+    )
+    .await;
+    assert_eq!(status, 204);
+    assert_eq!(delete(50).await, 200);
+    assert_eq!(delete(51).await, 409);
+    let (_, mine) = get(&hub, "provider-a", "/api/v1/submissions").await;
+    let left: Vec<&str> = mine
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(left, ["rejected"]);
+    hub.shutdown().await;
+}

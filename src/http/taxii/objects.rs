@@ -478,5 +478,10 @@ pub async fn delete_object(
             "only the producer of an object may delete it",
         )),
         crate::services::ingest::Deleted::NotFound => Err(TaxiiError::not_found()),
+        crate::services::ingest::Deleted::Decided => Err(TaxiiError::new(
+            axum::http::StatusCode::CONFLICT,
+            "Conflict",
+            "the CSIRT has decided on this submission; it is kept and cannot be deleted",
+        )),
     }
 }
