@@ -177,9 +177,10 @@ pub fn csirt_identity_id(csirt: &OrganisationId) -> String {
     )
 }
 
-/// `object_marking_refs` with its TLP and PAP replaced by `tlp` and `pap`; other markings
-/// (statements, extension definitions) kept.
-fn remark(object: &mut Value, tlp: Tlp, pap: Option<Pap>) {
+/// `object_marking_refs` with its TLP and PAP replaced by `tlp` and `pap`: the standard ids
+/// and the non-standard definitions in `levels` (e.g. OpenCTI's own TLP definitions) go; other
+/// markings (statements, extension definitions) are kept.
+fn remark(object: &mut Value, tlp: Tlp, pap: Option<Pap>, levels: &[String]) {
     let mut refs: Vec<Value> = object
         .get("object_marking_refs")
         .and_then(Value::as_array)
@@ -190,7 +191,7 @@ fn remark(object: &mut Value, tlp: Tlp, pap: Option<Pap>) {
                         !matches!(
                             definitions::standard(id),
                             Some(Level::Tlp(_) | Level::Pap(_))
-                        )
+                        ) && !levels.iter().any(|l| l == id)
                     })
                 })
                 .cloned()
@@ -415,7 +416,8 @@ impl Triage<'_> {
         if !observable && let Some(map) = object.as_object_mut() {
             map.insert("modified".into(), Value::from(stamp));
         }
-        remark(&mut object, tlp, pap);
+        let levels = self.level_definitions(&object).await?;
+        remark(&mut object, tlp, pap, &levels);
         let raw = serde_json::to_string(&object)
             .map_err(|e| TriageServiceError::Invalid(e.to_string()))?;
         let stix = validate(&raw, &object).map_err(|errors| {
@@ -455,6 +457,33 @@ impl Triage<'_> {
             .publish_submission(id, &new, &caller.principal.id, now)
             .await?;
         Ok(published_id)
+    }
+
+    /// The non-standard marking definitions an object cites that stand for a TLP or PAP level
+    /// (OpenCTI exports its own), so that re-marking replaces them too instead of leaving two
+    /// contradictory levels.
+    async fn level_definitions(&self, object: &Value) -> Result<Vec<String>, TriageServiceError> {
+        let mut levels = Vec::new();
+        let refs = object
+            .get("object_marking_refs")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        for id in refs.iter().filter_map(Value::as_str) {
+            if definitions::standard(id).is_some() {
+                continue;
+            }
+            for stored in self.store.marking_definitions(id).await? {
+                let level = serde_json::from_str::<Value>(&stored.raw)
+                    .ok()
+                    .and_then(|d| definitions::interpret(&d).ok());
+                if matches!(level, Some(definitions::Meaning::Level(_))) {
+                    levels.push(id.to_owned());
+                    break;
+                }
+            }
+        }
+        Ok(levels)
     }
 
     /// The organisations and principals a publication names, resolved by id or name.
@@ -569,7 +598,12 @@ mod tests {
         let mut o = json!({"object_marking_refs": [
             Tlp::Green.marking_definition_id(), definitions::pap_id(Pap::Clear), statement
         ]});
-        remark(&mut o, Tlp::Amber, Some(Pap::Green));
+        let opencti = "marking-definition--22222222-2222-4222-8222-222222222222";
+        o["object_marking_refs"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!(opencti));
+        remark(&mut o, Tlp::Amber, Some(Pap::Green), &[opencti.to_owned()]);
         assert_eq!(
             o["object_marking_refs"],
             json!([
