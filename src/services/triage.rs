@@ -416,6 +416,7 @@ impl Triage<'_> {
         if !observable && let Some(map) = object.as_object_mut() {
             map.insert("modified".into(), Value::from(stamp));
         }
+        self.remap_references(&mut object, &submission).await?;
         let levels = self.level_definitions(&object).await?;
         remark(&mut object, tlp, pap, &levels);
         let raw = serde_json::to_string(&object)
@@ -457,6 +458,76 @@ impl Triage<'_> {
             .publish_submission(id, &new, &caller.principal.id, now)
             .await?;
         Ok(published_id)
+    }
+
+    /// Points the object's references (`*_ref`, `*_refs`) at what the community can resolve:
+    /// a community object, or the publication of the same provider's submission it names.
+    /// A reference to anything else (a submission not published, someone else's) would leave
+    /// the community a dangling id that only exists in the submissions collection, so the
+    /// publication is refused until that object is published first.
+    async fn remap_references(
+        &self,
+        object: &mut Value,
+        submission: &Submission,
+    ) -> Result<(), TriageServiceError> {
+        let Some(map) = object.as_object_mut() else {
+            return Ok(());
+        };
+        for (key, value) in map.iter_mut() {
+            if key == "created_by_ref" || key == "object_marking_refs" {
+                continue;
+            }
+            let targets: Vec<&mut Value> = if key.ends_with("_ref") {
+                vec![value]
+            } else if key.ends_with("_refs") {
+                match value.as_array_mut() {
+                    Some(items) => items.iter_mut().collect(),
+                    None => continue,
+                }
+            } else {
+                continue;
+            };
+            for target in targets {
+                let Some(id) = target.as_str().map(str::to_owned) else {
+                    continue;
+                };
+                *target = Value::from(self.community_reference(&id, submission).await?);
+            }
+        }
+        Ok(())
+    }
+
+    async fn community_reference(
+        &self,
+        id: &str,
+        submission: &Submission,
+    ) -> Result<String, TriageServiceError> {
+        let in_community = !self
+            .store
+            .versions_of_many(COMMUNITY.id, &[id.to_owned()])
+            .await?
+            .is_empty();
+        if in_community {
+            return Ok(id.to_owned());
+        }
+        let filter = SubmissionFilter {
+            provider: Some(submission.provider.clone()),
+            stix_id: Some(id.to_owned()),
+            status: Some(SubmissionStatus::Published),
+            limit: 1,
+            ..SubmissionFilter::default()
+        };
+        self.store
+            .submissions(&filter)
+            .await?
+            .into_iter()
+            .find_map(|s| s.result_id)
+            .ok_or_else(|| {
+                TriageServiceError::Invalid(format!(
+                    "it refers to {id}, which is not in the community collection: publish that \
+                     first"
+                ))
+            })
     }
 
     /// The non-standard marking definitions an object cites that stand for a TLP or PAP level

@@ -6,6 +6,8 @@ pub struct SubmissionFilter {
     pub status: Option<crate::domain::triage::SubmissionStatus>,
     pub provider: Option<crate::domain::principal::OrganisationId>,
     pub object_type: Option<String>,
+    /// Submissions of this STIX object.
+    pub stix_id: Option<String>,
     pub tlp: Option<crate::domain::markings::Tlp>,
     /// Only submissions tied to a case in this consent state.
     pub consent: Option<crate::domain::triage::Consent>,
@@ -309,6 +311,9 @@ macro_rules! submission_sql {
                     }
                     if let Some(t) = &filter.object_type {
                         qb.push(" AND s.object_type = ").push_bind(t.clone());
+                    }
+                    if let Some(id) = &filter.stix_id {
+                        qb.push(" AND s.stix_id = ").push_bind(id.clone());
                     }
                     if let Some(tlp) = filter.tlp {
                         qb.push(" AND s.tlp = ").push_bind(tlp.as_str());

@@ -950,3 +950,66 @@ async fn a_pending_submission_can_be_withdrawn_a_decided_one_cannot() {
     assert_eq!(left, ["rejected"]);
     hub.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_relationship_is_published_only_once_what_it_joins_is_and_points_at_it() {
+    let hub = spawn_hub().await;
+    let (status, response) = post(
+        &hub,
+        "provider-a",
+        "/api/v1/iocs",
+        json!([{"type": "domain", "value": "rel-c2.example", "tlp": "green",
+                "attack_techniques": ["T1071.004"]}]),
+    )
+    .await;
+    assert_eq!(status, 200, "{response}");
+    let queue_of = |kind: &'static str| {
+        let hub = &hub;
+        async move {
+            let (_, queue) =
+                get(hub, "csirt-analyst", &format!("/api/v1/triage?type={kind}")).await;
+            queue[0]["sightings"][0]["id"].as_str().unwrap().to_owned()
+        }
+    };
+    let relationship = queue_of("relationship").await;
+    let publish = |id: String| {
+        let hub = &hub;
+        async move {
+            post(
+                hub,
+                "csirt-analyst",
+                &format!("/api/v1/triage/{id}/publish"),
+                json!({}),
+            )
+            .await
+        }
+    };
+    let (status, problem) = publish(relationship.clone()).await;
+    assert_eq!(status, 422, "{problem}");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("publish that first")
+    );
+    let (_, indicator) = publish(queue_of("indicator").await).await;
+    let (_, pattern) = publish(queue_of("attack-pattern").await).await;
+    let (status, published) = publish(relationship).await;
+    assert_eq!(status, 200, "{published}");
+    // Provider B reads a relationship joining the two published objects.
+    let resp = hub
+        .client("provider-b")
+        .get(hub.url(&format!(
+            "/taxii2/api/collections/{COMMUNITY}/objects/{}/",
+            published["published"].as_str().unwrap()
+        )))
+        .header(ACCEPT, TAXII)
+        .send()
+        .await
+        .unwrap();
+    let body: Value = resp.json().await.unwrap();
+    let object = &body["objects"][0];
+    assert_eq!(object["source_ref"], indicator["published"], "{body}");
+    assert_eq!(object["target_ref"], pattern["published"], "{body}");
+    hub.shutdown().await;
+}

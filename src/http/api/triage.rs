@@ -112,6 +112,7 @@ pub async fn queue(
         status,
         provider: p.provider.map(OrganisationId::from_stored),
         object_type: p.object_type,
+        stix_id: None,
         tlp: p.tlp,
         consent: p.consent,
         submitted_before: p
