@@ -4,7 +4,7 @@
 use reqwest::header::{ACCEPT, CONTENT_TYPE};
 use serde_json::{Value, json};
 
-use crate::common::{TestHub, spawn_hub};
+use crate::common::{Db, TestHub, spawn_hub, spawn_hub_on};
 
 const TAXII: &str = "application/taxii+json;version=2.1";
 const COMMUNITY: &str = "9cfa669c-ee94-4ece-afd2-f8edac37d8fd";
@@ -148,7 +148,18 @@ fn community_ids(text: &str) -> Vec<String> {
 
 #[tokio::test]
 async fn submissions_are_anonymised_confined_triaged_and_follow_consent() {
-    let hub = spawn_hub().await;
+    consent_flow(Db::Sqlite).await;
+}
+
+#[tokio::test]
+async fn submissions_are_anonymised_confined_triaged_and_follow_consent_on_postgres() {
+    consent_flow(Db::Postgres).await;
+}
+
+async fn consent_flow(db: Db) {
+    let Some(hub) = spawn_hub_on(db).await else {
+        return;
+    };
     let case = open_case(&hub, "pending").await;
 
     let status = submit(
@@ -325,7 +336,18 @@ async fn submissions_are_anonymised_confined_triaged_and_follow_consent() {
 
 #[tokio::test]
 async fn the_queue_groups_duplicates_and_decisions_reach_the_provider() {
-    let hub = spawn_hub().await;
+    queue_flow(Db::Sqlite).await;
+}
+
+#[tokio::test]
+async fn the_queue_groups_duplicates_and_decisions_reach_the_provider_on_postgres() {
+    queue_flow(Db::Postgres).await;
+}
+
+async fn queue_flow(db: Db) {
+    let Some(hub) = spawn_hub_on(db).await else {
+        return;
+    };
     let same = "[domain-name:value = 'evil-c2.example']";
     submit(
         &hub,
@@ -894,7 +916,18 @@ async fn a_renamed_observable_sent_twice_is_stored_once() {
 
 #[tokio::test]
 async fn a_pending_submission_can_be_withdrawn_a_decided_one_cannot() {
-    let hub = spawn_hub().await;
+    withdrawal_flow(Db::Sqlite).await;
+}
+
+#[tokio::test]
+async fn a_pending_submission_can_be_withdrawn_a_decided_one_cannot_on_postgres() {
+    withdrawal_flow(Db::Postgres).await;
+}
+
+async fn withdrawal_flow(db: Db) {
+    let Some(hub) = spawn_hub_on(db).await else {
+        return;
+    };
     let delete = |n: u32| {
         let hub = &hub;
         async move {
