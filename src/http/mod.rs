@@ -39,6 +39,29 @@ pub struct AppState {
     pub cursors: CursorKey,
 }
 
+impl AppState {
+    /// The read side of the sharing services, for one request.
+    pub fn sharing(&self) -> crate::services::share::Sharing<'_> {
+        crate::services::share::Sharing {
+            store: self.store.as_ref(),
+            policy: &self.policy,
+            federation: &self.federation,
+            cursors: &self.cursors,
+        }
+    }
+
+    /// The write side, for one request.
+    pub fn ingest(&self) -> crate::services::ingest::Ingest<'_> {
+        crate::services::ingest::Ingest {
+            store: self.store.as_ref(),
+            policy: &self.policy,
+            federation: &self.federation,
+            anonymisation: &self.anonymisation,
+            pseudonyms: &self.pseudonyms,
+        }
+    }
+}
+
 /// Routes of the main (mTLS) listener.
 pub fn main_router(state: AppState) -> Router {
     with_request_context(

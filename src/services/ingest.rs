@@ -142,6 +142,15 @@ fn rename_ids(
     changed
 }
 
+/// What a submission's objects are anonymised with, set up once per envelope.
+struct Anonymising<'a> {
+    victim: &'a VictimContext,
+    /// The submitting organisation's pseudonym key.
+    key: &'a PseudonymKey,
+    /// Observable ids replaced in this envelope (see `renamed_observables`).
+    renamed: &'a HashMap<String, String>,
+}
+
 /// An object accepted for storage.
 struct Taken {
     new: NewObject,
@@ -258,12 +267,18 @@ impl Ingest<'_> {
             },
             None => VictimContext::none(),
         };
+        // Keyed per submitting organisation (see `PseudonymKey::scoped`), once per envelope.
+        let key = self.pseudonyms.scoped(caller.organisation.id.as_str());
         let renamed = if submission {
-            let key = self.pseudonyms.scoped(caller.organisation.id.as_str());
             renamed_observables(&objects, self.anonymisation, &victim, &key)
         } else {
             HashMap::new()
         };
+        let anonymising = submission.then_some(Anonymising {
+            victim: &victim,
+            key: &key,
+            renamed: &renamed,
+        });
         // Stored in arrival order; date_added grows by a microsecond per object so that an
         // `added_after` taken from one object never skips the next one of the same envelope.
         let base = now
@@ -291,7 +306,7 @@ impl Ingest<'_> {
                         collection,
                         object.raw,
                         value,
-                        (submission, &victim, &renamed),
+                        anonymising.as_ref(),
                         &local,
                         &mut latest,
                         date_added,
@@ -386,7 +401,7 @@ impl Ingest<'_> {
         collection: &Collection,
         raw: &str,
         value: &serde_json::Value,
-        (submission, victim, renamed): (bool, &VictimContext, &HashMap<String, String>),
+        anonymising: Option<&Anonymising<'_>>,
         local: &HashMap<String, Result<Meaning, String>>,
         latest: &mut HashMap<String, (String, ObjectAccess)>,
         date_added: OffsetDateTime,
@@ -394,10 +409,13 @@ impl Ingest<'_> {
         // Validated before anonymisation, so that the reasons given for an invalid object are
         // about what was sent.
         let stix = validate(raw, value).map_err(|errors| Refused(join_errors(&errors)))?;
-        let (stix, changes, original, dedup) = if submission {
-            // Keyed per submitting organisation (see `PseudonymKey::scoped`).
-            let key = self.pseudonyms.scoped(caller.organisation.id.as_str());
-            let anonymised = anonymise(value, self.anonymisation, victim, &key)
+        let (stix, changes, original, dedup) = if let Some(Anonymising {
+            victim,
+            key,
+            renamed,
+        }) = anonymising
+        {
+            let anonymised = anonymise(value, self.anonymisation, victim, key)
                 .map_err(|refused| Refused(refused.to_string()))?;
             let mut changes: Vec<ReportedChange> = anonymised
                 .changes

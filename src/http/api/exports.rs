@@ -9,7 +9,7 @@ use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::identity::Caller;
 use crate::services::export::BlocklistRow;
-use crate::services::share::{ShareError, Sharing};
+use crate::services::share::ShareError;
 
 #[derive(Debug, Default, Deserialize, PartialEq, Eq, Clone, Copy)]
 #[serde(rename_all = "lowercase")]
@@ -32,12 +32,7 @@ pub async fn blocklist(
     params: Result<Query<Params>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(params) = params.map_err(|_| ApiError::BadRequest("format is txt or csv".into()))?;
-    let sharing = Sharing {
-        store: state.store.as_ref(),
-        policy: &state.policy,
-        federation: &state.federation,
-        cursors: &state.cursors,
-    };
+    let sharing = state.sharing();
     let rows = sharing
         .blocklist(&caller, state.clock.now())
         .await

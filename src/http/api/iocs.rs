@@ -17,7 +17,7 @@ use crate::domain::triage::ReportedChange;
 use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::identity::Caller;
-use crate::services::ingest::{Ingest, IngestError, Outcome};
+use crate::services::ingest::{IngestError, Outcome};
 
 /// The outcome of one item, at its position in the request.
 #[derive(Debug, Serialize)]
@@ -63,13 +63,7 @@ pub async fn submit(
     let now = state.clock.now();
     let converted = convert_request(&body, None, now, &mut RandomIds)
         .map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    let ingest = Ingest {
-        store: state.store.as_ref(),
-        policy: &state.policy,
-        federation: &state.federation,
-        anonymisation: &state.anonymisation,
-        pseudonyms: &state.pseudonyms,
-    };
+    let ingest = state.ingest();
     let mut outcomes: Vec<Option<ItemOutcome>> = (0..converted.len()).map(|_| None).collect();
     // Items naming the same case go in one envelope, so that each is anonymised against its
     // own beneficiary's identifiers.
@@ -93,7 +87,7 @@ pub async fn submit(
     }
     for (case, mut items) in groups {
         for (_, ioc) in &mut items {
-            scope_to(&mut ioc.objects);
+            fresh_attack_pattern_ids(&mut ioc.objects);
         }
         let objects: Vec<&Value> = items.iter().flat_map(|(_, i)| &i.objects).collect();
         let envelope = serde_json::to_vec(&json!({ "objects": objects }))
@@ -152,7 +146,7 @@ pub async fn submit(
 /// someone had sent it; an id derived from the organisation instead would let readers of
 /// published relationships tell which ones came from the same provider. Random ids say
 /// nothing; the triage queue still shows them as one item (same name).
-fn scope_to(objects: &mut [Value]) {
+fn fresh_attack_pattern_ids(objects: &mut [Value]) {
     let mut renamed: Vec<(String, String)> = Vec::new();
     for object in objects.iter_mut() {
         if object.get("type").and_then(Value::as_str) != Some("attack-pattern") {

@@ -18,7 +18,7 @@ use crate::domain::markings::release::Releasable;
 use crate::domain::stix::stored::{StoredObject, VersionSelector, utc_timestamp, version_key};
 use crate::http::AppState;
 use crate::http::identity::Caller;
-use crate::services::share::{self, MAX_PAGE_SIZE, Page, ReadRequest, Sharing};
+use crate::services::share::{self, MAX_PAGE_SIZE, Page, ReadRequest};
 
 const STIX_MEDIA_TYPE: &str = "application/stix+json;version=2.1";
 
@@ -33,15 +33,6 @@ impl FromRequestParts<AppState> for TaxiiCaller {
             .await
             .map(|Caller(record)| TaxiiCaller(record))
             .map_err(TaxiiError::from)
-    }
-}
-
-fn sharing(state: &AppState) -> Sharing<'_> {
-    Sharing {
-        store: state.store.as_ref(),
-        policy: &state.policy,
-        federation: &state.federation,
-        cursors: &state.cursors,
     }
 }
 
@@ -241,7 +232,8 @@ async fn read_page(
     default_versions: VersionSelector,
 ) -> Result<Page, TaxiiError> {
     let reader = share::reader_of(caller, &state.federation);
-    Ok(sharing(state)
+    Ok(state
+        .sharing()
         .read(caller, &reader, collection, request, default_versions)
         .await?)
 }
@@ -383,13 +375,7 @@ pub async fn add_objects(
             )))
         })?),
     };
-    let ingest = crate::services::ingest::Ingest {
-        store: state.store.as_ref(),
-        policy: &state.policy,
-        federation: &state.federation,
-        anonymisation: &state.anonymisation,
-        pseudonyms: &state.pseudonyms,
-    };
+    let ingest = state.ingest();
     let report = ingest
         .envelope(&caller, &collection, &body, now, case)
         .await?;
@@ -458,13 +444,7 @@ pub async fn delete_object(
             return Err(TaxiiError::not_found());
         }
     }
-    let ingest = crate::services::ingest::Ingest {
-        store: state.store.as_ref(),
-        policy: &state.policy,
-        federation: &state.federation,
-        anonymisation: &state.anonymisation,
-        pseudonyms: &state.pseudonyms,
-    };
+    let ingest = state.ingest();
     match ingest
         .delete(&caller, &reader, &collection, &object, &keys)
         .await?
