@@ -19,6 +19,7 @@ use crate::domain::federation::FederationPolicy;
 use crate::domain::markings::policy::MarkingPolicy;
 use crate::http::tls::{ReloadingConfig, TlsError, TlsMaterial};
 use crate::http::{self, AppState, server};
+use crate::services::checkpoints::Checkpointer;
 use crate::services::secrets;
 use crate::store::SharedStore;
 
@@ -130,6 +131,23 @@ impl Hub {
         );
         let cursor_secret =
             secrets::ensure(store.as_ref(), secrets::CURSOR_KEY, clock.now()).await?;
+        let origin = config.audit_origin();
+        let audit_key = secrets::ensure_audit_key(
+            store.as_ref(),
+            &format!("relais audit log <{origin}>"),
+            clock.now(),
+        )
+        .await?;
+        let checkpoints = Arc::new(Checkpointer {
+            store: Arc::clone(&store),
+            clock: Arc::clone(&clock),
+            key: Arc::new(audit_key),
+            origin,
+            every_entries: config.audit.checkpoint_entries,
+            every: time::Duration::seconds(
+                i64::try_from(config.audit.checkpoint_secs).unwrap_or(i64::MAX),
+            ),
+        });
         Ok(Self {
             main: bind(config.listen.main).await?,
             public: bind(config.listen.public).await?,
@@ -145,6 +163,7 @@ impl Hub {
                 pseudonyms,
                 cursors: CursorKey::new(&cursor_secret)
                     .map_err(|_| HubError::CorruptSecret(secrets::CURSOR_KEY))?,
+                checkpoints,
             },
             config: config.clone(),
         })
@@ -173,6 +192,7 @@ impl Hub {
             shutdown.clone(),
             &jobs,
         );
+        Arc::clone(&self.state.checkpoints).spawn(shutdown.clone(), &jobs);
         jobs.spawn(server::serve(
             "main",
             self.main,

@@ -17,6 +17,44 @@ pub struct Config {
     pub limits: Limits,
     pub log: LogConfig,
     pub policies: PoliciesConfig,
+    pub audit: AuditConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuditConfig {
+    /// The log's name in its checkpoints (C2SP `origin`); empty: the first of
+    /// `pki.server_names` followed by `/audit`. Witnesses and verifiers pin it.
+    pub origin: String,
+    /// A checkpoint is signed once this many entries are not covered by one…
+    pub checkpoint_entries: u64,
+    /// …or once the oldest uncovered entry is this old.
+    pub checkpoint_secs: u64,
+}
+
+impl Default for AuditConfig {
+    fn default() -> Self {
+        Self {
+            origin: String::new(),
+            checkpoint_entries: 1000,
+            checkpoint_secs: 60,
+        }
+    }
+}
+
+impl Config {
+    /// The audit log's checkpoint origin (see [`AuditConfig::origin`]).
+    pub fn audit_origin(&self) -> String {
+        if !self.audit.origin.is_empty() {
+            return self.audit.origin.clone();
+        }
+        let host = self
+            .pki
+            .server_names
+            .first()
+            .map_or("relais", String::as_str);
+        format!("{host}/audit")
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -334,6 +372,16 @@ impl Config {
         }
         crate::domain::principal::validate_name("hub organisation", &self.hub.organisation)
             .map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        if self.audit.checkpoint_entries == 0 || self.audit.checkpoint_secs == 0 {
+            return Err(ConfigError::Invalid(
+                "audit.checkpoint_entries and audit.checkpoint_secs must be above 0".into(),
+            ));
+        }
+        if self.audit_origin().chars().any(char::is_control) {
+            return Err(ConfigError::Invalid(
+                "audit.origin must not hold control characters".into(),
+            ));
+        }
         Ok(())
     }
 }

@@ -1,11 +1,13 @@
 //! `relais audit …`: the tamper-evident audit log seen from outside the hub.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
 
 use super::CliError;
+use super::context::Context;
 use crate::clock::{Clock, SystemClock};
+use crate::services::audit_export;
 use crate::services::audit_verify::{VerifyOptions, verify_export};
 
 #[derive(Debug, Subcommand)]
@@ -13,7 +15,16 @@ pub enum AuditCommand {
     /// Check an exported audit log offline: signatures, roots, sequence and time order,
     /// canonical form. Prints one line per problem and exits non-zero on any.
     Verify(VerifyArgs),
-    // `export` (the log from the database to a directory) goes here.
+    /// Write the log (entries, signed checkpoints, public key) from the hub's database to a
+    /// new directory. Only reads: safe while the hub runs.
+    Export(ExportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The directory to create; existing export files in it are never overwritten.
+    #[arg(long)]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -29,10 +40,26 @@ pub struct VerifyArgs {
     pub key: Option<PathBuf>,
 }
 
-pub async fn run(cmd: AuditCommand) -> Result<(), CliError> {
+pub async fn run(cmd: AuditCommand, data: &Path, config: Option<&Path>) -> Result<(), CliError> {
     match cmd {
         AuditCommand::Verify(args) => verify(args).await,
+        AuditCommand::Export(args) => export(args, data, config).await,
     }
+}
+
+async fn export(args: ExportArgs, data: &Path, config: Option<&Path>) -> Result<(), CliError> {
+    let ctx = Context::load(data, config, false)?;
+    let store = ctx.open_store().await?;
+    let outcome = audit_export::export(store.as_ref(), &args.out).await;
+    store.close().await;
+    let exported = outcome.map_err(|e| CliError::Usage(format!("audit export: {e}")))?;
+    println!(
+        "exported {} entries and {} checkpoints to {}",
+        exported.entries,
+        exported.checkpoints,
+        args.out.display()
+    );
+    Ok(())
 }
 
 async fn verify(args: VerifyArgs) -> Result<(), CliError> {

@@ -49,7 +49,7 @@ pub enum Command {
     /// Inspect the configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
-    /// The tamper-evident audit log: verify an export offline.
+    /// The tamper-evident audit log: export it from the database, verify an export offline.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
     /// Generate load against a running hub's mTLS listener: full handshakes per second, or
@@ -70,7 +70,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Serve => serve::serve(&cli.data, cli.config.as_deref()).await,
         Command::Init => serve::init(&cli.data, cli.config.as_deref()).await,
         Command::Pki(cmd) => pki::run(cmd, &cli.data, cli.config.as_deref()).await,
-        Command::Audit(cmd) => audit::run(cmd).await,
+        Command::Audit(cmd) => audit::run(cmd, &cli.data, cli.config.as_deref()).await,
         Command::Bench(args) => bench::run(args, &cli.data).await,
         Command::Config(ConfigCommand::Env) => {
             for (var, key) in crate::config::Config::env_variables() {

@@ -7,6 +7,7 @@ use clap::{Args, Subcommand};
 use super::CliError;
 use super::context::Context;
 use crate::clock::{Clock, SystemClock};
+use crate::domain::audit::record::Acting;
 use crate::domain::principal::{PrincipalKind, SpkiFingerprint};
 use crate::http::tls::TlsMaterial;
 use crate::pki::ca::ClientUsage;
@@ -128,6 +129,7 @@ pub async fn run(cmd: PkiCommand, data: &Path, config: Option<&Path>) -> Result<
     let ctx = Context::load(data, config, false)?;
     let store = ctx.open_store().await?;
     let now = SystemClock.now();
+    let acting = Acting::operator(now);
     let paths = PkiPaths {
         crl: crl_path(&ctx.data_dir),
     };
@@ -145,7 +147,7 @@ pub async fn run(cmd: PkiCommand, data: &Path, config: Option<&Path>) -> Result<
                 };
                 let days = args.days.unwrap_or(ctx.config.pki.client_validity_days);
                 let (principal, issued) =
-                    pki::issue(store.as_ref(), &ca, &subject, ClientUsage::ClientAuth, days, now).await?;
+                    pki::issue(store.as_ref(), &ca, &subject, ClientUsage::ClientAuth, days, &acting).await?;
                 let dir = args.out.unwrap_or_else(|| {
                     ctx.data_dir.join("certs").join("issued").join(slug(&subject.organisation))
                 });
@@ -172,7 +174,7 @@ pub async fn run(cmd: PkiCommand, data: &Path, config: Option<&Path>) -> Result<
                 };
                 let ca = load_ca(&ctx).ok();
                 let (binding, crl) =
-                    pki::revoke(store.as_ref(), ca.as_ref(), &paths, &selector, &args.reason, now).await?;
+                    pki::revoke(store.as_ref(), ca.as_ref(), &paths, &selector, &args.reason, &acting).await?;
                 println!("revoked certificate {} (fingerprint {})", binding.serial, binding.fingerprint);
                 match crl {
                     Some(crl) => println!("  CRL number {} written to {}", crl.number, paths.crl.display()),
@@ -207,7 +209,7 @@ pub async fn run(cmd: PkiCommand, data: &Path, config: Option<&Path>) -> Result<
             PkiCommand::Crl { out } => {
                 let ca = load_ca(&ctx)?;
                 let paths = PkiPaths { crl: out.unwrap_or(paths.crl.clone()) };
-                let crl = pki::publish_crl(store.as_ref(), &ca, &paths, now).await?;
+                let crl = pki::publish_crl(store.as_ref(), &ca, &paths, &acting).await?;
                 println!("CRL number {} written to {}", crl.number, paths.crl.display());
                 Ok(())
             }
@@ -223,7 +225,7 @@ pub async fn run(cmd: PkiCommand, data: &Path, config: Option<&Path>) -> Result<
                     &der,
                     |d| material.verify_client_certificate(d),
                     &subject,
-                    now,
+                    &acting,
                 )
                 .await?;
                 println!("bound certificate {} to {}", binding.serial, principal.id);

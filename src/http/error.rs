@@ -57,6 +57,11 @@ struct Problem {
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
+/// Why a request was refused (401/403), attached to the response for the audit log
+/// (`http::audit`); never sent.
+#[derive(Debug, Clone)]
+pub struct Denial(pub String);
+
 impl ApiError {
     fn parts(&self) -> (StatusCode, &'static str, Option<String>) {
         match self {
@@ -118,10 +123,15 @@ impl IntoResponse for ApiError {
             status: status.as_u16(),
             detail,
         };
+        let denial = matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN)
+            .then(|| Denial(body.detail.clone().unwrap_or_else(|| title.to_owned())));
         let mut response = (status, Json(body)).into_response();
         response
             .headers_mut()
             .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        if let Some(denial) = denial {
+            response.extensions_mut().insert(denial);
+        }
         response
     }
 }

@@ -1,6 +1,7 @@
 //! HTTP edge: routers, request context, error mapping. No SQL and no policy decisions here.
 
 pub mod api;
+pub mod audit;
 pub mod error;
 pub mod identity;
 pub mod public;
@@ -37,6 +38,8 @@ pub struct AppState {
     pub anonymisation: Arc<crate::domain::anonymise::AnonymisationPolicy>,
     pub pseudonyms: Arc<crate::domain::anonymise::PseudonymKey>,
     pub cursors: CursorKey,
+    /// The audit log's signer: its key's public half is served, and the job runs beside.
+    pub checkpoints: Arc<crate::services::checkpoints::Checkpointer>,
 }
 
 impl AppState {
@@ -65,7 +68,13 @@ impl AppState {
 /// Routes of the main (mTLS) listener.
 pub fn main_router(state: AppState) -> Router {
     with_request_context(
-        api::router().merge(taxii::router()).fallback(not_found),
+        api::router()
+            .merge(taxii::router())
+            .fallback(not_found)
+            .layer(middleware::from_fn_with_state(
+                state.clone(),
+                audit::record_denials,
+            )),
         state,
     )
 }

@@ -7,6 +7,7 @@ use time::{Duration, OffsetDateTime};
 
 use super::pki::{self, PkiPaths, PkiServiceError};
 use crate::config::Config;
+use crate::domain::audit::record::Acting;
 use crate::domain::principal::{OrganisationKind, PrincipalKind};
 use crate::pki::ca::ClientUsage;
 use crate::pki::files::{pkcs12, write_private, write_public};
@@ -127,6 +128,7 @@ pub async fn prepare(
     let paths = PkiPaths {
         crl: crl_path(data_dir),
     };
+    let acting = Acting::hub(now);
 
     let mut created_ca = false;
     let ca = if ca_cert.exists() {
@@ -167,9 +169,20 @@ pub async fn prepare(
         store,
         &config.hub.organisation,
         OrganisationKind::Csirt,
-        now,
+        &acting,
     )
     .await?;
+    if created_ca {
+        // The CA lives in files, not in the store: its creation still belongs in the log.
+        store
+            .append_audit(
+                &acting
+                    .record("ca.create")
+                    .reason("development CA generated at first start"),
+            )
+            .await
+            .map_err(PkiServiceError::from)?;
+    }
 
     if let Some(ca) = &ca
         && store
@@ -178,7 +191,7 @@ pub async fn prepare(
             .map_err(PkiServiceError::from)?
             .is_none()
     {
-        pki::publish_crl(store, ca, &paths, now).await?;
+        pki::publish_crl(store, ca, &paths, &acting).await?;
     }
 
     let markings = config.resolve(data_dir, &config.policies.markings);
@@ -219,7 +232,7 @@ pub async fn prepare(
                     &subject,
                     ClientUsage::ClientAuth,
                     config.pki.client_validity_days,
-                    now,
+                    &acting,
                 )
                 .await?;
                 files.write(&issued, ca, principal.name, "")?;

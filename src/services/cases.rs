@@ -5,6 +5,7 @@
 use time::OffsetDateTime;
 
 use crate::domain::access::RegistryRecord;
+use crate::domain::audit::record::AuditRecord;
 use crate::domain::collections::SUBMISSIONS;
 use crate::domain::principal::{OrganisationId, OrganisationKind, PrincipalKind};
 use crate::domain::triage::{Case, Consent, VictimIdentifiers};
@@ -144,7 +145,11 @@ impl Cases<'_> {
             consent_by: (request.consent != Consent::Pending).then(|| caller.principal.id.clone()),
             consent_at: (request.consent != Consent::Pending).then_some(now),
         };
-        match self.store.insert_case(&case).await {
+        // The reference and beneficiary name a victim: the log holds the case id only.
+        let audit = AuditRecord::by(caller, "case.create", now)
+            .objects([case.id.as_str(), case.provider.as_str()])
+            .reason(format!("consent {}", case.consent.as_str()));
+        match self.store.insert_case(&case, &audit).await {
             Ok(()) => Ok(case),
             Err(StoreError::Conflict(_)) => Err(CaseError::Duplicate(reference)),
             Err(e) => Err(e.into()),
@@ -153,29 +158,50 @@ impl Cases<'_> {
 
     /// A case for the analysts, or for the provider it was handed to; anyone else is told
     /// there is no such case.
-    pub async fn get(&self, caller: &RegistryRecord, id: &str) -> Result<Case, CaseError> {
+    /// Case material is read on the record: the read is logged before it is returned.
+    pub async fn get(
+        &self,
+        caller: &RegistryRecord,
+        id: &str,
+        now: OffsetDateTime,
+    ) -> Result<Case, CaseError> {
         let case = self.store.case(id).await?.ok_or(CaseError::NotFound)?;
         let visible = caller.principal.kind == PrincipalKind::Analyst
             || (caller.principal.kind == PrincipalKind::Provider
                 && case.provider == caller.organisation.id);
-        if visible {
-            Ok(case)
-        } else {
-            Err(CaseError::NotFound)
+        if !visible {
+            return Err(CaseError::NotFound);
         }
+        self.store
+            .append_audit(&AuditRecord::by(caller, "case.read", now).objects([case.id.as_str()]))
+            .await?;
+        Ok(case)
     }
 
     /// Every case for analysts; a provider's own cases for a provider.
-    pub async fn list(&self, caller: &RegistryRecord) -> Result<Vec<Case>, CaseError> {
+    pub async fn list(
+        &self,
+        caller: &RegistryRecord,
+        now: OffsetDateTime,
+    ) -> Result<Vec<Case>, CaseError> {
         let all = self.store.cases().await?;
-        Ok(match caller.principal.kind {
+        let cases: Vec<Case> = match caller.principal.kind {
             PrincipalKind::Analyst => all,
             PrincipalKind::Provider => all
                 .into_iter()
                 .filter(|c| c.provider == caller.organisation.id)
                 .collect(),
             PrincipalKind::Peer => Vec::new(),
-        })
+        };
+        if !cases.is_empty() {
+            self.store
+                .append_audit(
+                    &AuditRecord::by(caller, "case.read", now)
+                        .objects(cases.iter().map(|c| c.id.as_str())),
+                )
+                .await?;
+        }
+        Ok(cases)
     }
 
     /// Records the beneficiary's answer; material already published leaves or returns to the
@@ -190,7 +216,16 @@ impl Cases<'_> {
         require_analyst(caller)?;
         match self
             .store
-            .set_consent(id, consent, &caller.principal.id, now, SUBMISSIONS.id)
+            .set_consent(
+                id,
+                consent,
+                &caller.principal.id,
+                now,
+                SUBMISSIONS.id,
+                &AuditRecord::by(caller, "case.consent", now)
+                    .objects([id])
+                    .reason(format!("consent {}", consent.as_str())),
+            )
             .await
         {
             Ok(moved) => Ok(moved),

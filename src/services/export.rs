@@ -65,6 +65,7 @@ impl Sharing<'_> {
                         collection.id,
                         request,
                         VersionSelector::Last,
+                        now,
                     )
                     .await?;
                 for released in &page.objects {

@@ -14,6 +14,7 @@ use time::OffsetDateTime;
 
 use crate::domain::access::RegistryRecord;
 use crate::domain::anonymise::{AnonymisationPolicy, PseudonymKey, VictimContext, anonymise};
+use crate::domain::audit::record::AuditRecord;
 use crate::domain::collections::Collection;
 use crate::domain::collections::SUBMISSIONS;
 use crate::domain::federation::FederationPolicy;
@@ -364,9 +365,31 @@ impl Ingest<'_> {
                 }),
             }
         }
-        // One transaction for the whole envelope.
+        // One transaction for the whole envelope, and one audit entry with it.
+        let stored: Vec<&NewObject> = if submission {
+            queued.iter().map(|(o, _)| o).collect()
+        } else {
+            accepted.iter().collect()
+        };
+        let audit = AuditRecord::by(
+            caller,
+            if submission {
+                "submission.add"
+            } else {
+                "objects.add"
+            },
+            now,
+        )
+        .objects(std::iter::once(collection.id).chain(case.as_ref().map(|c| c.id.as_str())))
+        .objects(stored.iter().map(|o| o.id.as_str()))
+        .markings(stored.iter().flat_map(|o| object_markings(&o.access)))
+        .reason(format!(
+            "{} stored, {} refused",
+            report.successes.len(),
+            report.failures.len()
+        ));
         if submission {
-            let inserted = self.store.insert_submissions(&queued).await?;
+            let inserted = self.store.insert_submissions(&queued, &audit).await?;
             // A version sent before is the submission made then, not a new one.
             for (outcome, inserted) in report.successes.iter_mut().zip(&inserted) {
                 if !matches!(inserted, crate::domain::stix::stored::Inserted::New(_)) {
@@ -374,7 +397,7 @@ impl Ingest<'_> {
                 }
             }
         } else {
-            self.store.insert_objects(&accepted).await?;
+            self.store.insert_objects(&accepted, &audit).await?;
         }
         Ok(report)
     }
@@ -642,6 +665,7 @@ impl Ingest<'_> {
         collection_id: &str,
         object_id: &str,
         versions: &[String],
+        now: OffsetDateTime,
     ) -> Result<Deleted, IngestError> {
         let collection = writable_collection(caller, collection_id)?;
         let stored = self
@@ -669,8 +693,20 @@ impl Ingest<'_> {
         if collection.id == SUBMISSIONS.id && self.store.decided_among(&seqs).await? {
             return Ok(Deleted::Decided);
         }
-        Ok(Deleted::Versions(self.store.delete_objects(&seqs).await?))
+        let audit = AuditRecord::by(caller, "objects.delete", now)
+            .objects([collection.id, object_id])
+            .markings(visible.iter().flat_map(|o| object_markings(&o.access)))
+            .reason(format!("{} versions", seqs.len()));
+        Ok(Deleted::Versions(
+            self.store.delete_objects(&seqs, &audit).await?,
+        ))
     }
+}
+
+/// The marking names an audit entry lists for an object: its TLP and PAP.
+pub fn object_markings(access: &ObjectAccess) -> impl Iterator<Item = String> + '_ {
+    std::iter::once(format!("tlp:{}", access.tlp.as_str()))
+        .chain(access.pap.map(|p| format!("pap:{}", p.as_str())))
 }
 
 /// Only the producer (or the CSIRT) may change an object's markings, and nobody lowers a TLP

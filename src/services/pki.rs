@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use time::{Duration, OffsetDateTime};
 
+use crate::domain::audit::record::{Acting, AuditRecord};
 use crate::domain::principal::{
     self, CertificateBinding, InvalidName, Organisation, OrganisationId, OrganisationKind,
     OrganisationStatus, Principal, PrincipalId, PrincipalKind, PrincipalStatus, SpkiFingerprint,
@@ -52,8 +53,9 @@ pub async fn ensure_organisation(
     store: &dyn Store,
     name: &str,
     kind: OrganisationKind,
-    now: OffsetDateTime,
+    acting: &Acting,
 ) -> Result<Organisation, PkiServiceError> {
+    let now = acting.at;
     principal::validate_name("organisation", name)?;
     if let Some(org) = store.organisation_by_name(name).await? {
         return check_kind(org, kind);
@@ -68,7 +70,11 @@ pub async fn ensure_organisation(
         },
         created_at: now,
     };
-    match store.insert_organisation(&org).await {
+    let audit = acting
+        .record("organisation.create")
+        .objects([org.id.as_str()])
+        .reason(format!("kind {}", org.kind.as_str()));
+    match store.insert_organisation(&org, &audit).await {
         Ok(()) => Ok(org),
         // Another process created it between our read and our write.
         Err(StoreError::Conflict(_)) => {
@@ -100,14 +106,15 @@ fn check_kind(
 pub async fn ensure_principal(
     store: &dyn Store,
     subject: &ClientSubject,
-    now: OffsetDateTime,
+    acting: &Acting,
 ) -> Result<Principal, PkiServiceError> {
+    let now = acting.at;
     principal::validate_name("principal", &subject.name)?;
     let org = ensure_organisation(
         store,
         &subject.organisation,
         subject.kind.organisation_kind(),
-        now,
+        acting,
     )
     .await?;
     if let Some(p) = store.principal_by_name(&org.id, &subject.name).await? {
@@ -121,7 +128,11 @@ pub async fn ensure_principal(
         status: PrincipalStatus::Active,
         created_at: now,
     };
-    match store.insert_principal(&p).await {
+    let audit = acting
+        .record("principal.create")
+        .objects([p.id.as_str(), org.id.as_str()])
+        .reason(format!("kind {}", p.kind.as_str()));
+    match store.insert_principal(&p, &audit).await {
         Ok(()) => Ok(p),
         Err(StoreError::Conflict(_)) => Ok(store
             .principal_by_name(&org.id, &subject.name)
@@ -129,6 +140,14 @@ pub async fn ensure_principal(
             .ok_or(StoreError::NotFound("principal"))?),
         Err(e) => Err(e.into()),
     }
+}
+
+/// The record of a change to a certificate binding: the key's fingerprint and its principal.
+fn binding_record(acting: &Acting, action: &str, binding: &CertificateBinding) -> AuditRecord {
+    acting.record(action).objects([
+        format!("spki:{}", binding.fingerprint.to_hex()),
+        binding.principal_id.as_str().to_owned(),
+    ])
 }
 
 fn binding_for(
@@ -160,15 +179,20 @@ pub async fn issue(
     subject: &ClientSubject,
     usage: ClientUsage,
     validity_days: u32,
-    now: OffsetDateTime,
+    acting: &Acting,
 ) -> Result<(Principal, IssuedCertificate), PkiServiceError> {
+    let now = acting.at;
     if !(1..=3650).contains(&validity_days) {
         return Err(PkiServiceError::BadValidity);
     }
-    let principal = ensure_principal(store, subject, now).await?;
+    let principal = ensure_principal(store, subject, acting).await?;
     let issued = ca.issue_client(subject, usage, now, Duration::days(validity_days.into()))?;
+    let binding = binding_for(&principal, &issued.info, true, now);
     store
-        .insert_binding(&binding_for(&principal, &issued.info, true, now))
+        .insert_binding(
+            &binding,
+            &binding_record(acting, "certificate.issue", &binding),
+        )
         .await?;
     Ok((principal, issued))
 }
@@ -182,16 +206,22 @@ pub async fn bind_external(
     cert_der: &[u8],
     verify: impl FnOnce(&[u8]) -> Result<bool, String>,
     subject: &ClientSubject,
-    now: OffsetDateTime,
+    acting: &Acting,
 ) -> Result<(Principal, CertificateBinding), PkiServiceError> {
+    let now = acting.at;
     let info = CertificateInfo::from_der(cert_der)?;
     if info.is_ca {
         return Err(PkiServiceError::CaCertificate);
     }
     let issued_by_hub = verify(cert_der).map_err(PkiServiceError::Untrusted)?;
-    let principal = ensure_principal(store, subject, now).await?;
+    let principal = ensure_principal(store, subject, acting).await?;
     let binding = binding_for(&principal, &info, issued_by_hub, now);
-    store.insert_binding(&binding).await?;
+    store
+        .insert_binding(
+            &binding,
+            &binding_record(acting, "certificate.bind", &binding),
+        )
+        .await?;
     Ok((principal, binding))
 }
 
@@ -210,14 +240,20 @@ pub async fn revoke(
     paths: &PkiPaths,
     selector: &CertificateSelector,
     reason: &str,
-    now: OffsetDateTime,
+    acting: &Acting,
 ) -> Result<(CertificateBinding, Option<StoredCrl>), PkiServiceError> {
+    let now = acting.at;
     let binding = find(store, selector).await?;
     store
-        .revoke_binding(&binding.fingerprint, now, reason)
+        .revoke_binding(
+            &binding.fingerprint,
+            now,
+            reason,
+            &binding_record(acting, "certificate.revoke", &binding).reason(reason),
+        )
         .await?;
     let crl = match (binding.issued_by_hub, ca) {
-        (true, Some(ca)) => Some(publish_crl(store, ca, paths, now).await?),
+        (true, Some(ca)) => Some(publish_crl(store, ca, paths, acting).await?),
         _ => None,
     };
     let binding = store
@@ -263,8 +299,9 @@ pub async fn publish_crl(
     store: &dyn Store,
     ca: &CertificateAuthority,
     paths: &PkiPaths,
-    now: OffsetDateTime,
+    acting: &Acting,
 ) -> Result<StoredCrl, PkiServiceError> {
+    let now = acting.at;
     let revoked: Vec<(String, OffsetDateTime)> = store
         .bindings()
         .await?
@@ -280,7 +317,11 @@ pub async fn publish_crl(
             der,
             this_update: now,
         };
-        match store.insert_crl(&crl).await {
+        let audit = acting
+            .record("crl.publish")
+            .objects([format!("crl:{number}")])
+            .reason(format!("{} revoked certificates", revoked.len()));
+        match store.insert_crl(&crl, &audit).await {
             Ok(()) => {
                 crate::pki::files::write_public(
                     &paths.crl,

@@ -5,12 +5,17 @@ use time::OffsetDateTime;
 
 use crate::crypto::cursor::{BadCursor, CursorKey};
 use crate::domain::access::RegistryRecord;
+use crate::domain::audit::record::AuditRecord;
 use crate::domain::collections::Collection;
 use crate::domain::federation::FederationPolicy;
+use crate::domain::markings::Tlp;
 use crate::domain::markings::policy::MarkingPolicy;
-use crate::domain::markings::release::{Reader, Releasable, VisibilityFilter, release};
+use crate::domain::markings::release::{
+    ObjectAccess, Reader, Releasable, VisibilityFilter, release,
+};
 use crate::domain::principal::PrincipalKind;
 use crate::domain::stix::stored::{ObjectQuery, StoredObject, VersionSelector};
+use crate::services::ingest::object_markings;
 use crate::store::{Store, StoreError};
 
 /// Largest page a client can ask for; larger `limit`s are cut to it (advertised in the API
@@ -93,6 +98,14 @@ pub fn readable_collection(
     Ok(collection)
 }
 
+/// Whether reading this object goes on the record: AMBER+STRICT or RED (anywhere in it), or
+/// submission material, which only the CSIRT and its provider read.
+fn read_on_record(access: &ObjectAccess) -> bool {
+    access.confined
+        || access.tlp >= Tlp::AmberStrict
+        || access.granular_max().is_some_and(|t| t >= Tlp::AmberStrict)
+}
+
 /// The canonical text of a query, which a cursor is bound to.
 fn query_text(q: &ObjectQuery) -> String {
     let mut types = q.types.clone();
@@ -110,6 +123,29 @@ fn query_text(q: &ObjectQuery) -> String {
 }
 
 impl Sharing<'_> {
+    /// Logs, before they are sent, the objects of a page whose reading goes on the record.
+    async fn record_sensitive_reads(
+        &self,
+        caller: &RegistryRecord,
+        collection: &Collection,
+        objects: &[Releasable<StoredObject>],
+        now: OffsetDateTime,
+    ) -> Result<(), ShareError> {
+        let on_record: Vec<&StoredObject> = objects
+            .iter()
+            .map(Releasable::item)
+            .filter(|o| read_on_record(&o.access))
+            .collect();
+        if on_record.is_empty() {
+            return Ok(());
+        }
+        let record = AuditRecord::by(caller, "objects.read", now)
+            .objects(std::iter::once(collection.id).chain(on_record.iter().map(|o| o.id.as_str())))
+            .markings(on_record.iter().flat_map(|o| object_markings(&o.access)));
+        self.store.append_audit(&record).await?;
+        Ok(())
+    }
+
     /// One page of `collection_id` for `reader`, with `default_versions` when the request
     /// names none.
     pub async fn read(
@@ -119,6 +155,7 @@ impl Sharing<'_> {
         collection_id: &str,
         request: ReadRequest,
         default_versions: VersionSelector,
+        now: OffsetDateTime,
     ) -> Result<Page, ShareError> {
         let collection = readable_collection(caller, collection_id)?;
         let limit = request
@@ -168,7 +205,9 @@ impl Sharing<'_> {
                 }
                 released
             })
-            .collect();
+            .collect::<Vec<_>>();
+        self.record_sensitive_reads(caller, collection, &objects, now)
+            .await?;
         Ok(Page {
             objects,
             more,

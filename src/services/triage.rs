@@ -9,6 +9,7 @@ use serde_json::Value;
 use time::OffsetDateTime;
 
 use crate::domain::access::RegistryRecord;
+use crate::domain::audit::record::{AuditRecord, text_digest};
 use crate::domain::collections::{COMMUNITY, SUBMISSIONS};
 use crate::domain::federation::FederationPolicy;
 use crate::domain::markings::definitions::{self, Level};
@@ -21,6 +22,7 @@ use crate::domain::stix::validate::validate;
 use crate::domain::triage::{
     self, Consent, Submission, SubmissionStatus, TriageError, check_publish,
 };
+use crate::services::ingest::object_markings;
 use crate::services::share::reader_of;
 use crate::store::{Store, StoreError, SubmissionFilter};
 
@@ -259,10 +261,12 @@ impl Triage<'_> {
         &self,
         caller: &RegistryRecord,
         mut filter: SubmissionFilter,
+        now: OffsetDateTime,
     ) -> Result<Vec<QueueItem>, TriageServiceError> {
         require_analyst(caller)?;
         filter.limit = filter.limit.clamp(1, MAX_LISTED);
         let submissions = self.store.submissions(&filter).await?;
+        self.record_reads(caller, &submissions, false, now).await?;
         let keys: Vec<(String, String)> = submissions
             .iter()
             .map(|s| (s.dedup_key.clone(), s.object_type.clone()))
@@ -290,6 +294,7 @@ impl Triage<'_> {
         &self,
         caller: &RegistryRecord,
         limit: u32,
+        now: OffsetDateTime,
     ) -> Result<Vec<Sighting>, TriageServiceError> {
         let filter = SubmissionFilter {
             provider: Some(caller.organisation.id.clone()),
@@ -297,6 +302,7 @@ impl Triage<'_> {
             ..SubmissionFilter::default()
         };
         let submissions = self.store.submissions(&filter).await?;
+        self.record_reads(caller, &submissions, false, now).await?;
         let mut sightings = self.sightings(submissions).await?;
         for s in &mut sightings {
             hide_result(caller, s);
@@ -315,11 +321,41 @@ impl Triage<'_> {
             )))
     }
 
+    /// Logs the read of the submissions that are case material or marked AMBER+STRICT or RED;
+    /// `original`: the TLP:RED original of each is read too.
+    async fn record_reads(
+        &self,
+        caller: &RegistryRecord,
+        submissions: &[Submission],
+        original: bool,
+        now: OffsetDateTime,
+    ) -> Result<(), TriageServiceError> {
+        let sensitive: Vec<&Submission> = submissions
+            .iter()
+            .filter(|s| original || s.case_id.is_some() || s.tlp >= Tlp::AmberStrict)
+            .collect();
+        if sensitive.is_empty() {
+            return Ok(());
+        }
+        let mut record = AuditRecord::by(caller, "submission.read", now)
+            .objects(sensitive.iter().map(|s| s.id.as_str()))
+            .objects(sensitive.iter().filter_map(|s| s.case_id.as_deref()))
+            .markings(sensitive.iter().map(|s| format!("tlp:{}", s.tlp.as_str())));
+        if original {
+            record = record
+                .reason("with the original as received")
+                .markings(["tlp:red"]);
+        }
+        self.store.append_audit(&record).await?;
+        Ok(())
+    }
+
     /// One submission: for analysts any, with the original; for a provider its own.
     pub async fn view(
         &self,
         caller: &RegistryRecord,
         id: &str,
+        now: OffsetDateTime,
     ) -> Result<SubmissionView, TriageServiceError> {
         let submission = self
             .store
@@ -341,6 +377,13 @@ impl Triage<'_> {
         } else {
             None
         };
+        self.record_reads(
+            caller,
+            std::slice::from_ref(&submission),
+            original.is_some(),
+            now,
+        )
+        .await?;
         let report = submission.report.clone();
         let mut sightings = self.sightings(vec![submission]).await?;
         let mut sighting = sightings.pop().ok_or(TriageServiceError::NotFound)?;
@@ -454,8 +497,16 @@ impl Triage<'_> {
             raw,
             case_id: submission.case_id.clone(),
         };
+        let audit = AuditRecord::by(caller, "submission.publish", now)
+            .objects([id, published_id.as_str(), COMMUNITY.id])
+            .markings(object_markings(&new.access))
+            .reason(format!(
+                "shared with {} organisations, {} recipients",
+                new.access.shared_with.len(),
+                new.access.recipients.len()
+            ));
         self.store
-            .publish_submission(id, &new, &caller.principal.id, now)
+            .publish_submission(id, &new, &caller.principal.id, now, &audit)
             .await?;
         Ok(published_id)
     }
@@ -628,6 +679,7 @@ impl Triage<'_> {
                 now,
                 None,
                 Some(into),
+                &AuditRecord::by(caller, "submission.merge", now).objects([id, into]),
             )
             .await?;
         Ok(())
@@ -652,6 +704,10 @@ impl Triage<'_> {
                 now,
                 Some(&reason),
                 None,
+                // The analyst's words may name the victim: the entry pins them by hash.
+                &AuditRecord::by(caller, "submission.reject", now)
+                    .objects([id])
+                    .reason(text_digest(&reason)),
             )
             .await?;
         Ok(())

@@ -5,6 +5,7 @@
 //! `portable.rs` and instantiated for each backend; what differs (connecting, pragmas,
 //! migrations) lives in `sqlite.rs` and `postgres.rs`.
 
+pub mod audit;
 mod portable;
 pub mod postgres;
 pub mod sqlite;
@@ -18,12 +19,14 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use crate::domain::access::RegistryRecord;
+use crate::domain::audit::record::AuditRecord;
 use crate::domain::principal::{
     CertificateBinding, Organisation, OrganisationId, OrganisationStatus, Principal, PrincipalId,
     PrincipalStatus, SpkiFingerprint,
 };
 use crate::domain::stix::stored::{Inserted, NewObject, ObjectQuery, StoredObject};
 use crate::domain::triage::{Case, Consent, Submission, SubmissionStatus};
+pub use audit::{AuditStore, StoredCheckpoint, StoredEntry};
 pub use submissions::{NewSubmission, SubmissionFilter};
 
 #[derive(Debug, thiserror::Error)]
@@ -77,10 +80,11 @@ pub struct StoredCrl {
     pub this_update: OffsetDateTime,
 }
 
-/// Victim cases and the triage queue.
+/// Victim cases and the triage queue. Every write takes the audit record of the action and
+/// appends its entry in the same transaction (`audit`).
 #[async_trait]
 pub trait SubmissionStore: Send + Sync {
-    async fn insert_case(&self, case: &Case) -> StoreResult<()>;
+    async fn insert_case(&self, case: &Case, audit: &AuditRecord) -> StoreResult<()>;
     async fn case(&self, id: &str) -> StoreResult<Option<Case>>;
     async fn cases(&self) -> StoreResult<Vec<Case>>;
     /// Records the beneficiary's answer and, in the same transaction, confines or frees the
@@ -93,12 +97,14 @@ pub trait SubmissionStore: Send + Sync {
         by: &PrincipalId,
         at: OffsetDateTime,
         submissions_collection: &str,
+        audit: &AuditRecord,
     ) -> StoreResult<u64>;
     /// Stores submitted objects and their queue entries in one transaction; a version already
     /// stored makes no new entry.
     async fn insert_submissions(
         &self,
         items: &[(NewObject, NewSubmission)],
+        audit: &AuditRecord,
     ) -> StoreResult<Vec<Inserted>>;
     async fn submission(&self, id: &str) -> StoreResult<Option<Submission>>;
     /// Whether any of these stored objects is a submission already decided on.
@@ -114,6 +120,7 @@ pub trait SubmissionStore: Send + Sync {
         object: &NewObject,
         by: &PrincipalId,
         at: OffsetDateTime,
+        audit: &AuditRecord,
     ) -> StoreResult<Inserted>;
     /// Closes a pending submission as merged or rejected; `Conflict` if it was decided.
     async fn close_submission(
@@ -124,17 +131,22 @@ pub trait SubmissionStore: Send + Sync {
         at: OffsetDateTime,
         reason: Option<&str>,
         result_id: Option<&str>,
+        audit: &AuditRecord,
     ) -> StoreResult<()>;
 }
 
+/// Every method that changes state takes the audit record of the action and appends its entry
+/// (`store::audit`) in the same transaction, under the writer lock: the change and its entry
+/// are committed together or not at all.
 #[async_trait]
-pub trait Store: SubmissionStore + Send + Sync + std::fmt::Debug {
+pub trait Store: SubmissionStore + AuditStore + Send + Sync + std::fmt::Debug {
     fn backend(&self) -> Backend;
 
     /// Cheap round trip, for readiness checks.
     async fn ping(&self) -> StoreResult<()>;
 
-    async fn insert_organisation(&self, org: &Organisation) -> StoreResult<()>;
+    async fn insert_organisation(&self, org: &Organisation, audit: &AuditRecord)
+    -> StoreResult<()>;
     async fn organisation(&self, id: &OrganisationId) -> StoreResult<Option<Organisation>>;
     async fn organisation_by_name(&self, name: &str) -> StoreResult<Option<Organisation>>;
     async fn organisations(&self) -> StoreResult<Vec<Organisation>>;
@@ -143,9 +155,11 @@ pub trait Store: SubmissionStore + Send + Sync + std::fmt::Debug {
         id: &OrganisationId,
         status: OrganisationStatus,
         at: OffsetDateTime,
+        audit: &AuditRecord,
     ) -> StoreResult<()>;
 
-    async fn insert_principal(&self, principal: &Principal) -> StoreResult<()>;
+    async fn insert_principal(&self, principal: &Principal, audit: &AuditRecord)
+    -> StoreResult<()>;
     async fn principal(&self, id: &PrincipalId) -> StoreResult<Option<Principal>>;
     async fn principal_by_name(
         &self,
@@ -158,10 +172,15 @@ pub trait Store: SubmissionStore + Send + Sync + std::fmt::Debug {
         id: &PrincipalId,
         status: PrincipalStatus,
         at: OffsetDateTime,
+        audit: &AuditRecord,
     ) -> StoreResult<()>;
 
     /// Binds a certificate's public key to a principal. A key is bound at most once.
-    async fn insert_binding(&self, binding: &CertificateBinding) -> StoreResult<()>;
+    async fn insert_binding(
+        &self,
+        binding: &CertificateBinding,
+        audit: &AuditRecord,
+    ) -> StoreResult<()>;
     async fn bindings(&self) -> StoreResult<Vec<CertificateBinding>>;
     async fn binding(
         &self,
@@ -173,24 +192,30 @@ pub trait Store: SubmissionStore + Send + Sync + std::fmt::Debug {
         &self,
         fingerprint: &SpkiFingerprint,
     ) -> StoreResult<Option<RegistryRecord>>;
-    /// Marks a binding revoked. Returns false if it was revoked already.
+    /// Marks a binding revoked. Returns false (and records nothing) if it was revoked already.
     async fn revoke_binding(
         &self,
         fingerprint: &SpkiFingerprint,
         at: OffsetDateTime,
         reason: &str,
+        audit: &AuditRecord,
     ) -> StoreResult<bool>;
 
     /// Stores a CRL under its number; `Conflict` if another writer took the number first.
-    async fn insert_crl(&self, crl: &StoredCrl) -> StoreResult<()>;
+    async fn insert_crl(&self, crl: &StoredCrl, audit: &AuditRecord) -> StoreResult<()>;
     async fn latest_crl(&self) -> StoreResult<Option<StoredCrl>>;
     async fn latest_crl_number(&self) -> StoreResult<Option<i64>>;
 
     /// Stores an object version, with its shares and recipients, in one transaction. The same
     /// (collection, id, version) stored twice is stored once.
-    async fn insert_object(&self, object: &NewObject) -> StoreResult<Inserted>;
+    async fn insert_object(&self, object: &NewObject, audit: &AuditRecord)
+    -> StoreResult<Inserted>;
     /// Stores several object versions in one transaction (an envelope): all or none.
-    async fn insert_objects(&self, objects: &[NewObject]) -> StoreResult<Vec<Inserted>>;
+    async fn insert_objects(
+        &self,
+        objects: &[NewObject],
+        audit: &AuditRecord,
+    ) -> StoreResult<Vec<Inserted>>;
     /// One page of a collection, in arrival order, restricted to the query's visibility.
     async fn objects(&self, query: &ObjectQuery) -> StoreResult<Vec<StoredObject>>;
     /// How many objects the query matches, all pages together.
@@ -203,7 +228,7 @@ pub trait Store: SubmissionStore + Send + Sync + std::fmt::Debug {
         ids: &[String],
     ) -> StoreResult<Vec<StoredObject>>;
     /// Deletes the given stored versions (by `seq`); returns how many went.
-    async fn delete_objects(&self, seqs: &[i64]) -> StoreResult<u64>;
+    async fn delete_objects(&self, seqs: &[i64], audit: &AuditRecord) -> StoreResult<u64>;
     /// Every stored version of a marking definition, in any collection, newest first: to
     /// resolve markings at ingest (after the reader's own visibility check), never for a
     /// response.
@@ -227,6 +252,7 @@ pub trait Store: SubmissionStore + Send + Sync + std::fmt::Debug {
         name: &str,
         value: &[u8],
         at: OffsetDateTime,
+        audit: &AuditRecord,
     ) -> StoreResult<()>;
 
     /// Closes the pool, waiting for connections to be returned.

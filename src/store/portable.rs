@@ -86,6 +86,8 @@ macro_rules! portable_store {
             to_json, write_error,
         };
         use $crate::store::{Backend, Store, StoreError, StoreResult, StoredCrl};
+        use $crate::domain::audit::record::AuditRecord;
+        use super::audit_sql::append;
         use $crate::domain::markings::UnknownLevel;
         use $crate::domain::markings::release::ObjectAccess;
         use $crate::domain::stix::stored::{Inserted, NewObject, ObjectQuery, StoredObject};
@@ -319,7 +321,12 @@ macro_rules! portable_store {
                 Ok(())
             }
 
-            async fn insert_organisation(&self, org: &Organisation) -> StoreResult<()> {
+            async fn insert_organisation(
+                &self,
+                org: &Organisation,
+                audit: &AuditRecord,
+            ) -> StoreResult<()> {
+                let mut tx = self.begin_write().await?;
                 sqlx::query(
                     "INSERT INTO organisations (id, name, kind, status, created_at, updated_at) \
                      VALUES ($1, $2, $3, $4, $5, $5)",
@@ -329,9 +336,11 @@ macro_rules! portable_store {
                 .bind(org.kind.as_str())
                 .bind(org.status.as_str())
                 .bind(org.created_at)
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await
                 .map_err(|e| write_error(e, "organisation"))?;
+                append(&mut tx, audit).await?;
+                tx.commit().await?;
                 Ok(())
             }
 
@@ -361,19 +370,25 @@ macro_rules! portable_store {
                 id: &OrganisationId,
                 status: OrganisationStatus,
                 at: OffsetDateTime,
+                audit: &AuditRecord,
             ) -> StoreResult<()> {
+                let mut tx = self.begin_write().await?;
                 let done = sqlx::query(
                     "UPDATE organisations SET status = $2, updated_at = $3 WHERE id = $1",
                 )
                 .bind(id.as_str())
                 .bind(status.as_str())
                 .bind(at)
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await?;
-                one_row_changed(done.rows_affected(), "organisation")
+                one_row_changed(done.rows_affected(), "organisation")?;
+                append(&mut tx, audit).await?;
+                tx.commit().await?;
+                Ok(())
             }
 
-            async fn insert_principal(&self, p: &Principal) -> StoreResult<()> {
+            async fn insert_principal(&self, p: &Principal, audit: &AuditRecord) -> StoreResult<()> {
+                let mut tx = self.begin_write().await?;
                 sqlx::query(
                     "INSERT INTO principals \
                      (id, organisation_id, kind, name, status, created_at, updated_at) \
@@ -385,9 +400,11 @@ macro_rules! portable_store {
                 .bind(&p.name)
                 .bind(p.status.as_str())
                 .bind(p.created_at)
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await
                 .map_err(|e| write_error(e, "principal"))?;
+                append(&mut tx, audit).await?;
+                tx.commit().await?;
                 Ok(())
             }
 
@@ -423,19 +440,29 @@ macro_rules! portable_store {
                 id: &PrincipalId,
                 status: PrincipalStatus,
                 at: OffsetDateTime,
+                audit: &AuditRecord,
             ) -> StoreResult<()> {
+                let mut tx = self.begin_write().await?;
                 let done = sqlx::query(
                     "UPDATE principals SET status = $2, updated_at = $3 WHERE id = $1",
                 )
                 .bind(id.as_str())
                 .bind(status.as_str())
                 .bind(at)
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await?;
-                one_row_changed(done.rows_affected(), "principal")
+                one_row_changed(done.rows_affected(), "principal")?;
+                append(&mut tx, audit).await?;
+                tx.commit().await?;
+                Ok(())
             }
 
-            async fn insert_binding(&self, b: &CertificateBinding) -> StoreResult<()> {
+            async fn insert_binding(
+                &self,
+                b: &CertificateBinding,
+                audit: &AuditRecord,
+            ) -> StoreResult<()> {
+                let mut tx = self.begin_write().await?;
                 sqlx::query(
                     "INSERT INTO certificates (fingerprint, principal_id, serial, subject, \
                      issuer, not_before, not_after, issued_by_hub, revoked_at, \
@@ -453,9 +480,11 @@ macro_rules! portable_store {
                 .bind(b.revoked_at)
                 .bind(&b.revocation_reason)
                 .bind(b.created_at)
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await
                 .map_err(|e| write_error(e, "certificate binding"))?;
+                append(&mut tx, audit).await?;
+                tx.commit().await?;
                 Ok(())
             }
 
@@ -509,7 +538,9 @@ macro_rules! portable_store {
                 fingerprint: &SpkiFingerprint,
                 at: OffsetDateTime,
                 reason: &str,
+                audit: &AuditRecord,
             ) -> StoreResult<bool> {
+                let mut tx = self.begin_write().await?;
                 let done = sqlx::query(
                     "UPDATE certificates SET revoked_at = $2, revocation_reason = $3 \
                      WHERE fingerprint = $1 AND revoked_at IS NULL",
@@ -517,25 +548,32 @@ macro_rules! portable_store {
                 .bind(fingerprint.to_hex())
                 .bind(at)
                 .bind(reason)
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await?;
                 if done.rows_affected() == 1 {
+                    append(&mut tx, audit).await?;
+                    tx.commit().await?;
                     return Ok(true);
                 }
+                // Nothing changed, nothing to record.
+                drop(tx);
                 match self.binding(fingerprint).await? {
                     Some(_) => Ok(false),
                     None => Err(StoreError::NotFound("certificate binding")),
                 }
             }
 
-            async fn insert_crl(&self, crl: &StoredCrl) -> StoreResult<()> {
+            async fn insert_crl(&self, crl: &StoredCrl, audit: &AuditRecord) -> StoreResult<()> {
+                let mut tx = self.begin_write().await?;
                 sqlx::query("INSERT INTO crls (number, der, this_update) VALUES ($1, $2, $3)")
                     .bind(crl.number)
                     .bind(&crl.der)
                     .bind(crl.this_update)
-                    .execute(&self.pool)
+                    .execute(&mut *tx)
                     .await
                     .map_err(|e| write_error(e, "CRL number"))?;
+                append(&mut tx, audit).await?;
+                tx.commit().await?;
                 Ok(())
             }
 
@@ -555,19 +593,28 @@ macro_rules! portable_store {
                 Ok(n)
             }
 
-            async fn insert_object(&self, object: &NewObject) -> StoreResult<Inserted> {
-                self.insert_objects(std::slice::from_ref(object))
+            async fn insert_object(
+                &self,
+                object: &NewObject,
+                audit: &AuditRecord,
+            ) -> StoreResult<Inserted> {
+                self.insert_objects(std::slice::from_ref(object), audit)
                     .await?
                     .pop()
                     .ok_or(StoreError::NotFound("inserted object"))
             }
 
-            async fn insert_objects(&self, objects: &[NewObject]) -> StoreResult<Vec<Inserted>> {
+            async fn insert_objects(
+                &self,
+                objects: &[NewObject],
+                audit: &AuditRecord,
+            ) -> StoreResult<Vec<Inserted>> {
                 // One writer at a time: rows get their seq and date_added in commit order, so a
                 // reader paging by seq never misses a row committed late, and date_added grows
                 // with seq (which turns added_after into a position).
                 let mut tx = self.begin_write().await?;
                 let outcomes = insert_rows(&mut tx, objects).await?;
+                append(&mut tx, audit).await?;
                 tx.commit().await?;
                 self.objects_written(objects.len());
                 Ok(outcomes)
@@ -613,8 +660,8 @@ macro_rules! portable_store {
                 Ok(out)
             }
 
-            async fn delete_objects(&self, seqs: &[i64]) -> StoreResult<u64> {
-                let mut tx = self.pool.begin().await?;
+            async fn delete_objects(&self, seqs: &[i64], audit: &AuditRecord) -> StoreResult<u64> {
+                let mut tx = self.begin_write().await?;
                 let mut deleted = 0;
                 for seq in seqs {
                     // Shares and recipients go with the row (ON DELETE CASCADE).
@@ -630,6 +677,7 @@ macro_rules! portable_store {
                         .await?
                         .rows_affected();
                 }
+                append(&mut tx, audit).await?;
                 tx.commit().await?;
                 Ok(deleted)
             }
@@ -707,14 +755,18 @@ macro_rules! portable_store {
                 name: &str,
                 value: &[u8],
                 at: OffsetDateTime,
+                audit: &AuditRecord,
             ) -> StoreResult<()> {
+                let mut tx = self.begin_write().await?;
                 sqlx::query("INSERT INTO hub_secrets (name, value, created_at) VALUES ($1, $2, $3)")
                     .bind(name)
                     .bind(value)
                     .bind(at)
-                    .execute(&self.pool)
+                    .execute(&mut *tx)
                     .await
                     .map_err(|e| write_error(e, "hub secret"))?;
+                append(&mut tx, audit).await?;
+                tx.commit().await?;
                 Ok(())
             }
 

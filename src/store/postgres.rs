@@ -132,5 +132,6 @@ mod tests {
     }
 }
 
+super::audit::audit_sql!(PgStore, PgRow);
 super::portable::portable_store!(PgStore, PgRow);
 super::submissions::submission_sql!(PgStore, PgRow);

@@ -155,6 +155,7 @@ async fn reset_wal(pool: &SqlitePool) -> Result<(), sqlx::Error> {
     Ok(())
 }
 
+super::audit::audit_sql!(SqliteStore, SqliteRow);
 super::portable::portable_store!(SqliteStore, SqliteRow);
 super::submissions::submission_sql!(SqliteStore, SqliteRow);
 

@@ -64,6 +64,8 @@ macro_rules! submission_sql {
             use $crate::store::portable::{from_micros, micros, to_json};
             use $crate::store::submissions::{NewSubmission, SubmissionFilter};
             use $crate::store::{StoreError, StoreResult, SubmissionStore};
+            use $crate::domain::audit::record::AuditRecord;
+            use super::audit_sql::append;
             use sqlx::Row as _;
             use time::OffsetDateTime;
 
@@ -126,7 +128,8 @@ macro_rules! submission_sql {
 
             #[async_trait::async_trait]
             impl SubmissionStore for $store {
-                async fn insert_case(&self, case: &Case) -> StoreResult<()> {
+                async fn insert_case(&self, case: &Case, audit: &AuditRecord) -> StoreResult<()> {
+                    let mut tx = self.begin_write().await?;
                     sqlx::query(
                         "INSERT INTO cases (id, reference, beneficiary, provider_id, consent, \
                          identifiers, created_by, created_at, consent_by, consent_at) \
@@ -142,9 +145,11 @@ macro_rules! submission_sql {
                     .bind(micros(case.created_at))
                     .bind(case.consent_by.as_ref().map(|p| p.as_str()))
                     .bind(case.consent_at.map(micros))
-                    .execute(&self.pool)
+                    .execute(&mut *tx)
                     .await
                     .map_err(|e| $crate::store::portable::write_error(e, "case"))?;
+                    append(&mut tx, audit).await?;
+                    tx.commit().await?;
                     Ok(())
                 }
 
@@ -169,6 +174,7 @@ macro_rules! submission_sql {
                     by: &PrincipalId,
                     at: OffsetDateTime,
                     submissions_collection: &str,
+                    audit: &AuditRecord,
                 ) -> StoreResult<u64> {
                     let mut tx = self.begin_write().await?;
                     let changed = sqlx::query(
@@ -200,6 +206,7 @@ macro_rules! submission_sql {
                     .execute(&mut *tx)
                     .await?
                     .rows_affected();
+                    append(&mut tx, audit).await?;
                     tx.commit().await?;
                     Ok(moved)
                 }
@@ -207,6 +214,7 @@ macro_rules! submission_sql {
                 async fn insert_submissions(
                     &self,
                     items: &[(NewObject, NewSubmission)],
+                    audit: &AuditRecord,
                 ) -> StoreResult<Vec<Inserted>> {
                     let objects: Vec<NewObject> = items.iter().map(|(o, _)| o.clone()).collect();
                     let mut tx = self.begin_write().await?;
@@ -252,6 +260,7 @@ macro_rules! submission_sql {
                             .await
                             .map_err(|e| $crate::store::portable::write_error(e, "submission"))?;
                     }
+                    append(&mut tx, audit).await?;
                     tx.commit().await?;
                     self.objects_written(objects.len());
                     Ok(outcomes)
@@ -339,6 +348,7 @@ macro_rules! submission_sql {
                     object: &NewObject,
                     by: &PrincipalId,
                     at: OffsetDateTime,
+                    audit: &AuditRecord,
                 ) -> StoreResult<Inserted> {
                     let mut tx = self.begin_write().await?;
                     let inserted = insert_rows(&mut tx, std::slice::from_ref(object))
@@ -374,6 +384,7 @@ macro_rules! submission_sql {
                             ));
                         }
                     }
+                    append(&mut tx, audit).await?;
                     tx.commit().await?;
                     self.objects_written(1);
                     Ok(inserted)
@@ -387,7 +398,9 @@ macro_rules! submission_sql {
                     at: OffsetDateTime,
                     reason: Option<&str>,
                     result_id: Option<&str>,
+                    audit: &AuditRecord,
                 ) -> StoreResult<()> {
+                    let mut tx = self.begin_write().await?;
                     let closed = sqlx::query(
                         "UPDATE submissions SET status = $2, decided_by = $3, decided_at = $4, \
                          reason = $5, result_id = $6 WHERE id = $1 AND status = 'pending'",
@@ -398,12 +411,14 @@ macro_rules! submission_sql {
                     .bind(micros(at))
                     .bind(reason)
                     .bind(result_id)
-                    .execute(&self.pool)
+                    .execute(&mut *tx)
                     .await?
                     .rows_affected();
                     if closed == 0 {
                         return Err(StoreError::Conflict("submission already decided"));
                     }
+                    append(&mut tx, audit).await?;
+                    tx.commit().await?;
                     Ok(())
                 }
             }

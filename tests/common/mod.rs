@@ -18,6 +18,11 @@ use relais::store::SharedStore;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use time::{Duration, OffsetDateTime};
+
+/// The audit record of a test's direct store write: the store appends it like any other.
+pub fn relais_test_audit() -> relais::domain::audit::record::AuditRecord {
+    relais::domain::audit::record::AuditRecord::operator("test.write", OffsetDateTime::now_utc())
+}
 use tokio_util::sync::CancellationToken;
 
 pub const POSTGRES_VAR: &str = "RELAIS_TEST_POSTGRES_URL";
@@ -306,7 +311,7 @@ impl TestHub {
             subject,
             ClientUsage::ClientAuth,
             30,
-            OffsetDateTime::now_utc(),
+            &relais::domain::audit::record::Acting::operator(OffsetDateTime::now_utc()),
         )
         .await
         .unwrap();
@@ -341,7 +346,10 @@ impl TestHub {
             revocation_reason: None,
             created_at: now,
         };
-        self.store.insert_binding(&binding).await.unwrap();
+        self.store
+            .insert_binding(&binding, &relais_test_audit())
+            .await
+            .unwrap();
     }
 
     /// `relais --data DIR …` as a subprocess against this hub's data directory.

@@ -1,5 +1,6 @@
 //! Who gets in on the main listener, over real TLS handshakes with real certificates.
 
+use crate::common::relais_test_audit;
 use relais::domain::principal::{OrganisationStatus, PrincipalKind, PrincipalStatus};
 use relais::pki::ca::ClientUsage;
 use relais::pki::{CertificateAuthority, ClientSubject};
@@ -164,14 +165,24 @@ async fn suspended_principal_and_suspended_organisation_are_refused_without_rest
     let principal = hub.principal_named("soc-tool").await;
     let now = OffsetDateTime::now_utc();
     hub.store
-        .set_principal_status(&principal.id, PrincipalStatus::Suspended, now)
+        .set_principal_status(
+            &principal.id,
+            PrincipalStatus::Suspended,
+            now,
+            &relais_test_audit(),
+        )
         .await
         .unwrap();
     // Same kept-alive client: the refusal does not wait for a new connection.
     assert_forbidden(&hub, &client).await;
 
     hub.store
-        .set_principal_status(&principal.id, PrincipalStatus::Active, now)
+        .set_principal_status(
+            &principal.id,
+            PrincipalStatus::Active,
+            now,
+            &relais_test_audit(),
+        )
         .await
         .unwrap();
     assert_eq!(whoami(&hub, &client).await.unwrap().status(), 200);
@@ -180,6 +191,7 @@ async fn suspended_principal_and_suspended_organisation_are_refused_without_rest
             &principal.organisation_id,
             OrganisationStatus::Suspended,
             now,
+            &relais_test_audit(),
         )
         .await
         .unwrap();

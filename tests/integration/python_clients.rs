@@ -6,6 +6,7 @@
 //! `RELAIS_TEST_PYTHON` names a Python with those packages (`.ci/run` makes a venv); unset,
 //! the tests say NOT RUN, unless `RELAIS_TEST_REQUIRE_TOOLS` is set, when they fail.
 
+use crate::common::relais_test_audit;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
@@ -144,27 +145,30 @@ async fn put(hub: &TestHub, id: &str, day: i64, tlp: Tlp, producer: &str) {
         r#"{{"type":"{object_type}","spec_version":"2.1","id":"{id}","created":"2026-05-01T00:00:00.000Z","modified":"{modified_text}",{body},"object_marking_refs":["{marking}"]}}"#
     );
     hub.store
-        .insert_object(&NewObject {
-            collection: COMMUNITY.into(),
-            id: id.to_owned(),
-            object_type: object_type.into(),
-            spec_version: "2.1".into(),
-            version: version_key(modified),
-            date_added: OffsetDateTime::now_utc(),
-            access: ObjectAccess {
-                tlp,
-                pap: Some(Pap::Green),
-                producer: principal.organisation_id.clone(),
-                shared_with: vec![],
-                recipients: vec![],
-                granular: vec![],
-                confined: false,
+        .insert_object(
+            &NewObject {
+                collection: COMMUNITY.into(),
+                id: id.to_owned(),
+                object_type: object_type.into(),
+                spec_version: "2.1".into(),
+                version: version_key(modified),
+                date_added: OffsetDateTime::now_utc(),
+                access: ObjectAccess {
+                    tlp,
+                    pap: Some(Pap::Green),
+                    producer: principal.organisation_id.clone(),
+                    shared_with: vec![],
+                    recipients: vec![],
+                    granular: vec![],
+                    confined: false,
+                },
+                tlp_defaulted: false,
+                submitted_by: principal.id,
+                raw,
+                case_id: None,
             },
-            tlp_defaulted: false,
-            submitted_by: principal.id,
-            raw,
-            case_id: None,
-        })
+            &relais_test_audit(),
+        )
         .await
         .unwrap();
 }

@@ -1,5 +1,6 @@
 //! The storage contract: the same cases against SQLite and PostgreSQL.
 
+use crate::common::relais_test_audit;
 use relais::domain::principal::*;
 use relais::store::{SharedStore, StoreError, StoredCrl};
 use time::macros::datetime;
@@ -99,7 +100,10 @@ fn binding(p: &Principal, key: u8) -> CertificateBinding {
 
 async fn organisations_round_trip(store: &SharedStore) {
     let a = org("Provider A", OrganisationKind::Provider);
-    store.insert_organisation(&a).await.unwrap();
+    store
+        .insert_organisation(&a, &relais_test_audit())
+        .await
+        .unwrap();
     assert_eq!(store.organisation(&a.id).await.unwrap(), Some(a.clone()));
     assert_eq!(
         store.organisation_by_name("Provider A").await.unwrap(),
@@ -112,7 +116,7 @@ async fn organisations_round_trip(store: &SharedStore) {
 
     let dup = org("Provider A", OrganisationKind::Provider);
     assert!(matches!(
-        store.insert_organisation(&dup).await,
+        store.insert_organisation(&dup, &relais_test_audit()).await,
         Err(StoreError::Conflict(_))
     ));
 
@@ -121,6 +125,7 @@ async fn organisations_round_trip(store: &SharedStore) {
             &a.id,
             OrganisationStatus::Suspended,
             T0 + Duration::hours(1),
+            &relais_test_audit(),
         )
         .await
         .unwrap();
@@ -130,12 +135,20 @@ async fn organisations_round_trip(store: &SharedStore) {
     );
     assert!(matches!(
         store
-            .set_organisation_status(&OrganisationId::generate(), OrganisationStatus::Active, T0)
+            .set_organisation_status(
+                &OrganisationId::generate(),
+                OrganisationStatus::Active,
+                T0,
+                &relais_test_audit()
+            )
             .await,
         Err(StoreError::NotFound(_))
     ));
     let b = org("Beta CSIRT", OrganisationKind::Peer);
-    store.insert_organisation(&b).await.unwrap();
+    store
+        .insert_organisation(&b, &relais_test_audit())
+        .await
+        .unwrap();
     let names: Vec<_> = store
         .organisations()
         .await
@@ -148,26 +161,34 @@ async fn organisations_round_trip(store: &SharedStore) {
 
 async fn principals_round_trip(store: &SharedStore) {
     let a = org("Provider A", OrganisationKind::Provider);
-    store.insert_organisation(&a).await.unwrap();
+    store
+        .insert_organisation(&a, &relais_test_audit())
+        .await
+        .unwrap();
     let p = principal(&a, "alice");
-    store.insert_principal(&p).await.unwrap();
+    store
+        .insert_principal(&p, &relais_test_audit())
+        .await
+        .unwrap();
     assert_eq!(store.principal(&p.id).await.unwrap(), Some(p.clone()));
     assert_eq!(
         store.principal_by_name(&a.id, "alice").await.unwrap(),
         Some(p.clone())
     );
     assert!(matches!(
-        store.insert_principal(&principal(&a, "alice")).await,
+        store
+            .insert_principal(&principal(&a, "alice"), &relais_test_audit())
+            .await,
         Err(StoreError::Conflict(_))
     ));
     // A principal must belong to an existing organisation.
     let orphan = principal(&org("Nowhere", OrganisationKind::Provider), "bob");
     assert!(matches!(
-        store.insert_principal(&orphan).await,
+        store.insert_principal(&orphan, &relais_test_audit()).await,
         Err(StoreError::NotFound(_))
     ));
     store
-        .set_principal_status(&p.id, PrincipalStatus::Suspended, T0)
+        .set_principal_status(&p.id, PrincipalStatus::Suspended, T0, &relais_test_audit())
         .await
         .unwrap();
     assert_eq!(
@@ -179,11 +200,20 @@ async fn principals_round_trip(store: &SharedStore) {
 
 async fn bindings_and_registry_record(store: &SharedStore) {
     let a = org("Provider A", OrganisationKind::Provider);
-    store.insert_organisation(&a).await.unwrap();
+    store
+        .insert_organisation(&a, &relais_test_audit())
+        .await
+        .unwrap();
     let p = principal(&a, "alice");
-    store.insert_principal(&p).await.unwrap();
+    store
+        .insert_principal(&p, &relais_test_audit())
+        .await
+        .unwrap();
     let b = binding(&p, 1);
-    store.insert_binding(&b).await.unwrap();
+    store
+        .insert_binding(&b, &relais_test_audit())
+        .await
+        .unwrap();
     assert_eq!(
         store.binding(&b.fingerprint).await.unwrap(),
         Some(b.clone())
@@ -192,7 +222,7 @@ async fn bindings_and_registry_record(store: &SharedStore) {
     let mut again = binding(&p, 1);
     again.serial = "ffff".into();
     assert!(matches!(
-        store.insert_binding(&again).await,
+        store.insert_binding(&again, &relais_test_audit()).await,
         Err(StoreError::Conflict(_))
     ));
 
@@ -211,27 +241,39 @@ async fn bindings_and_registry_record(store: &SharedStore) {
             .unwrap()
             .is_none()
     );
-    store.insert_binding(&binding(&p, 2)).await.unwrap();
+    store
+        .insert_binding(&binding(&p, 2), &relais_test_audit())
+        .await
+        .unwrap();
     assert_eq!(store.bindings().await.unwrap().len(), 2);
 }
 
 async fn revocation(store: &SharedStore) {
     let a = org("Provider A", OrganisationKind::Provider);
-    store.insert_organisation(&a).await.unwrap();
+    store
+        .insert_organisation(&a, &relais_test_audit())
+        .await
+        .unwrap();
     let p = principal(&a, "alice");
-    store.insert_principal(&p).await.unwrap();
+    store
+        .insert_principal(&p, &relais_test_audit())
+        .await
+        .unwrap();
     let b = binding(&p, 3);
-    store.insert_binding(&b).await.unwrap();
+    store
+        .insert_binding(&b, &relais_test_audit())
+        .await
+        .unwrap();
     let at = T0 + Duration::days(2);
     assert!(
         store
-            .revoke_binding(&b.fingerprint, at, "key compromise")
+            .revoke_binding(&b.fingerprint, at, "key compromise", &relais_test_audit())
             .await
             .unwrap()
     );
     assert!(
         !store
-            .revoke_binding(&b.fingerprint, at, "again")
+            .revoke_binding(&b.fingerprint, at, "again", &relais_test_audit())
             .await
             .unwrap()
     );
@@ -240,7 +282,12 @@ async fn revocation(store: &SharedStore) {
     assert_eq!(stored.revocation_reason.as_deref(), Some("key compromise"));
     assert!(matches!(
         store
-            .revoke_binding(&SpkiFingerprint::from_bytes([8; 32]), at, "x")
+            .revoke_binding(
+                &SpkiFingerprint::from_bytes([8; 32]),
+                at,
+                "x",
+                &relais_test_audit()
+            )
             .await,
         Err(StoreError::NotFound(_))
     ));
@@ -251,11 +298,14 @@ async fn crls_are_numbered(store: &SharedStore) {
     assert_eq!(store.latest_crl_number().await.unwrap(), None);
     for n in 1..=3 {
         store
-            .insert_crl(&StoredCrl {
-                number: n,
-                der: vec![n as u8; 4],
-                this_update: T0,
-            })
+            .insert_crl(
+                &StoredCrl {
+                    number: n,
+                    der: vec![n as u8; 4],
+                    this_update: T0,
+                },
+                &relais_test_audit(),
+            )
             .await
             .unwrap();
     }
@@ -265,7 +315,7 @@ async fn crls_are_numbered(store: &SharedStore) {
         this_update: T0,
     };
     assert!(matches!(
-        store.insert_crl(&taken).await,
+        store.insert_crl(&taken, &relais_test_audit()).await,
         Err(StoreError::Conflict(_))
     ));
     assert_eq!(store.latest_crl_number().await.unwrap(), Some(3));
@@ -277,7 +327,10 @@ async fn crls_are_numbered(store: &SharedStore) {
 async fn reopen_keeps_data(url: &str, dir: &std::path::Path) {
     let first = relais::store::open(url, dir, 2).await.unwrap();
     let a = org("Provider A", OrganisationKind::Provider);
-    first.insert_organisation(&a).await.unwrap();
+    first
+        .insert_organisation(&a, &relais_test_audit())
+        .await
+        .unwrap();
     let second = relais::store::open(url, dir, 2).await.unwrap();
     assert_eq!(second.organisation(&a.id).await.unwrap(), Some(a));
     first.close().await;
@@ -300,11 +353,20 @@ async fn postgres_reopen_keeps_data() {
 
 async fn status_belongs_to_its_poster(store: &SharedStore) {
     let a = org("Provider A", OrganisationKind::Provider);
-    store.insert_organisation(&a).await.unwrap();
+    store
+        .insert_organisation(&a, &relais_test_audit())
+        .await
+        .unwrap();
     let alice = principal(&a, "alice");
     let bob = principal(&a, "bob");
-    store.insert_principal(&alice).await.unwrap();
-    store.insert_principal(&bob).await.unwrap();
+    store
+        .insert_principal(&alice, &relais_test_audit())
+        .await
+        .unwrap();
+    store
+        .insert_principal(&bob, &relais_test_audit())
+        .await
+        .unwrap();
     let body = r#"{"id":"s1","status":"complete"}"#;
     store
         .insert_status("s1", &alice.id, T0, body)

@@ -1,6 +1,7 @@
 //! TAXII 2.1 reads over real mTLS: discovery, collections, paging, versions, manifests, media
 //! types, and the absence of existence oracles.
 
+use crate::common::relais_test_audit;
 use relais::domain::markings::release::ObjectAccess;
 use relais::domain::markings::{Pap, Tlp};
 use relais::domain::stix::stored::{NewObject, version_key};
@@ -27,27 +28,30 @@ async fn put(hub: &TestHub, n: u32, day: i64, tlp: Tlp, producer: &str) -> Strin
         tlp.marking_definition_id()
     );
     hub.store
-        .insert_object(&NewObject {
-            collection: COMMUNITY.into(),
-            id: id.clone(),
-            object_type: "indicator".into(),
-            spec_version: "2.1".into(),
-            version: version_key(modified),
-            date_added: OffsetDateTime::now_utc(),
-            access: ObjectAccess {
-                tlp,
-                pap: Some(Pap::Green),
-                producer: principal.organisation_id.clone(),
-                shared_with: vec![],
-                recipients: vec![],
-                granular: vec![],
-                confined: false,
+        .insert_object(
+            &NewObject {
+                collection: COMMUNITY.into(),
+                id: id.clone(),
+                object_type: "indicator".into(),
+                spec_version: "2.1".into(),
+                version: version_key(modified),
+                date_added: OffsetDateTime::now_utc(),
+                access: ObjectAccess {
+                    tlp,
+                    pap: Some(Pap::Green),
+                    producer: principal.organisation_id.clone(),
+                    shared_with: vec![],
+                    recipients: vec![],
+                    granular: vec![],
+                    confined: false,
+                },
+                tlp_defaulted: false,
+                submitted_by: principal.id,
+                raw,
+                case_id: None,
             },
-            tlp_defaulted: false,
-            submitted_by: principal.id,
-            raw,
-            case_id: None,
-        })
+            &relais_test_audit(),
+        )
         .await
         .unwrap();
     id

@@ -2,6 +2,7 @@
 //! SQLite and PostgreSQL, for random objects and readers; and object storage is idempotent
 //! and pages in a stable order.
 
+use crate::common::relais_test_audit;
 use std::collections::BTreeSet;
 
 use proptest::prelude::*;
@@ -34,26 +35,32 @@ fn principal_id(n: u8) -> PrincipalId {
 async fn seed_registry(store: &SharedStore) {
     for n in 0..ORGS {
         store
-            .insert_organisation(&Organisation {
-                id: org_id(n),
-                name: format!("Org {n}"),
-                kind: OrganisationKind::Provider,
-                status: OrganisationStatus::Referenced,
-                created_at: T0,
-            })
+            .insert_organisation(
+                &Organisation {
+                    id: org_id(n),
+                    name: format!("Org {n}"),
+                    kind: OrganisationKind::Provider,
+                    status: OrganisationStatus::Referenced,
+                    created_at: T0,
+                },
+                &relais_test_audit(),
+            )
             .await
             .unwrap();
     }
     for n in 0..PRINCIPALS {
         store
-            .insert_principal(&Principal {
-                id: principal_id(n),
-                organisation_id: org_id(n % ORGS),
-                kind: PrincipalKind::Provider,
-                name: format!("p{n}"),
-                status: PrincipalStatus::Active,
-                created_at: T0,
-            })
+            .insert_principal(
+                &Principal {
+                    id: principal_id(n),
+                    organisation_id: org_id(n % ORGS),
+                    kind: PrincipalKind::Provider,
+                    name: format!("p{n}"),
+                    status: PrincipalStatus::Active,
+                    created_at: T0,
+                },
+                &relais_test_audit(),
+            )
             .await
             .unwrap();
     }
@@ -155,7 +162,10 @@ async fn sql_agrees_with_decide(store: &SharedStore, cases: Vec<(Vec<ObjectAcces
         let collection = format!("case-{case}");
         for (n, access) in objects.iter().enumerate() {
             store
-                .insert_object(&new_object(n, &collection, access.clone()))
+                .insert_object(
+                    &new_object(n, &collection, access.clone()),
+                    &relais_test_audit(),
+                )
                 .await
                 .unwrap();
         }
@@ -241,18 +251,30 @@ async fn storage_is_idempotent_and_pages_stably(store: &SharedStore) {
             },
         )
     };
-    let first = store.insert_object(&open(1)).await.unwrap();
+    let first = store
+        .insert_object(&open(1), &relais_test_audit())
+        .await
+        .unwrap();
     assert!(matches!(first, Inserted::New(_)));
-    let again = store.insert_object(&open(1)).await.unwrap();
+    let again = store
+        .insert_object(&open(1), &relais_test_audit())
+        .await
+        .unwrap();
     assert_eq!(again, Inserted::Duplicate(first.seq()));
     let mut newer = open(1);
     newer.version = "2026-05-02T10:00:00.000Z".into();
     assert!(matches!(
-        store.insert_object(&newer).await.unwrap(),
+        store
+            .insert_object(&newer, &relais_test_audit())
+            .await
+            .unwrap(),
         Inserted::New(_)
     ));
     for n in 2..=9 {
-        store.insert_object(&open(n)).await.unwrap();
+        store
+            .insert_object(&open(n), &relais_test_audit())
+            .await
+            .unwrap();
     }
     let everyone = Reader {
         principal: principal_id(1),
@@ -332,7 +354,7 @@ async fn versions_are_judged_among_visible_ones(store: &SharedStore) {
         );
         o.version = version_key(T0 + time::Duration::days(day));
         keys.push(o.version.clone());
-        store.insert_object(&o).await.unwrap();
+        store.insert_object(&o, &relais_test_audit()).await.unwrap();
     }
     let policy = MarkingPolicy::shipped().unwrap();
     let outsider = Reader {
@@ -442,8 +464,14 @@ async fn date_added_grows_with_arrival(store: &SharedStore) {
     late.date_added = T0 + time::Duration::hours(1);
     let mut early = new_object(2, "community", open.clone());
     early.date_added = T0;
-    store.insert_object(&late).await.unwrap();
-    store.insert_object(&early).await.unwrap();
+    store
+        .insert_object(&late, &relais_test_audit())
+        .await
+        .unwrap();
+    store
+        .insert_object(&early, &relais_test_audit())
+        .await
+        .unwrap();
     let reader = Reader {
         principal: principal_id(1),
         kind: PrincipalKind::Provider,

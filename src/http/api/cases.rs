@@ -79,7 +79,7 @@ pub async fn list(
     State(state): State<AppState>,
 ) -> Result<Json<Vec<CaseView>>, ApiError> {
     let kind = caller.principal.kind;
-    let all = cases(&state).list(&caller).await?;
+    let all = cases(&state).list(&caller, state.clock.now()).await?;
     Ok(Json(all.into_iter().map(|c| view(c, kind)).collect()))
 }
 
@@ -88,7 +88,7 @@ pub async fn get(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<CaseView>, ApiError> {
-    let case = cases(&state).get(&caller, &id).await?;
+    let case = cases(&state).get(&caller, &id, state.clock.now()).await?;
     Ok(Json(view(case, caller.principal.kind)))
 }
 

@@ -11,6 +11,7 @@ use crate::domain::principal::{
     OrganisationKind, OrganisationStatus, PrincipalKind, PrincipalStatus,
 };
 
+mod audit;
 mod body;
 mod cases;
 mod exports;
@@ -32,6 +33,11 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/submissions", get(triage::own))
         .route("/api/v1/iocs", post(iocs::submit))
         .route("/api/v1/openapi.json", get(openapi))
+        .route("/api/v1/audit/checkpoint", get(audit::checkpoint))
+        .route("/api/v1/audit/public-key", get(audit::public_key))
+        .route("/api/v1/audit/entries", get(audit::entries))
+        .route("/api/v1/audit/proofs/inclusion", get(audit::inclusion))
+        .route("/api/v1/audit/proofs/consistency", get(audit::consistency))
         .route("/api/v1/submissions/{id}", get(triage::item))
         // The request-context middleware enforces `limits.body_bytes`.
         .layer(axum::extract::DefaultBodyLimit::disable())

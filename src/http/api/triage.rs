@@ -127,7 +127,11 @@ pub async fn queue(
             .transpose()?,
         limit: p.limit.unwrap_or(MAX_LISTED),
     };
-    Ok(Json(triage(&state).queue(&caller, filter).await?))
+    Ok(Json(
+        triage(&state)
+            .queue(&caller, filter, state.clock.now())
+            .await?,
+    ))
 }
 
 pub async fn item(
@@ -135,7 +139,9 @@ pub async fn item(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<SubmissionView>, ApiError> {
-    Ok(Json(triage(&state).view(&caller, &id).await?))
+    Ok(Json(
+        triage(&state).view(&caller, &id, state.clock.now()).await?,
+    ))
 }
 
 #[derive(Debug, Serialize)]
@@ -207,7 +213,7 @@ pub async fn own(
     let Query(p) = params.map_err(|e| ApiError::BadRequest(e.body_text()))?;
     Ok(Json(
         triage(&state)
-            .own(&caller, p.limit.unwrap_or(MAX_LISTED))
+            .own(&caller, p.limit.unwrap_or(MAX_LISTED), state.clock.now())
             .await?,
     ))
 }

@@ -5,7 +5,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use super::media::TAXII_MEDIA_TYPE;
-use crate::http::error::ApiError;
+use crate::http::error::{ApiError, Denial};
 use crate::services::share::ShareError;
 
 #[derive(Debug)]
@@ -52,11 +52,25 @@ impl IntoResponse for TaxiiError {
             description: self.description.as_deref(),
             http_status: self.status.as_u16().to_string(),
         };
+        let denial = matches!(
+            self.status,
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN
+        )
+        .then(|| {
+            Denial(
+                self.description
+                    .clone()
+                    .unwrap_or_else(|| self.title.to_owned()),
+            )
+        });
         let mut response = (self.status, axum::Json(body)).into_response();
         response.headers_mut().insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static(TAXII_MEDIA_TYPE),
         );
+        if let Some(denial) = denial {
+            response.extensions_mut().insert(denial);
+        }
         response
     }
 }

@@ -234,7 +234,14 @@ async fn read_page(
     let reader = share::reader_of(caller, &state.federation);
     Ok(state
         .sharing()
-        .read(caller, &reader, collection, request, default_versions)
+        .read(
+            caller,
+            &reader,
+            collection,
+            request,
+            default_versions,
+            state.clock.now(),
+        )
         .await?)
 }
 
@@ -446,7 +453,14 @@ pub async fn delete_object(
     }
     let ingest = state.ingest();
     match ingest
-        .delete(&caller, &reader, &collection, &object, &keys)
+        .delete(
+            &caller,
+            &reader,
+            &collection,
+            &object,
+            &keys,
+            state.clock.now(),
+        )
         .await?
     {
         crate::services::ingest::Deleted::Versions(_) => {

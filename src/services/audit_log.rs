@@ -1,0 +1,144 @@
+//! Reading the audit log over the API: checkpoints, entries, and the proofs that let a client
+//! check an entry or a newer checkpoint against a checkpoint it already holds.
+//!
+//! Who reads what: checkpoints and consistency proofs are hashes and sizes, for every
+//! principal (a partner hub witnessing the log needs them). Entries are for the CSIRT's
+//! analysts; any other principal reads the entries whose actor belongs to its own
+//! organisation, and the inclusion proofs of those.
+
+use crate::domain::access::RegistryRecord;
+use crate::domain::audit::merkle::{self, Hash, ProofError};
+use crate::domain::principal::PrincipalKind;
+use crate::store::{Store, StoreError, StoredEntry};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuditLogError {
+    /// No such entry, or one the caller may not read.
+    #[error("no such audit entry")]
+    NotFound,
+    #[error("no checkpoint has been signed yet")]
+    NoCheckpoint,
+    #[error("{0}")]
+    BadRange(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<ProofError> for AuditLogError {
+    fn from(e: ProofError) -> Self {
+        AuditLogError::BadRange(e.to_string())
+    }
+}
+
+/// An inclusion proof (RFC 9162 §2.1.3): leaf `seq` is in the tree of `tree_size` leaves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InclusionProof {
+    pub seq: u64,
+    pub tree_size: u64,
+    pub entry: StoredEntry,
+    pub path: Vec<Hash>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct AuditLog<'a> {
+    pub store: &'a dyn Store,
+}
+
+fn reads_everything(caller: &RegistryRecord) -> bool {
+    caller.principal.kind == PrincipalKind::Analyst
+}
+
+impl AuditLog<'_> {
+    /// The latest signed checkpoint, as its file text.
+    pub async fn latest_checkpoint(&self) -> Result<String, AuditLogError> {
+        self.store
+            .latest_checkpoint()
+            .await?
+            .map(|c| c.signed)
+            .ok_or(AuditLogError::NoCheckpoint)
+    }
+
+    /// Up to `limit` entries from `from` that the caller may read.
+    pub async fn entries(
+        &self,
+        caller: &RegistryRecord,
+        from: u64,
+        limit: u32,
+    ) -> Result<Vec<StoredEntry>, AuditLogError> {
+        let own = (!reads_everything(caller)).then_some(&caller.organisation.id);
+        Ok(self.store.audit_entries(from, limit, own).await?)
+    }
+
+    /// The size a proof is asked against: the one given (at most the log's), or the latest
+    /// checkpoint's, which is what a client holds.
+    async fn tree_size(&self, asked: Option<u64>) -> Result<u64, AuditLogError> {
+        match asked {
+            Some(size) => {
+                let available = self.store.audit_size().await?;
+                if size > available {
+                    return Err(AuditLogError::BadRange(format!(
+                        "tree size {size} is beyond the log's {available} entries"
+                    )));
+                }
+                Ok(size)
+            }
+            None => Ok(self
+                .store
+                .latest_checkpoint()
+                .await?
+                .ok_or(AuditLogError::NoCheckpoint)?
+                .size),
+        }
+    }
+
+    pub async fn inclusion(
+        &self,
+        caller: &RegistryRecord,
+        seq: u64,
+        size: Option<u64>,
+    ) -> Result<InclusionProof, AuditLogError> {
+        let entry = self
+            .store
+            .audit_entries(seq, 1, None)
+            .await?
+            .into_iter()
+            .next()
+            .filter(|e| e.seq == seq)
+            .ok_or(AuditLogError::NotFound)?;
+        if !reads_everything(caller) && entry.organisation.as_ref() != Some(&caller.organisation.id)
+        {
+            return Err(AuditLogError::NotFound);
+        }
+        let tree_size = self.tree_size(size).await?;
+        if seq >= tree_size {
+            return Err(AuditLogError::BadRange(format!(
+                "entry {seq} is not below the tree size {tree_size}"
+            )));
+        }
+        let leaves = self.store.audit_leaf_hashes(0, tree_size).await?;
+        let path = merkle::inclusion_proof(&leaves, seq, tree_size)?;
+        Ok(InclusionProof {
+            seq,
+            tree_size,
+            entry,
+            path,
+        })
+    }
+
+    /// The proof that the tree of `from` leaves is a prefix of the tree of `to` leaves
+    /// (default: the latest checkpoint's size).
+    pub async fn consistency(
+        &self,
+        from: u64,
+        to: Option<u64>,
+    ) -> Result<(u64, Vec<Hash>), AuditLogError> {
+        let to = self.tree_size(to).await?;
+        if from == 0 || from > to {
+            return Err(AuditLogError::BadRange(format!(
+                "the old size must be between 1 and the new size {to}"
+            )));
+        }
+        let leaves = self.store.audit_leaf_hashes(0, to).await?;
+        Ok((to, merkle::consistency_proof(&leaves, from, to)?))
+    }
+}
