@@ -24,7 +24,7 @@ use crate::domain::triage::{
 };
 use crate::services::ingest::object_markings;
 use crate::services::share::reader_of;
-use crate::store::{Store, StoreError, SubmissionFilter};
+use crate::store::{Closing, Store, StoreError, SubmissionFilter};
 
 /// The most items one listing returns.
 pub const MAX_LISTED: u32 = 1_000;
@@ -674,11 +674,13 @@ impl Triage<'_> {
         self.store
             .close_submission(
                 id,
-                SubmissionStatus::Merged,
-                &caller.principal.id,
-                now,
-                None,
-                Some(into),
+                &Closing {
+                    status: SubmissionStatus::Merged,
+                    by: &caller.principal.id,
+                    at: now,
+                    reason: None,
+                    result_id: Some(into),
+                },
                 &AuditRecord::by(caller, "submission.merge", now).objects([id, into]),
             )
             .await?;
@@ -699,11 +701,13 @@ impl Triage<'_> {
         self.store
             .close_submission(
                 id,
-                SubmissionStatus::Rejected,
-                &caller.principal.id,
-                now,
-                Some(&reason),
-                None,
+                &Closing {
+                    status: SubmissionStatus::Rejected,
+                    by: &caller.principal.id,
+                    at: now,
+                    reason: Some(&reason),
+                    result_id: None,
+                },
                 // The analyst's words may name the victim: the entry pins them by hash.
                 &AuditRecord::by(caller, "submission.reject", now)
                     .objects([id])

@@ -65,7 +65,7 @@ pub(super) fn frontier_bytes(frontier: &[Hash]) -> Vec<u8> {
 }
 
 pub(super) fn frontier_from_bytes(bytes: &[u8]) -> Option<Vec<Hash>> {
-    if bytes.len() % 32 != 0 {
+    if !bytes.len().is_multiple_of(32) {
         return None;
     }
     Some(

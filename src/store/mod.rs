@@ -25,9 +25,9 @@ use crate::domain::principal::{
     PrincipalStatus, SpkiFingerprint,
 };
 use crate::domain::stix::stored::{Inserted, NewObject, ObjectQuery, StoredObject};
-use crate::domain::triage::{Case, Consent, Submission, SubmissionStatus};
+use crate::domain::triage::{Case, Consent, Submission};
 pub use audit::{AuditStore, StoredCheckpoint, StoredEntry};
-pub use submissions::{NewSubmission, SubmissionFilter};
+pub use submissions::{Closing, NewSubmission, SubmissionFilter};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -126,11 +126,7 @@ pub trait SubmissionStore: Send + Sync {
     async fn close_submission(
         &self,
         id: &str,
-        status: SubmissionStatus,
-        by: &PrincipalId,
-        at: OffsetDateTime,
-        reason: Option<&str>,
-        result_id: Option<&str>,
+        closing: &Closing<'_>,
         audit: &AuditRecord,
     ) -> StoreResult<()>;
 }

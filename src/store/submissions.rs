@@ -34,6 +34,18 @@ pub struct NewSubmission {
     pub original: Option<String>,
 }
 
+/// How a submission is closed without publication.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Closing<'a> {
+    pub status: crate::domain::triage::SubmissionStatus,
+    pub by: &'a crate::domain::principal::PrincipalId,
+    pub at: time::OffsetDateTime,
+    /// Why (a rejection), shown to the provider.
+    pub reason: Option<&'a str>,
+    /// The community object it was merged into.
+    pub result_id: Option<&'a str>,
+}
+
 /// The `Conflict` of a publication whose case's consent was withdrawn meanwhile.
 pub const CONSENT_CHANGED: &str = "the case's consent is no longer given";
 
@@ -60,7 +72,7 @@ macro_rules! submission_sql {
             use super::{$row, $store};
             use $crate::domain::principal::{OrganisationId, PrincipalId};
             use $crate::domain::stix::stored::{Inserted, NewObject};
-            use $crate::domain::triage::{Case, Consent, Submission, SubmissionStatus};
+            use $crate::domain::triage::{Case, Consent, Submission};
             use $crate::store::portable::{from_micros, micros, to_json};
             use $crate::store::submissions::{NewSubmission, SubmissionFilter};
             use $crate::store::{StoreError, StoreResult, SubmissionStore};
@@ -393,11 +405,7 @@ macro_rules! submission_sql {
                 async fn close_submission(
                     &self,
                     id: &str,
-                    status: SubmissionStatus,
-                    by: &PrincipalId,
-                    at: OffsetDateTime,
-                    reason: Option<&str>,
-                    result_id: Option<&str>,
+                    closing: &$crate::store::submissions::Closing<'_>,
                     audit: &AuditRecord,
                 ) -> StoreResult<()> {
                     let mut tx = self.begin_write().await?;
@@ -406,11 +414,11 @@ macro_rules! submission_sql {
                          reason = $5, result_id = $6 WHERE id = $1 AND status = 'pending'",
                     )
                     .bind(id)
-                    .bind(status.as_str())
-                    .bind(by.as_str())
-                    .bind(micros(at))
-                    .bind(reason)
-                    .bind(result_id)
+                    .bind(closing.status.as_str())
+                    .bind(closing.by.as_str())
+                    .bind(micros(closing.at))
+                    .bind(closing.reason)
+                    .bind(closing.result_id)
                     .execute(&mut *tx)
                     .await?
                     .rows_affected();
