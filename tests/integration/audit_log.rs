@@ -1,0 +1,735 @@
+//! The audit log of a running hub, over real mTLS: every write endpoint leaves exactly one
+//! entry in the transaction of its change, refused requests and reads of restricted material
+//! leave one too, checkpoints are signed by the job and served with proofs that verify, and
+//! `relais audit export` + `relais audit verify` check the whole log offline (and catch an
+//! edit made straight in the database).
+
+use std::collections::BTreeSet;
+use std::future::Future;
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use relais::crypto::openpgp::PublicKey;
+use relais::domain::audit::checkpoint::SignedCheckpoint;
+use relais::domain::audit::entry::{AuditEntry, Decision, parse_canonical};
+use relais::domain::audit::merkle::{Hash, verify_consistency, verify_entry_inclusion};
+use reqwest::header::{ACCEPT, CONTENT_TYPE};
+use serde_json::{Value, json};
+
+use crate::common::{Db, HubOptions, TestHub, spawn_hub_on, spawn_hub_with, succeed};
+
+const TAXII: &str = "application/taxii+json;version=2.1";
+const COMMUNITY: &str = "9cfa669c-ee94-4ece-afd2-f8edac37d8fd";
+const SUBMISSIONS: &str = "2f1b3c38-5a4e-4d1f-9a53-6f1e2c7d8b90";
+const TLP_CLEAR: &str = "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487";
+const TLP_GREEN: &str = "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb";
+const TLP_RED: &str = "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1";
+
+fn indicator(n: u32, description: &str, tlp: &str) -> Value {
+    json!({
+        "type": "indicator",
+        "spec_version": "2.1",
+        "id": format!("indicator--a0d17000-0000-4000-8000-{n:012}"),
+        "created": "2026-11-01T10:00:00.000Z",
+        "modified": "2026-11-01T10:00:00.000Z",
+        "name": format!("audit indicator {n}"),
+        "description": description,
+        "pattern": format!("[domain-name:value = 'c2-{n}.example']"),
+        "pattern_type": "stix",
+        "valid_from": "2026-11-01T10:00:00Z",
+        "object_marking_refs": [tlp]
+    })
+}
+
+async fn request(
+    hub: &TestHub,
+    who: &str,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<(&str, String)>,
+) -> (u16, Value) {
+    let mut req = hub.client(who).request(method, hub.url(path)).header(
+        ACCEPT,
+        if path.starts_with("/taxii2/") {
+            TAXII
+        } else {
+            "*/*"
+        },
+    );
+    if let Some((content_type, body)) = body {
+        req = req.header(CONTENT_TYPE, content_type).body(body);
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status().as_u16();
+    let text = resp.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+async fn api(
+    hub: &TestHub,
+    who: &str,
+    method: reqwest::Method,
+    path: &str,
+    body: Value,
+) -> (u16, Value) {
+    request(
+        hub,
+        who,
+        method,
+        path,
+        Some(("application/json", body.to_string())),
+    )
+    .await
+}
+
+async fn get(hub: &TestHub, who: &str, path: &str) -> (u16, Value) {
+    request(hub, who, reqwest::Method::GET, path, None).await
+}
+
+async fn size(hub: &TestHub) -> u64 {
+    hub.store.audit_size().await.unwrap()
+}
+
+async fn entry_at(hub: &TestHub, seq: u64) -> AuditEntry {
+    let stored = hub.store.audit_entries(seq, 1, None).await.unwrap();
+    assert_eq!(stored[0].seq, seq);
+    parse_canonical(&stored[0].entry).unwrap()
+}
+
+/// Runs one request and checks that it appended exactly one entry, of `action`.
+async fn one_entry<F>(hub: &TestHub, action: &str, run: F) -> (Value, AuditEntry)
+where
+    F: Future<Output = (u16, Value)>,
+{
+    let before = size(hub).await;
+    let (status, body) = run.await;
+    assert!((200..300).contains(&status), "{action}: {status} {body}");
+    let after = size(hub).await;
+    assert_eq!(
+        after,
+        before + 1,
+        "{action} appended {} entries",
+        after - before
+    );
+    let entry = entry_at(hub, before).await;
+    assert_eq!(entry.action, action, "{entry:?}");
+    (body, entry)
+}
+
+/// The write operations of the REST API, from its OpenAPI description, and of TAXII.
+fn write_endpoints() -> BTreeSet<String> {
+    let doc: Value = serde_json::from_str(relais::http::api::OPENAPI).unwrap();
+    let mut out = BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            if ["post", "put", "patch", "delete"].contains(&method.as_str()) {
+                out.insert(format!("{} {path}", method.to_uppercase()));
+            }
+        }
+    }
+    // TAXII 2.1's two writes (the OpenAPI document covers the REST API only).
+    out.insert("POST /taxii2/api/collections/{id}/objects/".into());
+    out.insert("DELETE /taxii2/api/collections/{id}/objects/{object}/".into());
+    out
+}
+
+#[tokio::test]
+async fn every_write_endpoint_leaves_exactly_one_entry() {
+    write_endpoints_flow(Db::Sqlite).await;
+}
+
+#[tokio::test]
+async fn every_write_endpoint_leaves_exactly_one_entry_on_postgres() {
+    write_endpoints_flow(Db::Postgres).await;
+}
+
+async fn write_endpoints_flow(db: Db) {
+    let Some(hub) = spawn_hub_on(db).await else {
+        return;
+    };
+    let analyst = hub.principal_named("csirt-analyst").await;
+    let provider = hub.principal_named("provider-a").await;
+    let mut covered = BTreeSet::new();
+    use reqwest::Method as M;
+
+    let (case, entry) = one_entry(&hub, "case.create", api(&hub, "csirt-analyst", M::POST, "/api/v1/cases", json!({
+        "reference": "CSIRT-RE-2026-0042",
+        "beneficiary": "Mairie de Saint-Leu",
+        "provider": provider.organisation_id.as_str(),
+        "identifiers": {"hostnames": ["SRV-COMPTA"], "organisations": ["Mairie de Saint-Leu"]},
+        "consent": "pending"
+    }))).await;
+    covered.insert("POST /api/v1/cases");
+    let case = case["id"].as_str().unwrap().to_owned();
+    assert_eq!(entry.actor.principal, analyst.id.as_str());
+    assert_eq!(entry.actor.fingerprint.len(), 64);
+    assert_eq!(entry.objects[0], case);
+    // Victim identifiers stay out of the log: ids only.
+    let text = String::from_utf8(entry.to_canonical()).unwrap();
+    assert!(
+        !text.contains("Saint-Leu") && !text.contains("CSIRT-RE-2026-0042"),
+        "{text}"
+    );
+
+    let (_, entry) = one_entry(
+        &hub,
+        "case.consent",
+        api(
+            &hub,
+            "csirt-analyst",
+            M::PUT,
+            &format!("/api/v1/cases/{case}/consent"),
+            json!({"consent": "given"}),
+        ),
+    )
+    .await;
+    covered.insert("PUT /api/v1/cases/{id}/consent");
+    assert_eq!(entry.reason, "consent given");
+
+    let envelope = json!({"objects": [
+        indicator(1, "beacon seen on SRV-COMPTA", TLP_GREEN),
+        indicator(2, "second stage", TLP_GREEN),
+        indicator(3, "third", TLP_GREEN),
+    ]})
+    .to_string();
+    let submit = async {
+        let resp = hub
+            .client("provider-a")
+            .post(hub.url(&format!("/taxii2/api/collections/{SUBMISSIONS}/objects/")))
+            .header(ACCEPT, TAXII)
+            .header(CONTENT_TYPE, TAXII)
+            .header("X-Relais-Case", &case)
+            .body(envelope)
+            .send()
+            .await
+            .unwrap();
+        (resp.status().as_u16(), resp.json::<Value>().await.unwrap())
+    };
+    let (_, entry) = one_entry(&hub, "submission.add", submit).await;
+    covered.insert("POST /taxii2/api/collections/{id}/objects/");
+    assert_eq!(entry.actor.principal, provider.id.as_str());
+    assert!(entry.objects.contains(&case), "{entry:?}");
+    assert!(entry.objects.iter().any(|o| o.ends_with("-000000000001")));
+    assert_eq!(entry.markings, ["tlp:green"]);
+    assert_eq!(entry.reason, "3 stored, 0 refused");
+
+    let (_, entry) = one_entry(
+        &hub,
+        "submission.add",
+        api(
+            &hub,
+            "provider-a",
+            M::POST,
+            "/api/v1/iocs",
+            json!([
+                {"type": "domain", "value": "evil-audit.example", "tlp": "green"}
+            ]),
+        ),
+    )
+    .await;
+    covered.insert("POST /api/v1/iocs");
+    assert_eq!(entry.decision, Decision::Allow);
+
+    let (_, mine) = get(&hub, "provider-a", "/api/v1/submissions").await;
+    let item = |n: u32| {
+        mine.as_array()
+            .unwrap()
+            .iter()
+            .find(|s| {
+                s["stix_id"]
+                    .as_str()
+                    .unwrap()
+                    .ends_with(&format!("-{n:012}"))
+            })
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let (published, entry) = one_entry(
+        &hub,
+        "submission.publish",
+        api(
+            &hub,
+            "csirt-analyst",
+            M::POST,
+            &format!("/api/v1/triage/{}/publish", item(1)),
+            json!({}),
+        ),
+    )
+    .await;
+    covered.insert("POST /api/v1/triage/{id}/publish");
+    let published = published["published"].as_str().unwrap().to_owned();
+    assert_eq!(entry.objects[..2], [item(1), published.clone()]);
+
+    one_entry(
+        &hub,
+        "submission.merge",
+        api(
+            &hub,
+            "csirt-analyst",
+            M::POST,
+            &format!("/api/v1/triage/{}/merge", item(2)),
+            json!({"into": published}),
+        ),
+    )
+    .await;
+    covered.insert("POST /api/v1/triage/{id}/merge");
+
+    let reason = "duplicate of the report sent by Mairie de Saint-Leu";
+    let (_, entry) = one_entry(
+        &hub,
+        "submission.reject",
+        api(
+            &hub,
+            "csirt-analyst",
+            M::POST,
+            &format!("/api/v1/triage/{}/reject", item(3)),
+            json!({"reason": reason}),
+        ),
+    )
+    .await;
+    covered.insert("POST /api/v1/triage/{id}/reject");
+    // The analyst's words may name the victim: the entry holds their hash.
+    assert!(
+        entry.reason.starts_with("sha256:") && !entry.reason.contains("Saint"),
+        "{entry:?}"
+    );
+
+    let community = format!("/taxii2/api/collections/{COMMUNITY}/objects/");
+    let (_, entry) = one_entry(
+        &hub,
+        "objects.add",
+        request(
+            &hub,
+            "csirt-analyst",
+            M::POST,
+            &community,
+            Some((
+                TAXII,
+                json!({"objects": [indicator(9, "public", TLP_CLEAR)]}).to_string(),
+            )),
+        ),
+    )
+    .await;
+    assert_eq!(entry.objects[0], COMMUNITY);
+    let doomed = indicator(9, "", TLP_CLEAR)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, entry) = one_entry(
+        &hub,
+        "objects.delete",
+        request(
+            &hub,
+            "csirt-analyst",
+            M::DELETE,
+            &format!("{community}{doomed}/"),
+            None,
+        ),
+    )
+    .await;
+    covered.insert("DELETE /taxii2/api/collections/{id}/objects/{object}/");
+    assert_eq!(entry.objects, [COMMUNITY.to_owned(), doomed]);
+    assert_eq!(entry.reason, "1 versions");
+
+    let covered: BTreeSet<String> = covered.into_iter().map(str::to_owned).collect();
+    assert_eq!(
+        covered,
+        write_endpoints(),
+        "a write endpoint is not covered by this test"
+    );
+
+    // A failed write leaves nothing: the transaction that would have held the entry is gone.
+    let before = size(&hub).await;
+    let (status, _) = api(
+        &hub,
+        "csirt-analyst",
+        M::POST,
+        &format!("/api/v1/triage/{}/reject", item(3)),
+        json!({"reason": "again"}),
+    )
+    .await;
+    assert_eq!(status, 409);
+    assert_eq!(size(&hub).await, before);
+
+    // Seqs run from 0 without a gap and time never goes back.
+    let all = hub.store.audit_entries(0, 1000, None).await.unwrap();
+    let mut previous = None;
+    for (i, stored) in all.iter().enumerate() {
+        let e = parse_canonical(&stored.entry).unwrap();
+        assert_eq!(e.seq, i as u64);
+        assert!(previous.is_none_or(|p| p <= e.time));
+        previous = Some(e.time);
+    }
+    hub.shutdown().await;
+}
+
+#[tokio::test]
+async fn refused_requests_and_restricted_reads_are_on_record() {
+    let Some(hub) = spawn_hub_on(Db::Sqlite).await else {
+        return;
+    };
+    use reqwest::Method as M;
+    let provider = hub.principal_named("provider-a").await;
+
+    // A provider trying an analyst's action: who, what, why.
+    let before = size(&hub).await;
+    let (status, _) = api(
+        &hub,
+        "provider-a",
+        M::POST,
+        "/api/v1/cases",
+        json!({
+            "reference": "x", "beneficiary": "y", "provider": "z"
+        }),
+    )
+    .await;
+    assert_eq!(status, 403);
+    assert_eq!(size(&hub).await, before + 1);
+    let denied = entry_at(&hub, before).await;
+    assert_eq!(denied.action, "request.denied");
+    assert_eq!(denied.decision, Decision::Deny);
+    assert_eq!(denied.actor.principal, provider.id.as_str());
+    assert_eq!(denied.objects, ["POST /api/v1/cases"]);
+    assert!(denied.reason.contains("analyst"), "{denied:?}");
+
+    // A revoked certificate: refused without a reason given to the client; the log says
+    // which rule refused it and which key it was.
+    let credential = hub
+        .issue_bound(&crate::common::subject(
+            relais::domain::principal::PrincipalKind::Provider,
+            "Provider A (demo)",
+            "soc-robot",
+        ))
+        .await;
+    let robot = hub.client_with(Some(&credential));
+    let binding = hub
+        .store
+        .bindings()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|b| b.subject.contains("soc-robot"))
+        .unwrap();
+    hub.store
+        .revoke_binding(
+            &binding.fingerprint,
+            time::OffsetDateTime::now_utc(),
+            "lost laptop",
+            &crate::common::relais_test_audit(),
+        )
+        .await
+        .unwrap();
+    let before = size(&hub).await;
+    // The path carries a percent-encoded escape sequence and a newline: they reach the entry
+    // as text that cannot move a terminal's cursor or split a line.
+    let resp = robot
+        .get(hub.url("/api/v1/cases/%1B%5B2J%0Afake"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 403);
+    let denied = entry_at(&hub, before).await;
+    assert_eq!(denied.reason, "certificate revoked");
+    assert_eq!(denied.actor.fingerprint, binding.fingerprint.to_hex());
+    let line = String::from_utf8(denied.to_canonical()).unwrap();
+    assert!(line.chars().all(|c| (' '..='~').contains(&c)), "{line}");
+
+    // A RED object read over TAXII is on record; a CLEAR one is not.
+    let community = format!("/taxii2/api/collections/{COMMUNITY}/objects/");
+    let (status, _) = request(
+        &hub,
+        "csirt-analyst",
+        M::POST,
+        &community,
+        Some((
+            TAXII,
+            json!({"objects": [indicator(20, "", TLP_CLEAR), indicator(21, "", TLP_RED)]})
+                .to_string(),
+        )),
+    )
+    .await;
+    assert_eq!(status, 202);
+    let clear = indicator(20, "", TLP_CLEAR)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let red = indicator(21, "", TLP_RED)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let before = size(&hub).await;
+    let (status, _) = get(&hub, "csirt-analyst", &format!("{community}{clear}/")).await;
+    assert_eq!(status, 200);
+    assert_eq!(size(&hub).await, before, "a CLEAR read is not logged");
+    let (_, entry) = one_entry(
+        &hub,
+        "objects.read",
+        get(&hub, "csirt-analyst", &format!("{community}{red}/")),
+    )
+    .await;
+    assert_eq!(entry.objects, [COMMUNITY.to_owned(), red]);
+    assert_eq!(entry.markings, ["tlp:red"]);
+
+    // Case material: a case read by its provider.
+    let (status, case) = api(
+        &hub,
+        "csirt-analyst",
+        M::POST,
+        "/api/v1/cases",
+        json!({
+            "reference": "CSIRT-RE-2026-0077", "beneficiary": "Clinique du Port",
+            "provider": provider.organisation_id.as_str(), "consent": "pending"
+        }),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let case = case["id"].as_str().unwrap();
+    let (_, entry) = one_entry(
+        &hub,
+        "case.read",
+        get(&hub, "provider-a", &format!("/api/v1/cases/{case}")),
+    )
+    .await;
+    assert_eq!(entry.objects, [case]);
+    hub.shutdown().await;
+}
+
+async fn wait_for_checkpoint(hub: &TestHub, at_least: u64) -> SignedCheckpoint {
+    for _ in 0..100 {
+        if let Some(c) = hub.store.latest_checkpoint().await.unwrap()
+            && c.size >= at_least
+        {
+            return SignedCheckpoint::parse(&c.signed).unwrap();
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no checkpoint of size {at_least} within 10 s");
+}
+
+fn hashes(v: &Value) -> Vec<Hash> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            STANDARD
+                .decode(h.as_str().unwrap())
+                .unwrap()
+                .try_into()
+                .unwrap()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn checkpoints_proofs_and_the_offline_export() {
+    let hub = spawn_hub_with(HubOptions {
+        postgres: None,
+        tweak: Some(Box::new(|config, _| {
+            config.audit.checkpoint_entries = 3;
+            config.audit.checkpoint_secs = 1;
+        })),
+    })
+    .await;
+    use reqwest::Method as M;
+
+    // A first checkpoint, fetched as a provider and checked against the served key.
+    let first = wait_for_checkpoint(&hub, 1).await;
+    let (status, text) = get(&hub, "provider-a", "/api/v1/audit/checkpoint").await;
+    assert_eq!(status, 200);
+    let served = SignedCheckpoint::parse(text.as_str().unwrap()).unwrap();
+    assert!(served.checkpoint.size >= first.checkpoint.size);
+    assert_eq!(served.checkpoint.origin, "localhost/audit");
+    let (status, key) = get(&hub, "provider-a", "/api/v1/audit/public-key").await;
+    assert_eq!(status, 200);
+    let key = PublicKey::from_bytes(key.as_str().unwrap().as_bytes()).unwrap();
+    served
+        .verify(&key, time::OffsetDateTime::now_utc())
+        .unwrap();
+    let old = served;
+    let outside = hub.data_dir().join("witnessed.checkpoint");
+    std::fs::write(&outside, old.to_text()).unwrap();
+
+    // Provider A writes; its entries are its own to read and to prove.
+    let (status, _) = api(
+        &hub,
+        "provider-a",
+        M::POST,
+        "/api/v1/iocs",
+        json!([
+            {"type": "domain", "value": "proof-1.example"}
+        ]),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, _) = api(
+        &hub,
+        "csirt-analyst",
+        M::PUT,
+        "/api/v1/cases/case--none/consent",
+        json!({"consent": "given"}),
+    )
+    .await;
+    assert_eq!(status, 404);
+    let target = size(&hub).await;
+    let new = wait_for_checkpoint(&hub, target).await;
+    let (status, latest) = get(&hub, "provider-a", "/api/v1/audit/checkpoint").await;
+    assert_eq!(status, 200);
+    let new_served = SignedCheckpoint::parse(latest.as_str().unwrap()).unwrap();
+    assert!(new_served.checkpoint.size >= new.checkpoint.size);
+    let new = new_served;
+
+    let (_, all) = get(&hub, "csirt-analyst", "/api/v1/audit/entries?limit=1000").await;
+    let (_, own) = get(&hub, "provider-a", "/api/v1/audit/entries?limit=1000").await;
+    let all = all["entries"].as_array().unwrap().clone();
+    let own = own["entries"].as_array().unwrap().clone();
+    assert!(own.len() < all.len() && !own.is_empty());
+    let provider = hub.principal_named("provider-a").await;
+    for e in &own {
+        let entry = parse_canonical(e["entry"].as_str().unwrap().as_bytes()).unwrap();
+        assert_eq!(entry.actor.principal, provider.id.as_str());
+    }
+    let mine = own
+        .iter()
+        .find(|e| e["entry"].as_str().unwrap().contains("submission.add"))
+        .unwrap();
+    let seq = mine["seq"].as_u64().unwrap();
+    let (status, proof) = get(
+        &hub,
+        "provider-a",
+        &format!("/api/v1/audit/proofs/inclusion?seq={seq}"),
+    )
+    .await;
+    assert_eq!(status, 200, "{proof}");
+    assert_eq!(proof["tree_size"].as_u64().unwrap(), new.checkpoint.size);
+    verify_entry_inclusion(
+        proof["entry"].as_str().unwrap().as_bytes(),
+        seq,
+        new.checkpoint.size,
+        &hashes(&proof["path"]),
+        &new.checkpoint.root,
+    )
+    .unwrap();
+    // Against a wrong root the same proof fails: the check above can fail.
+    assert!(
+        verify_entry_inclusion(
+            proof["entry"].as_str().unwrap().as_bytes(),
+            seq,
+            new.checkpoint.size,
+            &hashes(&proof["path"]),
+            &old.checkpoint.root
+        )
+        .is_err()
+    );
+    // An analyst's entry is not the provider's to see.
+    let theirs = all
+        .iter()
+        .find(|e| {
+            e["entry"].as_str().unwrap().contains("request.denied")
+                || e["entry"]
+                    .as_str()
+                    .unwrap()
+                    .contains("\"principal\":\"hub\"")
+        })
+        .unwrap()["seq"]
+        .as_u64()
+        .unwrap();
+    let (status, _) = get(
+        &hub,
+        "provider-a",
+        &format!("/api/v1/audit/proofs/inclusion?seq={theirs}"),
+    )
+    .await;
+    assert_eq!(status, 404);
+
+    let (status, consistency) = get(
+        &hub,
+        "partner-csirt",
+        &format!(
+            "/api/v1/audit/proofs/consistency?from={}&to={}",
+            old.checkpoint.size, new.checkpoint.size
+        ),
+    )
+    .await;
+    assert_eq!(status, 200, "{consistency}");
+    verify_consistency(
+        old.checkpoint.size,
+        new.checkpoint.size,
+        &old.checkpoint.root,
+        &new.checkpoint.root,
+        &hashes(&consistency["path"]),
+    )
+    .unwrap();
+    for bad in [
+        "/api/v1/audit/proofs/consistency?from=0".to_owned(),
+        format!(
+            "/api/v1/audit/proofs/consistency?from={}&to=1",
+            new.checkpoint.size
+        ),
+        format!("/api/v1/audit/proofs/inclusion?seq=0&size={}", u64::MAX),
+        "/api/v1/audit/proofs/inclusion?seq=x".to_owned(),
+        "/api/v1/audit/entries?from=-1".to_owned(),
+    ] {
+        let (status, problem) = get(&hub, "csirt-analyst", &bad).await;
+        assert_eq!(status, 400, "{bad}: {problem}");
+    }
+
+    // The export, while the hub runs, verifies offline against the witnessed checkpoint.
+    let out = hub.data_dir().join("export");
+    let done = succeed(hub.cli().args(["audit", "export", "--out"]).arg(&out));
+    assert!(String::from_utf8_lossy(&done.stdout).starts_with("exported "));
+    let verified = succeed(
+        hub.cli()
+            .args(["audit", "verify"])
+            .arg(&out)
+            .arg("--checkpoint")
+            .arg(&outside),
+    );
+    let summary = String::from_utf8_lossy(&verified.stdout);
+    assert!(summary.starts_with("ok: "), "{summary}");
+    assert!(
+        summary.contains("extends the external checkpoint"),
+        "{summary}"
+    );
+    // Exporting over an existing export is refused, nothing overwritten.
+    let again = hub
+        .cli()
+        .args(["audit", "export", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(!again.status.success());
+
+    // Someone with the database rewrites an entry: the next export does not verify.
+    sqlx::query("UPDATE audit_log SET entry = CAST(REPLACE(CAST(entry AS TEXT), 'submission.add', 'submission.del') AS BLOB) WHERE seq = $1")
+        .bind(i64::try_from(seq).unwrap())
+        .execute(&sqlite_pool(&hub).await)
+        .await
+        .unwrap();
+    let out = hub.data_dir().join("export-after-edit");
+    succeed(hub.cli().args(["audit", "export", "--out"]).arg(&out));
+    let failed = hub
+        .cli()
+        .args(["audit", "verify"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(!failed.status.success());
+    let report = String::from_utf8_lossy(&failed.stdout);
+    assert!(report.contains("FAILED"), "{report}");
+    hub.shutdown().await;
+}
+
+async fn sqlite_pool(hub: &TestHub) -> sqlx::SqlitePool {
+    sqlx::SqlitePool::connect(&format!(
+        "sqlite://{}",
+        hub.data_dir().join("relais.db").display()
+    ))
+    .await
+    .unwrap()
+}
