@@ -28,7 +28,7 @@ pub struct AuditConfig {
     pub origin: String,
     /// A checkpoint is signed once this many entries are not covered by one…
     pub checkpoint_entries: u64,
-    /// …or once the oldest uncovered entry is this old.
+    /// …or this many seconds after the last checkpoint, if any entry came since.
     pub checkpoint_secs: u64,
 }
 

@@ -733,3 +733,95 @@ async fn sqlite_pool(hub: &TestHub) -> sqlx::SqlitePool {
     .await
     .unwrap()
 }
+
+/// `relais pki …` writes from the hub's host are on record too, as the operator's.
+#[tokio::test]
+async fn pki_commands_are_on_record() {
+    let hub = spawn_hub_with(HubOptions::default()).await;
+    let actions = |from: u64| {
+        let hub = &hub;
+        async move {
+            hub.store
+                .audit_entries(from, 1000, None)
+                .await
+                .unwrap()
+                .iter()
+                .map(|e| parse_canonical(&e.entry).unwrap())
+                .collect::<Vec<_>>()
+        }
+    };
+    // First start: the CSIRT, the development CA, the first CRL, the demo principals and the
+    // hub's secrets, all by the hub itself.
+    let first: Vec<String> = actions(0).await.iter().map(|e| e.action.clone()).collect();
+    for expected in [
+        "organisation.create",
+        "ca.create",
+        "crl.publish",
+        "principal.create",
+        "certificate.issue",
+        "hub_secret.create",
+    ] {
+        assert!(
+            first.iter().any(|a| a == expected),
+            "{expected} missing from {first:?}"
+        );
+    }
+
+    let before = size(&hub).await;
+    succeed(hub.cli().args([
+        "pki",
+        "issue",
+        "--kind",
+        "provider",
+        "--org",
+        "Provider C",
+        "--name",
+        "soc",
+    ]));
+    let issued = actions(before).await;
+    let names: Vec<&str> = issued.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "organisation.create",
+            "principal.create",
+            "certificate.issue"
+        ]
+    );
+    assert!(
+        issued
+            .iter()
+            .all(|e| e.actor.principal == "operator" && e.actor.fingerprint.is_empty())
+    );
+    let fingerprint = issued[2].objects[0].trim_start_matches("spki:").to_owned();
+
+    let before = size(&hub).await;
+    succeed(hub.cli().args([
+        "pki",
+        "revoke",
+        "--fingerprint",
+        &fingerprint,
+        "--reason",
+        "key compromise",
+    ]));
+    let revoked = actions(before).await;
+    let names: Vec<&str> = revoked.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(names, ["certificate.revoke", "crl.publish"]);
+    assert_eq!(revoked[0].reason, "key compromise");
+    // Revoking again changes nothing and records nothing.
+    let before = size(&hub).await;
+    succeed(
+        hub.cli()
+            .args(["pki", "revoke", "--fingerprint", &fingerprint]),
+    );
+    let again: Vec<String> = actions(before)
+        .await
+        .iter()
+        .map(|e| e.action.clone())
+        .collect();
+    assert!(
+        !again.contains(&"certificate.revoke".to_owned()),
+        "{again:?}"
+    );
+    hub.shutdown().await;
+}
