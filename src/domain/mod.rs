@@ -10,5 +10,6 @@ pub mod federation;
 pub mod ioc;
 pub mod markings;
 pub mod principal;
+pub mod registry;
 pub mod stix;
 pub mod triage;

@@ -230,7 +230,9 @@ pub trait Store: SubmissionStore + AuditStore + Send + Sync + std::fmt::Debug {
     /// response.
     async fn marking_definitions(&self, id: &str) -> StoreResult<Vec<StoredObject>>;
 
-    /// Records a TAXII status resource (its JSON body) for the principal that posted.
+    /// Records a TAXII status resource (its JSON body) for the principal that posted. Not an
+    /// audited change of its own: it is the receipt of the envelope, whose entry was appended
+    /// with the objects.
     async fn insert_status(
         &self,
         id: &str,

@@ -1,0 +1,5 @@
+//! The provider registry (Convention art. 2, 4, 10, 12–16): providers' files, the referencing
+//! lifecycle and its deadlines, satisfaction surveys, and what the public directory shows.
+//! Pure: deadlines are computed from times passed in.
+
+pub mod file;
