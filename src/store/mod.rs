@@ -8,6 +8,7 @@
 pub mod audit;
 mod portable;
 pub mod postgres;
+pub mod registry;
 pub mod sqlite;
 pub mod submissions;
 mod visibility;
@@ -27,6 +28,7 @@ use crate::domain::principal::{
 use crate::domain::stix::stored::{Inserted, NewObject, ObjectQuery, StoredObject};
 use crate::domain::triage::{Case, Consent, Submission};
 pub use audit::{AuditStore, StoredCheckpoint, StoredEntry};
+pub use registry::RegistryStore;
 pub use submissions::{Closing, NewSubmission, SubmissionFilter};
 
 #[derive(Debug, thiserror::Error)]
@@ -135,7 +137,9 @@ pub trait SubmissionStore: Send + Sync {
 /// (`store::audit`) in the same transaction, under the writer lock: the change and its entry
 /// are committed together or not at all.
 #[async_trait]
-pub trait Store: SubmissionStore + AuditStore + Send + Sync + std::fmt::Debug {
+pub trait Store:
+    SubmissionStore + AuditStore + RegistryStore + Send + Sync + std::fmt::Debug
+{
     fn backend(&self) -> Backend;
 
     /// Cheap round trip, for readiness checks.

@@ -133,5 +133,6 @@ mod tests {
 }
 
 super::audit::audit_sql!(PgStore, PgRow);
+super::registry::registry_sql!(PgStore, PgRow);
 super::portable::portable_store!(PgStore, PgRow);
 super::submissions::submission_sql!(PgStore, PgRow);

@@ -156,6 +156,7 @@ async fn reset_wal(pool: &SqlitePool) -> Result<(), sqlx::Error> {
 }
 
 super::audit::audit_sql!(SqliteStore, SqliteRow);
+super::registry::registry_sql!(SqliteStore, SqliteRow);
 super::portable::portable_store!(SqliteStore, SqliteRow);
 super::submissions::submission_sql!(SqliteStore, SqliteRow);
 

@@ -2,5 +2,6 @@
 //! lifecycle and its deadlines, satisfaction surveys, and what the public directory shows.
 //! Pure: deadlines are computed from times passed in.
 
+pub mod directory;
 pub mod file;
 pub mod lifecycle;
