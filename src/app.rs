@@ -19,6 +19,7 @@ use crate::domain::federation::FederationPolicy;
 use crate::domain::markings::policy::MarkingPolicy;
 use crate::http::tls::{ReloadingConfig, TlsError, TlsMaterial};
 use crate::http::{self, AppState, server};
+use crate::domain::registry::survey::SurveyPolicy;
 use crate::services::checkpoints::Checkpointer;
 use crate::services::secrets;
 use crate::store::SharedStore;
@@ -56,6 +57,8 @@ pub enum PolicyLoadError {
     Federation(#[from] crate::domain::federation::FederationPolicyError),
     #[error(transparent)]
     Anonymisation(#[from] crate::domain::anonymise::PolicyError),
+    #[error(transparent)]
+    Survey(#[from] crate::domain::registry::survey::SurveyPolicyError),
 }
 
 /// Reads and checks one policy file; errors name the file.
@@ -123,6 +126,12 @@ impl Hub {
             &policies.anonymisation,
             AnonymisationPolicy::parse,
         )?);
+        let survey_policy = Arc::new(load_policy(
+            config,
+            data_dir,
+            &policies.survey,
+            SurveyPolicy::parse,
+        )?);
         let pseudonym_secret =
             secrets::ensure(store.as_ref(), secrets::PSEUDONYM_KEY, clock.now()).await?;
         let pseudonyms = Arc::new(
@@ -138,6 +147,19 @@ impl Hub {
             clock.now(),
         )
         .await?;
+        let registry_key = secrets::ensure_openpgp_key(
+            store.as_ref(),
+            secrets::REGISTRY_KEY,
+            &format!("{} registry <{}>", config.hub.organisation, origin),
+            clock.now(),
+        )
+        .await?;
+        let survey_key = secrets::ensure(store.as_ref(), secrets::SURVEY_KEY, clock.now()).await?;
+        let main = bind(config.listen.main).await?;
+        let public = bind(config.listen.public).await?;
+        let public_port = public
+            .local_addr()
+            .map_or(config.listen.public.port(), |a| a.port());
         let checkpoints = Arc::new(Checkpointer {
             store: Arc::clone(&store),
             clock: Arc::clone(&clock),
@@ -149,8 +171,8 @@ impl Hub {
             ),
         });
         Ok(Self {
-            main: bind(config.listen.main).await?,
-            public: bind(config.listen.public).await?,
+            main,
+            public,
             main_tls,
             public_tls,
             state: AppState {
@@ -164,6 +186,11 @@ impl Hub {
                 cursors: CursorKey::new(&cursor_secret)
                     .map_err(|_| HubError::CorruptSecret(secrets::CURSOR_KEY))?,
                 checkpoints,
+                registry_key: Arc::new(registry_key),
+                survey_key: Arc::from(survey_key),
+                survey_policy,
+                public_url: Arc::from(config.public_url(public_port)),
+                organisation: Arc::from(config.hub.organisation.as_str()),
             },
             config: config.clone(),
         })
@@ -193,6 +220,12 @@ impl Hub {
             &jobs,
         );
         Arc::clone(&self.state.checkpoints).spawn(shutdown.clone(), &jobs);
+        spawn_deadlines(
+            self.state.clone(),
+            Duration::from_secs(self.config.registry.deadline_check_secs.max(1)),
+            shutdown.clone(),
+            &jobs,
+        );
         jobs.spawn(server::serve(
             "main",
             self.main,
@@ -232,4 +265,29 @@ impl Hub {
         self.state.store.close().await;
         tracing::info!("stopped");
     }
+}
+
+/// Applies the registry's due transitions (renewals, expiries, notices, unsigned convention
+/// versions) on the hub's clock. Every instance runs it; a change another instance wrote
+/// first is refused as a conflict and picked up on the next round.
+fn spawn_deadlines(state: AppState, every: Duration, shutdown: CancellationToken, jobs: &TaskTracker) {
+    jobs.spawn(tracing::Instrument::instrument(
+        async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    () = shutdown.cancelled() => break,
+                    _ = tick.tick() => {
+                        match state.registry().run_deadlines(state.clock.now()).await {
+                            Ok(0) => {}
+                            Ok(n) => tracing::info!(changes = n, "registry deadlines applied"),
+                            Err(e) => tracing::warn!(error = %e, "registry deadlines failed"),
+                        }
+                    }
+                }
+            }
+        },
+        tracing::info_span!("job", name = "registry_deadlines"),
+    ));
 }

@@ -18,6 +18,27 @@ pub struct Config {
     pub log: LogConfig,
     pub policies: PoliciesConfig,
     pub audit: AuditConfig,
+    pub registry: RegistryConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RegistryConfig {
+    /// How often the deadline job applies due transitions (renewals, expiries, notices,
+    /// unsigned convention versions).
+    pub deadline_check_secs: u64,
+    /// The public listener's address as people outside reach it (survey and badge links);
+    /// empty: `https://` + the first of `pki.server_names` + the public port.
+    pub public_url: String,
+}
+
+impl Default for RegistryConfig {
+    fn default() -> Self {
+        Self {
+            deadline_check_secs: 60,
+            public_url: String::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -43,6 +64,24 @@ impl Default for AuditConfig {
 }
 
 impl Config {
+    /// Where people outside reach the public listener (see [`RegistryConfig::public_url`]).
+    pub fn public_url(&self, public_port: u16) -> String {
+        if !self.registry.public_url.is_empty() {
+            return self.registry.public_url.trim_end_matches('/').to_owned();
+        }
+        let host = self
+            .pki
+            .server_names
+            .first()
+            .map_or("localhost", String::as_str);
+        let host = if host.contains(':') {
+            format!("[{host}]")
+        } else {
+            host.to_owned()
+        };
+        format!("https://{host}:{public_port}")
+    }
+
     /// The audit log's checkpoint origin (see [`AuditConfig::origin`]).
     pub fn audit_origin(&self) -> String {
         if !self.audit.origin.is_empty() {
@@ -68,6 +107,9 @@ pub struct PoliciesConfig {
     /// What the anonymiser does with each kind of victim identifier in provider submissions;
     /// written from the shipped policy on first start if absent.
     pub anonymisation: PathBuf,
+    /// The satisfaction survey's questions and what counts as unfavourable; written from the
+    /// shipped policy on first start if absent.
+    pub survey: PathBuf,
 }
 
 impl Default for PoliciesConfig {
@@ -76,6 +118,7 @@ impl Default for PoliciesConfig {
             markings: "policies/markings.toml".into(),
             federation: "policies/federation.toml".into(),
             anonymisation: "policies/anonymisation.toml".into(),
+            survey: "policies/survey.toml".into(),
         }
     }
 }
@@ -372,6 +415,11 @@ impl Config {
         }
         crate::domain::principal::validate_name("hub organisation", &self.hub.organisation)
             .map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        if self.registry.deadline_check_secs == 0 {
+            return Err(ConfigError::Invalid(
+                "registry.deadline_check_secs must be above 0".into(),
+            ));
+        }
         if self.audit.checkpoint_entries == 0 || self.audit.checkpoint_secs == 0 {
             return Err(ConfigError::Invalid(
                 "audit.checkpoint_entries and audit.checkpoint_secs must be above 0".into(),

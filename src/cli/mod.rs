@@ -1,4 +1,5 @@
-//! Command line: `relais serve`, `relais init`, `relais pki …`, `relais config …`,
+//! Command line: `relais serve`, `relais init`, `relais pki …`, `relais registry …`,
+//! `relais config …`,
 //! `relais audit …`, `relais bench …`.
 
 mod audit;
@@ -6,6 +7,7 @@ mod bench;
 mod bench_audit;
 mod context;
 mod pki;
+mod registry;
 mod serve;
 
 use std::path::PathBuf;
@@ -46,6 +48,10 @@ pub enum Command {
     /// Manage the hub's certificate authority and certificate bindings.
     #[command(subcommand)]
     Pki(pki::PkiCommand),
+    /// The provider registry: applications, files, the referencing lifecycle, conventions,
+    /// surveys and badges.
+    #[command(subcommand)]
+    Registry(registry::RegistryCommand),
     /// Inspect the configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -70,6 +76,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Serve => serve::serve(&cli.data, cli.config.as_deref()).await,
         Command::Init => serve::init(&cli.data, cli.config.as_deref()).await,
         Command::Pki(cmd) => pki::run(cmd, &cli.data, cli.config.as_deref()).await,
+        Command::Registry(cmd) => registry::run(cmd, &cli.data, cli.config.as_deref()).await,
         Command::Audit(cmd) => audit::run(cmd, &cli.data, cli.config.as_deref()).await,
         Command::Bench(args) => bench::run(args, &cli.data).await,
         Command::Config(ConfigCommand::Env) => {

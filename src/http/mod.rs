@@ -40,6 +40,16 @@ pub struct AppState {
     pub cursors: CursorKey,
     /// The audit log's signer: its key's public half is served, and the job runs beside.
     pub checkpoints: Arc<crate::services::checkpoints::Checkpointer>,
+    /// Signs registry badges.
+    pub registry_key: Arc<crate::crypto::openpgp::AuditKey>,
+    /// HMAC key of survey tokens.
+    pub survey_key: Arc<[u8]>,
+    pub survey_policy: Arc<crate::domain::registry::survey::SurveyPolicy>,
+    /// `https://HOST:PORT` of the public listener, for links sent to people without a
+    /// certificate (survey, badge check).
+    pub public_url: Arc<str>,
+    /// The CSIRT that runs the hub (`hub.organisation`).
+    pub organisation: Arc<str>,
 }
 
 impl AppState {
@@ -50,6 +60,17 @@ impl AppState {
             policy: &self.policy,
             federation: &self.federation,
             cursors: &self.cursors,
+        }
+    }
+
+    /// The provider registry, for one request.
+    pub fn registry(&self) -> crate::services::registry::Registry<'_> {
+        crate::services::registry::Registry {
+            store: self.store.as_ref(),
+            signing_key: &self.registry_key,
+            survey_key: &self.survey_key,
+            survey_policy: &self.survey_policy,
+            csirt: &self.organisation,
         }
     }
 

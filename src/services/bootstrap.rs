@@ -25,6 +25,8 @@ pub enum BootstrapError {
          the server certificate"
     )]
     MissingKey { cert: PathBuf, key: PathBuf },
+    #[error("demo registry: {0}")]
+    Demo(#[from] crate::services::registry_demo::DemoError),
 }
 
 /// A demo principal created on first start, with one certificate.
@@ -209,6 +211,10 @@ pub async fn prepare(
     if !anonymisation.exists() {
         write_public(&anonymisation, crate::domain::anonymise::SHIPPED.as_bytes())?;
     }
+    let survey = config.resolve(data_dir, &config.policies.survey);
+    if !survey.exists() {
+        write_public(&survey, crate::domain::registry::survey::SHIPPED.as_bytes())?;
+    }
 
     let mut demo = Vec::new();
     if config.pki.demo {
@@ -241,6 +247,10 @@ pub async fn prepare(
                 demo.push((principal, files));
             }
         }
+    }
+
+    if config.pki.demo {
+        crate::services::registry_demo::seed(store, &demo_dir(data_dir), now).await?;
     }
 
     Ok(Prepared {

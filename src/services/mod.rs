@@ -11,6 +11,8 @@ pub mod export;
 pub mod identity;
 pub mod ingest;
 pub mod pki;
+pub mod registry;
+pub mod registry_demo;
 pub mod secrets;
 pub mod share;
 pub mod triage;

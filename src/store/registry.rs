@@ -41,8 +41,7 @@ pub struct HistoryEntry {
 #[derive(Debug, Clone)]
 pub struct ProviderWrite<'a> {
     pub organisation: &'a Organisation,
-    /// Creates the organisation and the entry (an application).
-    pub new: bool,
+    pub create: Creation,
     pub file: &'a ProviderFile,
     pub referencing: &'a Referencing,
     pub conditions: Conditions,
@@ -51,6 +50,17 @@ pub struct ProviderWrite<'a> {
     /// meanwhile, the write is refused (`Conflict`) rather than lost.
     pub expected: Option<&'a Referencing>,
     pub history: &'a HistoryEntry,
+}
+
+/// What a write creates besides updating.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Creation {
+    /// The entry exists: update it (and the organisation's status).
+    Nothing,
+    /// The organisation exists (created by `relais pki`): add its registry entry.
+    Entry,
+    /// An application: the organisation and its entry.
+    OrganisationAndEntry,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -138,8 +148,8 @@ macro_rules! registry_sql {
             use $crate::domain::principal::{Organisation, OrganisationId};
             use $crate::store::portable::{from_micros, micros, to_json, write_error};
             use $crate::store::registry::{
-                Badge, Convention, HistoryEntry, ProviderRecord, ProviderWrite, RegistryStore,
-                StoredEvidence, Survey,
+                Badge, Convention, Creation, HistoryEntry, ProviderRecord, ProviderWrite,
+                RegistryStore, StoredEvidence, Survey,
             };
             use $crate::store::{StoreError, StoreResult};
             use sqlx::Row as _;
@@ -225,7 +235,7 @@ macro_rules! registry_sql {
                     let conditions = to_json(&w.conditions)?;
                     let now = micros(w.history.at);
                     let mut tx = self.begin_write().await?;
-                    if w.new {
+                    if w.create == Creation::OrganisationAndEntry {
                         sqlx::query(
                             "INSERT INTO organisations (id, name, kind, status, created_at, \
                              updated_at) VALUES ($1, $2, $3, $4, $5, $5)",
@@ -238,6 +248,8 @@ macro_rules! registry_sql {
                         .execute(&mut *tx)
                         .await
                         .map_err(|e| write_error(e, "organisation"))?;
+                    }
+                    if w.create != Creation::Nothing {
                         sqlx::query(
                             "INSERT INTO provider_files (organisation_id, file, referencing, \
                              conditions, convention_signature, updated_at) \
@@ -252,7 +264,9 @@ macro_rules! registry_sql {
                         .execute(&mut *tx)
                         .await
                         .map_err(|e| write_error(e, "provider file"))?;
-                    } else {
+                    }
+                    if w.create != Creation::OrganisationAndEntry {
+                        if w.create == Creation::Nothing {
                         let current: Option<String> = sqlx::query_scalar(
                             "SELECT referencing FROM provider_files WHERE organisation_id = $1",
                         )
@@ -278,6 +292,7 @@ macro_rules! registry_sql {
                         .bind(now)
                         .execute(&mut *tx)
                         .await?;
+                        }
                         // Access follows the lifecycle at once: the registry is read on every
                         // request.
                         sqlx::query(

@@ -136,6 +136,8 @@ pub type ConfigTweak = Box<dyn FnOnce(&mut Config, &Path) + Send>;
 pub struct HubOptions {
     pub postgres: Option<PgDatabase>,
     pub tweak: Option<ConfigTweak>,
+    /// The hub's clock (default: the system's); a `FixedClock` lets a test drive deadlines.
+    pub clock: Option<relais::clock::SharedClock>,
 }
 
 pub fn test_config(dir: &Path) -> Config {
@@ -160,7 +162,7 @@ pub async fn spawn_hub_on(db: Db) -> Option<TestHub> {
             Some(
                 spawn_hub_with(HubOptions {
                     postgres: Some(pg),
-                    tweak: None,
+                    ..HubOptions::default()
                 })
                 .await,
             )
@@ -193,7 +195,7 @@ pub async fn spawn_hub_with(options: HubOptions) -> TestHub {
         &config,
         dir.path(),
         Arc::clone(&store),
-        Arc::new(SystemClock),
+        options.clock.unwrap_or_else(|| Arc::new(SystemClock)),
     )
     .await
     .unwrap();

@@ -530,6 +530,7 @@ fn hashes(v: &Value) -> Vec<Hash> {
 async fn checkpoints_proofs_and_the_offline_export() {
     let hub = spawn_hub_with(HubOptions {
         postgres: None,
+        clock: None,
         tweak: Some(Box::new(|config, _| {
             config.audit.checkpoint_entries = 3;
             config.audit.checkpoint_secs = 1;

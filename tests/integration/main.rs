@@ -14,6 +14,7 @@ mod exports;
 mod mtls;
 mod operations;
 mod python_clients;
+mod registry;
 mod stix_corpus;
 mod stix_patterns;
 mod store_contract;

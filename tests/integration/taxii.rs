@@ -409,6 +409,7 @@ async fn peers_read_up_to_the_level_their_federation_policy_allows() {
     // name peers for AMBER) nor RED. Another peer name in the file changes nothing for it.
     let hub = crate::common::spawn_hub_with(crate::common::HubOptions {
         postgres: None,
+        clock: None,
         tweak: Some(Box::new(|config, dir| {
             let path = dir.join("federation.toml");
             std::fs::write(

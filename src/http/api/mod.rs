@@ -16,6 +16,7 @@ mod body;
 mod cases;
 mod exports;
 mod iocs;
+mod registry;
 mod triage;
 
 pub fn router() -> Router<AppState> {
@@ -33,6 +34,37 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/submissions", get(triage::own))
         .route("/api/v1/iocs", post(iocs::submit))
         .route("/api/v1/openapi.json", get(openapi))
+        .route(
+            "/api/v1/registry/providers",
+            get(registry::list).post(registry::apply),
+        )
+        .route("/api/v1/registry/me", get(registry::me))
+        .route("/api/v1/registry/evidence", post(registry::upload_evidence))
+        .route("/api/v1/registry/providers/{id}", get(registry::get))
+        .route("/api/v1/registry/providers/{id}/file", put(registry::update_file))
+        .route(
+            "/api/v1/registry/providers/{id}/evidence",
+            post(registry::upload_provider_evidence),
+        )
+        .route(
+            "/api/v1/registry/providers/{id}/transitions",
+            post(registry::transition),
+        )
+        .route("/api/v1/registry/providers/{id}/reference", post(registry::reference))
+        .route(
+            "/api/v1/registry/providers/{id}/convention-signature",
+            post(registry::sign_convention),
+        )
+        .route("/api/v1/registry/providers/{id}/history", get(registry::history))
+        .route("/api/v1/registry/providers/{id}/standing", get(registry::standing))
+        .route("/api/v1/registry/providers/{id}/badge", post(registry::badge))
+        .route(
+            "/api/v1/registry/conventions",
+            get(registry::conventions).post(registry::publish_convention),
+        )
+        .route("/api/v1/registry/dashboard", get(registry::dashboard))
+        .route("/api/v1/registry/shortlist", get(registry::shortlist))
+        .route("/api/v1/cases/{id}/survey", post(registry::issue_survey))
         .route("/api/v1/audit/checkpoint", get(audit::checkpoint))
         .route("/api/v1/audit/public-key", get(audit::public_key))
         .route("/api/v1/audit/entries", get(audit::entries))

@@ -1,17 +1,29 @@
-//! The public listener: no client certificate. It exposes health only (later: survey forms,
-//! the provider directory, badge checks), and nothing that depends on who is asking.
+//! The public listener: no client certificate. Health, the provider directory, badge checks
+//! and the satisfaction survey (whose link carries a signed single-use token); nothing that
+//! depends on who is asking.
+
+mod badge;
+mod directory;
+mod html;
+mod survey;
 
 use axum::Json;
 use axum::Router;
 use axum::extract::State;
-use axum::routing::get;
+use axum::routing::{get, post};
 use serde::Serialize;
 
 use super::AppState;
 use super::error::ApiError;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/health", get(health))
+    Router::new()
+        .route("/health", get(health))
+        .route("/directory", get(directory::html))
+        .route("/directory.json", get(directory::json))
+        .route("/survey", get(survey::form).post(survey::answer))
+        .route("/badge/verify", get(badge::form).post(badge::verify))
+        .route("/badges/{id}", get(badge::by_id))
 }
 
 #[derive(Debug, Serialize)]

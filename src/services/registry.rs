@@ -1,0 +1,1114 @@
+//! The provider registry's use-cases: applications, files and evidence, the referencing
+//! lifecycle and its deadlines, convention versions and signatures, satisfaction surveys, the
+//! public directory and badges. Every change is written with a history line and an audit
+//! entry in one transaction; who may do what is decided here.
+
+use std::collections::BTreeMap;
+
+use time::{Duration, OffsetDateTime};
+
+use crate::crypto::openpgp::{AuditKey, OpenPgpError, PublicKey, verify_cleartext, verify_detached};
+use crate::crypto::tokens::{SurveyClaims, TokenError, issue_survey_token, verify_survey_token};
+use crate::domain::access::RegistryRecord;
+use crate::domain::audit::record::{Acting, AuditRecord, HUB_ACTOR, OPERATOR_ACTOR};
+use crate::domain::principal::{
+    Organisation, OrganisationId, OrganisationKind, OrganisationStatus, PrincipalKind,
+};
+use crate::domain::registry::directory::{self, DirectoryEntry};
+use crate::domain::registry::file::{Conditions, FieldError, ProviderFile};
+use crate::domain::registry::lifecycle::{
+    DereferencingCause, Event, NoticeKind, Overdue, Party, Referencing, TransitionError,
+    UNFAVOURABLE_SURVEYS,
+};
+use crate::domain::registry::survey::{AnswerError, Answers, SurveyPolicy, score};
+use crate::store::registry::{
+    Badge, Convention, Creation, HistoryEntry, ProviderRecord, ProviderWrite, StoredEvidence, Survey,
+};
+use crate::store::{Store, StoreError};
+
+/// How long a survey link stays valid.
+pub const SURVEY_VALIDITY: Duration = Duration::days(30);
+/// Largest evidence file accepted (the request body limit applies first over HTTP).
+pub const MAX_EVIDENCE_BYTES: usize = 8 * 1024 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    #[error("only the CSIRT's analysts may do this")]
+    NotAnalyst,
+    /// No such provider, or one the caller may not see.
+    #[error("no such provider")]
+    NotFound,
+    #[error("invalid provider file: {}", describe(.0))]
+    Invalid(Vec<FieldError>),
+    #[error(
+        "the convention's conditions are not met (incident response offered: {}, listed in the \
+         public catalogue: {})",
+        .0.incident_response_offered,
+        .0.listed_in_public_catalogue
+    )]
+    Conditions(Conditions),
+    #[error("no evidence file with SHA-256 {0} was uploaded")]
+    MissingEvidence(String),
+    #[error("{0}")]
+    Transition(#[from] TransitionError),
+    #[error("the signature does not verify with the provider's registered key: {0}")]
+    BadSignature(OpenPgpError),
+    #[error("the provider's OpenPGP key is unusable: {0}")]
+    BadKey(OpenPgpError),
+    #[error("no convention version has been published")]
+    NoConvention,
+    #[error("no convention version {0}")]
+    NoSuchVersion(u32),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("survey link: {0}")]
+    Token(#[from] TokenError),
+    #[error("this survey was already answered")]
+    AlreadyAnswered,
+    #[error("{0}")]
+    Answer(#[from] AnswerError),
+    #[error("signing: {0}")]
+    Signing(OpenPgpError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+fn describe(errors: &[FieldError]) -> String {
+    errors
+        .iter()
+        .map(|e| format!("{}: {}", e.field, e.message))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Who is asking: a principal over mTLS, or `relais` run on the hub's host, or the hub's
+/// deadline job.
+#[derive(Debug, Clone, Copy)]
+pub enum Who<'a> {
+    Principal(&'a RegistryRecord),
+    Operator,
+    Hub,
+}
+
+impl Who<'_> {
+    fn acting(self, at: OffsetDateTime) -> Acting {
+        match self {
+            Who::Principal(caller) => Acting::by(caller, at),
+            Who::Operator => Acting::operator(at),
+            Who::Hub => Acting::hub(at),
+        }
+    }
+
+    fn name(self) -> String {
+        match self {
+            Who::Principal(caller) => caller.principal.id.as_str().to_owned(),
+            Who::Operator => OPERATOR_ACTOR.to_owned(),
+            Who::Hub => HUB_ACTOR.to_owned(),
+        }
+    }
+
+    /// The CSIRT: an analyst, the operator or the hub.
+    fn is_csirt(self) -> bool {
+        match self {
+            Who::Principal(caller) => caller.principal.kind == PrincipalKind::Analyst,
+            Who::Operator | Who::Hub => true,
+        }
+    }
+
+    /// The provider organisation itself.
+    fn is_provider(self, org: &OrganisationId) -> bool {
+        matches!(self, Who::Principal(c)
+            if c.principal.kind == PrincipalKind::Provider && &c.organisation.id == org)
+    }
+}
+
+/// A provider's view of its own standing.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Standing {
+    pub status: OrganisationStatus,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub term_ends: Option<OffsetDateTime>,
+    pub renewals: u8,
+    pub convention_version: Option<u32>,
+    pub due: Vec<Overdue>,
+    pub surveys: SurveySummary,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct SurveySummary {
+    pub issued: u32,
+    pub answered: u32,
+    pub unfavourable: u32,
+    /// Average of the answered surveys' scores.
+    pub average: Option<f64>,
+}
+
+/// What the analysts' dashboard lists.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct DashboardItem {
+    pub organisation: String,
+    pub name: String,
+    pub status: OrganisationStatus,
+    pub due: Vec<Overdue>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Registry<'a> {
+    pub store: &'a dyn Store,
+    /// Signs badges (the hub's registry key).
+    pub signing_key: &'a AuditKey,
+    /// HMAC key of survey tokens.
+    pub survey_key: &'a [u8],
+    pub survey_policy: &'a SurveyPolicy,
+    /// The CSIRT that references providers (`hub.organisation`).
+    pub csirt: &'a str,
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(ring::digest::digest(&ring::digest::SHA256, bytes).as_ref())
+}
+
+fn file_hash(file: &ProviderFile) -> String {
+    sha256_hex(serde_json::to_string(file).unwrap_or_default().as_bytes())
+}
+
+impl Registry<'_> {
+    fn require_csirt(who: Who<'_>) -> Result<(), RegistryError> {
+        if who.is_csirt() {
+            Ok(())
+        } else {
+            Err(RegistryError::NotAnalyst)
+        }
+    }
+
+    async fn record(&self, org: &OrganisationId) -> Result<ProviderRecord, RegistryError> {
+        self.store
+            .provider(org)
+            .await?
+            .ok_or(RegistryError::NotFound)
+    }
+
+    /// The provider's record, if `who` may see it: the CSIRT, or the provider itself.
+    pub async fn get(
+        &self,
+        who: Who<'_>,
+        org: &OrganisationId,
+    ) -> Result<ProviderRecord, RegistryError> {
+        if !(who.is_csirt() || who.is_provider(org)) {
+            return Err(RegistryError::NotFound);
+        }
+        self.record(org).await
+    }
+
+    pub async fn list(&self, who: Who<'_>) -> Result<Vec<ProviderRecord>, RegistryError> {
+        Self::require_csirt(who)?;
+        Ok(self.store.providers().await?)
+    }
+
+    /// Checks a file: its fields, its key, and that the hub holds every piece of evidence.
+    async fn check_file(&self, file: &ProviderFile) -> Result<Conditions, RegistryError> {
+        let problems = file.problems();
+        if !problems.is_empty() {
+            return Err(RegistryError::Invalid(problems));
+        }
+        PublicKey::from_bytes(file.openpgp_key.as_bytes()).map_err(RegistryError::BadKey)?;
+        for q in &file.qualifications {
+            if self.store.evidence(&q.evidence_sha256).await?.is_none() {
+                return Err(RegistryError::MissingEvidence(q.evidence_sha256.clone()));
+            }
+        }
+        Ok(file.conditions())
+    }
+
+    /// Stores an evidence file; its SHA-256 names it in a file.
+    pub async fn upload_evidence(
+        &self,
+        who: Who<'_>,
+        org: Option<&OrganisationId>,
+        name: &str,
+        content: Vec<u8>,
+        now: OffsetDateTime,
+    ) -> Result<String, RegistryError> {
+        let allowed = who.is_csirt() || org.is_some_and(|o| who.is_provider(o));
+        if !allowed {
+            return Err(RegistryError::NotAnalyst);
+        }
+        if content.is_empty() || content.len() > MAX_EVIDENCE_BYTES {
+            return Err(RegistryError::BadRequest(format!(
+                "evidence must hold 1 to {MAX_EVIDENCE_BYTES} bytes"
+            )));
+        }
+        if name.is_empty() || name.len() > 200 || name.chars().any(char::is_control) {
+            return Err(RegistryError::BadRequest(
+                "the evidence name must be 1 to 200 characters without control characters".into(),
+            ));
+        }
+        let sha256 = sha256_hex(&content);
+        let audit = who
+            .acting(now)
+            .record("registry.evidence")
+            .objects(
+                std::iter::once(format!("sha256:{sha256}"))
+                    .chain(org.map(|o| o.as_str().to_owned())),
+            );
+        self.store
+            .insert_evidence(
+                &StoredEvidence {
+                    sha256: sha256.clone(),
+                    organisation: org.cloned(),
+                    name: name.to_owned(),
+                    content,
+                    created_at: now,
+                },
+                &audit,
+            )
+            .await?;
+        Ok(sha256)
+    }
+
+    /// Records an application: a new provider organisation in `applied`, with its file.
+    pub async fn apply(
+        &self,
+        who: Who<'_>,
+        file: ProviderFile,
+        now: OffsetDateTime,
+    ) -> Result<ProviderRecord, RegistryError> {
+        Self::require_csirt(who)?;
+        let conditions = self.check_file(&file).await?;
+        if self
+            .store
+            .organisation_by_name(&file.legal_name)
+            .await?
+            .is_some()
+        {
+            return Err(RegistryError::Conflict(format!(
+                "an organisation named {:?} exists",
+                file.legal_name
+            )));
+        }
+        let organisation = Organisation {
+            id: OrganisationId::generate(),
+            name: file.legal_name.clone(),
+            kind: OrganisationKind::Provider,
+            status: OrganisationStatus::Applied,
+            created_at: now,
+        };
+        let referencing = Referencing::applied(now);
+        let history = HistoryEntry {
+            at: now,
+            actor: who.name(),
+            action: "registry.apply".into(),
+            from_status: None,
+            to_status: OrganisationStatus::Applied,
+            reason: format!(
+                "application received; incident response offered: {}, listed in the public \
+                 catalogue: {}",
+                conditions.incident_response_offered, conditions.listed_in_public_catalogue
+            ),
+            file_sha256: file_hash(&file),
+        };
+        let audit = self.audit_of(who, &organisation.id, &history);
+        self.store
+            .write_provider(
+                &ProviderWrite {
+                    organisation: &organisation,
+                    create: Creation::OrganisationAndEntry,
+                    file: &file,
+                    referencing: &referencing,
+                    conditions,
+                    convention_signature: None,
+                    expected: None,
+                    history: &history,
+                },
+                &audit,
+            )
+            .await
+            .map_err(|e| match e {
+                StoreError::Conflict(what) => RegistryError::Conflict(what.to_owned()),
+                other => other.into(),
+            })?;
+        self.record(&organisation.id).await
+    }
+
+    fn audit_of(&self, who: Who<'_>, org: &OrganisationId, h: &HistoryEntry) -> AuditRecord {
+        who.acting(h.at)
+            .record(&h.action)
+            .objects([org.as_str().to_owned(), format!("sha256:{}", h.file_sha256)])
+            .reason(format!(
+                "{} -> {}: {}",
+                h.from_status.map_or("new", |s| s.as_str()),
+                h.to_status.as_str(),
+                h.reason
+            ))
+    }
+
+    /// Writes `record` changed to `file`/`referencing`, explained by `action` and `reason`.
+    #[allow(clippy::too_many_arguments)]
+    async fn write(
+        &self,
+        who: Who<'_>,
+        record: &ProviderRecord,
+        file: &ProviderFile,
+        referencing: &Referencing,
+        signature: Option<&str>,
+        action: &str,
+        reason: String,
+        at: OffsetDateTime,
+    ) -> Result<(), RegistryError> {
+        let history = HistoryEntry {
+            at,
+            actor: who.name(),
+            action: action.to_owned(),
+            from_status: Some(record.referencing.status),
+            to_status: referencing.status,
+            reason,
+            file_sha256: file_hash(file),
+        };
+        let audit = self.audit_of(who, &record.organisation.id, &history);
+        self.store
+            .write_provider(
+                &ProviderWrite {
+                    organisation: &record.organisation,
+                    create: Creation::Nothing,
+                    file,
+                    referencing,
+                    conditions: file.conditions(),
+                    convention_signature: signature.or(record.convention_signature.as_deref()),
+                    expected: Some(&record.referencing),
+                    history: &history,
+                },
+                &audit,
+            )
+            .await
+            .map_err(|e| match e {
+                StoreError::Conflict(what) => RegistryError::Conflict(what.to_owned()),
+                other => other.into(),
+            })
+    }
+
+    /// Takes an existing provider organisation (created with `relais pki`) into the registry
+    /// as referenced: its file, and its signature of the latest convention version.
+    pub async fn adopt(
+        &self,
+        who: Who<'_>,
+        organisation: &Organisation,
+        file: ProviderFile,
+        signature: &str,
+        now: OffsetDateTime,
+    ) -> Result<ProviderRecord, RegistryError> {
+        adopt(self.store, who, organisation, file, signature, now).await
+    }
+
+    /// Replaces a provider's file (the provider itself or the CSIRT).
+    pub async fn update_file(
+        &self,
+        who: Who<'_>,
+        org: &OrganisationId,
+        file: ProviderFile,
+        now: OffsetDateTime,
+    ) -> Result<ProviderRecord, RegistryError> {
+        let record = self.get(who, org).await?;
+        self.check_file(&file).await?;
+        let referencing = record.referencing.apply(&Event::FileUpdated, now)?;
+        self.write(
+            who,
+            &record,
+            &file,
+            &referencing,
+            None,
+            Event::FileUpdated.action(),
+            "file updated".into(),
+            now,
+        )
+        .await?;
+        self.record(org).await
+    }
+
+    /// A lifecycle event asked by someone (not a signature: see [`Registry::reference`] and
+    /// [`Registry::sign_convention`]).
+    pub async fn transition(
+        &self,
+        who: Who<'_>,
+        org: &OrganisationId,
+        event: Event,
+        reason: &str,
+        now: OffsetDateTime,
+    ) -> Result<ProviderRecord, RegistryError> {
+        let record = self.get(who, org).await?;
+        let allowed = match &event {
+            // A provider may end its own convention; everything else is the CSIRT's.
+            Event::GiveNotice(NoticeKind::Termination {
+                by: Party::Provider,
+            }) => who.is_provider(org) || who.is_csirt(),
+            Event::Reference { .. } | Event::SignVersion { .. } | Event::NewVersion { .. } => {
+                return Err(RegistryError::BadRequest(
+                    "referencing and convention signatures go through their own endpoints".into(),
+                ));
+            }
+            _ => who.is_csirt(),
+        };
+        if !allowed {
+            return Err(RegistryError::NotAnalyst);
+        }
+        if matches!(event, Event::CancelNotice | Event::Suspend | Event::GiveNotice(_))
+            && reason.trim().is_empty()
+        {
+            return Err(RegistryError::BadRequest("a reason is required".into()));
+        }
+        let referencing = record.referencing.apply(&event, now)?;
+        self.write(
+            who,
+            &record,
+            &record.file,
+            &referencing,
+            None,
+            event.action(),
+            reason.to_owned(),
+            now,
+        )
+        .await?;
+        self.record(org).await
+    }
+
+    async fn latest_convention(&self) -> Result<Convention, RegistryError> {
+        self.store
+            .conventions()
+            .await?
+            .pop()
+            .ok_or(RegistryError::NoConvention)
+    }
+
+    fn check_signature(
+        file: &ProviderFile,
+        text: &str,
+        signature: &str,
+        now: OffsetDateTime,
+    ) -> Result<(), RegistryError> {
+        let key = PublicKey::from_bytes(file.openpgp_key.as_bytes()).map_err(RegistryError::BadKey)?;
+        verify_detached(&key, text.as_bytes(), signature.as_bytes(), now)
+            .map_err(RegistryError::BadSignature)?;
+        Ok(())
+    }
+
+    /// References a provider under review: its signature over the latest convention text,
+    /// by the key in its file, is verified and kept.
+    pub async fn reference(
+        &self,
+        who: Who<'_>,
+        org: &OrganisationId,
+        signature: &str,
+        now: OffsetDateTime,
+    ) -> Result<ProviderRecord, RegistryError> {
+        Self::require_csirt(who)?;
+        let record = self.record(org).await?;
+        let conditions = record.file.conditions();
+        if !conditions.met() {
+            return Err(RegistryError::Conditions(conditions));
+        }
+        let convention = self.latest_convention().await?;
+        Self::check_signature(&record.file, &convention.text, signature, now)?;
+        let event = Event::Reference {
+            version: convention.version,
+        };
+        let referencing = record.referencing.apply(&event, now)?;
+        self.write(
+            who,
+            &record,
+            &record.file,
+            &referencing,
+            Some(signature),
+            event.action(),
+            format!(
+                "convention version {} signed by key {}",
+                convention.version,
+                PublicKey::from_bytes(record.file.openpgp_key.as_bytes())
+                    .map(|k| k.fingerprint())
+                    .unwrap_or_default()
+            ),
+            now,
+        )
+        .await?;
+        self.record(org).await
+    }
+
+    /// The provider's signature of the convention version awaiting it.
+    pub async fn sign_convention(
+        &self,
+        who: Who<'_>,
+        org: &OrganisationId,
+        version: u32,
+        signature: &str,
+        now: OffsetDateTime,
+    ) -> Result<ProviderRecord, RegistryError> {
+        let record = self.get(who, org).await?;
+        let convention = self
+            .store
+            .conventions()
+            .await?
+            .into_iter()
+            .find(|c| c.version == version)
+            .ok_or(RegistryError::NoSuchVersion(version))?;
+        Self::check_signature(&record.file, &convention.text, signature, now)?;
+        let event = Event::SignVersion { version };
+        let referencing = record.referencing.apply(&event, now)?;
+        self.write(
+            who,
+            &record,
+            &record.file,
+            &referencing,
+            Some(signature),
+            event.action(),
+            format!("convention version {version} signed"),
+            now,
+        )
+        .await?;
+        self.record(org).await
+    }
+
+    /// Publishes a new convention text: the next version. Every provider in force must sign
+    /// it within 15 days (the deadline job records what is due).
+    pub async fn publish_convention(
+        &self,
+        who: Who<'_>,
+        text: &str,
+        now: OffsetDateTime,
+    ) -> Result<Convention, RegistryError> {
+        Self::require_csirt(who)?;
+        if text.trim().is_empty() || text.len() > 1_000_000 {
+            return Err(RegistryError::BadRequest(
+                "the convention text must hold 1 byte to 1 MB".into(),
+            ));
+        }
+        let version = self
+            .store
+            .conventions()
+            .await?
+            .last()
+            .map_or(1, |c| c.version + 1);
+        let convention = Convention {
+            version,
+            text: text.to_owned(),
+            published_at: now,
+        };
+        let audit = who
+            .acting(now)
+            .record("registry.convention_publish")
+            .objects([
+                format!("convention:{version}"),
+                format!("sha256:{}", sha256_hex(text.as_bytes())),
+            ]);
+        self.store
+            .insert_convention(&convention, &audit)
+            .await
+            .map_err(|e| match e {
+                StoreError::Conflict(_) => {
+                    RegistryError::Conflict("another version was published meanwhile".into())
+                }
+                other => other.into(),
+            })?;
+        self.run_deadlines(now).await?;
+        Ok(convention)
+    }
+
+    pub async fn conventions(&self) -> Result<Vec<Convention>, RegistryError> {
+        Ok(self.store.conventions().await?)
+    }
+
+    /// Applies every deadline passed by `now`, and asks providers in force for the latest
+    /// convention version if they have not signed it. Returns how many changes were written.
+    pub async fn run_deadlines(&self, now: OffsetDateTime) -> Result<usize, RegistryError> {
+        let latest = self.store.conventions().await?.pop();
+        let mut written = 0;
+        for record in self.store.providers().await? {
+            let mut current = record.clone();
+            if let Some(latest) = &latest {
+                let behind = current
+                    .referencing
+                    .convention
+                    .is_some_and(|c| c.version < latest.version);
+                let asked = current
+                    .referencing
+                    .pending_version
+                    .is_some_and(|p| p.version == latest.version);
+                if behind && !asked {
+                    let event = Event::NewVersion {
+                        version: latest.version,
+                    };
+                    if let Ok(next) = current.referencing.apply(&event, latest.published_at) {
+                        self.write(
+                            Who::Hub,
+                            &current,
+                            &current.file,
+                            &next,
+                            None,
+                            event.action(),
+                            format!(
+                                "convention version {} published; to be signed within 15 days",
+                                latest.version
+                            ),
+                            latest.published_at.max(current.referencing.since),
+                        )
+                        .await?;
+                        written += 1;
+                        current = self.record(&record.organisation.id).await?;
+                    }
+                }
+            }
+            let mut next = current.referencing.clone();
+            let changes = next.due(now);
+            if changes.is_empty() {
+                continue;
+            }
+            // One history line per change, each with the state it led to.
+            let mut before = current.clone();
+            let mut state = current.referencing.clone();
+            for change in &changes {
+                let mut step = state.clone();
+                let applied = step.due(change.at);
+                if applied.is_empty() {
+                    continue;
+                }
+                self.write(
+                    Who::Hub,
+                    &before,
+                    &before.file,
+                    &step,
+                    None,
+                    change.action,
+                    change.reason.clone(),
+                    change.at,
+                )
+                .await?;
+                written += 1;
+                state = step;
+                before = self.record(&record.organisation.id).await?;
+            }
+        }
+        Ok(written)
+    }
+
+    /// What is due or overdue, provider by provider (analysts' dashboard).
+    pub async fn dashboard(
+        &self,
+        who: Who<'_>,
+        now: OffsetDateTime,
+    ) -> Result<Vec<DashboardItem>, RegistryError> {
+        Self::require_csirt(who)?;
+        let mut out = Vec::new();
+        for r in self.store.providers().await? {
+            let mut due = r.referencing.overdue(now);
+            if r.referencing.status == OrganisationStatus::UnderReview
+                || r.referencing.status == OrganisationStatus::Applied
+            {
+                due.clear();
+            }
+            out.push(DashboardItem {
+                organisation: r.organisation.id.as_str().to_owned(),
+                name: r.organisation.name.clone(),
+                status: r.referencing.status,
+                due,
+            });
+        }
+        Ok(out)
+    }
+
+    pub async fn history(
+        &self,
+        who: Who<'_>,
+        org: &OrganisationId,
+    ) -> Result<Vec<HistoryEntry>, RegistryError> {
+        self.get(who, org).await?;
+        Ok(self.store.provider_history(org).await?)
+    }
+
+    /// A provider's standing: status, deadlines, its surveys in aggregate.
+    pub async fn standing(
+        &self,
+        who: Who<'_>,
+        org: &OrganisationId,
+        now: OffsetDateTime,
+    ) -> Result<Standing, RegistryError> {
+        let record = self.get(who, org).await?;
+        let surveys = self.store.surveys_of(org).await?;
+        Ok(Standing {
+            status: record.referencing.status,
+            term_ends: record.referencing.term_ends,
+            renewals: record.referencing.renewals,
+            convention_version: record.referencing.convention.map(|c| c.version),
+            due: record.referencing.overdue(now),
+            surveys: summarise(&surveys),
+        })
+    }
+
+    /// Providers a victim may be handed to: referenced ones only.
+    pub async fn shortlist(&self, who: Who<'_>) -> Result<Vec<ProviderRecord>, RegistryError> {
+        Self::require_csirt(who)?;
+        Ok(self
+            .store
+            .providers()
+            .await?
+            .into_iter()
+            .filter(|r| r.referencing.is_referenced())
+            .collect())
+    }
+
+    /// The public directory.
+    pub async fn directory(&self, now: OffsetDateTime) -> Result<Vec<DirectoryEntry>, RegistryError> {
+        Ok(self
+            .store
+            .providers()
+            .await?
+            .iter()
+            .filter_map(|r| {
+                directory::entry(&r.organisation.name, &r.file, &r.referencing, now.date())
+            })
+            .collect())
+    }
+
+    /// Issues a survey link for the beneficiary of a case, about the case's provider.
+    pub async fn issue_survey(
+        &self,
+        who: Who<'_>,
+        case_id: &str,
+        now: OffsetDateTime,
+    ) -> Result<(String, OffsetDateTime), RegistryError> {
+        Self::require_csirt(who)?;
+        let case = self
+            .store
+            .case(case_id)
+            .await?
+            .ok_or_else(|| RegistryError::BadRequest(format!("no case {case_id:?}")))?;
+        self.record(&case.provider).await?;
+        let id = uuid::Uuid::new_v4().to_string();
+        let expires = now + SURVEY_VALIDITY;
+        let token = issue_survey_token(
+            self.survey_key,
+            &SurveyClaims {
+                jti: id.clone(),
+                provider: case.provider.as_str().to_owned(),
+                case: case.id.clone(),
+                iat: now.unix_timestamp(),
+                exp: expires.unix_timestamp(),
+            },
+        )?;
+        let audit = who
+            .acting(now)
+            .record("registry.survey_issue")
+            .objects([id.clone(), case.id.clone(), case.provider.as_str().to_owned()]);
+        self.store
+            .insert_survey(
+                &Survey {
+                    id,
+                    organisation: case.provider.clone(),
+                    case_id: case.id,
+                    issued_at: now,
+                    expires_at: expires,
+                    answered_at: None,
+                    answers: None,
+                    average: None,
+                    unfavourable: None,
+                },
+                &audit,
+            )
+            .await?;
+        Ok((token, expires))
+    }
+
+    /// The survey a link opens, if it can still be answered.
+    pub async fn open_survey(&self, token: &str, now: OffsetDateTime) -> Result<Survey, RegistryError> {
+        let claims = verify_survey_token(self.survey_key, token, now)?;
+        let survey = self
+            .store
+            .survey(&claims.jti)
+            .await?
+            .filter(|s| s.organisation.as_str() == claims.provider && s.case_id == claims.case)
+            .ok_or(RegistryError::NotFound)?;
+        if survey.answered_at.is_some() {
+            return Err(RegistryError::AlreadyAnswered);
+        }
+        Ok(survey)
+    }
+
+    /// Records a beneficiary's answers (once); three unfavourable surveys open the
+    /// de-referencing procedure. Returns whether this one was unfavourable.
+    pub async fn answer_survey(
+        &self,
+        token: &str,
+        ratings: BTreeMap<String, u8>,
+        comment: String,
+        now: OffsetDateTime,
+    ) -> Result<bool, RegistryError> {
+        let survey = self.open_survey(token, now).await?;
+        let answers = Answers { ratings, comment };
+        let scored = score(self.survey_policy, &answers)?;
+        let json = serde_json::json!({
+            "ratings": answers.ratings,
+            "comment": answers.comment,
+        })
+        .to_string();
+        let audit = Acting::unregistered("beneficiary", "", now)
+            .record("registry.survey_answer")
+            .objects([survey.id.clone(), survey.organisation.as_str().to_owned()])
+            .reason(format!(
+                "average {:.2}{}",
+                scored.average,
+                if scored.unfavourable { ", unfavourable" } else { "" }
+            ));
+        if !self
+            .store
+            .answer_survey(&survey.id, now, &json, scored.average, scored.unfavourable, &audit)
+            .await?
+        {
+            return Err(RegistryError::AlreadyAnswered);
+        }
+        if scored.unfavourable {
+            self.consider_dereferencing(&survey.organisation, now).await?;
+        }
+        Ok(scored.unfavourable)
+    }
+
+    async fn consider_dereferencing(
+        &self,
+        org: &OrganisationId,
+        now: OffsetDateTime,
+    ) -> Result<(), RegistryError> {
+        let record = self.record(org).await?;
+        let from = record.referencing.surveys_count_from;
+        let unfavourable = self
+            .store
+            .surveys_of(org)
+            .await?
+            .iter()
+            .filter(|s| s.unfavourable == Some(true) && s.answered_at.is_some_and(|a| a >= from))
+            .count();
+        if u32::try_from(unfavourable).unwrap_or(u32::MAX) < UNFAVOURABLE_SURVEYS {
+            return Ok(());
+        }
+        let event = Event::GiveNotice(NoticeKind::Dereferencing {
+            cause: DereferencingCause::UnfavourableSurveys,
+        });
+        // Already under notice, suspended or gone: nothing more to open.
+        let Ok(next) = record.referencing.apply(&event, now) else {
+            return Ok(());
+        };
+        self.write(
+            Who::Hub,
+            &record,
+            &record.file,
+            &next,
+            None,
+            event.action(),
+            format!("{unfavourable} unfavourable satisfaction surveys: de-referencing procedure opened"),
+            now,
+        )
+        .await
+    }
+
+    /// A badge: a statement of referencing clear-signed by the hub, for the provider to show.
+    pub async fn issue_badge(
+        &self,
+        who: Who<'_>,
+        org: &OrganisationId,
+        verify_url: &str,
+        now: OffsetDateTime,
+    ) -> Result<Badge, RegistryError> {
+        let record = self.get(who, org).await?;
+        if !record.referencing.is_referenced() {
+            return Err(RegistryError::Conflict(
+                "only a referenced provider gets a badge".into(),
+            ));
+        }
+        let id = format!("badge--{}", uuid::Uuid::new_v4());
+        let text = badge_text(&id, &record, self.csirt, verify_url, now);
+        let signed = self
+            .signing_key
+            .sign_cleartext(&text, now)
+            .map_err(RegistryError::Signing)?;
+        let badge = Badge {
+            id: id.clone(),
+            organisation: org.clone(),
+            issued_at: now,
+            text: signed,
+        };
+        let audit = who
+            .acting(now)
+            .record("registry.badge")
+            .objects([id, org.as_str().to_owned()]);
+        self.store.insert_badge(&badge, &audit).await?;
+        Ok(badge)
+    }
+
+    /// Checks a badge: the hub's signature, a badge it issued, and a provider still
+    /// referenced today.
+    pub async fn verify_badge(
+        &self,
+        signed: &str,
+        now: OffsetDateTime,
+    ) -> Result<BadgeCheck, RegistryError> {
+        let (text, _) = verify_cleartext(&self.signing_key.public_key(), signed.as_bytes(), now)
+            .map_err(RegistryError::BadSignature)?;
+        let id = text
+            .lines()
+            .find_map(|l| l.strip_prefix("Badge: "))
+            .ok_or_else(|| RegistryError::BadRequest("not a relais badge".into()))?
+            .trim()
+            .to_owned();
+        self.badge_status(&id).await
+    }
+
+    /// The standing of a badge by its id.
+    pub async fn badge_status(&self, id: &str) -> Result<BadgeCheck, RegistryError> {
+        let badge = self.store.badge(id).await?.ok_or(RegistryError::NotFound)?;
+        let record = self.record(&badge.organisation).await?;
+        Ok(BadgeCheck {
+            badge: badge.id,
+            provider: record.organisation.name,
+            status: record.referencing.status,
+            valid: record.referencing.is_referenced(),
+        })
+    }
+}
+
+/// The outcome of a badge check.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct BadgeCheck {
+    pub badge: String,
+    pub provider: String,
+    pub status: OrganisationStatus,
+    /// The provider is referenced today.
+    pub valid: bool,
+}
+
+fn badge_text(
+    id: &str,
+    record: &ProviderRecord,
+    csirt: &str,
+    verify_url: &str,
+    now: OffsetDateTime,
+) -> String {
+    let since = record
+        .referencing
+        .convention
+        .map(|c| format!("version {}, signed {}", c.version, c.signed_at.date()))
+        .unwrap_or_default();
+    format!(
+        "relais referencing badge\n\
+         Provider: {}\n\
+         Referenced by: {csirt}\n\
+         Convention: {since}\n\
+         Issued: {}\n\
+         Badge: {id}\n\
+         Verify: {verify_url}\n",
+        record.organisation.name,
+        now.date(),
+    )
+}
+
+fn summarise(surveys: &[Survey]) -> SurveySummary {
+    let answered: Vec<&Survey> = surveys.iter().filter(|s| s.answered_at.is_some()).collect();
+    let scores: Vec<f64> = answered.iter().filter_map(|s| s.average).collect();
+    SurveySummary {
+        issued: u32::try_from(surveys.len()).unwrap_or(u32::MAX),
+        answered: u32::try_from(answered.len()).unwrap_or(u32::MAX),
+        unfavourable: u32::try_from(
+            answered
+                .iter()
+                .filter(|s| s.unfavourable == Some(true))
+                .count(),
+        )
+        .unwrap_or(u32::MAX),
+        average: (!scores.is_empty()).then(|| scores.iter().sum::<f64>() / scores.len() as f64),
+    }
+}
+
+/// See [`Registry::adopt`]; needs no key, so that first start can seed the demo providers.
+pub async fn adopt(
+    store: &dyn Store,
+    who: Who<'_>,
+    organisation: &Organisation,
+    file: ProviderFile,
+    signature: &str,
+    now: OffsetDateTime,
+) -> Result<ProviderRecord, RegistryError> {
+    if !who.is_csirt() {
+        return Err(RegistryError::NotAnalyst);
+    }
+    if organisation.kind != OrganisationKind::Provider {
+        return Err(RegistryError::BadRequest(format!(
+            "{:?} is not a provider",
+            organisation.name
+        )));
+    }
+    let problems = file.problems();
+    if !problems.is_empty() {
+        return Err(RegistryError::Invalid(problems));
+    }
+    for q in &file.qualifications {
+        if store.evidence(&q.evidence_sha256).await?.is_none() {
+            return Err(RegistryError::MissingEvidence(q.evidence_sha256.clone()));
+        }
+    }
+    let conditions = file.conditions();
+    if !conditions.met() {
+        return Err(RegistryError::Conditions(conditions));
+    }
+    let convention = store
+        .conventions()
+        .await?
+        .pop()
+        .ok_or(RegistryError::NoConvention)?;
+    Registry::check_signature(&file, &convention.text, signature, now)?;
+    let referencing = Referencing::applied(now)
+        .apply(&Event::StartReview, now)?
+        .apply(
+            &Event::Reference {
+                version: convention.version,
+            },
+            now,
+        )?;
+    let history = HistoryEntry {
+        at: now,
+        actor: who.name(),
+        action: "registry.reference".into(),
+        from_status: Some(organisation.status),
+        to_status: referencing.status,
+        reason: format!(
+            "taken into the registry; convention version {} signed",
+            convention.version
+        ),
+        file_sha256: file_hash(&file),
+    };
+    let audit = who
+        .acting(now)
+        .record("registry.reference")
+        .objects([
+            organisation.id.as_str().to_owned(),
+            format!("sha256:{}", history.file_sha256),
+        ])
+        .reason(history.reason.clone());
+    store
+        .write_provider(
+            &ProviderWrite {
+                organisation,
+                create: Creation::Entry,
+                file: &file,
+                referencing: &referencing,
+                conditions,
+                convention_signature: Some(signature),
+                expected: None,
+                history: &history,
+            },
+            &audit,
+        )
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict(what) => RegistryError::Conflict(what.to_owned()),
+            other => other.into(),
+        })?;
+    store
+        .provider(&organisation.id)
+        .await?
+        .ok_or(RegistryError::NotFound)
+}
