@@ -3,3 +3,4 @@
 //! Pure: deadlines are computed from times passed in.
 
 pub mod file;
+pub mod survey;
