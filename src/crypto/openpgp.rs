@@ -1,6 +1,7 @@
 //! OpenPGP signing and verification (sequoia, pure-Rust backend): the hub's audit key, which
-//! signs checkpoints of the audit log, and detached-signature verification against any one
-//! certificate, for the hub's own signatures and for those of others.
+//! signs checkpoints of the audit log and registry badges, and verification of detached and
+//! cleartext signatures against any one certificate, for the hub's own signatures and for
+//! those of others.
 //!
 //! The audit key is an Ed25519 primary key, certification- and signing-capable, without
 //! expiry and without subkeys, kept apart from the TLS key: a leaked TLS key must not be
@@ -15,14 +16,14 @@ use sequoia_openpgp as openpgp;
 use openpgp::cert::{CertBuilder, CipherSuite};
 use openpgp::parse::Parse;
 use openpgp::parse::stream::{
-    DetachedVerifierBuilder, MessageLayer, MessageStructure, VerificationHelper,
+    DetachedVerifierBuilder, MessageLayer, MessageStructure, VerificationHelper, VerifierBuilder,
 };
 use openpgp::policy::StandardPolicy;
 use openpgp::serialize::SerializeInto;
 use openpgp::serialize::stream::{Armorer, Message, Signer};
 use openpgp::types::KeyFlags;
 use openpgp::{Cert, KeyHandle};
-use std::io::Write as _;
+use std::io::{Read as _, Write as _};
 use time::OffsetDateTime;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -39,11 +40,30 @@ pub enum OpenPgpError {
     Serialize(String),
     #[error("bad signature: {0}")]
     BadSignature(String),
+    #[error("the signed message is {size} bytes long; at most {limit} are accepted")]
+    TooLarge { size: usize, limit: usize },
 }
+
+/// The largest cleartext-signed message accepted, signature included. What the hub signs in
+/// clear (badges, short statements) is far smaller; the limit keeps a hostile message from
+/// making the verifier buffer without bound, and means the whole message is checked before
+/// any of its text is released.
+pub const MAX_CLEARTEXT_MESSAGE: usize = 64 * 1024;
+
+const CLEARTEXT_HEADER: &[u8] = b"-----BEGIN PGP SIGNED MESSAGE-----";
 
 /// sequoia's errors chain their causes: the whole chain, on one line.
 fn text(e: &openpgp::anyhow::Error) -> String {
     format!("{e:#}")
+}
+
+/// sequoia wraps its reasons in "Bad signature: " once or twice; say it once.
+fn bad_signature(reason: String) -> OpenPgpError {
+    let mut reason = reason;
+    while let Some(rest) = reason.strip_prefix("Bad signature: ") {
+        reason = rest.to_owned();
+    }
+    OpenPgpError::BadSignature(reason)
 }
 
 /// A certificate without secrets: whom a signature must come from.
@@ -84,6 +104,9 @@ impl PublicKey {
 }
 
 /// The hub's audit signing key, secrets included. Its `Debug` shows the fingerprint only.
+///
+/// Despite its name it is the hub's one Ed25519 signing key: it also signs the registry's
+/// badges, in clear (see [`AuditKey::sign_cleartext`]).
 #[derive(Clone)]
 pub struct AuditKey {
     cert: Cert,
@@ -190,6 +213,41 @@ impl AuditKey {
         signer.finalize().map_err(sign)?;
         String::from_utf8(out).map_err(|e| OpenPgpError::Sign(e.to_string()))
     }
+
+    /// `text` signed in clear, dated `at` (RFC 9580 §7: `-----BEGIN PGP SIGNED MESSAGE-----`,
+    /// the text dash-escaped, then the armored signature), readable by anyone and checkable
+    /// with GnuPG or [`verify_cleartext`].
+    ///
+    /// The framework signs lines, not bytes: trailing spaces and tabs of each line are not
+    /// signed (and dropped, so they do not come back from verification), and line ends are
+    /// signed as CRLF whatever they were, so that mail or a Windows editor cannot break the
+    /// signature. A message [`verify_cleartext`] would refuse as too large is refused here
+    /// rather than published.
+    pub fn sign_cleartext(&self, text: &str, at: OffsetDateTime) -> Result<String, OpenPgpError> {
+        let at = SystemTime::from(at);
+        let keypair = self.signing_keypair(Some(at))?;
+        let sign = |e: openpgp::anyhow::Error| OpenPgpError::Sign(self::text(&e));
+        let mut out = Vec::new();
+        let message = Message::new(&mut out);
+        // No Armorer: the cleartext framework writes its own armor around the signature.
+        let mut signer = Signer::new(message, keypair)
+            .map_err(sign)?
+            .cleartext()
+            .creation_time(at)
+            .build()
+            .map_err(sign)?;
+        signer
+            .write_all(text.as_bytes())
+            .map_err(|e| OpenPgpError::Sign(e.to_string()))?;
+        signer.finalize().map_err(sign)?;
+        if out.len() > MAX_CLEARTEXT_MESSAGE {
+            return Err(OpenPgpError::TooLarge {
+                size: out.len(),
+                limit: MAX_CLEARTEXT_MESSAGE,
+            });
+        }
+        String::from_utf8(out).map_err(|e| OpenPgpError::Sign(e.to_string()))
+    }
 }
 
 /// What a good signature said about itself.
@@ -210,14 +268,7 @@ pub fn verify_detached(
     signature: &[u8],
     at: OffsetDateTime,
 ) -> Result<Verified, OpenPgpError> {
-    let bad = |e: openpgp::anyhow::Error| {
-        // sequoia wraps its reasons in "Bad signature: " once or twice; say it once.
-        let mut reason = text(&e);
-        while let Some(rest) = reason.strip_prefix("Bad signature: ") {
-            reason = rest.to_owned();
-        }
-        OpenPgpError::BadSignature(reason)
-    };
+    let bad = |e: openpgp::anyhow::Error| bad_signature(text(&e));
     let policy = StandardPolicy::new();
     let helper = Helper {
         cert: &key.cert,
@@ -232,6 +283,56 @@ pub fn verify_detached(
         .into_helper()
         .verified
         .ok_or_else(|| OpenPgpError::BadSignature("no signature".into()))
+}
+
+/// Checks a cleartext-signed message (as made by [`AuditKey::sign_cleartext`] or
+/// `gpg --clearsign`) as of `at`, on the terms of [`verify_detached`]: every signature good,
+/// made by `key`, not dated after `at`. Returns the signed text, and only that: whatever
+/// surrounds the armor is not signed and is dropped. Refused: anything but a cleartext
+/// message (an inline-signed or a detached signature included), a message without signature,
+/// and one longer than [`MAX_CLEARTEXT_MESSAGE`].
+pub fn verify_cleartext(
+    key: &PublicKey,
+    signed: &[u8],
+    at: OffsetDateTime,
+) -> Result<(String, Verified), OpenPgpError> {
+    if signed.len() > MAX_CLEARTEXT_MESSAGE {
+        return Err(OpenPgpError::TooLarge {
+            size: signed.len(),
+            limit: MAX_CLEARTEXT_MESSAGE,
+        });
+    }
+    // sequoia's verifier takes inline-signed messages too; what is published in clear must be
+    // readable without it, so nothing else is taken for one.
+    if !signed.trim_ascii_start().starts_with(CLEARTEXT_HEADER) {
+        return Err(OpenPgpError::BadSignature(
+            "not a cleartext-signed message".into(),
+        ));
+    }
+    let bad = |e: openpgp::anyhow::Error| bad_signature(text(&e));
+    let policy = StandardPolicy::new();
+    let helper = Helper {
+        cert: &key.cert,
+        verified: None,
+    };
+    // The message fits in the verifier's buffer (its default is megabytes): the signatures
+    // are checked before the first byte of text is read out, so a refused message yields no
+    // text at all.
+    let mut verifier = VerifierBuilder::from_bytes(signed)
+        .map_err(bad)?
+        .with_policy(&policy, Some(SystemTime::from(at)), helper)
+        .map_err(bad)?;
+    let mut content = Vec::new();
+    verifier
+        .read_to_end(&mut content)
+        .map_err(|e| bad_signature(e.to_string()))?;
+    let verified = verifier
+        .into_helper()
+        .verified
+        .ok_or_else(|| OpenPgpError::BadSignature("no signature".into()))?;
+    let content = String::from_utf8(content)
+        .map_err(|_| OpenPgpError::BadSignature("the signed text is not UTF-8".into()))?;
+    Ok((content, verified))
 }
 
 struct Helper<'a> {
@@ -250,7 +351,7 @@ impl VerificationHelper for Helper<'_> {
         let (Some(MessageLayer::SignatureGroup { results }), None) = (layers.next(), layers.next())
         else {
             return Err(openpgp::Error::InvalidOperation(
-                "not a single group of detached signatures".into(),
+                "not a single group of signatures".into(),
             )
             .into());
         };
@@ -355,5 +456,235 @@ mod tests {
         verify_detached(&parsed, b"data", sig.as_bytes(), NOW).unwrap();
         assert!(format!("{key:?}").starts_with("AuditKey("));
         assert!(!format!("{key:?}").contains("PRIVATE"));
+    }
+
+    const BADGE: &str = "Prestataire référencé / Referenced provider\n\
+        - Exemple SAS (organisation--0b6f1c9e)\n\
+        -----BEGIN PGP SIGNATURE----- is only text here\n\
+        valid until 2027-01-01";
+
+    #[test]
+    fn cleartext_round_trip() {
+        let key = AuditKey::generate("relais audit test", CREATED).unwrap();
+        let signed = key.sign_cleartext(BADGE, SIGNED).unwrap();
+        assert!(signed.starts_with("-----BEGIN PGP SIGNED MESSAGE-----\n"));
+        assert!(signed.contains("\n-----BEGIN PGP SIGNATURE-----\n"));
+        assert!(signed.trim_end().ends_with("-----END PGP SIGNATURE-----"));
+        // Readable as it is, lines that begin with a dash escaped.
+        assert!(signed.contains("Prestataire référencé / Referenced provider\n"));
+        assert!(signed.contains("\n- - Exemple SAS"));
+        assert!(signed.contains("\n- -----BEGIN PGP SIGNATURE----- is only text here\n"));
+        let (text, verified) = verify_cleartext(&key.public_key(), signed.as_bytes(), NOW).unwrap();
+        assert_eq!(text, BADGE);
+        assert_eq!(verified.fingerprint, key.fingerprint());
+        assert_eq!(verified.signed_at, SIGNED);
+        // Not before it was made.
+        assert!(
+            verify_cleartext(
+                &key.public_key(),
+                signed.as_bytes(),
+                datetime!(2026-01-15 00:00:00 UTC)
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn cleartext_signs_lines_not_bytes() {
+        let key = AuditKey::generate("relais audit test", CREATED).unwrap();
+        let signed = key.sign_cleartext("a  \nb\t\nc\n", SIGNED).unwrap();
+        let (text, _) = verify_cleartext(&key.public_key(), signed.as_bytes(), NOW).unwrap();
+        assert_eq!(text, "a\nb\nc\n");
+        // Line ends converted to CRLF in transit still verify: CRLF is what was signed.
+        let crlf = signed.replace('\n', "\r\n");
+        verify_cleartext(&key.public_key(), crlf.as_bytes(), NOW).unwrap();
+        let signed = key.sign_cleartext("", SIGNED).unwrap();
+        let (text, _) = verify_cleartext(&key.public_key(), signed.as_bytes(), NOW).unwrap();
+        assert_eq!(text, "");
+    }
+
+    #[test]
+    fn a_modified_cleartext_is_refused() {
+        let key = AuditKey::generate("relais audit test", CREATED).unwrap();
+        let signed = key.sign_cleartext(BADGE, SIGNED).unwrap();
+        for (from, to) in [
+            ("2027-01-01", "2029-01-01"),
+            ("Exemple SAS", "Exemple SA"),
+            (
+                "Referenced provider\n",
+                "Referenced provider\nand auditor\n",
+            ),
+        ] {
+            assert!(signed.contains(from));
+            let modified = signed.replacen(from, to, 1);
+            assert!(
+                matches!(
+                    verify_cleartext(&key.public_key(), modified.as_bytes(), NOW),
+                    Err(OpenPgpError::BadSignature(_))
+                ),
+                "{to}"
+            );
+        }
+        // Text around the armor is not signed, and is not returned as if it were.
+        let wrapped = format!("{signed}\nAlso referenced for containment.\n");
+        let (text, _) = verify_cleartext(&key.public_key(), wrapped.as_bytes(), NOW).unwrap();
+        assert_eq!(text, BADGE);
+    }
+
+    #[test]
+    fn a_cleartext_signed_by_another_key_is_refused() {
+        let key = AuditKey::generate("relais audit test", CREATED).unwrap();
+        let other = AuditKey::generate("relais audit test", CREATED).unwrap();
+        let signed = other.sign_cleartext(BADGE, SIGNED).unwrap();
+        assert!(matches!(
+            verify_cleartext(&key.public_key(), signed.as_bytes(), NOW),
+            Err(OpenPgpError::BadSignature(_))
+        ));
+        verify_cleartext(&other.public_key(), signed.as_bytes(), NOW).unwrap();
+    }
+
+    #[test]
+    fn only_a_signed_cleartext_message_is_taken() {
+        let key = AuditKey::generate("relais audit test", CREATED).unwrap();
+        let public = key.public_key();
+        let refused = |input: &[u8]| {
+            matches!(
+                verify_cleartext(&public, input, NOW),
+                Err(OpenPgpError::BadSignature(_))
+            )
+        };
+        // A detached signature, alone or after the text it signs.
+        let detached = key.sign_detached(BADGE.as_bytes(), SIGNED).unwrap();
+        assert!(refused(detached.as_bytes()));
+        assert!(refused(format!("{BADGE}\n{detached}").as_bytes()));
+        // The cleartext framing with the signature taken out, or emptied.
+        let signed = key.sign_cleartext(BADGE, SIGNED).unwrap();
+        let (head, _) = signed.split_once("-----BEGIN PGP SIGNATURE-----").unwrap();
+        assert!(refused(head.as_bytes()));
+        let empty = format!("{head}-----BEGIN PGP SIGNATURE-----\n\n-----END PGP SIGNATURE-----\n");
+        assert!(refused(empty.as_bytes()));
+        // An inline-signed message by the right key: good, but not cleartext.
+        let mut inline = Vec::new();
+        {
+            let message = Message::new(&mut inline);
+            let message = Armorer::new(message).build().unwrap();
+            let keypair = key.signing_keypair(None).unwrap();
+            let signer = Signer::new(message, keypair).unwrap().build().unwrap();
+            let mut literal = openpgp::serialize::stream::LiteralWriter::new(signer)
+                .build()
+                .unwrap();
+            literal.write_all(BADGE.as_bytes()).unwrap();
+            literal.finalize().unwrap();
+        }
+        assert!(refused(&inline));
+        assert!(refused(b""));
+        assert!(refused(b"-----BEGIN PGP SIGNED MESSAGE-----\n"));
+        assert!(refused(BADGE.as_bytes()));
+        assert!(refused(public.to_armored().unwrap().as_bytes()));
+    }
+
+    #[test]
+    fn cleartext_size_is_bounded() {
+        let key = AuditKey::generate("relais audit test", CREATED).unwrap();
+        let big = "x".repeat(MAX_CLEARTEXT_MESSAGE + 1);
+        assert_eq!(
+            verify_cleartext(&key.public_key(), big.as_bytes(), NOW),
+            Err(OpenPgpError::TooLarge {
+                size: MAX_CLEARTEXT_MESSAGE + 1,
+                limit: MAX_CLEARTEXT_MESSAGE
+            })
+        );
+        // What would be refused is not signed either; what fits, round-trips.
+        assert!(matches!(
+            key.sign_cleartext(&"y".repeat(MAX_CLEARTEXT_MESSAGE), SIGNED),
+            Err(OpenPgpError::TooLarge { .. })
+        ));
+        let fits = "z".repeat(MAX_CLEARTEXT_MESSAGE - 1024);
+        let signed = key.sign_cleartext(&fits, SIGNED).unwrap();
+        let (text, _) = verify_cleartext(&key.public_key(), signed.as_bytes(), NOW).unwrap();
+        assert_eq!(text, fits);
+    }
+
+    /// GnuPG, the verifier most recipients of a badge will use, must accept it.
+    #[test]
+    fn gnupg_verifies_a_cleartext_signature() {
+        use std::process::Command;
+        if Command::new("gpg").arg("--version").output().is_err() {
+            println!("NOT RUN: gpg missing");
+            return;
+        }
+        // Times in the past of any real clock: gpg checks them against its own.
+        let created = datetime!(2020-01-01 00:00:00 UTC);
+        let signed_at = datetime!(2020-02-01 12:00:00 UTC);
+        let key = AuditKey::generate("relais audit test <audit@relais.test>", created).unwrap();
+        let signed = key.sign_cleartext(BADGE, signed_at).unwrap();
+        let home = tempfile::tempdir().unwrap();
+        let public = home.path().join("key.asc");
+        let message = home.path().join("badge.asc");
+        std::fs::write(&public, key.public_armored().unwrap()).unwrap();
+        std::fs::write(&message, &signed).unwrap();
+        let gpg = |args: &[&std::ffi::OsStr]| {
+            let out = Command::new("gpg")
+                .env("GNUPGHOME", home.path())
+                .args(["--batch", "--no-tty", "--status-fd", "1"])
+                .args(args)
+                .output()
+                .unwrap();
+            (
+                out.status.success(),
+                format!(
+                    "{}{}",
+                    String::from_utf8_lossy(&out.stdout),
+                    String::from_utf8_lossy(&out.stderr)
+                ),
+            )
+        };
+        let (ok, log) = gpg(&["--import".as_ref(), public.as_os_str()]);
+        assert!(ok, "{log}");
+        let (ok, log) = gpg(&["--verify".as_ref(), message.as_os_str()]);
+        assert!(ok, "{log}");
+        assert!(
+            log.contains(&format!("[GNUPG:] VALIDSIG {}", key.fingerprint())),
+            "{log}"
+        );
+        // And refuses it once changed.
+        std::fs::write(&message, signed.replace("2027", "2029")).unwrap();
+        let (ok, log) = gpg(&["--verify".as_ref(), message.as_os_str()]);
+        assert!(!ok, "{log}");
+        assert!(log.contains("[GNUPG:] BADSIG"), "{log}");
+
+        // The other way: a message clear-signed by GnuPG with the same key verifies here. gpg
+        // signs at its own idea of now, so it is told one.
+        let secret = home.path().join("secret.asc");
+        std::fs::write(&secret, key.to_armored_secret().unwrap()).unwrap();
+        let (ok, log) = gpg(&["--import".as_ref(), secret.as_os_str()]);
+        assert!(ok, "{log}");
+        let by_gpg = home.path().join("by-gpg.asc");
+        std::fs::write(home.path().join("badge.txt"), BADGE).unwrap();
+        let (ok, log) = gpg(&[
+            "--faked-system-time".as_ref(),
+            "20200301T000000!".as_ref(),
+            "--local-user".as_ref(),
+            key.fingerprint().as_ref(),
+            "--output".as_ref(),
+            by_gpg.as_os_str(),
+            "--clearsign".as_ref(),
+            home.path().join("badge.txt").as_os_str(),
+        ]);
+        // The agent gpg started for the secret key lives in the temporary home: stop it.
+        let _ = Command::new("gpgconf")
+            .env("GNUPGHOME", home.path())
+            .args(["--kill", "all"])
+            .output();
+        assert!(ok, "{log}");
+        let by_gpg = std::fs::read(&by_gpg).unwrap();
+        let (text, verified) = verify_cleartext(
+            &key.public_key(),
+            &by_gpg,
+            datetime!(2020-03-02 00:00:00 UTC),
+        )
+        .unwrap();
+        assert_eq!(text, BADGE);
+        assert_eq!(verified.signed_at, datetime!(2020-03-01 00:00:00 UTC));
     }
 }

@@ -5,3 +5,4 @@
 pub mod directory;
 pub mod file;
 pub mod lifecycle;
+pub mod survey;
