@@ -33,6 +33,7 @@ impl Level {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Certification {
     pub name: String,
+    #[serde(with = "super::file::iso_date")]
     pub expires: Date,
 }
 

@@ -79,6 +79,9 @@ impl QualificationKind {
     }
 }
 
+time::serde::format_description!(iso_date, Date, "[year]-[month]-[day]");
+pub(crate) use iso_date;
+
 /// A qualification and the file that proves it (stored by the hub under its SHA-256).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Qualification {
@@ -87,6 +90,7 @@ pub struct Qualification {
     /// Lower-case hex SHA-256 of the evidence file.
     pub evidence_sha256: String,
     pub evidence_name: String,
+    #[serde(with = "iso_date")]
     pub expires: Date,
 }
 

@@ -10,7 +10,7 @@ mod survey;
 use axum::Json;
 use axum::Router;
 use axum::extract::State;
-use axum::routing::{get, post};
+use axum::routing::get;
 use serde::Serialize;
 
 use super::AppState;
