@@ -11,6 +11,7 @@ pub mod export;
 pub mod identity;
 pub mod ingest;
 pub mod pki;
+pub mod registry_import;
 pub mod secrets;
 pub mod share;
 pub mod triage;
