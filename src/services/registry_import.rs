@@ -629,12 +629,13 @@ fn applications(
             lookup: evidence,
             problems: Vec::new(),
         };
-        let application = reader.application();
-        if valid_siren(&application.file.siren) {
-            sirens.push((row, application.file.siren.clone()));
-        }
-        if reader.problems.is_empty() {
-            out.push(application);
+        if let Some(application) = reader.application() {
+            if valid_siren(&application.file.siren) {
+                sirens.push((row, application.file.siren.clone()));
+            }
+            if reader.problems.is_empty() {
+                out.push(application);
+            }
         }
         problems.append(&mut reader.problems);
     }
@@ -680,15 +681,22 @@ struct RowReader<'a> {
 }
 
 impl<'a> RowReader<'a> {
-    /// The application of the row; meaningful only if no problem was found.
-    fn application(&mut self) -> ImportedApplication {
+    /// The application of the row, meaningful only if no problem was found; None if the row
+    /// holds values only outside the columns (reported): it is not an application.
+    fn application(&mut self) -> Option<ImportedApplication> {
         if let Some(col) = self.cells.stray {
             self.fail_at(Some(col), "a value in a column without a header".to_owned());
         }
+        let mut in_columns = false;
         for &col in self.cells.cells.keys() {
-            if !self.columns.position.contains(&col) {
+            if self.columns.position.contains(&col) {
+                in_columns = true;
+            } else {
                 self.fail_at(Some(col), "a value in a column without a header".to_owned());
             }
+        }
+        if !in_columns {
+            return None;
         }
         let mut qualifications = Qualifications::default();
         qualifications.read(self);
@@ -714,11 +722,11 @@ impl<'a> RowReader<'a> {
             openpgp_key: self.openpgp_key(),
         };
         self.check(&file, &qualifications.columns);
-        ImportedApplication {
+        Some(ImportedApplication {
             row: self.row as usize + 1,
             file,
             evidence: qualifications.evidence,
-        }
+        })
     }
 
     /// The convention's checks, each problem put back on the column its field came from.
@@ -1813,6 +1821,28 @@ mod tests {
                 e,
                 [CellError {
                     cell: "CW2".into(),
+                    message: "a value in a column without a header".into()
+                }]
+            ),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_huge_used_range_is_not_materialised() {
+        // A1 to XFD1048576 is 17 billion cells if read as a dense range.
+        let mut book = Workbook::new();
+        let sheet = book.add_worksheet();
+        for (c, name) in Column::ALL.iter().enumerate() {
+            sheet.write_string(0, c as u16, name.name()).unwrap();
+        }
+        sheet.write_string(1_048_575, 16_383, "far").unwrap();
+        let bytes = book.save_to_buffer().unwrap();
+        match read(&bytes, SheetFormat::Xlsx) {
+            Err(ImportError::Rows(e)) => assert_eq!(
+                e,
+                [CellError {
+                    cell: "XFD1048576".into(),
                     message: "a value in a column without a header".into()
                 }]
             ),
