@@ -17,9 +17,9 @@ use crate::crypto::cursor::CursorKey;
 use crate::domain::anonymise::{AnonymisationPolicy, PseudonymKey};
 use crate::domain::federation::FederationPolicy;
 use crate::domain::markings::policy::MarkingPolicy;
+use crate::domain::registry::survey::SurveyPolicy;
 use crate::http::tls::{ReloadingConfig, TlsError, TlsMaterial};
 use crate::http::{self, AppState, server};
-use crate::domain::registry::survey::SurveyPolicy;
 use crate::services::checkpoints::Checkpointer;
 use crate::services::secrets;
 use crate::store::SharedStore;
@@ -270,7 +270,12 @@ impl Hub {
 /// Applies the registry's due transitions (renewals, expiries, notices, unsigned convention
 /// versions) on the hub's clock. Every instance runs it; a change another instance wrote
 /// first is refused as a conflict and picked up on the next round.
-fn spawn_deadlines(state: AppState, every: Duration, shutdown: CancellationToken, jobs: &TaskTracker) {
+fn spawn_deadlines(
+    state: AppState,
+    every: Duration,
+    shutdown: CancellationToken,
+    jobs: &TaskTracker,
+) {
     jobs.spawn(tracing::Instrument::instrument(
         async move {
             let mut tick = tokio::time::interval(every);

@@ -15,6 +15,7 @@ use crate::domain::registry::file::ProviderFile;
 use crate::domain::registry::lifecycle::{DereferencingCause, Event, NoticeKind, Party};
 use crate::domain::registry::survey::SurveyPolicy;
 use crate::services::registry::{Registry, RegistryError, Who};
+use crate::services::registry_import::{ImportError, SheetFormat, read_applications};
 use crate::services::secrets;
 use crate::store::{SharedStore, Store};
 
@@ -81,7 +82,9 @@ pub enum RegistryCommand {
 pub enum ConventionCommand {
     /// Publish a new version (the next number); providers in force must sign it within 15
     /// days.
-    Publish { file: PathBuf },
+    Publish {
+        file: PathBuf,
+    },
     List,
     /// Print (or write) a version's text, exactly as signed.
     Show {
@@ -295,7 +298,11 @@ async fn execute(
                 .apply(who, provider_file(&file)?, now)
                 .await
                 .map_err(failed)?;
-            println!("{} {} applied", r.organisation.id.as_str(), r.organisation.name);
+            println!(
+                "{} {} applied",
+                r.organisation.id.as_str(),
+                r.organisation.name
+            );
             Ok(())
         }
         RegistryCommand::Evidence { file, provider } => {
@@ -329,9 +336,9 @@ async fn execute(
                 TransitionName::StartReview => Event::StartReview,
                 TransitionName::Suspend => Event::Suspend,
                 TransitionName::Reinstate => Event::Reinstate,
-                TransitionName::Terminate => Event::GiveNotice(NoticeKind::Termination {
-                    by: Party::Csirt,
-                }),
+                TransitionName::Terminate => {
+                    Event::GiveNotice(NoticeKind::Termination { by: Party::Csirt })
+                }
                 TransitionName::ProviderTerminates => Event::GiveNotice(NoticeKind::Termination {
                     by: Party::Provider,
                 }),
@@ -387,7 +394,12 @@ async fn execute(
         }
         RegistryCommand::Convention(ConventionCommand::List) => {
             for c in registry.conventions().await.map_err(failed)? {
-                println!("{:>4}  {}  {} bytes", c.version, c.published_at, c.text.len());
+                println!(
+                    "{:>4}  {}  {} bytes",
+                    c.version,
+                    c.published_at,
+                    c.text.len()
+                );
             }
             Ok(())
         }
@@ -447,6 +459,62 @@ async fn import(
     args: &ImportArgs,
     now: time::OffsetDateTime,
 ) -> Result<(), CliError> {
-    let _ = (registry, args, now);
-    Err(CliError::Usage("import is not available yet".into()))
+    let format = SheetFormat::from_path(&args.spreadsheet).ok_or_else(|| {
+        CliError::Usage(format!(
+            "{}: give an .xlsx or .csv file",
+            args.spreadsheet.display()
+        ))
+    })?;
+    let bytes = read(&args.spreadsheet)?;
+    let dir = args.evidence_dir.clone().unwrap_or_else(|| {
+        args.spreadsheet
+            .parent()
+            .map(Path::to_owned)
+            .unwrap_or_default()
+    });
+    // Names are plain file names (the reader refuses paths), looked up in one directory.
+    let lookup = |name: &str| std::fs::read(dir.join(name)).ok();
+    let applications = read_applications(&bytes, format, &lookup).map_err(|e| match e {
+        ImportError::Rows(problems) => CliError::Usage(
+            problems
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; "),
+        ),
+        other => CliError::Usage(format!("{}: {other}", args.spreadsheet.display())),
+    })?;
+    // Nothing is written if any row names an organisation that exists.
+    for a in &applications {
+        if registry
+            .store
+            .organisation_by_name(&a.file.legal_name)
+            .await?
+            .is_some()
+        {
+            return Err(CliError::Usage(format!(
+                "row {}: an organisation named {:?} exists",
+                a.row, a.file.legal_name
+            )));
+        }
+    }
+    for a in applications {
+        for e in a.evidence {
+            registry
+                .upload_evidence(Who::Operator, None, &e.name, e.bytes, now)
+                .await
+                .map_err(failed)?;
+        }
+        let row = a.row;
+        let r = registry
+            .apply(Who::Operator, a.file, now)
+            .await
+            .map_err(|e| CliError::Usage(format!("row {row}: {e}")))?;
+        println!(
+            "row {row}: {} {} applied",
+            r.organisation.id.as_str(),
+            r.organisation.name
+        );
+    }
+    Ok(())
 }

@@ -7,7 +7,9 @@ use std::collections::BTreeMap;
 
 use time::{Duration, OffsetDateTime};
 
-use crate::crypto::openpgp::{AuditKey, OpenPgpError, PublicKey, verify_cleartext, verify_detached};
+use crate::crypto::openpgp::{
+    AuditKey, OpenPgpError, PublicKey, verify_cleartext, verify_detached,
+};
 use crate::crypto::tokens::{SurveyClaims, TokenError, issue_survey_token, verify_survey_token};
 use crate::domain::access::RegistryRecord;
 use crate::domain::audit::record::{Acting, AuditRecord, HUB_ACTOR, OPERATOR_ACTOR};
@@ -22,7 +24,8 @@ use crate::domain::registry::lifecycle::{
 };
 use crate::domain::registry::survey::{AnswerError, Answers, SurveyPolicy, score};
 use crate::store::registry::{
-    Badge, Convention, Creation, HistoryEntry, ProviderRecord, ProviderWrite, StoredEvidence, Survey,
+    Badge, Convention, Creation, HistoryEntry, ProviderRecord, ProviderWrite, StoredEvidence,
+    Survey,
 };
 use crate::store::{Store, StoreError};
 
@@ -246,13 +249,9 @@ impl Registry<'_> {
             ));
         }
         let sha256 = sha256_hex(&content);
-        let audit = who
-            .acting(now)
-            .record("registry.evidence")
-            .objects(
-                std::iter::once(format!("sha256:{sha256}"))
-                    .chain(org.map(|o| o.as_str().to_owned())),
-            );
+        let audit = who.acting(now).record("registry.evidence").objects(
+            std::iter::once(format!("sha256:{sha256}")).chain(org.map(|o| o.as_str().to_owned())),
+        );
         self.store
             .insert_evidence(
                 &StoredEvidence {
@@ -452,8 +451,10 @@ impl Registry<'_> {
         if !allowed {
             return Err(RegistryError::NotAnalyst);
         }
-        if matches!(event, Event::CancelNotice | Event::Suspend | Event::GiveNotice(_))
-            && reason.trim().is_empty()
+        if matches!(
+            event,
+            Event::CancelNotice | Event::Suspend | Event::GiveNotice(_)
+        ) && reason.trim().is_empty()
         {
             return Err(RegistryError::BadRequest("a reason is required".into()));
         }
@@ -486,7 +487,8 @@ impl Registry<'_> {
         signature: &str,
         now: OffsetDateTime,
     ) -> Result<(), RegistryError> {
-        let key = PublicKey::from_bytes(file.openpgp_key.as_bytes()).map_err(RegistryError::BadKey)?;
+        let key =
+            PublicKey::from_bytes(file.openpgp_key.as_bytes()).map_err(RegistryError::BadKey)?;
         verify_detached(&key, text.as_bytes(), signature.as_bytes(), now)
             .map_err(RegistryError::BadSignature)?;
         Ok(())
@@ -755,7 +757,10 @@ impl Registry<'_> {
     }
 
     /// The public directory.
-    pub async fn directory(&self, now: OffsetDateTime) -> Result<Vec<DirectoryEntry>, RegistryError> {
+    pub async fn directory(
+        &self,
+        now: OffsetDateTime,
+    ) -> Result<Vec<DirectoryEntry>, RegistryError> {
         Ok(self
             .store
             .providers()
@@ -793,10 +798,11 @@ impl Registry<'_> {
                 exp: expires.unix_timestamp(),
             },
         )?;
-        let audit = who
-            .acting(now)
-            .record("registry.survey_issue")
-            .objects([id.clone(), case.id.clone(), case.provider.as_str().to_owned()]);
+        let audit = who.acting(now).record("registry.survey_issue").objects([
+            id.clone(),
+            case.id.clone(),
+            case.provider.as_str().to_owned(),
+        ]);
         self.store
             .insert_survey(
                 &Survey {
@@ -817,7 +823,11 @@ impl Registry<'_> {
     }
 
     /// The survey a link opens, if it can still be answered.
-    pub async fn open_survey(&self, token: &str, now: OffsetDateTime) -> Result<Survey, RegistryError> {
+    pub async fn open_survey(
+        &self,
+        token: &str,
+        now: OffsetDateTime,
+    ) -> Result<Survey, RegistryError> {
         let claims = verify_survey_token(self.survey_key, token, now)?;
         let survey = self
             .store
@@ -854,17 +864,29 @@ impl Registry<'_> {
             .reason(format!(
                 "average {:.2}{}",
                 scored.average,
-                if scored.unfavourable { ", unfavourable" } else { "" }
+                if scored.unfavourable {
+                    ", unfavourable"
+                } else {
+                    ""
+                }
             ));
         if !self
             .store
-            .answer_survey(&survey.id, now, &json, scored.average, scored.unfavourable, &audit)
+            .answer_survey(
+                &survey.id,
+                now,
+                &json,
+                scored.average,
+                scored.unfavourable,
+                &audit,
+            )
             .await?
         {
             return Err(RegistryError::AlreadyAnswered);
         }
         if scored.unfavourable {
-            self.consider_dereferencing(&survey.organisation, now).await?;
+            self.consider_dereferencing(&survey.organisation, now)
+                .await?;
         }
         Ok(scored.unfavourable)
     }
@@ -900,7 +922,9 @@ impl Registry<'_> {
             &next,
             None,
             event.action(),
-            format!("{unfavourable} unfavourable satisfaction surveys: de-referencing procedure opened"),
+            format!(
+                "{unfavourable} unfavourable satisfaction surveys: de-referencing procedure opened"
+            ),
             now,
         )
         .await

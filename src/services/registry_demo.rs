@@ -61,14 +61,21 @@ const PROVIDERS: [DemoProvider; 2] = [
 ];
 
 /// Seeds what is missing; idempotent.
-pub async fn seed(store: &dyn Store, demo_dir: &Path, now: OffsetDateTime) -> Result<(), DemoError> {
+pub async fn seed(
+    store: &dyn Store,
+    demo_dir: &Path,
+    now: OffsetDateTime,
+) -> Result<(), DemoError> {
     let acting = Acting::hub(now);
     if store.conventions().await?.is_empty() {
         let audit = acting.record("registry.convention_publish").objects([
             "convention:1".to_owned(),
             format!(
                 "sha256:{}",
-                hex::encode(ring::digest::digest(&ring::digest::SHA256, DEMO_CONVENTION.as_bytes()))
+                hex::encode(ring::digest::digest(
+                    &ring::digest::SHA256,
+                    DEMO_CONVENTION.as_bytes()
+                ))
             ),
         ]);
         match store
@@ -94,7 +101,10 @@ pub async fn seed(store: &dyn Store, demo_dir: &Path, now: OffsetDateTime) -> Re
             continue;
         }
         let key = AuditKey::generate(
-            &format!("{} <{}@provider.example>", demo.organisation, demo.principal),
+            &format!(
+                "{} <{}@provider.example>",
+                demo.organisation, demo.principal
+            ),
             now,
         )?;
         crate::pki::files::write_private(
@@ -108,7 +118,10 @@ pub async fn seed(store: &dyn Store, demo_dir: &Path, now: OffsetDateTime) -> Re
                 kind.label(),
                 demo.organisation
             );
-            let sha = hex::encode(ring::digest::digest(&ring::digest::SHA256, content.as_bytes()));
+            let sha = hex::encode(ring::digest::digest(
+                &ring::digest::SHA256,
+                content.as_bytes(),
+            ));
             let audit = acting
                 .record("registry.evidence")
                 .objects([format!("sha256:{sha}"), org.id.as_str().to_owned()]);

@@ -14,7 +14,13 @@ use time::{Duration, OffsetDateTime};
 
 use crate::common::{HubOptions, TestHub, have, not_run, spawn_hub_with, succeed};
 
-async fn api(hub: &TestHub, who: &str, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
+async fn api(
+    hub: &TestHub,
+    who: &str,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
     let mut req = hub.client(who).request(method, hub.url(path));
     if let Some(body) = body {
         req = req
@@ -24,7 +30,10 @@ async fn api(hub: &TestHub, who: &str, method: Method, path: &str, body: Option<
     let resp = req.send().await.unwrap();
     let status = resp.status().as_u16();
     let text = resp.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
 }
 
 async fn get(hub: &TestHub, who: &str, path: &str) -> (u16, Value) {
@@ -69,7 +78,12 @@ async fn org_id(hub: &TestHub, name: &str) -> String {
 }
 
 async fn status(hub: &TestHub, org: &str) -> String {
-    let (code, p) = get(hub, "csirt-analyst", &format!("/api/v1/registry/providers/{org}")).await;
+    let (code, p) = get(
+        hub,
+        "csirt-analyst",
+        &format!("/api/v1/registry/providers/{org}"),
+    )
+    .await;
     assert_eq!(code, 200, "{p}");
     p["status"].as_str().unwrap().to_owned()
 }
@@ -100,7 +114,11 @@ async fn directory_names(hub: &TestHub) -> Vec<String> {
 }
 
 fn demo_key(hub: &TestHub, principal: &str) -> AuditKey {
-    let armored = std::fs::read(hub.data_dir().join(format!("certs/demo/{principal}-openpgp.asc"))).unwrap();
+    let armored = std::fs::read(
+        hub.data_dir()
+            .join(format!("certs/demo/{principal}-openpgp.asc")),
+    )
+    .unwrap();
     AuditKey::from_armored_secret(&armored).unwrap()
 }
 
@@ -116,7 +134,13 @@ async fn renewals_then_expiry_follow_the_clock() {
         clock.advance(Duration::days(366));
         let mut standing = Value::Null;
         for _ in 0..50 {
-            standing = get(&hub, "provider-a", &format!("/api/v1/registry/providers/{a}/standing")).await.1;
+            standing = get(
+                &hub,
+                "provider-a",
+                &format!("/api/v1/registry/providers/{a}/standing"),
+            )
+            .await
+            .1;
             if standing["renewals"] == year {
                 break;
             }
@@ -130,13 +154,39 @@ async fn renewals_then_expiry_follow_the_clock() {
     wait_status(&hub, &a, "expired").await;
     // Access, shortlists and the directory follow at once; past contributions stay.
     assert_eq!(whoami(&hub, "provider-a").await, 403);
-    assert!(!directory_names(&hub).await.contains(&"Provider A (demo)".to_owned()));
+    assert!(
+        !directory_names(&hub)
+            .await
+            .contains(&"Provider A (demo)".to_owned())
+    );
     let (_, shortlist) = get(&hub, "csirt-analyst", "/api/v1/registry/shortlist").await;
     assert!(!shortlist.to_string().contains("Provider A"));
-    let (_, history) = get(&hub, "csirt-analyst", &format!("/api/v1/registry/providers/{a}/history")).await;
-    let actions: Vec<&str> = history.as_array().unwrap().iter().map(|h| h["action"].as_str().unwrap()).collect();
-    assert_eq!(actions, ["registry.reference", "registry.renewed", "registry.renewed", "registry.expired"]);
-    assert!(history.as_array().unwrap()[1..].iter().all(|h| h["actor"] == "hub"));
+    let (_, history) = get(
+        &hub,
+        "csirt-analyst",
+        &format!("/api/v1/registry/providers/{a}/history"),
+    )
+    .await;
+    let actions: Vec<&str> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "registry.reference",
+            "registry.renewed",
+            "registry.renewed",
+            "registry.expired"
+        ]
+    );
+    assert!(
+        history.as_array().unwrap()[1..]
+            .iter()
+            .all(|h| h["actor"] == "hub")
+    );
     hub.shutdown().await;
 }
 
@@ -147,21 +197,58 @@ async fn suspension_cuts_access_at_once_and_reinstatement_restores_it() {
     assert_eq!(whoami(&hub, "provider-a").await, 200);
     let transitions = format!("/api/v1/registry/providers/{a}/transitions");
     // A reason is required, and only analysts suspend.
-    let (code, _) = post(&hub, "csirt-analyst", &transitions, json!({"event": "suspend"})).await;
+    let (code, _) = post(
+        &hub,
+        "csirt-analyst",
+        &transitions,
+        json!({"event": "suspend"}),
+    )
+    .await;
     assert_eq!(code, 400);
-    let (code, _) = post(&hub, "provider-b", &transitions, json!({"event": "suspend", "reason": "x"})).await;
-    assert_eq!(code, 404, "another provider's entry does not exist for provider B");
-    let (code, p) = post(&hub, "csirt-analyst", &transitions, json!({"event": "suspend", "reason": "audit en cours"})).await;
+    let (code, _) = post(
+        &hub,
+        "provider-b",
+        &transitions,
+        json!({"event": "suspend", "reason": "x"}),
+    )
+    .await;
+    assert_eq!(
+        code, 404,
+        "another provider's entry does not exist for provider B"
+    );
+    let (code, p) = post(
+        &hub,
+        "csirt-analyst",
+        &transitions,
+        json!({"event": "suspend", "reason": "audit en cours"}),
+    )
+    .await;
     assert_eq!(code, 200, "{p}");
     assert_eq!(whoami(&hub, "provider-a").await, 403);
-    assert!(!directory_names(&hub).await.contains(&"Provider A (demo)".to_owned()));
-    let (code, _) = post(&hub, "csirt-analyst", &transitions, json!({"event": "reinstate", "reason": "audit clos"})).await;
+    assert!(
+        !directory_names(&hub)
+            .await
+            .contains(&"Provider A (demo)".to_owned())
+    );
+    let (code, _) = post(
+        &hub,
+        "csirt-analyst",
+        &transitions,
+        json!({"event": "reinstate", "reason": "audit clos"}),
+    )
+    .await;
     assert_eq!(code, 200);
     assert_eq!(whoami(&hub, "provider-a").await, 200);
     // Every transition is in the audit log with who and why.
     let all = hub.store.audit_entries(0, 1000, None).await.unwrap();
-    let text: Vec<String> = all.iter().map(|e| String::from_utf8(e.entry.clone()).unwrap()).collect();
-    assert!(text.iter().any(|e| e.contains("registry.suspend") && e.contains("audit en cours")));
+    let text: Vec<String> = all
+        .iter()
+        .map(|e| String::from_utf8(e.entry.clone()).unwrap())
+        .collect();
+    assert!(
+        text.iter()
+            .any(|e| e.contains("registry.suspend") && e.contains("audit en cours"))
+    );
     hub.shutdown().await;
 }
 
@@ -171,24 +258,63 @@ async fn a_new_convention_version_must_be_signed_within_15_days() {
     let a = org_id(&hub, "Provider A (demo)").await;
     let b = org_id(&hub, "Provider B (demo)").await;
     let text = "Convention, version 2: article 14 clarifié.\n";
-    let (code, _) = post(&hub, "provider-a", "/api/v1/registry/conventions", json!({"text": text})).await;
+    let (code, _) = post(
+        &hub,
+        "provider-a",
+        "/api/v1/registry/conventions",
+        json!({"text": text}),
+    )
+    .await;
     assert_eq!(code, 403);
-    let (code, v2) = post(&hub, "csirt-analyst", "/api/v1/registry/conventions", json!({"text": text})).await;
+    let (code, v2) = post(
+        &hub,
+        "csirt-analyst",
+        "/api/v1/registry/conventions",
+        json!({"text": text}),
+    )
+    .await;
     assert_eq!(code, 201, "{v2}");
     assert_eq!(v2["version"], 2);
-    let (_, standing) = get(&hub, "provider-b", &format!("/api/v1/registry/providers/{b}/standing")).await;
-    assert!(standing["due"].to_string().contains("signature"), "{standing}");
+    let (_, standing) = get(
+        &hub,
+        "provider-b",
+        &format!("/api/v1/registry/providers/{b}/standing"),
+    )
+    .await;
+    assert!(
+        standing["due"].to_string().contains("signature"),
+        "{standing}"
+    );
 
     // Provider A signs with its registered key; a signature by another key is refused.
     let (_, conventions) = get(&hub, "provider-a", "/api/v1/registry/conventions").await;
-    let published = conventions.as_array().unwrap().last().unwrap()["text"].as_str().unwrap().to_owned();
+    let published = conventions.as_array().unwrap().last().unwrap()["text"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let now = OffsetDateTime::now_utc();
-    let wrong = demo_key(&hub, "provider-b").sign_detached(published.as_bytes(), now).unwrap();
+    let wrong = demo_key(&hub, "provider-b")
+        .sign_detached(published.as_bytes(), now)
+        .unwrap();
     let sign = format!("/api/v1/registry/providers/{a}/convention-signature");
-    let (code, p) = post(&hub, "provider-a", &sign, json!({"version": 2, "signature": wrong})).await;
+    let (code, p) = post(
+        &hub,
+        "provider-a",
+        &sign,
+        json!({"version": 2, "signature": wrong}),
+    )
+    .await;
     assert_eq!(code, 422, "{p}");
-    let right = demo_key(&hub, "provider-a").sign_detached(published.as_bytes(), now).unwrap();
-    let (code, p) = post(&hub, "provider-a", &sign, json!({"version": 2, "signature": right})).await;
+    let right = demo_key(&hub, "provider-a")
+        .sign_detached(published.as_bytes(), now)
+        .unwrap();
+    let (code, p) = post(
+        &hub,
+        "provider-a",
+        &sign,
+        json!({"version": 2, "signature": right}),
+    )
+    .await;
     assert_eq!(code, 200, "{p}");
 
     clock.advance(Duration::days(14));
@@ -208,17 +334,41 @@ async fn notices_take_effect_after_one_month_unless_cancelled() {
     let a = org_id(&hub, "Provider A (demo)").await;
     let b = org_id(&hub, "Provider B (demo)").await;
     // Provider A ends its own convention; it keeps working during the notice.
-    let (code, p) = post(&hub, "provider-a", &format!("/api/v1/registry/providers/{a}/transitions"), json!({"event": "terminate", "reason": "cessation d'activité"})).await;
+    let (code, p) = post(
+        &hub,
+        "provider-a",
+        &format!("/api/v1/registry/providers/{a}/transitions"),
+        json!({"event": "terminate", "reason": "cessation d'activité"}),
+    )
+    .await;
     assert_eq!(code, 200, "{p}");
     assert_eq!(p["status"], "notice_given");
     assert_eq!(p["referencing"]["notice"]["by"], "provider");
     // A breach recorded against provider B opens the procedure; the analyst cancels it.
     let tb = format!("/api/v1/registry/providers/{b}/transitions");
-    let (code, _) = post(&hub, "csirt-analyst", &tb, json!({"event": "breach", "reason": "délai de prise en charge non tenu"})).await;
+    let (code, _) = post(
+        &hub,
+        "csirt-analyst",
+        &tb,
+        json!({"event": "breach", "reason": "délai de prise en charge non tenu"}),
+    )
+    .await;
     assert_eq!(code, 200);
-    let (code, _) = post(&hub, "csirt-analyst", &tb, json!({"event": "cancel_notice"})).await;
+    let (code, _) = post(
+        &hub,
+        "csirt-analyst",
+        &tb,
+        json!({"event": "cancel_notice"}),
+    )
+    .await;
     assert_eq!(code, 400, "cancelling needs a reason");
-    let (code, p) = post(&hub, "csirt-analyst", &tb, json!({"event": "cancel_notice", "reason": "explications reçues"})).await;
+    let (code, p) = post(
+        &hub,
+        "csirt-analyst",
+        &tb,
+        json!({"event": "cancel_notice", "reason": "explications reçues"}),
+    )
+    .await;
     assert_eq!((code, p["status"].as_str()), (200, Some("referenced")));
 
     clock.advance(Duration::days(27));
@@ -233,12 +383,18 @@ async fn notices_take_effect_after_one_month_unless_cancelled() {
 }
 
 async fn open_case(hub: &TestHub, provider: &str, n: usize) -> String {
-    let (code, case) = post(hub, "csirt-analyst", "/api/v1/cases", json!({
-        "reference": format!("CSIRT-RE-2026-S{n}"),
-        "beneficiary": "Commune",
-        "provider": provider,
-        "consent": "pending"
-    })).await;
+    let (code, case) = post(
+        hub,
+        "csirt-analyst",
+        "/api/v1/cases",
+        json!({
+            "reference": format!("CSIRT-RE-2026-S{n}"),
+            "beneficiary": "Commune",
+            "provider": provider,
+            "consent": "pending"
+        }),
+    )
+    .await;
     assert_eq!(code, 201, "{case}");
     case["id"].as_str().unwrap().to_owned()
 }
@@ -247,7 +403,13 @@ async fn answer(hub: &TestHub, url: &str, rating: u8) -> (u16, String) {
     let token = url.split("token=").nth(1).unwrap();
     let mut form = form_urlencoded::Serializer::new(String::new());
     form.append_pair("token", token);
-    for q in ["responsiveness", "analysis_quality", "communication", "result", "overall"] {
+    for q in [
+        "responsiveness",
+        "analysis_quality",
+        "communication",
+        "result",
+        "overall",
+    ] {
         form.append_pair(q, &rating.to_string());
     }
     form.append_pair("comment", "réponse de test");
@@ -269,7 +431,13 @@ async fn three_unfavourable_surveys_open_the_dereferencing_procedure() {
     let mut links = Vec::new();
     for n in 0..4 {
         let case = open_case(&hub, &b, n).await;
-        let (code, link) = post(&hub, "csirt-analyst", &format!("/api/v1/cases/{case}/survey"), json!({})).await;
+        let (code, link) = post(
+            &hub,
+            "csirt-analyst",
+            &format!("/api/v1/cases/{case}/survey"),
+            json!({}),
+        )
+        .await;
         assert_eq!(code, 201, "{link}");
         links.push(link["url"].as_str().unwrap().to_owned());
     }
@@ -282,7 +450,12 @@ async fn three_unfavourable_surveys_open_the_dereferencing_procedure() {
         .await
         .unwrap();
     assert_eq!(form.status().as_u16(), 200);
-    assert!(form.text().await.unwrap().contains("name=\"responsiveness\""));
+    assert!(
+        form.text()
+            .await
+            .unwrap()
+            .contains("name=\"responsiveness\"")
+    );
 
     let (code, _) = answer(&hub, &links[0], 5).await;
     assert_eq!(code, 200);
@@ -298,7 +471,12 @@ async fn three_unfavourable_surveys_open_the_dereferencing_procedure() {
     }
     assert_eq!(answer(&hub, &links[3], 2).await.0, 200);
     assert_eq!(status(&hub, &b).await, "notice_given");
-    let (_, standing) = get(&hub, "provider-b", &format!("/api/v1/registry/providers/{b}/standing")).await;
+    let (_, standing) = get(
+        &hub,
+        "provider-b",
+        &format!("/api/v1/registry/providers/{b}/standing"),
+    )
+    .await;
     assert_eq!(standing["surveys"]["answered"], 4, "{standing}");
     assert_eq!(standing["surveys"]["unfavourable"], 3, "{standing}");
     // The answers themselves stay with the CSIRT: the provider sees the aggregate only.
@@ -309,7 +487,13 @@ async fn three_unfavourable_surveys_open_the_dereferencing_procedure() {
     assert_eq!(whoami(&hub, "provider-b").await, 403);
     // An expired link is refused with its own message.
     let case = open_case(&hub, &org_id(&hub, "Provider A (demo)").await, 9).await;
-    let (_, link) = post(&hub, "csirt-analyst", &format!("/api/v1/cases/{case}/survey"), json!({})).await;
+    let (_, link) = post(
+        &hub,
+        "csirt-analyst",
+        &format!("/api/v1/cases/{case}/survey"),
+        json!({}),
+    )
+    .await;
     clock.advance(Duration::days(31));
     let (code, _) = answer(&hub, link["url"].as_str().unwrap(), 5).await;
     assert_eq!(code, 410);
@@ -362,10 +546,22 @@ async fn an_application_is_reviewed_signed_referenced_and_badged() {
     let (code, p) = post(&hub, "csirt-analyst", "/api/v1/registry/providers", bad).await;
     assert_eq!(code, 422, "{p}");
     assert!(p["detail"].as_str().unwrap().contains("siren"), "{p}");
-    let (code, _) = post(&hub, "provider-a", "/api/v1/registry/providers", application("Cyber 974", &key, sha)).await;
+    let (code, _) = post(
+        &hub,
+        "provider-a",
+        "/api/v1/registry/providers",
+        application("Cyber 974", &key, sha),
+    )
+    .await;
     assert_eq!(code, 403);
 
-    let (code, applied) = post(&hub, "csirt-analyst", "/api/v1/registry/providers", application("Cyber 974", &key, sha)).await;
+    let (code, applied) = post(
+        &hub,
+        "csirt-analyst",
+        "/api/v1/registry/providers",
+        application("Cyber 974", &key, sha),
+    )
+    .await;
     assert_eq!(code, 201, "{applied}");
     assert_eq!(applied["status"], "applied");
     assert_eq!(applied["conditions"]["incident_response_offered"], true);
@@ -374,44 +570,97 @@ async fn an_application_is_reviewed_signed_referenced_and_badged() {
     let base = format!("/api/v1/registry/providers/{id}");
 
     let (_, conventions) = get(&hub, "csirt-analyst", "/api/v1/registry/conventions").await;
-    let text = conventions.as_array().unwrap().last().unwrap()["text"].as_str().unwrap().to_owned();
+    let text = conventions.as_array().unwrap().last().unwrap()["text"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let signature = key.sign_detached(text.as_bytes(), now).unwrap();
     // Not before review.
-    let (code, _) = post(&hub, "csirt-analyst", &format!("{base}/reference"), json!({"signature": signature})).await;
+    let (code, _) = post(
+        &hub,
+        "csirt-analyst",
+        &format!("{base}/reference"),
+        json!({"signature": signature}),
+    )
+    .await;
     assert_eq!(code, 409);
-    let (code, _) = post(&hub, "csirt-analyst", &format!("{base}/transitions"), json!({"event": "start_review"})).await;
+    let (code, _) = post(
+        &hub,
+        "csirt-analyst",
+        &format!("{base}/transitions"),
+        json!({"event": "start_review"}),
+    )
+    .await;
     assert_eq!(code, 200);
-    let forged = AuditKey::generate("x <x@example.org>", now).unwrap().sign_detached(text.as_bytes(), now).unwrap();
-    let (code, p) = post(&hub, "csirt-analyst", &format!("{base}/reference"), json!({"signature": forged})).await;
+    let forged = AuditKey::generate("x <x@example.org>", now)
+        .unwrap()
+        .sign_detached(text.as_bytes(), now)
+        .unwrap();
+    let (code, p) = post(
+        &hub,
+        "csirt-analyst",
+        &format!("{base}/reference"),
+        json!({"signature": forged}),
+    )
+    .await;
     assert_eq!(code, 422, "{p}");
-    let (code, p) = post(&hub, "csirt-analyst", &format!("{base}/reference"), json!({"signature": signature})).await;
+    let (code, p) = post(
+        &hub,
+        "csirt-analyst",
+        &format!("{base}/reference"),
+        json!({"signature": signature}),
+    )
+    .await;
     assert_eq!(code, 200, "{p}");
     assert_eq!(p["status"], "referenced");
     assert_eq!(p["convention_signature"], json!(signature));
 
     // Its people get certificates and in; it appears in the directory, qualified.
     let credential = hub
-        .issue_bound(&crate::common::subject(relais::domain::principal::PrincipalKind::Provider, "Cyber 974", "soc"))
+        .issue_bound(&crate::common::subject(
+            relais::domain::principal::PrincipalKind::Provider,
+            "Cyber 974",
+            "soc",
+        ))
         .await;
     let cyber = hub.client_with(Some(&credential));
-    let resp = cyber.get(hub.url("/api/v1/registry/me")).send().await.unwrap();
+    let resp = cyber
+        .get(hub.url("/api/v1/registry/me"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status().as_u16(), 200);
-    let resp = hub.client_with(None).get(hub.public_url("/directory.json")).send().await.unwrap();
+    let resp = hub
+        .client_with(None)
+        .get(hub.public_url("/directory.json"))
+        .send()
+        .await
+        .unwrap();
     let directory: Vec<Value> = resp.json().await.unwrap();
     let entry = directory.iter().find(|e| e["name"] == "Cyber 974").unwrap();
     assert_eq!(entry["level"], "qualified");
     // Published fields only: no contact, reference, SIREN or key.
     let published = entry.to_string();
     for secret in ["Marie", "Hôpital", "732829320", "PGP", "cyber974.example"] {
-        assert!(!published.contains(secret), "{secret} published: {published}");
+        assert!(
+            !published.contains(secret),
+            "{secret} published: {published}"
+        );
     }
 
     // Badge: clear-signed, verifies while referenced, not after suspension.
-    let resp = cyber.post(hub.url(&format!("{base}/badge"))).send().await.unwrap();
+    let resp = cyber
+        .post(hub.url(&format!("{base}/badge")))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status().as_u16(), 201);
     let badge: Value = resp.json().await.unwrap();
     let text = badge["text"].as_str().unwrap().to_owned();
-    assert!(text.starts_with("-----BEGIN PGP SIGNED MESSAGE-----"), "{text}");
+    assert!(
+        text.starts_with("-----BEGIN PGP SIGNED MESSAGE-----"),
+        "{text}"
+    );
     let check = |text: String| {
         let hub = &hub;
         async move {
@@ -427,26 +676,67 @@ async fn an_application_is_reviewed_signed_referenced_and_badged() {
         }
     };
     assert_eq!(check(text.clone()).await["valid"], true);
-    assert_eq!(check(text.replace("Cyber 974", "Cyber 975")).await["valid"], false);
-    let (code, _) = post(&hub, "csirt-analyst", &format!("{base}/transitions"), json!({"event": "suspend", "reason": "contrôle"})).await;
+    assert_eq!(
+        check(text.replace("Cyber 974", "Cyber 975")).await["valid"],
+        false
+    );
+    let (code, _) = post(
+        &hub,
+        "csirt-analyst",
+        &format!("{base}/transitions"),
+        json!({"event": "suspend", "reason": "contrôle"}),
+    )
+    .await;
     assert_eq!(code, 200);
     assert_eq!(check(text).await["valid"], false);
-    assert_eq!(cyber.get(hub.url("/api/v1/whoami")).send().await.unwrap().status().as_u16(), 403);
+    assert_eq!(
+        cyber
+            .get(hub.url("/api/v1/whoami"))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        403
+    );
 
     let (_, history) = get(&hub, "csirt-analyst", &format!("{base}/history")).await;
-    let actions: Vec<&str> = history.as_array().unwrap().iter().map(|h| h["action"].as_str().unwrap()).collect();
-    assert_eq!(actions, ["registry.apply", "registry.review", "registry.reference", "registry.suspend"]);
+    let actions: Vec<&str> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "registry.apply",
+            "registry.review",
+            "registry.reference",
+            "registry.suspend"
+        ]
+    );
     hub.shutdown().await;
 }
 
 /// The public pages in a real browser and with curl: the directory and the survey form.
-#[tokio::test]
+/// Multi-threaded: the clients run as blocking subprocesses while the hub serves.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_public_pages_render_in_chromium_and_curl() {
     let (hub, _clock) = driven_hub().await;
     let b = org_id(&hub, "Provider B (demo)").await;
     let case = open_case(&hub, &b, 1).await;
-    let (_, link) = post(&hub, "csirt-analyst", &format!("/api/v1/cases/{case}/survey"), json!({})).await;
-    let survey = hub.public_url(&format!("/survey?{}", link["url"].as_str().unwrap().split('?').nth(1).unwrap()));
+    let (_, link) = post(
+        &hub,
+        "csirt-analyst",
+        &format!("/api/v1/cases/{case}/survey"),
+        json!({}),
+    )
+    .await;
+    let survey = hub.public_url(&format!(
+        "/survey?{}",
+        link["url"].as_str().unwrap().split('?').nth(1).unwrap()
+    ));
 
     if have("curl") {
         let out = succeed(
@@ -457,44 +747,84 @@ async fn the_public_pages_render_in_chromium_and_curl() {
         );
         let list: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(list.len(), 2);
-        let out = succeed(std::process::Command::new("curl").args(["-sS", "--fail", "--cacert"]).arg(hub.ca_path()).arg(&survey));
-        assert!(String::from_utf8_lossy(&out.stdout).contains("<form method=\"post\" action=\"/survey\">"));
+        let out = succeed(
+            std::process::Command::new("curl")
+                .args(["-sS", "--fail", "--cacert"])
+                .arg(hub.ca_path())
+                .arg(&survey),
+        );
+        assert!(
+            String::from_utf8_lossy(&out.stdout)
+                .contains("<form method=\"post\" action=\"/survey\">")
+        );
     } else {
         not_run("curl checks of the public pages: curl missing");
     }
 
-    let Some(chromium) = ["chromium", "chromium-browser", "google-chrome"].into_iter().find(|c| have(c)) else {
+    let Some(chromium) = ["chromium", "chromium-browser", "google-chrome"]
+        .into_iter()
+        .find(|c| have(c))
+    else {
         not_run("headless Chromium checks of the public pages: chromium missing");
         hub.shutdown().await;
         return;
     };
     let out_dir = std::env::temp_dir().join(format!("relais-screens-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&out_dir).unwrap();
-    for (name, url) in [("directory", hub.public_url("/directory")), ("survey", survey)] {
+    for (name, url) in [
+        ("directory", hub.public_url("/directory")),
+        ("survey", survey),
+    ] {
         let profile = tempfile::tempdir().unwrap();
         let dom = std::process::Command::new(chromium)
-            .args(["--headless", "--no-sandbox", "--disable-gpu", "--ignore-certificate-errors", "--dump-dom"])
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--ignore-certificate-errors",
+                "--dump-dom",
+            ])
             .arg(format!("--user-data-dir={}", profile.path().display()))
             .arg(&url)
             .output()
             .unwrap();
-        assert!(dom.status.success(), "{}", String::from_utf8_lossy(&dom.stderr));
+        assert!(
+            dom.status.success(),
+            "{}",
+            String::from_utf8_lossy(&dom.stderr)
+        );
         let dom = String::from_utf8_lossy(&dom.stdout).into_owned();
         let shot = out_dir.join(format!("{name}.png"));
         let screenshot = std::process::Command::new(chromium)
-            .args(["--headless", "--no-sandbox", "--disable-gpu", "--ignore-certificate-errors", "--window-size=1200,900"])
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--ignore-certificate-errors",
+                "--window-size=1200,900",
+            ])
             .arg(format!("--user-data-dir={}", profile.path().display()))
             .arg(format!("--screenshot={}", shot.display()))
             .arg(&url)
             .output()
             .unwrap();
-        assert!(screenshot.status.success(), "{}", String::from_utf8_lossy(&screenshot.stderr));
+        assert!(
+            screenshot.status.success(),
+            "{}",
+            String::from_utf8_lossy(&screenshot.stderr)
+        );
         let png = std::fs::read(&shot).unwrap();
-        assert!(png.starts_with(b"\x89PNG") && png.len() > 5_000, "{name}: blank screenshot");
+        assert!(
+            png.starts_with(b"\x89PNG") && png.len() > 5_000,
+            "{name}: blank screenshot"
+        );
         println!("screenshot of {name}: {}", shot.display());
         match name {
             "directory" => {
-                assert!(dom.contains("Provider A (demo)") && dom.contains("Provider B (demo)"), "{dom}");
+                assert!(
+                    dom.contains("Provider A (demo)") && dom.contains("Provider B (demo)"),
+                    "{dom}"
+                );
                 assert!(dom.contains("qualifié PRIS"), "{dom}");
             }
             _ => {

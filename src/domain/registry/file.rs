@@ -79,8 +79,7 @@ impl QualificationKind {
     }
 }
 
-time::serde::format_description!(iso_date, Date, "[year]-[month]-[day]");
-pub(crate) use iso_date;
+time::serde::format_description!(pub(crate) iso_date, Date, "[year]-[month]-[day]");
 
 /// A qualification and the file that proves it (stored by the hub under its SHA-256).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

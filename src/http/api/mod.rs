@@ -41,7 +41,10 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/registry/me", get(registry::me))
         .route("/api/v1/registry/evidence", post(registry::upload_evidence))
         .route("/api/v1/registry/providers/{id}", get(registry::get))
-        .route("/api/v1/registry/providers/{id}/file", put(registry::update_file))
+        .route(
+            "/api/v1/registry/providers/{id}/file",
+            put(registry::update_file),
+        )
         .route(
             "/api/v1/registry/providers/{id}/evidence",
             post(registry::upload_provider_evidence),
@@ -50,14 +53,26 @@ pub fn router() -> Router<AppState> {
             "/api/v1/registry/providers/{id}/transitions",
             post(registry::transition),
         )
-        .route("/api/v1/registry/providers/{id}/reference", post(registry::reference))
+        .route(
+            "/api/v1/registry/providers/{id}/reference",
+            post(registry::reference),
+        )
         .route(
             "/api/v1/registry/providers/{id}/convention-signature",
             post(registry::sign_convention),
         )
-        .route("/api/v1/registry/providers/{id}/history", get(registry::history))
-        .route("/api/v1/registry/providers/{id}/standing", get(registry::standing))
-        .route("/api/v1/registry/providers/{id}/badge", post(registry::badge))
+        .route(
+            "/api/v1/registry/providers/{id}/history",
+            get(registry::history),
+        )
+        .route(
+            "/api/v1/registry/providers/{id}/standing",
+            get(registry::standing),
+        )
+        .route(
+            "/api/v1/registry/providers/{id}/badge",
+            post(registry::badge),
+        )
         .route(
             "/api/v1/registry/conventions",
             get(registry::conventions).post(registry::publish_convention),

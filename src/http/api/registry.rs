@@ -219,7 +219,11 @@ pub async fn transition(
         TransitionName::Suspend => Event::Suspend,
         TransitionName::Reinstate => Event::Reinstate,
         TransitionName::Terminate => Event::GiveNotice(NoticeKind::Termination {
-            by: if analyst { Party::Csirt } else { Party::Provider },
+            by: if analyst {
+                Party::Csirt
+            } else {
+                Party::Provider
+            },
         }),
         TransitionName::Breach => Event::GiveNotice(NoticeKind::Dereferencing {
             cause: DereferencingCause::Breach,
@@ -334,7 +338,12 @@ pub async fn badge(
     let verify = format!("{}/badge/verify", state.public_url);
     let badge = state
         .registry()
-        .issue_badge(Who::Principal(&caller), &org(id), &verify, state.clock.now())
+        .issue_badge(
+            Who::Principal(&caller),
+            &org(id),
+            &verify,
+            state.clock.now(),
+        )
         .await?;
     Ok((
         StatusCode::CREATED,

@@ -67,7 +67,10 @@ pub async fn verify(State(state): State<AppState>, headers: HeaderMap, body: Byt
             .map(|(_, v)| v.into_owned())
             .unwrap_or_default()
     };
-    let result = state.registry().verify_badge(&text, state.clock.now()).await;
+    let result = state
+        .registry()
+        .verify_badge(&text, state.clock.now())
+        .await;
     if plain {
         return match result {
             Ok(check) => (StatusCode::OK, axum::Json(check)).into_response(),

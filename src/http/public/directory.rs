@@ -7,6 +7,7 @@ use axum::response::Response;
 
 use super::html::{escape, page};
 use crate::domain::registry::directory::DirectoryEntry;
+use crate::domain::registry::file::Service;
 use crate::http::AppState;
 use crate::http::error::ApiError;
 
@@ -24,7 +25,15 @@ fn services(entry: &DirectoryEntry) -> String {
                 (true, false) => "JHO",
                 _ => "JHNO",
             };
-            format!("{} ({hours})", escape(s.service.as_str()))
+            let name = match s.service {
+                Service::Qualification => "Qualification",
+                Service::Collection => "Collecte",
+                Service::Analysis => "Analyse",
+                Service::Containment => "Endiguement",
+                Service::Remediation => "Remédiation",
+                Service::PostIncident => "Post-incident",
+            };
+            format!("{name} ({hours})")
         })
         .collect::<Vec<_>>()
         .join("<br>")
@@ -67,5 +76,9 @@ pub async fn html(State(state): State<AppState>) -> Result<Response, ApiError> {
         }
         body.push_str("</tbody>\n</table>");
     }
-    Ok(page(StatusCode::OK, "Annuaire des prestataires référencés", &body))
+    Ok(page(
+        StatusCode::OK,
+        "Annuaire des prestataires référencés",
+        &body,
+    ))
 }

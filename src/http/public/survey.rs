@@ -38,15 +38,16 @@ fn refusal(e: &RegistryError) -> Response {
             StatusCode::SERVICE_UNAVAILABLE,
             "Le service est momentanément indisponible ; réessayez plus tard.",
         ),
-        _ => (
-            StatusCode::NOT_FOUND,
-            "Ce lien n'est pas valide.",
-        ),
+        _ => (StatusCode::NOT_FOUND, "Ce lien n'est pas valide."),
     };
     if matches!(e, RegistryError::Store(_)) {
         tracing::error!(error = %e, "survey unavailable");
     }
-    page(status, "Questionnaire de satisfaction", &format!("<p>{}</p>", escape(text)))
+    page(
+        status,
+        "Questionnaire de satisfaction",
+        &format!("<p>{}</p>", escape(text)),
+    )
 }
 
 pub async fn form(State(state): State<AppState>, Query(link): Query<Link>) -> Response {
@@ -67,10 +68,7 @@ pub async fn form(State(state): State<AppState>, Query(link): Query<Link>) -> Re
         escape(&link.token)
     ));
     for q in &state.survey_policy.questions {
-        body.push_str(&format!(
-            "<fieldset><legend>{}</legend>",
-            escape(&q.text)
-        ));
+        body.push_str(&format!("<fieldset><legend>{}</legend>", escape(&q.text)));
         for n in 1..=5 {
             body.push_str(&format!(
                 "<label><input type=\"radio\" name=\"{id}\" value=\"{n}\" required> {n}</label>",
