@@ -133,6 +133,17 @@ impl Cases<'_> {
         }
         .filter(|o| o.kind == OrganisationKind::Provider)
         .ok_or_else(|| CaseError::Invalid(format!("no provider {:?}", request.provider)))?;
+        // A victim is handed only to a provider referenced today (the registry's shortlist).
+        let referenced = match self.store.provider(&provider.id).await? {
+            Some(entry) => entry.referencing.is_referenced(),
+            None => provider.status.grants_access(),
+        };
+        if !referenced {
+            return Err(CaseError::Invalid(format!(
+                "{} is not referenced ({})",
+                provider.name, provider.status
+            )));
+        }
         let case = Case {
             id: format!("case--{}", uuid::Uuid::new_v4()),
             reference: reference.clone(),

@@ -276,6 +276,18 @@ impl Registry<'_> {
     ) -> Result<ProviderRecord, RegistryError> {
         Self::require_csirt(who)?;
         let conditions = self.check_file(&file).await?;
+        if let Some(other) = self
+            .store
+            .providers()
+            .await?
+            .into_iter()
+            .find(|p| p.file.siren == file.siren)
+        {
+            return Err(RegistryError::Conflict(format!(
+                "SIREN {} is already in the registry ({})",
+                file.siren, other.organisation.name
+            )));
+        }
         if self
             .store
             .organisation_by_name(&file.legal_name)
@@ -570,7 +582,7 @@ impl Registry<'_> {
     }
 
     /// Publishes a new convention text: the next version. Every provider in force must sign
-    /// it within 15 days (the deadline job records what is due).
+    /// it within 15 days of now (the deadline job records it on each provider).
     pub async fn publish_convention(
         &self,
         who: Who<'_>,
@@ -610,7 +622,8 @@ impl Registry<'_> {
                 }
                 other => other.into(),
             })?;
-        self.run_deadlines(now).await?;
+        // Each provider's signature deadline is recorded by the deadline job (from the
+        // publication time, so a late round loses no day), as its own audited change.
         Ok(convention)
     }
 

@@ -53,7 +53,7 @@ const PROVIDERS: [DemoProvider; 2] = [
     DemoProvider {
         principal: "provider-b",
         organisation: "Provider B (demo)",
-        siren: "572104891",
+        siren: "404833048",
         qualification: Some((QualificationKind::ExpertCyber, "expertcyber-demo.txt")),
         fields: &["messagerie", "sites web", "TPE/PME"],
         jhno: &[],

@@ -148,9 +148,19 @@ async fn every_write_endpoint_leaves_exactly_one_entry_on_postgres() {
 }
 
 async fn write_endpoints_flow(db: Db) {
-    let Some(hub) = spawn_hub_on(db).await else {
-        return;
+    let postgres = match db {
+        Db::Sqlite => None,
+        Db::Postgres => match crate::common::PgDatabase::create().await {
+            Some(pg) => Some(pg),
+            None => return,
+        },
     };
+    let hub = spawn_hub_with(HubOptions {
+        postgres,
+        tweak: Some(Box::new(|c, _| c.registry.deadline_check_secs = 1)),
+        ..HubOptions::default()
+    })
+    .await;
     let analyst = hub.principal_named("csirt-analyst").await;
     let provider = hub.principal_named("provider-a").await;
     let mut covered = BTreeSet::new();
@@ -336,6 +346,200 @@ async fn write_endpoints_flow(db: Db) {
     covered.insert("DELETE /taxii2/api/collections/{id}/objects/{object}/");
     assert_eq!(entry.objects, [COMMUNITY.to_owned(), doomed]);
     assert_eq!(entry.reason, "1 versions");
+
+    // The provider registry.
+    let now = time::OffsetDateTime::now_utc();
+    let key = relais::crypto::openpgp::AuditKey::generate("Audit Test <a@t.example>", now).unwrap();
+    let upload = async {
+        let resp = hub
+            .client("csirt-analyst")
+            .post(hub.url("/api/v1/registry/evidence?name=pris.pdf"))
+            .body(b"%PDF proof".to_vec())
+            .send()
+            .await
+            .unwrap();
+        (resp.status().as_u16(), resp.json::<Value>().await.unwrap())
+    };
+    let (evidence, _) = one_entry(&hub, "registry.evidence", upload).await;
+    covered.insert("POST /api/v1/registry/evidence");
+    let file = json!({
+        "legal_name": "Audit Test SAS", "siren": "552100554",
+        "contacts": [{"name": "A", "email": "a@t.example"}],
+        "website": "https://t.example", "catalogue_url": "https://t.example/ri",
+        "catalogue_lists_incident_response": true,
+        "services": [{"service": "analysis", "jho": true, "jhno": false}],
+        "qualifications": [{"kind": "pris", "evidence_sha256": evidence["sha256"], "evidence_name": "pris.pdf", "expires": "2030-01-01"}],
+        "openpgp_key": key.public_armored().unwrap()
+    });
+    let (applied, entry) = one_entry(
+        &hub,
+        "registry.apply",
+        api(
+            &hub,
+            "csirt-analyst",
+            M::POST,
+            "/api/v1/registry/providers",
+            file.clone(),
+        ),
+    )
+    .await;
+    covered.insert("POST /api/v1/registry/providers");
+    let org = applied["id"].as_str().unwrap().to_owned();
+    assert_eq!(entry.objects[0], org);
+    let base = format!("/api/v1/registry/providers/{org}");
+    one_entry(
+        &hub,
+        "registry.file_update",
+        api(&hub, "csirt-analyst", M::PUT, &format!("{base}/file"), file),
+    )
+    .await;
+    covered.insert("PUT /api/v1/registry/providers/{id}/file");
+    let upload = async {
+        let resp = hub
+            .client("csirt-analyst")
+            .post(hub.url(&format!("{base}/evidence?name=passi.pdf")))
+            .body(b"%PDF other proof".to_vec())
+            .send()
+            .await
+            .unwrap();
+        (resp.status().as_u16(), resp.json::<Value>().await.unwrap())
+    };
+    one_entry(&hub, "registry.evidence", upload).await;
+    covered.insert("POST /api/v1/registry/providers/{id}/evidence");
+    let (_, entry) = one_entry(
+        &hub,
+        "registry.review",
+        api(
+            &hub,
+            "csirt-analyst",
+            M::POST,
+            &format!("{base}/transitions"),
+            json!({"event": "start_review"}),
+        ),
+    )
+    .await;
+    covered.insert("POST /api/v1/registry/providers/{id}/transitions");
+    assert!(
+        entry.reason.starts_with("applied -> under_review"),
+        "{entry:?}"
+    );
+    let (_, conventions) = request(
+        &hub,
+        "csirt-analyst",
+        M::GET,
+        "/api/v1/registry/conventions",
+        None,
+    )
+    .await;
+    let v1 = conventions[0]["text"].as_str().unwrap().to_owned();
+    let signature = key.sign_detached(v1.as_bytes(), now).unwrap();
+    one_entry(
+        &hub,
+        "registry.reference",
+        api(
+            &hub,
+            "csirt-analyst",
+            M::POST,
+            &format!("{base}/reference"),
+            json!({"signature": signature}),
+        ),
+    )
+    .await;
+    covered.insert("POST /api/v1/registry/providers/{id}/reference");
+    one_entry(
+        &hub,
+        "registry.badge",
+        api(
+            &hub,
+            "csirt-analyst",
+            M::POST,
+            &format!("{base}/badge"),
+            json!({}),
+        ),
+    )
+    .await;
+    covered.insert("POST /api/v1/registry/providers/{id}/badge");
+    let (v2, _) = one_entry(
+        &hub,
+        "registry.convention_publish",
+        api(
+            &hub,
+            "csirt-analyst",
+            M::POST,
+            "/api/v1/registry/conventions",
+            json!({"text": "version 2"}),
+        ),
+    )
+    .await;
+    covered.insert("POST /api/v1/registry/conventions");
+    assert_eq!(v2["version"], 2);
+    // The signature request is recorded on each provider by the deadline job: wait for it.
+    for _ in 0..100 {
+        let (_, p) = request(&hub, "csirt-analyst", M::GET, &base, None).await;
+        if !p["referencing"]["pending_version"].is_null() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let signature = key.sign_detached(b"version 2", now).unwrap();
+    one_entry(
+        &hub,
+        "registry.convention_signed",
+        api(
+            &hub,
+            "csirt-analyst",
+            M::POST,
+            &format!("{base}/convention-signature"),
+            json!({"version": 2, "signature": signature}),
+        ),
+    )
+    .await;
+    covered.insert("POST /api/v1/registry/providers/{id}/convention-signature");
+    let (link, _) = one_entry(
+        &hub,
+        "registry.survey_issue",
+        api(
+            &hub,
+            "csirt-analyst",
+            M::POST,
+            &format!("/api/v1/cases/{case}/survey"),
+            json!({}),
+        ),
+    )
+    .await;
+    covered.insert("POST /api/v1/cases/{id}/survey");
+    // The beneficiary's answer, on the public listener.
+    let token = link["url"]
+        .as_str()
+        .unwrap()
+        .split("token=")
+        .nth(1)
+        .unwrap()
+        .to_owned();
+    let answer = async {
+        let mut form = form_urlencoded::Serializer::new(String::new());
+        form.append_pair("token", &token);
+        for q in [
+            "responsiveness",
+            "analysis_quality",
+            "communication",
+            "result",
+            "overall",
+        ] {
+            form.append_pair(q, "4");
+        }
+        let resp = hub
+            .client_with(None)
+            .post(hub.public_url("/survey"))
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(form.finish())
+            .send()
+            .await
+            .unwrap();
+        (resp.status().as_u16(), Value::Null)
+    };
+    let (_, entry) = one_entry(&hub, "registry.survey_answer", answer).await;
+    assert_eq!(entry.actor.principal, "beneficiary");
 
     let covered: BTreeSet<String> = covered.into_iter().map(str::to_owned).collect();
     assert_eq!(

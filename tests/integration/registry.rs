@@ -225,6 +225,13 @@ async fn suspension_cuts_access_at_once_and_reinstatement_restores_it() {
     .await;
     assert_eq!(code, 200, "{p}");
     assert_eq!(whoami(&hub, "provider-a").await, 403);
+    // Gone from case handoffs too.
+    let (code, p) = post(&hub, "csirt-analyst", "/api/v1/cases", json!({
+        "reference": "CSIRT-RE-2026-SUSP", "beneficiary": "Commune", "provider": a, "consent": "pending"
+    })).await;
+    assert_eq!(code, 422, "{p}");
+    let (_, shortlist) = get(&hub, "csirt-analyst", "/api/v1/registry/shortlist").await;
+    assert!(!shortlist.to_string().contains("Provider A"), "{shortlist}");
     assert!(
         !directory_names(&hub)
             .await
@@ -275,16 +282,32 @@ async fn a_new_convention_version_must_be_signed_within_15_days() {
     .await;
     assert_eq!(code, 201, "{v2}");
     assert_eq!(v2["version"], 2);
-    let (_, standing) = get(
-        &hub,
-        "provider-b",
-        &format!("/api/v1/registry/providers/{b}/standing"),
-    )
-    .await;
+    // The deadline job asks each provider in force for its signature.
+    let mut standing = Value::Null;
+    for _ in 0..50 {
+        standing = get(
+            &hub,
+            "provider-b",
+            &format!("/api/v1/registry/providers/{b}/standing"),
+        )
+        .await
+        .1;
+        if standing["due"].to_string().contains("signature") {
+            break;
+        }
+        tokio::time::sleep(StdDuration::from_millis(100)).await;
+    }
     assert!(
         standing["due"].to_string().contains("signature"),
         "{standing}"
     );
+    for _ in 0..50 {
+        let (_, me) = get(&hub, "provider-a", "/api/v1/registry/me").await;
+        if !me["referencing"]["pending_version"].is_null() {
+            break;
+        }
+        tokio::time::sleep(StdDuration::from_millis(100)).await;
+    }
 
     // Provider A signs with its registered key; a signature by another key is refused.
     let (_, conventions) = get(&hub, "provider-a", "/api/v1/registry/conventions").await;
@@ -503,8 +526,8 @@ async fn three_unfavourable_surveys_open_the_dereferencing_procedure() {
 fn application(name: &str, key: &AuditKey, evidence: &str) -> Value {
     json!({
         "legal_name": name,
-        "siren": "732829320",
-        "siret": "73282932000074",
+        "siren": "552100554",
+        "siret": "55210055400013",
         "contacts": [{"name": "Marie Payet", "role": "directrice", "email": "marie@cyber974.example", "phone": "+262 262 00 00 00"}],
         "website": "https://cyber974.example/",
         "catalogue_url": "https://cyber974.example/offres/reponse-incident",
@@ -541,7 +564,7 @@ async fn an_application_is_reviewed_signed_referenced_and_badged() {
 
     // Bad files are refused field by field, nothing stored.
     let mut bad = application("Cyber 974", &key, sha);
-    bad["siren"] = json!("732829321");
+    bad["siren"] = json!("552100555");
     bad["qualifications"][0]["evidence_sha256"] = json!("00".repeat(32));
     let (code, p) = post(&hub, "csirt-analyst", "/api/v1/registry/providers", bad).await;
     assert_eq!(code, 422, "{p}");
@@ -641,7 +664,7 @@ async fn an_application_is_reviewed_signed_referenced_and_badged() {
     assert_eq!(entry["level"], "qualified");
     // Published fields only: no contact, reference, SIREN or key.
     let published = entry.to_string();
-    for secret in ["Marie", "Hôpital", "732829320", "PGP", "cyber974.example"] {
+    for secret in ["Marie", "Hôpital", "552100554", "PGP", "cyber974.example"] {
         assert!(
             !published.contains(secret),
             "{secret} published: {published}"
@@ -833,5 +856,171 @@ async fn the_public_pages_render_in_chromium_and_curl() {
             }
         }
     }
+    hub.shutdown().await;
+}
+
+/// `relais registry import` with the shipped XLSX template (a real workbook), then with
+/// malformed ones: each refusal is one line naming the cell, and nothing is stored.
+#[tokio::test]
+async fn applications_import_from_a_real_xlsx_and_bad_cells_are_named() {
+    let hub = spawn_hub_with(HubOptions::default()).await;
+    let pieces = tempfile::tempdir().unwrap();
+    for name in ["pris.pdf", "acyma.pdf", "iso27001.pdf"] {
+        std::fs::write(pieces.path().join(name), format!("%PDF-1.7 {name}")).unwrap();
+    }
+    let key = AuditKey::generate(
+        "Exemple <cert@exemple-reponse.example>",
+        OffsetDateTime::now_utc(),
+    )
+    .unwrap();
+    std::fs::write(
+        pieces.path().join("provider.asc"),
+        key.public_armored().unwrap(),
+    )
+    .unwrap();
+    let template = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("templates/provider-application.xlsx");
+
+    let out = succeed(
+        hub.cli()
+            .args(["registry", "import"])
+            .arg(&template)
+            .arg("--evidence-dir")
+            .arg(pieces.path()),
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("row 2:") && stdout.contains("Exemple Réponse Incident SAS applied"),
+        "{stdout}"
+    );
+    let imported = hub
+        .store
+        .providers()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|p| p.organisation.name == "Exemple Réponse Incident SAS")
+        .unwrap();
+    assert_eq!(imported.referencing.status.as_str(), "applied");
+    assert!(
+        imported.conditions.incident_response_offered
+            && imported.conditions.listed_in_public_catalogue
+    );
+    assert_eq!(imported.file.qualifications.len(), 3);
+    for q in &imported.file.qualifications {
+        assert!(
+            hub.store
+                .evidence(&q.evidence_sha256)
+                .await
+                .unwrap()
+                .is_some()
+        );
+    }
+    let out = succeed(
+        hub.cli()
+            .args(["registry", "history", "Exemple Réponse Incident SAS"]),
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("operator"));
+
+    // The same sheet again: refused as a whole, in one line.
+    let again = hub
+        .cli()
+        .args(["registry", "import"])
+        .arg(&template)
+        .arg("--evidence-dir")
+        .arg(pieces.path())
+        .output()
+        .unwrap();
+    assert!(!again.status.success());
+    let err = String::from_utf8_lossy(&again.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("exists"), "{err}");
+
+    // A workbook with a bad SIREN and a qualification without its proof.
+    let header = [
+        "legal_name",
+        "siren",
+        "siret",
+        "website",
+        "catalogue_url",
+        "catalogue_lists_incident_response",
+        "contact_name",
+        "contact_role",
+        "contact_email",
+        "contact_phone",
+        "services_jho",
+        "services_jhno",
+        "fields_of_competence",
+        "pris_expires",
+        "pris_evidence",
+        "passi_expires",
+        "passi_evidence",
+        "expertcyber_expires",
+        "expertcyber_evidence",
+        "acyma_expires",
+        "acyma_evidence",
+        "other_qualifications",
+        "staff_training",
+        "staff_experience",
+        "client_references",
+        "openpgp_key_file",
+    ];
+    let mut row = vec![""; header.len()];
+    let set = |row: &mut Vec<&'static str>, column: &str, value: &'static str| {
+        let i = header.iter().position(|h| *h == column).unwrap();
+        row[i] = value;
+    };
+    set(&mut row, "legal_name", "Mauvais Dossier SARL");
+    set(&mut row, "siren", "123456789");
+    set(&mut row, "website", "https://mauvais.example");
+    set(&mut row, "catalogue_url", "https://mauvais.example/ri");
+    set(&mut row, "catalogue_lists_incident_response", "oui");
+    set(&mut row, "contact_name", "X");
+    set(&mut row, "contact_email", "x@mauvais.example");
+    set(&mut row, "services_jho", "analysis");
+    set(&mut row, "pris_expires", "2027-01-01");
+    set(&mut row, "openpgp_key_file", "provider.asc");
+    let mut workbook = rust_xlsxwriter::Workbook::new();
+    let sheet = workbook.add_worksheet();
+    for (c, h) in header.iter().enumerate() {
+        sheet.write_string(0, c as u16, *h).unwrap();
+        sheet.write_string(1, c as u16, row[c]).unwrap();
+    }
+    let bad = pieces.path().join("bad.xlsx");
+    workbook.save(&bad).unwrap();
+    let before = hub.store.providers().await.unwrap().len();
+    let out = hub
+        .cli()
+        .args(["registry", "import"])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("B2"), "the SIREN cell is named: {err}");
+    assert!(
+        err.contains("O2"),
+        "the missing PRIS evidence cell is named: {err}"
+    );
+    // Not a spreadsheet at all.
+    let garbage = pieces.path().join("garbage.xlsx");
+    std::fs::write(&garbage, b"PK\x03\x04 not really a workbook").unwrap();
+    let out = hub
+        .cli()
+        .args(["registry", "import"])
+        .arg(&garbage)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim().lines().count(),
+        1
+    );
+    assert_eq!(
+        hub.store.providers().await.unwrap().len(),
+        before,
+        "nothing stored"
+    );
     hub.shutdown().await;
 }

@@ -721,7 +721,17 @@ async fn the_openapi_description_names_every_route() {
         "/api/v1/cases",
         "/api/v1/cases/{id}",
         "/api/v1/cases/{id}/consent",
+        "/api/v1/cases/{id}/survey",
         "/api/v1/openapi.json",
+        "/api/v1/audit/checkpoint",
+        "/api/v1/audit/entries",
+        "/api/v1/audit/proofs/inclusion",
+        "/api/v1/audit/proofs/consistency",
+        "/api/v1/registry/providers",
+        "/api/v1/registry/me",
+        "/api/v1/registry/providers/{id}/transitions",
+        "/api/v1/registry/conventions",
+        "/api/v1/registry/dashboard",
     ] {
         assert!(paths.contains_key(path), "{path} is not documented");
     }

@@ -114,6 +114,11 @@ pub async fn me(
     Caller(caller): Caller,
     State(state): State<AppState>,
 ) -> Result<Json<ProviderView>, ApiError> {
+    if caller.principal.kind != crate::domain::principal::PrincipalKind::Provider {
+        return Err(ApiError::NotPermitted(
+            "the registry holds providers; this principal is not one".into(),
+        ));
+    }
     let id = caller.organisation.id.clone();
     let record = state.registry().get(Who::Principal(&caller), &id).await?;
     Ok(Json(view(record)))
