@@ -473,14 +473,29 @@ async fn write_endpoints_flow(db: Db) {
     .await;
     covered.insert("POST /api/v1/registry/conventions");
     assert_eq!(v2["version"], 2);
-    // The signature request is recorded on each provider by the deadline job: wait for it.
+    // The signature request is recorded on each provider in force by the deadline job, as
+    // entries of its own: wait until its round is over, so that they do not land between
+    // the next request and its check.
     for _ in 0..100 {
-        let (_, p) = request(&hub, "csirt-analyst", M::GET, &base, None).await;
-        if !p["referencing"]["pending_version"].is_null() {
+        let providers = hub.store.providers().await.unwrap();
+        let asked = providers.iter().all(|p| {
+            !p.referencing.is_referenced()
+                || p.referencing
+                    .pending_version
+                    .is_some_and(|v| v.version == 2)
+        });
+        if asked {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
+    let settled = size(&hub).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    assert_eq!(
+        size(&hub).await,
+        settled,
+        "the deadline job is still writing"
+    );
     let signature = key.sign_detached(b"version 2", now).unwrap();
     one_entry(
         &hub,
