@@ -12,7 +12,7 @@ use crate::crypto::openpgp::{
 };
 use crate::crypto::tokens::{SurveyClaims, TokenError, issue_survey_token, verify_survey_token};
 use crate::domain::access::RegistryRecord;
-use crate::domain::audit::record::{Acting, AuditRecord, HUB_ACTOR, OPERATOR_ACTOR};
+use crate::domain::audit::record::{Acting, AuditRecord, HUB_ACTOR, OPERATOR_ACTOR, text_digest};
 use crate::domain::principal::{
     Organisation, OrganisationId, OrganisationKind, OrganisationStatus, PrincipalKind,
 };
@@ -84,6 +84,30 @@ fn describe(errors: &[FieldError]) -> String {
         .map(|e| format!("{}: {}", e.field, e.message))
         .collect::<Vec<_>>()
         .join("; ")
+}
+
+/// Why a change was made: text the hub wrote itself goes into the audit log as is; text a
+/// person typed (an analyst's suspension reason, a provider's termination) may name someone,
+/// so the log keeps its SHA-256 and the provider's history keeps the text.
+#[derive(Debug, Clone)]
+enum Reason {
+    Generated(String),
+    Supplied(String),
+}
+
+impl Reason {
+    fn text(&self) -> &str {
+        match self {
+            Reason::Generated(t) | Reason::Supplied(t) => t,
+        }
+    }
+
+    fn audited(&self) -> String {
+        match self {
+            Reason::Generated(t) => t.clone(),
+            Reason::Supplied(t) => text_digest(t),
+        }
+    }
 }
 
 /// Who is asking: a principal over mTLS, or `relais` run on the hub's host, or the hub's
@@ -211,14 +235,22 @@ impl Registry<'_> {
     }
 
     /// Checks a file: its fields, its key, and that the hub holds every piece of evidence.
-    async fn check_file(&self, file: &ProviderFile) -> Result<Conditions, RegistryError> {
+    /// `owner`: the provider whose file it is (evidence it did not upload is not its proof).
+    async fn check_file(
+        &self,
+        file: &ProviderFile,
+        owner: Option<&OrganisationId>,
+    ) -> Result<Conditions, RegistryError> {
         let problems = file.problems();
         if !problems.is_empty() {
             return Err(RegistryError::Invalid(problems));
         }
         PublicKey::from_bytes(file.openpgp_key.as_bytes()).map_err(RegistryError::BadKey)?;
         for q in &file.qualifications {
-            if self.store.evidence(&q.evidence_sha256).await?.is_none() {
+            let held = self.store.evidence(&q.evidence_sha256).await?;
+            let theirs =
+                held.is_some_and(|e| e.organisation.is_none() || e.organisation.as_ref() == owner);
+            if !theirs {
                 return Err(RegistryError::MissingEvidence(q.evidence_sha256.clone()));
             }
         }
@@ -275,7 +307,7 @@ impl Registry<'_> {
         now: OffsetDateTime,
     ) -> Result<ProviderRecord, RegistryError> {
         Self::require_csirt(who)?;
-        let conditions = self.check_file(&file).await?;
+        let conditions = self.check_file(&file, None).await?;
         if let Some(other) = self
             .store
             .providers()
@@ -320,7 +352,7 @@ impl Registry<'_> {
             ),
             file_sha256: file_hash(&file),
         };
-        let audit = self.audit_of(who, &organisation.id, &history);
+        let audit = self.audit_of(who, &organisation.id, &history, &history.reason);
         self.store
             .write_provider(
                 &ProviderWrite {
@@ -343,7 +375,13 @@ impl Registry<'_> {
         self.record(&organisation.id).await
     }
 
-    fn audit_of(&self, who: Who<'_>, org: &OrganisationId, h: &HistoryEntry) -> AuditRecord {
+    fn audit_of(
+        &self,
+        who: Who<'_>,
+        org: &OrganisationId,
+        h: &HistoryEntry,
+        reason: &str,
+    ) -> AuditRecord {
         who.acting(h.at)
             .record(&h.action)
             .objects([org.as_str().to_owned(), format!("sha256:{}", h.file_sha256)])
@@ -351,7 +389,7 @@ impl Registry<'_> {
                 "{} -> {}: {}",
                 h.from_status.map_or("new", |s| s.as_str()),
                 h.to_status.as_str(),
-                h.reason
+                reason
             ))
     }
 
@@ -365,7 +403,7 @@ impl Registry<'_> {
         referencing: &Referencing,
         signature: Option<&str>,
         action: &str,
-        reason: String,
+        reason: Reason,
         at: OffsetDateTime,
     ) -> Result<(), RegistryError> {
         let history = HistoryEntry {
@@ -374,10 +412,10 @@ impl Registry<'_> {
             action: action.to_owned(),
             from_status: Some(record.referencing.status),
             to_status: referencing.status,
-            reason,
+            reason: reason.text().to_owned(),
             file_sha256: file_hash(file),
         };
-        let audit = self.audit_of(who, &record.organisation.id, &history);
+        let audit = self.audit_of(who, &record.organisation.id, &history, &reason.audited());
         self.store
             .write_provider(
                 &ProviderWrite {
@@ -421,7 +459,36 @@ impl Registry<'_> {
         now: OffsetDateTime,
     ) -> Result<ProviderRecord, RegistryError> {
         let record = self.get(who, org).await?;
-        self.check_file(&file).await?;
+        // What the CSIRT vouches for (identity, qualifications, the key that signs the
+        // convention) changes only through the CSIRT; the provider keeps the rest current.
+        if !who.is_csirt() {
+            let old = &record.file;
+            let vouched = file.legal_name == old.legal_name
+                && file.siren == old.siren
+                && file.siret == old.siret
+                && file.qualifications == old.qualifications
+                && file.openpgp_key == old.openpgp_key;
+            if !vouched {
+                return Err(RegistryError::BadRequest(
+                    "legal name, SIREN/SIRET, qualifications and OpenPGP key change through the \
+                     CSIRT"
+                        .into(),
+                ));
+            }
+        }
+        self.check_file(&file, Some(org)).await?;
+        if let Some(other) = self
+            .store
+            .providers()
+            .await?
+            .into_iter()
+            .find(|p| p.file.siren == file.siren && &p.organisation.id != org)
+        {
+            return Err(RegistryError::Conflict(format!(
+                "SIREN {} is already in the registry ({})",
+                file.siren, other.organisation.name
+            )));
+        }
         let referencing = record.referencing.apply(&Event::FileUpdated, now)?;
         self.write(
             who,
@@ -430,7 +497,7 @@ impl Registry<'_> {
             &referencing,
             None,
             Event::FileUpdated.action(),
-            "file updated".into(),
+            Reason::Generated("file updated".into()),
             now,
         )
         .await?;
@@ -447,7 +514,7 @@ impl Registry<'_> {
         reason: &str,
         now: OffsetDateTime,
     ) -> Result<ProviderRecord, RegistryError> {
-        let record = self.get(who, org).await?;
+        let record = self.settled(who, org, now).await?;
         let allowed = match &event {
             // A provider may end its own convention; everything else is the CSIRT's.
             Event::GiveNotice(NoticeKind::Termination {
@@ -478,7 +545,7 @@ impl Registry<'_> {
             &referencing,
             None,
             event.action(),
-            reason.to_owned(),
+            Reason::Supplied(reason.to_owned()),
             now,
         )
         .await?;
@@ -534,13 +601,13 @@ impl Registry<'_> {
             &referencing,
             Some(signature),
             event.action(),
-            format!(
+            Reason::Generated(format!(
                 "convention version {} signed by key {}",
                 convention.version,
                 PublicKey::from_bytes(record.file.openpgp_key.as_bytes())
                     .map(|k| k.fingerprint())
                     .unwrap_or_default()
-            ),
+            )),
             now,
         )
         .await?;
@@ -556,7 +623,7 @@ impl Registry<'_> {
         signature: &str,
         now: OffsetDateTime,
     ) -> Result<ProviderRecord, RegistryError> {
-        let record = self.get(who, org).await?;
+        let record = self.settled(who, org, now).await?;
         let convention = self
             .store
             .conventions()
@@ -574,7 +641,7 @@ impl Registry<'_> {
             &referencing,
             Some(signature),
             event.action(),
-            format!("convention version {version} signed"),
+            Reason::Generated(format!("convention version {version} signed")),
             now,
         )
         .await?;
@@ -631,77 +698,115 @@ impl Registry<'_> {
         Ok(self.store.conventions().await?)
     }
 
-    /// Applies every deadline passed by `now`, and asks providers in force for the latest
-    /// convention version if they have not signed it. Returns how many changes were written.
+    /// Applies every deadline passed by `now`, asks providers in force for the latest
+    /// convention version if they have not signed it, and opens the de-referencing procedure
+    /// where surveys call for it. Each change is written against the state it was computed
+    /// from (a change made meanwhile by someone else wins, and this round stops there for that
+    /// provider); one provider's failure does not stop the others. Returns how many changes
+    /// were written.
     pub async fn run_deadlines(&self, now: OffsetDateTime) -> Result<usize, RegistryError> {
         let latest = self.store.conventions().await?.pop();
         let mut written = 0;
         for record in self.store.providers().await? {
-            let mut current = record.clone();
-            if let Some(latest) = &latest {
-                let behind = current
-                    .referencing
-                    .convention
-                    .is_some_and(|c| c.version < latest.version);
-                let asked = current
-                    .referencing
-                    .pending_version
-                    .is_some_and(|p| p.version == latest.version);
-                if behind && !asked {
-                    let event = Event::NewVersion {
-                        version: latest.version,
-                    };
-                    if let Ok(next) = current.referencing.apply(&event, latest.published_at) {
-                        self.write(
-                            Who::Hub,
-                            &current,
-                            &current.file,
-                            &next,
-                            None,
-                            event.action(),
-                            format!(
-                                "convention version {} published; to be signed within 15 days",
-                                latest.version
-                            ),
-                            latest.published_at.max(current.referencing.since),
-                        )
-                        .await?;
-                        written += 1;
-                        current = self.record(&record.organisation.id).await?;
-                    }
+            let org = record.organisation.id.clone();
+            match self.settle_one(&org, latest.as_ref(), now).await {
+                Ok(n) => written += n,
+                Err(e) => {
+                    tracing::warn!(organisation = %org.as_str(), error = %e, "registry deadlines of a provider failed");
                 }
-            }
-            let mut next = current.referencing.clone();
-            let changes = next.due(now);
-            if changes.is_empty() {
-                continue;
-            }
-            // One history line per change, each with the state it led to.
-            let mut before = current.clone();
-            let mut state = current.referencing.clone();
-            for change in &changes {
-                let mut step = state.clone();
-                let applied = step.due(change.at);
-                if applied.is_empty() {
-                    continue;
-                }
-                self.write(
-                    Who::Hub,
-                    &before,
-                    &before.file,
-                    &step,
-                    None,
-                    change.action,
-                    change.reason.clone(),
-                    change.at,
-                )
-                .await?;
-                written += 1;
-                state = step;
-                before = self.record(&record.organisation.id).await?;
             }
         }
         Ok(written)
+    }
+
+    /// The deadline round of one provider.
+    async fn settle_one(
+        &self,
+        org: &OrganisationId,
+        latest: Option<&Convention>,
+        now: OffsetDateTime,
+    ) -> Result<usize, RegistryError> {
+        let mut written = 0;
+        if let Some(latest) = latest {
+            let record = self.record(org).await?;
+            let behind = record
+                .referencing
+                .convention
+                .is_some_and(|c| c.version < latest.version);
+            let asked = record
+                .referencing
+                .pending_version
+                .is_some_and(|p| p.version == latest.version);
+            let event = Event::NewVersion {
+                version: latest.version,
+            };
+            if behind
+                && !asked
+                && let Ok(next) = record.referencing.apply(&event, latest.published_at)
+            {
+                self.write(
+                    Who::Hub,
+                    &record,
+                    &record.file,
+                    &next,
+                    None,
+                    event.action(),
+                    Reason::Generated(format!(
+                        "convention version {} published; to be signed within 15 days",
+                        latest.version
+                    )),
+                    now.max(latest.published_at),
+                )
+                .await?;
+                written += 1;
+            }
+        }
+        loop {
+            let record = self.record(org).await?;
+            let mut next = record.referencing.clone();
+            let Some(change) = next.due_next(now) else {
+                break;
+            };
+            let (action, reason, at) = match &change {
+                Some(c) => (c.action, c.reason.clone(), c.at),
+                None => (
+                    "registry.renewed",
+                    format!("tacit renewal {} while {}", next.renewals, next.status),
+                    now,
+                ),
+            };
+            self.write(
+                Who::Hub,
+                &record,
+                &record.file,
+                &next,
+                None,
+                action,
+                Reason::Generated(reason),
+                at,
+            )
+            .await?;
+            written += 1;
+        }
+        if self.consider_dereferencing(org, now).await? {
+            written += 1;
+        }
+        Ok(written)
+    }
+
+    /// Brings a provider's entry up to date with the deadlines passed by `now` before an
+    /// event is applied on top of it (a signature after its deadline, a cancellation after
+    /// the notice took effect, a badge for an expired provider).
+    async fn settled(
+        &self,
+        who: Who<'_>,
+        org: &OrganisationId,
+        now: OffsetDateTime,
+    ) -> Result<ProviderRecord, RegistryError> {
+        self.get(who, org).await?;
+        let latest = self.store.conventions().await?.pop();
+        self.settle_one(org, latest.as_ref(), now).await?;
+        self.record(org).await
     }
 
     /// What is due or overdue, provider by provider (analysts' dashboard).
@@ -799,6 +904,18 @@ impl Registry<'_> {
             .await?
             .ok_or_else(|| RegistryError::BadRequest(format!("no case {case_id:?}")))?;
         self.record(&case.provider).await?;
+        // One voice per beneficiary: a new link only while no answer came for the case.
+        if self
+            .store
+            .surveys_of(&case.provider)
+            .await?
+            .iter()
+            .any(|s| s.case_id == case.id && s.answered_at.is_some())
+        {
+            return Err(RegistryError::Conflict(
+                "the beneficiary of this case has answered its survey".into(),
+            ));
+        }
         let id = uuid::Uuid::new_v4().to_string();
         let expires = now + SURVEY_VALIDITY;
         let token = issue_survey_token(
@@ -897,36 +1014,44 @@ impl Registry<'_> {
         {
             return Err(RegistryError::AlreadyAnswered);
         }
-        if scored.unfavourable {
-            self.consider_dereferencing(&survey.organisation, now)
-                .await?;
+        // The answer is stored: whatever happens next, the beneficiary is told so. A failure
+        // to open the procedure now is retried by the deadline job, which counts the same way.
+        if scored.unfavourable
+            && let Err(e) = self.consider_dereferencing(&survey.organisation, now).await
+        {
+            tracing::warn!(error = %e, "de-referencing procedure not opened yet; the deadline job retries");
         }
         Ok(scored.unfavourable)
     }
 
+    /// Opens the de-referencing procedure if enough distinct beneficiaries answered
+    /// unfavourably since the referencing (or the last cancelled procedure). Idempotent:
+    /// the answer path and the deadline job both call it. True if it opened one.
     async fn consider_dereferencing(
         &self,
         org: &OrganisationId,
         now: OffsetDateTime,
-    ) -> Result<(), RegistryError> {
+    ) -> Result<bool, RegistryError> {
         let record = self.record(org).await?;
         let from = record.referencing.surveys_count_from;
-        let unfavourable = self
+        let cases: std::collections::BTreeSet<String> = self
             .store
             .surveys_of(org)
             .await?
-            .iter()
+            .into_iter()
             .filter(|s| s.unfavourable == Some(true) && s.answered_at.is_some_and(|a| a >= from))
-            .count();
-        if u32::try_from(unfavourable).unwrap_or(u32::MAX) < UNFAVOURABLE_SURVEYS {
-            return Ok(());
+            .map(|s| s.case_id)
+            .collect();
+        let unfavourable = u32::try_from(cases.len()).unwrap_or(u32::MAX);
+        if unfavourable < UNFAVOURABLE_SURVEYS {
+            return Ok(false);
         }
         let event = Event::GiveNotice(NoticeKind::Dereferencing {
             cause: DereferencingCause::UnfavourableSurveys,
         });
-        // Already under notice, suspended or gone: nothing more to open.
+        // Already under notice, suspended or gone: nothing more to open now.
         let Ok(next) = record.referencing.apply(&event, now) else {
-            return Ok(());
+            return Ok(false);
         };
         self.write(
             Who::Hub,
@@ -935,12 +1060,13 @@ impl Registry<'_> {
             &next,
             None,
             event.action(),
-            format!(
+            Reason::Generated(format!(
                 "{unfavourable} unfavourable satisfaction surveys: de-referencing procedure opened"
-            ),
+            )),
             now,
         )
-        .await
+        .await?;
+        Ok(true)
     }
 
     /// A badge: a statement of referencing clear-signed by the hub, for the provider to show.
@@ -951,7 +1077,7 @@ impl Registry<'_> {
         verify_url: &str,
         now: OffsetDateTime,
     ) -> Result<Badge, RegistryError> {
-        let record = self.get(who, org).await?;
+        let record = self.settled(who, org, now).await?;
         if !record.referencing.is_referenced() {
             return Err(RegistryError::Conflict(
                 "only a referenced provider gets a badge".into(),
@@ -984,15 +1110,26 @@ impl Registry<'_> {
         signed: &str,
         now: OffsetDateTime,
     ) -> Result<BadgeCheck, RegistryError> {
-        let (text, _) = verify_cleartext(&self.signing_key.public_key(), signed.as_bytes(), now)
+        let key = self.signing_key.public_key();
+        let (text, _) =
+            verify_cleartext(&key, signed.as_bytes(), now).map_err(RegistryError::BadSignature)?;
+        let mut ids = text.lines().filter_map(|l| l.strip_prefix("Badge: "));
+        let (Some(id), None) = (ids.next(), ids.next()) else {
+            return Err(RegistryError::BadRequest("not a relais badge".into()));
+        };
+        let badge = self
+            .store
+            .badge(id.trim())
+            .await?
+            .ok_or(RegistryError::NotFound)?;
+        // The statement must be the one issued under that id, word for word: a signed text
+        // cannot borrow another provider's badge id.
+        let (issued, _) = verify_cleartext(&key, badge.text.as_bytes(), badge.issued_at)
             .map_err(RegistryError::BadSignature)?;
-        let id = text
-            .lines()
-            .find_map(|l| l.strip_prefix("Badge: "))
-            .ok_or_else(|| RegistryError::BadRequest("not a relais badge".into()))?
-            .trim()
-            .to_owned();
-        self.badge_status(&id).await
+        if issued != text {
+            return Err(RegistryError::BadRequest("not a relais badge".into()));
+        }
+        self.badge_status(&badge.id).await
     }
 
     /// The standing of a badge by its id.
@@ -1013,6 +1150,8 @@ impl Registry<'_> {
 pub struct BadgeCheck {
     pub badge: String,
     pub provider: String,
+    /// For the CSIRT's own use: the public pages say valid or not, never why.
+    #[serde(skip)]
     pub status: OrganisationStatus,
     /// The provider is referenced today.
     pub valid: bool,

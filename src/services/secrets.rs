@@ -77,18 +77,16 @@ pub async fn ensure_openpgp_key(
     }
     let key = AuditKey::generate(user_id, now)?;
     let armored = key.to_armored_secret()?;
-    let audit = AuditRecord::hub("hub_secret.create", now).objects([
-        AUDIT_KEY.to_owned(),
-        format!("openpgp:{}", key.fingerprint()),
-    ]);
+    let audit = AuditRecord::hub("hub_secret.create", now)
+        .objects([name.to_owned(), format!("openpgp:{}", key.fingerprint())]);
     match store
-        .insert_hub_secret(AUDIT_KEY, armored.as_bytes(), now, &audit)
+        .insert_hub_secret(name, armored.as_bytes(), now, &audit)
         .await
     {
         Ok(()) => Ok(key),
         Err(StoreError::Conflict(_)) => {
             let armored = store
-                .hub_secret(AUDIT_KEY)
+                .hub_secret(name)
                 .await?
                 .ok_or(StoreError::NotFound("hub secret"))?;
             Ok(AuditKey::from_armored_secret(&armored)?)

@@ -246,16 +246,26 @@ async fn suspension_cuts_access_at_once_and_reinstatement_restores_it() {
     .await;
     assert_eq!(code, 200);
     assert_eq!(whoami(&hub, "provider-a").await, 200);
-    // Every transition is in the audit log with who and why.
+    // Every transition is in the audit log with who and why; what a person typed is kept by
+    // its hash (it may name someone), the text in the provider's history.
     let all = hub.store.audit_entries(0, 1000, None).await.unwrap();
     let text: Vec<String> = all
         .iter()
         .map(|e| String::from_utf8(e.entry.clone()).unwrap())
         .collect();
+    let digest = relais::domain::audit::record::text_digest("audit en cours");
     assert!(
         text.iter()
-            .any(|e| e.contains("registry.suspend") && e.contains("audit en cours"))
+            .any(|e| e.contains("registry.suspend") && e.contains(&digest))
     );
+    assert!(!text.iter().any(|e| e.contains("audit en cours")));
+    let (_, history) = get(
+        &hub,
+        "csirt-analyst",
+        &format!("/api/v1/registry/providers/{a}/history"),
+    )
+    .await;
+    assert!(history.to_string().contains("audit en cours"));
     hub.shutdown().await;
 }
 
@@ -367,6 +377,37 @@ async fn notices_take_effect_after_one_month_unless_cancelled() {
     assert_eq!(code, 200, "{p}");
     assert_eq!(p["status"], "notice_given");
     assert_eq!(p["referencing"]["notice"]["by"], "provider");
+    let (code, p) = post(
+        &hub,
+        "csirt-analyst",
+        &format!("/api/v1/registry/providers/{a}/transitions"),
+        json!({"event": "cancel_notice", "reason": "non"}),
+    )
+    .await;
+    assert_eq!(code, 409, "the provider's own notice is its right: {p}");
+    // The provider keeps its file current, but what the CSIRT vouches for is not its to change.
+    let (_, mine) = get(&hub, "provider-a", "/api/v1/registry/me").await;
+    let mut file = mine["file"].clone();
+    file["fields_of_competence"] = json!(["Windows", "cloud"]);
+    let (code, p) = api(
+        &hub,
+        "provider-a",
+        Method::PUT,
+        &format!("/api/v1/registry/providers/{a}/file"),
+        Some(file.clone()),
+    )
+    .await;
+    assert_eq!(code, 200, "{p}");
+    file["qualifications"][0]["expires"] = json!("2099-12-31");
+    let (code, p) = api(
+        &hub,
+        "provider-a",
+        Method::PUT,
+        &format!("/api/v1/registry/providers/{a}/file"),
+        Some(file),
+    )
+    .await;
+    assert_eq!(code, 400, "{p}");
     // A breach recorded against provider B opens the procedure; the analyst cancels it.
     let tb = format!("/api/v1/registry/providers/{b}/transitions");
     let (code, _) = post(
@@ -569,6 +610,16 @@ async fn an_application_is_reviewed_signed_referenced_and_badged() {
     let (code, p) = post(&hub, "csirt-analyst", "/api/v1/registry/providers", bad).await;
     assert_eq!(code, 422, "{p}");
     assert!(p["detail"].as_str().unwrap().contains("siren"), "{p}");
+    // A name is one line: a line break could forge a field of a signed badge.
+    let forged_name = application("Evil SARL\nBadge: badge--x", &key, sha);
+    let (code, p) = post(
+        &hub,
+        "csirt-analyst",
+        "/api/v1/registry/providers",
+        forged_name,
+    )
+    .await;
+    assert_eq!(code, 422, "{p}");
     let (code, _) = post(
         &hub,
         "provider-a",
@@ -723,6 +774,37 @@ async fn an_application_is_reviewed_signed_referenced_and_badged() {
         403
     );
 
+    // Badges are signed by the registry key, not by the audit log's.
+    let audit_key = relais::crypto::openpgp::PublicKey::from_bytes(
+        get(&hub, "csirt-analyst", "/api/v1/audit/public-key")
+            .await
+            .1
+            .as_str()
+            .unwrap()
+            .as_bytes(),
+    )
+    .unwrap();
+    assert!(
+        relais::crypto::openpgp::verify_cleartext(
+            &audit_key,
+            badge["text"].as_str().unwrap().as_bytes(),
+            OffsetDateTime::now_utc() + Duration::days(1)
+        )
+        .is_err()
+    );
+    let registry_secret = hub
+        .store
+        .hub_secret("registry-openpgp-key")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_ne!(
+        AuditKey::from_armored_secret(&registry_secret)
+            .unwrap()
+            .public_key()
+            .fingerprint(),
+        audit_key.fingerprint()
+    );
     let (_, history) = get(&hub, "csirt-analyst", &format!("{base}/history")).await;
     let actions: Vec<&str> = history
         .as_array()

@@ -232,10 +232,10 @@ impl ProviderFile {
         let text = |s: &str| {
             s.len() <= MAX_TEXT && !s.chars().any(|c| c.is_control() && c != '\n' && c != '\t')
         };
-        if self.legal_name.trim().is_empty()
-            || self.legal_name.len() > 200
-            || !text(&self.legal_name)
-        {
+        // One line: the name is printed in signed badges and directory entries, where a line
+        // break could forge a field.
+        let line = |s: &str, max: usize| s.len() <= max && !s.chars().any(char::is_control);
+        if self.legal_name.trim().is_empty() || !line(&self.legal_name, 200) {
             bad(
                 "legal_name",
                 "required, at most 200 characters, no control characters",
@@ -256,8 +256,17 @@ impl ProviderFile {
             bad("contacts", "at least one contact, at most 100");
         }
         for (i, c) in self.contacts.iter().enumerate() {
-            if c.name.trim().is_empty() || !text(&c.name) {
-                bad(&format!("contacts[{i}].name"), "required");
+            if c.name.trim().is_empty() || !line(&c.name, 200) {
+                bad(
+                    &format!("contacts[{i}].name"),
+                    "required, one line of at most 200 characters",
+                );
+            }
+            if !line(&c.role, 200) || !line(&c.phone, 50) {
+                bad(
+                    &format!("contacts[{i}]"),
+                    "role (200) and phone (50): one line each",
+                );
             }
             if !c.email.contains('@')
                 || c.email.contains(char::is_whitespace)
@@ -297,8 +306,14 @@ impl ProviderFile {
                     "evidence is required: the SHA-256 (64 hex digits) of an uploaded file",
                 );
             }
+            if !line(&q.evidence_name, 200) {
+                bad(
+                    &format!("qualifications[{i}].evidence_name"),
+                    "one line of at most 200 characters",
+                );
+            }
             if let QualificationKind::Other(name) = &q.kind
-                && (name.trim().is_empty() || name.len() > 200)
+                && (name.trim().is_empty() || !line(name, 200))
             {
                 bad(
                     &format!("qualifications[{i}].name"),
@@ -316,6 +331,14 @@ impl ProviderFile {
         }
         if self.client_references.len() > MAX_ITEMS {
             bad("client_references", "at most 100");
+        }
+        for (i, r) in self.client_references.iter().enumerate() {
+            if r.client.trim().is_empty() || !line(&r.client, 200) || !text(&r.description) {
+                bad(
+                    &format!("client_references[{i}]"),
+                    "client: one line of at most 200 characters; description: at most 10,000",
+                );
+            }
         }
         if !self
             .openpgp_key

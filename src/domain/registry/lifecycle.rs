@@ -152,6 +152,9 @@ pub enum TransitionError {
     NotPending(u32),
     #[error("only a notice not yet in effect can be cancelled")]
     NoNotice,
+    /// Art. 13: a provider's own termination is its right; the CSIRT cannot withdraw it.
+    #[error("the provider's own notice of termination cannot be cancelled by the CSIRT")]
+    ProviderNotice,
 }
 
 /// A deadline that passed, as the job applies it.
@@ -307,8 +310,12 @@ impl Referencing {
                 next.enter(S::NoticeGiven, at);
             }
             Event::CancelNotice => {
-                if self.notice.is_none() {
-                    return Err(TransitionError::NoNotice);
+                match self.notice.as_ref().map(|n| n.kind) {
+                    None => return Err(TransitionError::NoNotice),
+                    Some(NoticeKind::Termination {
+                        by: Party::Provider,
+                    }) => return Err(TransitionError::ProviderNotice),
+                    Some(_) => {}
                 }
                 next.notice = None;
                 next.surveys_count_from = at;
@@ -373,11 +380,23 @@ impl Referencing {
 
     /// Applies every deadline passed by `now`, in order; the changes of status made.
     pub fn due(&mut self, now: OffsetDateTime) -> Vec<DueChange> {
-        use OrganisationStatus as S;
         let mut changes = Vec::new();
-        while let Some((at, deadline)) = self.next_deadline() {
+        while let Some(change) = self.due_next(now) {
+            changes.extend(change);
+        }
+        changes
+    }
+
+    /// Applies the earliest deadline passed by `now`, if any: `Some(Some(change))` when the
+    /// status changed, `Some(None)` for a renewal that leaves the status shown as it is
+    /// (under notice or suspension), `None` when nothing is due. One at a time, so that a
+    /// caller can write each change against the state it was computed from.
+    pub fn due_next(&mut self, now: OffsetDateTime) -> Option<Option<DueChange>> {
+        use OrganisationStatus as S;
+        {
+            let (at, deadline) = self.next_deadline()?;
             if at > now {
-                break;
+                return None;
             }
             let from = self.status;
             let (to, action, reason) = match deadline {
@@ -424,7 +443,7 @@ impl Referencing {
                         )
                     } else {
                         self.resumes = Some(S::Renewed);
-                        continue;
+                        return Some(None);
                     }
                 }
                 Deadline::Term => (
@@ -440,15 +459,14 @@ impl Referencing {
                 self.pending_version = None;
             }
             self.enter(to, at);
-            changes.push(DueChange {
+            Some(Some(DueChange {
                 at,
                 from,
                 to,
                 action,
                 reason,
-            });
+            }))
         }
-        changes
     }
 
     /// What the dashboard shows for this provider at `now`.
@@ -598,6 +616,18 @@ mod tests {
                 at,
             )
             .unwrap();
+        let provider_notice = r
+            .apply(
+                &Event::GiveNotice(NoticeKind::Termination {
+                    by: Party::Provider,
+                }),
+                at,
+            )
+            .unwrap();
+        assert_eq!(
+            provider_notice.apply(&Event::CancelNotice, at),
+            Err(TransitionError::ProviderNotice)
+        );
         let mut cancelled = procedure
             .apply(&Event::CancelNotice, at + Duration::days(10))
             .unwrap();
