@@ -484,8 +484,15 @@ async fn import(
         ),
         other => CliError::Usage(format!("{}: {other}", args.spreadsheet.display())),
     })?;
-    // Nothing is written if any row names an organisation that exists.
+    // Nothing is written if any row names an organisation or a SIREN the registry holds.
+    let registered = registry.store.providers().await?;
     for a in &applications {
+        if let Some(p) = registered.iter().find(|p| p.file.siren == a.file.siren) {
+            return Err(CliError::Usage(format!(
+                "row {}: SIREN {} is already in the registry ({})",
+                a.row, a.file.siren, p.organisation.name
+            )));
+        }
         if registry
             .store
             .organisation_by_name(&a.file.legal_name)

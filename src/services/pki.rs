@@ -48,7 +48,7 @@ pub struct PkiPaths {
 }
 
 /// Finds an organisation by name or creates it. A new provider organisation starts as
-/// referenced: issuing it a certificate is an act of the CSIRT.
+/// `applied`: its certificates work once the registry references it.
 pub async fn ensure_organisation(
     store: &dyn Store,
     name: &str,
@@ -64,8 +64,10 @@ pub async fn ensure_organisation(
         id: OrganisationId::generate(),
         name: name.to_owned(),
         kind,
+        // A provider is referenced through the registry only: until then its certificates
+        // open nothing.
         status: match kind {
-            OrganisationKind::Provider => OrganisationStatus::Referenced,
+            OrganisationKind::Provider => OrganisationStatus::Applied,
             OrganisationKind::Csirt | OrganisationKind::Peer => OrganisationStatus::Active,
         },
         created_at: now,

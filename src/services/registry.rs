@@ -320,23 +320,33 @@ impl Registry<'_> {
                 file.siren, other.organisation.name
             )));
         }
-        if self
-            .store
-            .organisation_by_name(&file.legal_name)
-            .await?
-            .is_some()
+        // A provider organisation `relais pki` created ahead of its application (status
+        // `applied`, no entry yet) takes its file; any other name already in use is refused.
+        let (organisation, create) = match self.store.organisation_by_name(&file.legal_name).await?
         {
-            return Err(RegistryError::Conflict(format!(
-                "an organisation named {:?} exists",
-                file.legal_name
-            )));
-        }
-        let organisation = Organisation {
-            id: OrganisationId::generate(),
-            name: file.legal_name.clone(),
-            kind: OrganisationKind::Provider,
-            status: OrganisationStatus::Applied,
-            created_at: now,
+            Some(org)
+                if org.kind == OrganisationKind::Provider
+                    && org.status == OrganisationStatus::Applied
+                    && self.store.provider(&org.id).await?.is_none() =>
+            {
+                (org, Creation::Entry)
+            }
+            Some(_) => {
+                return Err(RegistryError::Conflict(format!(
+                    "an organisation named {:?} exists",
+                    file.legal_name
+                )));
+            }
+            None => (
+                Organisation {
+                    id: OrganisationId::generate(),
+                    name: file.legal_name.clone(),
+                    kind: OrganisationKind::Provider,
+                    status: OrganisationStatus::Applied,
+                    created_at: now,
+                },
+                Creation::OrganisationAndEntry,
+            ),
         };
         let referencing = Referencing::applied(now);
         let history = HistoryEntry {
@@ -357,7 +367,7 @@ impl Registry<'_> {
             .write_provider(
                 &ProviderWrite {
                     organisation: &organisation,
-                    create: Creation::OrganisationAndEntry,
+                    create,
                     file: &file,
                     referencing: &referencing,
                     conditions,

@@ -34,9 +34,9 @@ pub const MAX_APPLICATIONS: usize = 1_000;
 /// Most bytes the parts of an XLSX may unpack to (100 MiB): deflate can inflate a 5 MiB
 /// file a thousandfold, and calamine holds the shared strings in memory.
 pub const MAX_UNPACKED_BYTES: u64 = 100 * 1024 * 1024;
-/// Largest evidence file accepted (20 MiB): every file of every row is held in memory until
+/// Largest evidence file accepted (8 MiB, what the registry stores): every file of every row is held in memory until
 /// the whole sheet has been checked.
-pub const MAX_EVIDENCE_BYTES: usize = 20 * 1024 * 1024;
+pub const MAX_EVIDENCE_BYTES: usize = crate::services::registry::MAX_EVIDENCE_BYTES;
 /// Largest OpenPGP key file accepted: a certificate with a photo is well under this.
 pub const MAX_KEY_BYTES: usize = 1024 * 1024;
 /// Cells past this column are not kept, only reported: the layout has 26 columns.

@@ -276,6 +276,33 @@ async fn pki_issue_list_crl_from_the_command_line() {
         cert_pem: std::fs::read_to_string(out_dir.join("soc-tool.pem")).unwrap(),
         key_pem: std::fs::read_to_string(&key).unwrap(),
     };
+    // A provider the registry has not referenced yet: its certificate opens nothing.
+    let resp = hub
+        .client_with(Some(&cred))
+        .get(hub.url("/api/v1/whoami"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 403);
+    // A referenced provider's new tool gets in.
+    let out = succeed(
+        hub.cli()
+            .args([
+                "pki",
+                "issue",
+                "--kind",
+                "provider",
+                "--org",
+                "Provider B (demo)",
+            ])
+            .args(["--name", "soc-tool-b", "--out"])
+            .arg(&out_dir),
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("fingerprint"));
+    let cred = Credential {
+        cert_pem: std::fs::read_to_string(out_dir.join("soc-tool-b.pem")).unwrap(),
+        key_pem: std::fs::read_to_string(out_dir.join("soc-tool-b-key.pem")).unwrap(),
+    };
     let resp = hub
         .client_with(Some(&cred))
         .get(hub.url("/api/v1/whoami"))
@@ -284,13 +311,13 @@ async fn pki_issue_list_crl_from_the_command_line() {
         .unwrap();
     assert_eq!(resp.status(), 200);
     let body: Value = resp.json().await.unwrap();
-    assert_eq!(body["organisation"]["name"], "Provider C");
+    assert_eq!(body["organisation"]["name"], "Provider B (demo)");
     assert_eq!(body["kind"], "provider");
 
     let out = hub.cli().args(["pki", "list", "--json"]).output().unwrap();
     assert!(out.status.success());
     let rows: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(rows.len(), 5);
+    assert_eq!(rows.len(), 6);
     assert!(rows.iter().any(|r| r["principal"]["name"] == "soc-tool"));
     let out = hub.cli().args(["pki", "list"]).output().unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).contains("soc-tool"));

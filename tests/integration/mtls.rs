@@ -157,7 +157,11 @@ async fn valid_certificate_bound_to_no_principal_gets_nothing() {
 async fn suspended_principal_and_suspended_organisation_are_refused_without_restart() {
     let hub = spawn_hub().await;
     let credential = hub
-        .issue_bound(&subject(PrincipalKind::Provider, "Provider C", "soc-tool"))
+        .issue_bound(&subject(
+            PrincipalKind::Provider,
+            "Provider B (demo)",
+            "soc-tool",
+        ))
         .await;
     let client = hub.client_with(Some(&credential));
     assert_eq!(whoami(&hub, &client).await.unwrap().status(), 200);

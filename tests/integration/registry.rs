@@ -1016,7 +1016,7 @@ async fn applications_import_from_a_real_xlsx_and_bad_cells_are_named() {
     assert!(!again.status.success());
     let err = String::from_utf8_lossy(&again.stderr);
     assert_eq!(err.trim().lines().count(), 1, "{err}");
-    assert!(err.contains("exists"), "{err}");
+    assert!(err.contains("already in the registry"), "{err}");
 
     // A workbook with a bad SIREN and a qualification without its proof.
     let header = [
