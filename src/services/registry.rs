@@ -10,6 +10,7 @@ use time::{Duration, OffsetDateTime};
 use crate::crypto::openpgp::{
     AuditKey, OpenPgpError, PublicKey, verify_cleartext, verify_detached,
 };
+use crate::crypto::sha256_hex;
 use crate::crypto::tokens::{SurveyClaims, TokenError, issue_survey_token, verify_survey_token};
 use crate::domain::access::RegistryRecord;
 use crate::domain::audit::record::{Acting, AuditRecord, HUB_ACTOR, OPERATOR_ACTOR, text_digest};
@@ -191,10 +192,6 @@ pub struct Registry<'a> {
     pub survey_policy: &'a SurveyPolicy,
     /// The CSIRT that references providers (`hub.organisation`).
     pub csirt: &'a str,
-}
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    hex::encode(ring::digest::digest(&ring::digest::SHA256, bytes).as_ref())
 }
 
 fn file_hash(file: &ProviderFile) -> String {

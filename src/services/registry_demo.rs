@@ -72,10 +72,7 @@ pub async fn seed(
             "convention:1".to_owned(),
             format!(
                 "sha256:{}",
-                hex::encode(ring::digest::digest(
-                    &ring::digest::SHA256,
-                    DEMO_CONVENTION.as_bytes()
-                ))
+                crate::crypto::sha256_hex(DEMO_CONVENTION.as_bytes())
             ),
         ]);
         match store
@@ -118,10 +115,7 @@ pub async fn seed(
                 kind.label(),
                 demo.organisation
             );
-            let sha = hex::encode(ring::digest::digest(
-                &ring::digest::SHA256,
-                content.as_bytes(),
-            ));
+            let sha = crate::crypto::sha256_hex(content.as_bytes());
             let audit = acting
                 .record("registry.evidence")
                 .objects([format!("sha256:{sha}"), org.id.as_str().to_owned()]);

@@ -73,10 +73,9 @@ pub struct Evidence {
 
 impl Evidence {
     fn new(name: &str, bytes: Vec<u8>) -> Self {
-        let digest = ring::digest::digest(&ring::digest::SHA256, &bytes);
         Self {
             name: name.to_owned(),
-            sha256: hex::encode(digest.as_ref()),
+            sha256: crate::crypto::sha256_hex(&bytes),
             bytes,
         }
     }

@@ -158,8 +158,7 @@ impl AuditRecord {
 /// A free-text reason that may name a victim (an analyst's note) goes into the log as its
 /// hash: the entry still pins the exact text kept in the store, without carrying it.
 pub fn text_digest(text: &str) -> String {
-    let digest = ring::digest::digest(&ring::digest::SHA256, text.as_bytes());
-    format!("sha256:{}", hex::encode(digest.as_ref()))
+    format!("sha256:{}", crate::crypto::sha256_hex(text.as_bytes()))
 }
 
 #[cfg(test)]
