@@ -231,29 +231,6 @@ impl Registry<'_> {
         Ok(self.store.providers().await?)
     }
 
-    /// Checks a file: its fields, its key, and that the hub holds every piece of evidence.
-    /// `owner`: the provider whose file it is (evidence it did not upload is not its proof).
-    async fn check_file(
-        &self,
-        file: &ProviderFile,
-        owner: Option<&OrganisationId>,
-    ) -> Result<Conditions, RegistryError> {
-        let problems = file.problems();
-        if !problems.is_empty() {
-            return Err(RegistryError::Invalid(problems));
-        }
-        PublicKey::from_bytes(file.openpgp_key.as_bytes()).map_err(RegistryError::BadKey)?;
-        for q in &file.qualifications {
-            let held = self.store.evidence(&q.evidence_sha256).await?;
-            let theirs =
-                held.is_some_and(|e| e.organisation.is_none() || e.organisation.as_ref() == owner);
-            if !theirs {
-                return Err(RegistryError::MissingEvidence(q.evidence_sha256.clone()));
-            }
-        }
-        Ok(file.conditions())
-    }
-
     /// Stores an evidence file; its SHA-256 names it in a file.
     pub async fn upload_evidence(
         &self,
@@ -304,7 +281,7 @@ impl Registry<'_> {
         now: OffsetDateTime,
     ) -> Result<ProviderRecord, RegistryError> {
         Self::require_csirt(who)?;
-        let conditions = self.check_file(&file, None).await?;
+        let conditions = check_file(self.store, &file, None).await?;
         if let Some(other) = self
             .store
             .providers()
@@ -483,7 +460,7 @@ impl Registry<'_> {
                 ));
             }
         }
-        self.check_file(&file, Some(org)).await?;
+        check_file(self.store, &file, Some(org)).await?;
         if let Some(other) = self
             .store
             .providers()
@@ -1224,16 +1201,7 @@ pub async fn adopt(
             organisation.name
         )));
     }
-    let problems = file.problems();
-    if !problems.is_empty() {
-        return Err(RegistryError::Invalid(problems));
-    }
-    for q in &file.qualifications {
-        if store.evidence(&q.evidence_sha256).await?.is_none() {
-            return Err(RegistryError::MissingEvidence(q.evidence_sha256.clone()));
-        }
-    }
-    let conditions = file.conditions();
+    let conditions = check_file(store, &file, Some(&organisation.id)).await?;
     if !conditions.met() {
         return Err(RegistryError::Conditions(conditions));
     }
@@ -1294,4 +1262,27 @@ pub async fn adopt(
         .provider(&organisation.id)
         .await?
         .ok_or(RegistryError::NotFound)
+}
+
+/// Checks a file: its fields, its key, and that the hub holds every piece of evidence, uploaded
+/// for this provider (`owner`) or before it had an entry.
+async fn check_file(
+    store: &dyn Store,
+    file: &ProviderFile,
+    owner: Option<&OrganisationId>,
+) -> Result<Conditions, RegistryError> {
+    let problems = file.problems();
+    if !problems.is_empty() {
+        return Err(RegistryError::Invalid(problems));
+    }
+    PublicKey::from_bytes(file.openpgp_key.as_bytes()).map_err(RegistryError::BadKey)?;
+    for q in &file.qualifications {
+        let held = store.evidence(&q.evidence_sha256).await?;
+        let theirs =
+            held.is_some_and(|e| e.organisation.is_none() || e.organisation.as_ref() == owner);
+        if !theirs {
+            return Err(RegistryError::MissingEvidence(q.evidence_sha256.clone()));
+        }
+    }
+    Ok(file.conditions())
 }
