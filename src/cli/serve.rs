@@ -115,6 +115,10 @@ fn first_screen(ctx: &Context, hub: &Hub, prepared: &Prepared) -> String {
     );
     line!(
         out,
+        "  provider directory (public)                  https://{public}/directory"
+    );
+    line!(
+        out,
         "  data directory                               {}",
         ctx.data_dir.display()
     );
@@ -145,7 +149,7 @@ fn first_screen(ctx: &Context, hub: &Hub, prepared: &Prepared) -> String {
     out.push('\n');
     line!(
         out,
-        "Issue a certificate:  relais pki issue --kind provider --org \"Provider C\" --name soc-tool"
+        "Issue a certificate:  relais pki issue --kind provider --org \"Provider A (demo)\" --name soc-tool"
     );
     line!(out, "Stop with ctrl-c.");
     out.push('\n');
