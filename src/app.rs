@@ -44,6 +44,8 @@ pub enum HubError {
     Secret(#[from] crate::services::secrets::SecretError),
     #[error("the stored hub secret {0} is not 32 bytes; the database was edited")]
     CorruptSecret(&'static str),
+    #[error("audit log: {0}")]
+    Checkpoint(#[from] crate::services::checkpoints::CheckpointError),
 }
 
 /// Why a policy file could not be used.
@@ -170,6 +172,15 @@ impl Hub {
                 i64::try_from(config.audit.checkpoint_secs).unwrap_or(i64::MAX),
             ),
         });
+        // A running hub always serves a checkpoint: the first is signed before listening.
+        if store
+            .latest_checkpoint()
+            .await
+            .map_err(crate::services::checkpoints::CheckpointError::from)?
+            .is_none()
+        {
+            checkpoints.checkpoint_now().await?;
+        }
         Ok(Self {
             main,
             public,
