@@ -7,8 +7,13 @@
 //! organisation, and the inclusion proofs of those.
 
 use crate::domain::access::RegistryRecord;
-use crate::domain::audit::merkle::{self, Hash, ProofError};
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+
+use crate::domain::audit::merkle::{self, Hash, ProofError, Span};
 use crate::domain::principal::PrincipalKind;
+use crate::store::audit::TILE_LEAVES;
 use crate::store::{Store, StoreError, StoredEntry};
 
 #[derive(Debug, thiserror::Error)]
@@ -115,8 +120,9 @@ impl AuditLog<'_> {
                 "entry {seq} is not below the tree size {tree_size}"
             )));
         }
-        let leaves = self.store.audit_leaf_hashes(0, tree_size).await?;
-        let path = merkle::inclusion_proof(&leaves, seq, tree_size)?;
+        let path = self
+            .hashes(&merkle::inclusion_spans(seq, tree_size)?, tree_size)
+            .await?;
         Ok(InclusionProof {
             seq,
             tree_size,
@@ -138,7 +144,51 @@ impl AuditLog<'_> {
                 "the old size must be between 1 and the new size {to}"
             )));
         }
-        let leaves = self.store.audit_leaf_hashes(0, to).await?;
-        Ok((to, merkle::consistency_proof(&leaves, from, to)?))
+        let spans = merkle::consistency_spans(from, to)?;
+        Ok((to, self.hashes(&spans, to).await?))
+    }
+
+    /// The roots of `spans` of the tree of `size` leaves: from the stored tiles where a span
+    /// covers whole ones, from the leaves for the rest (a few hundred per span at most), so
+    /// that a proof costs n/256 tile reads rather than every leaf.
+    async fn hashes(&self, spans: &[Span], size: u64) -> Result<Vec<Hash>, AuditLogError> {
+        let tiles: HashMap<u64, Hash> = self
+            .store
+            .audit_tiles(0, size / TILE_LEAVES)
+            .await?
+            .into_iter()
+            .collect();
+        let mut out = Vec::with_capacity(spans.len());
+        for &(start, len) in spans {
+            out.push(self.span_root(start, len, &tiles).await?);
+        }
+        Ok(out)
+    }
+
+    fn span_root<'b>(
+        &'b self,
+        start: u64,
+        len: u64,
+        tiles: &'b HashMap<u64, Hash>,
+    ) -> Pin<Box<dyn Future<Output = Result<Hash, AuditLogError>> + Send + 'b>> {
+        Box::pin(async move {
+            let aligned = start.is_multiple_of(TILE_LEAVES);
+            if aligned
+                && len == TILE_LEAVES
+                && let Some(root) = tiles.get(&(start / TILE_LEAVES))
+            {
+                return Ok(*root);
+            }
+            // MTH splits at powers of two, so a span longer than a tile starts on a tile
+            // boundary and halves into whole tiles; anything else is read leaf by leaf.
+            if len <= TILE_LEAVES || !aligned {
+                let leaves = self.store.audit_leaf_hashes(start, start + len).await?;
+                return Ok(merkle::root(&leaves));
+            }
+            let k = merkle::split(len);
+            let left = self.span_root(start, k, tiles).await?;
+            let right = self.span_root(start + k, len - k, tiles).await?;
+            Ok(merkle::node_hash(&left, &right))
+        })
     }
 }

@@ -16,7 +16,8 @@ use tracing::Instrument as _;
 use crate::clock::SharedClock;
 use crate::crypto::openpgp::{AuditKey, OpenPgpError};
 use crate::domain::audit::checkpoint::{Checkpoint, SignedCheckpoint};
-use crate::domain::audit::merkle::CompactRange;
+use crate::domain::audit::merkle::{self, CompactRange, Hash};
+use crate::store::audit::TILE_LEAVES;
 use crate::store::{SharedStore, StoreError, StoredCheckpoint};
 
 #[derive(Debug, thiserror::Error)]
@@ -95,9 +96,20 @@ impl Checkpointer {
                 range
             }
         };
-        for leaf in self.store.audit_leaf_hashes(range.size(), size).await? {
-            range.push(leaf);
+        // From the start of the tile the range is in, so that every tile completed here can
+        // be hashed and stored for the proof endpoints.
+        let from = range.size() / TILE_LEAVES * TILE_LEAVES;
+        let leaves = self.store.audit_leaf_hashes(from, size).await?;
+        let already = usize::try_from(range.size() - from).unwrap_or(usize::MAX);
+        for leaf in leaves.iter().skip(already) {
+            range.push(*leaf);
         }
+        let tiles: Vec<(u64, Hash)> = leaves
+            .chunks_exact(usize::try_from(TILE_LEAVES).unwrap_or(256))
+            .enumerate()
+            .map(|(i, chunk)| (from / TILE_LEAVES + i as u64, merkle::root(chunk)))
+            .collect();
+        self.store.insert_tiles(&tiles).await?;
         let checkpoint = Checkpoint {
             origin: self.origin.clone(),
             size,

@@ -35,6 +35,9 @@ pub struct StoredCheckpoint {
 
 /// Most entries one call returns.
 pub const MAX_ENTRIES_PAGE: u32 = 1000;
+/// Leaves per stored tile (`audit_tiles`): tile `t` is the subtree of leaves
+/// `TILE_LEAVES * t .. TILE_LEAVES * (t + 1)`.
+pub const TILE_LEAVES: u64 = 256;
 
 #[async_trait::async_trait]
 pub trait AuditStore: Send + Sync {
@@ -58,6 +61,10 @@ pub trait AuditStore: Send + Sync {
     async fn latest_checkpoint(&self) -> StoreResult<Option<StoredCheckpoint>>;
     /// Every checkpoint, by size.
     async fn checkpoints(&self) -> StoreResult<Vec<StoredCheckpoint>>;
+    /// Stores the roots of complete tiles (`(tile, root)`); a tile stored already is kept.
+    async fn insert_tiles(&self, tiles: &[(u64, Hash)]) -> StoreResult<()>;
+    /// The stored roots of tiles `from..to` (some may be missing).
+    async fn audit_tiles(&self, from: u64, to: u64) -> StoreResult<Vec<(u64, Hash)>>;
 }
 
 pub(super) fn frontier_bytes(frontier: &[Hash]) -> Vec<u8> {
@@ -264,6 +271,32 @@ macro_rules! audit_sql {
                     .fetch_optional(&self.pool)
                     .await?;
                     row.as_ref().map(checkpoint_from_row).transpose()
+                }
+
+                async fn insert_tiles(&self, tiles: &[(u64, Hash)]) -> StoreResult<()> {
+                    for chunk in tiles.chunks(500) {
+                        let mut qb = sqlx::QueryBuilder::new("INSERT INTO audit_tiles (tile, hash) ");
+                        qb.push_values(chunk, |mut b, (tile, hash)| {
+                            b.push_bind(to_i64(*tile)).push_bind(hash.to_vec());
+                        });
+                        qb.push(" ON CONFLICT (tile) DO NOTHING");
+                        qb.build().execute(&self.pool).await?;
+                    }
+                    Ok(())
+                }
+
+                async fn audit_tiles(&self, from: u64, to: u64) -> StoreResult<Vec<(u64, Hash)>> {
+                    let rows: Vec<(i64, Vec<u8>)> = sqlx::query_as(
+                        "SELECT tile, hash FROM audit_tiles WHERE tile >= $1 AND tile < $2 \
+                         ORDER BY tile",
+                    )
+                    .bind(to_i64(from))
+                    .bind(to_i64(to))
+                    .fetch_all(&self.pool)
+                    .await?;
+                    rows.into_iter()
+                        .map(|(tile, hash)| Ok((to_u64(tile), hash_from(&hash)?)))
+                        .collect()
                 }
 
                 async fn checkpoints(&self) -> StoreResult<Vec<StoredCheckpoint>> {

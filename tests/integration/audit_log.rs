@@ -885,6 +885,69 @@ async fn checkpoints_proofs_and_the_offline_export() {
         &hashes(&consistency["path"]),
     )
     .unwrap();
+    // Past a few tiles (256 leaves each), proofs come from the stored tile roots: they must
+    // still verify, for a leaf in a tile and for the tail, and across tile boundaries.
+    for _ in 0..700 {
+        hub.store
+            .append_audit(&crate::common::relais_test_audit())
+            .await
+            .unwrap();
+    }
+    let big_size = size(&hub).await;
+    let big = wait_for_checkpoint(&hub, big_size).await;
+    assert!(
+        hub.store.audit_tiles(0, 10).await.unwrap().len() >= 2,
+        "tiles are stored"
+    );
+    for seq in [0, 3, 255, 256, 300, big_size - 1] {
+        let (status, proof) = get(
+            &hub,
+            "csirt-analyst",
+            &format!(
+                "/api/v1/audit/proofs/inclusion?seq={seq}&size={}",
+                big.checkpoint.size
+            ),
+        )
+        .await;
+        assert_eq!(status, 200, "{proof}");
+        verify_entry_inclusion(
+            proof["entry"].as_str().unwrap().as_bytes(),
+            seq,
+            big.checkpoint.size,
+            &hashes(&proof["path"]),
+            &big.checkpoint.root,
+        )
+        .unwrap_or_else(|e| panic!("seq {seq}: {e}"));
+    }
+    for from in [old.checkpoint.size, new.checkpoint.size, 256, 512] {
+        let (status, c) = get(
+            &hub,
+            "csirt-analyst",
+            &format!(
+                "/api/v1/audit/proofs/consistency?from={from}&to={}",
+                big.checkpoint.size
+            ),
+        )
+        .await;
+        assert_eq!(status, 200, "{c}");
+        let old_root = if from == old.checkpoint.size {
+            old.checkpoint.root
+        } else if from == new.checkpoint.size {
+            new.checkpoint.root
+        } else {
+            let leaves = hub.store.audit_leaf_hashes(0, from).await.unwrap();
+            relais::domain::audit::merkle::root(&leaves)
+        };
+        verify_consistency(
+            from,
+            big.checkpoint.size,
+            &old_root,
+            &big.checkpoint.root,
+            &hashes(&c["path"]),
+        )
+        .unwrap_or_else(|e| panic!("from {from}: {e}"));
+    }
+
     for bad in [
         "/api/v1/audit/proofs/consistency?from=0".to_owned(),
         format!(

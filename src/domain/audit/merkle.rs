@@ -92,7 +92,7 @@ fn finish(ctx: Context) -> Hash {
 }
 
 /// The largest power of two strictly below `n` (n ≥ 2): where MTH splits a tree of size n.
-fn split(n: u64) -> u64 {
+pub fn split(n: u64) -> u64 {
     1 << (63 - (n - 1).leading_zeros())
 }
 
@@ -423,8 +423,93 @@ pub fn verify_consistency(
     }
 }
 
+/// A subtree of the log: leaves `start..start + len`.
+pub type Span = (u64, u64);
+
+/// The subtrees whose hashes form the inclusion proof of leaf `index` in the tree of `size`
+/// leaves, in proof order: what [`inclusion_proof`] hashes, without needing the leaves, so
+/// that a store can answer each from precomputed subtree roots.
+pub fn inclusion_spans(index: u64, size: u64) -> Result<Vec<Span>, ProofError> {
+    if index >= size {
+        return Err(ProofError::IndexOutOfRange { index, size });
+    }
+    let mut out = Vec::new();
+    path_spans(index, 0, size, &mut out);
+    Ok(out)
+}
+
+fn path_spans(m: u64, start: u64, len: u64, out: &mut Vec<Span>) {
+    if len <= 1 {
+        return;
+    }
+    let k = split(len);
+    if m < k {
+        path_spans(m, start, k, out);
+        out.push((start + k, len - k));
+    } else {
+        path_spans(m - k, start + k, len - k, out);
+        out.push((start, k));
+    }
+}
+
+/// The subtrees whose hashes form the consistency proof from `old_size` to `new_size`, in
+/// proof order (see [`inclusion_spans`]).
+pub fn consistency_spans(old_size: u64, new_size: u64) -> Result<Vec<Span>, ProofError> {
+    if old_size == 0 {
+        return Err(ProofError::FromEmptyTree);
+    }
+    if old_size > new_size {
+        return Err(ProofError::OldLargerThanNew {
+            old: old_size,
+            new: new_size,
+        });
+    }
+    let mut out = Vec::new();
+    subproof_spans(old_size, 0, new_size, true, &mut out);
+    Ok(out)
+}
+
+fn subproof_spans(m: u64, start: u64, len: u64, complete: bool, out: &mut Vec<Span>) {
+    if m == len {
+        if !complete {
+            out.push((start, len));
+        }
+        return;
+    }
+    let k = split(len);
+    if m <= k {
+        subproof_spans(m, start, k, complete, out);
+        out.push((start + k, len - k));
+    } else {
+        subproof_spans(m - k, start + k, len - k, false, out);
+        out.push((start, k));
+    }
+}
+
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn spans_name_exactly_the_subtrees_the_proofs_hash() {
+        let leaves: Vec<Hash> = (0u32..300).map(|i| leaf_hash(&i.to_be_bytes())).collect();
+        let hash = |(start, len): Span| subtree(&leaves[start as usize..(start + len) as usize]);
+        for size in 1..=leaves.len() as u64 {
+            for index in (0..size).step_by(7) {
+                let spans = inclusion_spans(index, size).unwrap();
+                let proof = inclusion_proof(&leaves, index, size).unwrap();
+                assert_eq!(spans.into_iter().map(hash).collect::<Vec<_>>(), proof);
+            }
+            for old in (1..=size).step_by(11) {
+                let spans = consistency_spans(old, size).unwrap();
+                let proof = consistency_proof(&leaves, old, size).unwrap();
+                assert_eq!(spans.into_iter().map(hash).collect::<Vec<_>>(), proof);
+            }
+        }
+        assert!(inclusion_spans(5, 5).is_err());
+        assert!(consistency_spans(0, 5).is_err());
+        assert!(consistency_spans(6, 5).is_err());
+    }
+
     use super::*;
 
     fn leaves(n: u64) -> Vec<Hash> {
