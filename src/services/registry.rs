@@ -194,6 +194,15 @@ pub struct Registry<'a> {
     pub csirt: &'a str,
 }
 
+/// A uniqueness refusal of the store is the caller's conflict (name taken, changed meanwhile);
+/// anything else stays a store failure.
+fn conflict_or_store(e: StoreError) -> RegistryError {
+    match e {
+        StoreError::Conflict(what) => RegistryError::Conflict(what.to_owned()),
+        other => other.into(),
+    }
+}
+
 fn file_hash(file: &ProviderFile) -> String {
     sha256_hex(serde_json::to_string(file).unwrap_or_default().as_bytes())
 }
@@ -352,10 +361,7 @@ impl Registry<'_> {
                 &audit,
             )
             .await
-            .map_err(|e| match e {
-                StoreError::Conflict(what) => RegistryError::Conflict(what.to_owned()),
-                other => other.into(),
-            })?;
+            .map_err(conflict_or_store)?;
         self.record(&organisation.id).await
     }
 
@@ -415,23 +421,7 @@ impl Registry<'_> {
                 &audit,
             )
             .await
-            .map_err(|e| match e {
-                StoreError::Conflict(what) => RegistryError::Conflict(what.to_owned()),
-                other => other.into(),
-            })
-    }
-
-    /// Takes an existing provider organisation (created with `relais pki`) into the registry
-    /// as referenced: its file, and its signature of the latest convention version.
-    pub async fn adopt(
-        &self,
-        who: Who<'_>,
-        organisation: &Organisation,
-        file: ProviderFile,
-        signature: &str,
-        now: OffsetDateTime,
-    ) -> Result<ProviderRecord, RegistryError> {
-        adopt(self.store, who, organisation, file, signature, now).await
+            .map_err(conflict_or_store)
     }
 
     /// Replaces a provider's file (the provider itself or the CSIRT).
@@ -1183,7 +1173,9 @@ fn summarise(surveys: &[Survey]) -> SurveySummary {
     }
 }
 
-/// See [`Registry::adopt`]; needs no key, so that first start can seed the demo providers.
+/// Takes an existing provider organisation (created with `relais pki`) into the registry as
+/// referenced: its file, and its signature of the latest convention version. Needs no key, so
+/// that first start can seed the demo providers.
 pub async fn adopt(
     store: &dyn Store,
     who: Who<'_>,
@@ -1254,10 +1246,7 @@ pub async fn adopt(
             &audit,
         )
         .await
-        .map_err(|e| match e {
-            StoreError::Conflict(what) => RegistryError::Conflict(what.to_owned()),
-            other => other.into(),
-        })?;
+        .map_err(conflict_or_store)?;
     store
         .provider(&organisation.id)
         .await?
