@@ -24,6 +24,7 @@ use crate::domain::markings::release::{Decision, GranularTlp, ObjectAccess, deci
 use crate::domain::markings::{Pap, Tlp};
 use crate::domain::principal::PrincipalKind;
 use crate::domain::stix::json::{JsonError, JsonLimits, envelope_objects};
+use crate::domain::stix::references::referenced_ids;
 use crate::domain::stix::stored::{NewObject, scoped_version, unscoped_version, version_key};
 use crate::domain::stix::validate::{StixObject, validate};
 use crate::domain::triage::{Case, ReportedChange, dedup_key};
@@ -486,9 +487,16 @@ impl Ingest<'_> {
         } else {
             (stix, Vec::new(), None, String::new())
         };
-        let (new, version) = self
+        let (mut new, version) = self
             .prepare(caller, collection, &stix, local, latest, date_added)
             .await?;
+        new.refs = match &original {
+            // Rewritten by the anonymiser: the stored text is what it references.
+            Some(_) => serde_json::from_str(&new.raw)
+                .map(|v| referenced_ids(&v))
+                .unwrap_or_default(),
+            None => referenced_ids(value),
+        };
         Ok(Taken {
             new,
             version,
@@ -638,6 +646,7 @@ impl Ingest<'_> {
             submitted_by: caller.principal.id.clone(),
             raw: stix.raw.clone(),
             case_id: None,
+            refs: Vec::new(),
         };
         Ok((new, stix.version().map(|t| t.as_str().to_owned())))
     }

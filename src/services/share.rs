@@ -1,6 +1,8 @@
 //! Reading shared intelligence: one collection, one reader, one page at a time. Every object
 //! that leaves goes through the SQL visibility filter and then through `release` again.
 
+use std::collections::HashSet;
+
 use time::OffsetDateTime;
 
 use crate::crypto::cursor::{BadCursor, CursorKey};
@@ -10,8 +12,11 @@ use crate::domain::collections::Collection;
 use crate::domain::federation::FederationPolicy;
 use crate::domain::markings::Tlp;
 use crate::domain::markings::policy::MarkingPolicy;
+use crate::domain::collections::COLLECTIONS;
+use crate::domain::markings::references::{self, MAX_REFERENCE_DEPTH};
 use crate::domain::markings::release::{
-    ObjectAccess, Reader, Releasable, VisibilityFilter, release,
+    Decision, Marked, ObjectAccess, ReadableSet, Reader, Releasable, VisibilityFilter, decide,
+    release,
 };
 use crate::domain::principal::PrincipalKind;
 use crate::domain::stix::stored::{ObjectQuery, StoredObject, VersionSelector};
@@ -146,6 +151,51 @@ impl Sharing<'_> {
         Ok(())
     }
 
+    /// Which of the objects `rows` reference `reader` may read: every version of them the SQL
+    /// filter passes, in the collections the reader's kind reads, and of what those reference
+    /// in turn, one batched lookup per hop.
+    async fn readable_references(
+        &self,
+        kind: PrincipalKind,
+        reader: &Reader,
+        visibility: &VisibilityFilter,
+        rows: &[StoredObject],
+    ) -> Result<ReadableSet, ShareError> {
+        let mut frontier: Vec<String> = rows
+            .iter()
+            .flat_map(|r| r.references().into_owned())
+            .collect();
+        if frontier.is_empty() {
+            return Ok(ReadableSet::default());
+        }
+        let collections: Vec<&str> = COLLECTIONS
+            .iter()
+            .filter(|c| c.can_read(kind))
+            .map(|c| c.id)
+            .collect();
+        let mut fetched: HashSet<String> = HashSet::new();
+        let mut candidates: Vec<StoredObject> = Vec::new();
+        for _ in 0..MAX_REFERENCE_DEPTH {
+            frontier.sort();
+            frontier.dedup();
+            frontier.retain(|id| fetched.insert(id.clone()));
+            if frontier.is_empty() {
+                break;
+            }
+            let found = self
+                .store
+                .visible_versions(&collections, &frontier, visibility)
+                .await?;
+            frontier = found
+                .iter()
+                .flat_map(|o| o.references().into_owned())
+                .filter(|id| !fetched.contains(id))
+                .collect();
+            candidates.extend(found);
+        }
+        Ok(references::readable(self.policy, reader, &candidates))
+    }
+
     /// One page of `collection_id` for `reader`, with `default_versions` when the request
     /// names none.
     pub async fn read(
@@ -167,9 +217,10 @@ impl Sharing<'_> {
         } else {
             request.versions
         };
+        let visibility = VisibilityFilter::for_reader(self.policy, reader);
         let mut query = ObjectQuery {
             collection: collection.id.to_owned(),
-            visibility: VisibilityFilter::for_reader(self.policy, reader),
+            visibility: visibility.clone(),
             types: request.types,
             ids: request.ids,
             added_after: request.added_after,
@@ -182,30 +233,42 @@ impl Sharing<'_> {
         if let Some(next) = &request.next {
             query.after_seq = Some(self.cursors.open(principal, &text, next)?);
         }
-        let mut rows = self.store.objects(&query).await?;
-        let more = rows.len() > limit as usize;
-        rows.truncate(limit as usize);
-        let next = match (more, rows.last()) {
+        // `release` withholds some rows the SQL filter passes (references to what the reader
+        // may not read, required fields under a stricter marking): read on until the page
+        // holds one object more than it shows, so that the objects, `more`, `next` and the
+        // date headers are exactly what they would be had those rows never been stored.
+        let mut objects: Vec<Releasable<StoredObject>> = Vec::new();
+        while objects.len() <= limit as usize {
+            let rows = self.store.objects(&query).await?;
+            let exhausted = rows.len() < query.limit as usize;
+            let Some(last) = rows.last() else { break };
+            query.after_seq = Some(last.seq);
+            let readable = self
+                .readable_references(caller.principal.kind, reader, &visibility, &rows)
+                .await?;
+            for row in rows {
+                if decide(self.policy, reader, &row.access) == Decision::Withhold {
+                    // The SQL filter and `decide` are proven to agree; if they ever do not,
+                    // the stricter one wins and someone must look.
+                    tracing::error!(seq = row.seq, "object passed the SQL filter but not decide");
+                    continue;
+                }
+                objects.extend(release(self.policy, reader, row, &readable));
+            }
+            if exhausted {
+                break;
+            }
+        }
+        let more = objects.len() > limit as usize;
+        objects.truncate(limit as usize);
+        let next = match (more, objects.last()) {
             (true, Some(last)) => Some(
                 self.cursors
-                    .seal(principal, &text, last.seq)
+                    .seal(principal, &text, last.item().seq)
                     .ok_or(ShareError::Random)?,
             ),
             _ => None,
         };
-        let objects = rows
-            .into_iter()
-            .filter_map(|row| {
-                let seq = row.seq;
-                let released = release(self.policy, reader, row);
-                if released.is_none() {
-                    // The SQL filter and `decide` are proven to agree; if they ever do not,
-                    // the stricter one wins and someone must look.
-                    tracing::error!(seq, "object passed the SQL filter but not release");
-                }
-                released
-            })
-            .collect::<Vec<_>>();
         self.record_sensitive_reads(caller, collection, &objects, now)
             .await?;
         Ok(Page {

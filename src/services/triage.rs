@@ -17,6 +17,7 @@ use crate::domain::markings::policy::MarkingPolicy;
 use crate::domain::markings::release::{Decision, ObjectAccess, decide};
 use crate::domain::markings::{Pap, Tlp};
 use crate::domain::principal::{OrganisationId, PrincipalId, PrincipalKind};
+use crate::domain::stix::references::referenced_ids;
 use crate::domain::stix::stored::{NewObject, StoredObject, utc_timestamp, version_key};
 use crate::domain::stix::validate::validate;
 use crate::domain::triage::{
@@ -494,6 +495,7 @@ impl Triage<'_> {
             },
             tlp_defaulted: false,
             submitted_by: caller.principal.id.clone(),
+            refs: referenced_ids(&object),
             raw,
             case_id: submission.case_id.clone(),
         };

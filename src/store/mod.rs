@@ -21,6 +21,7 @@ use time::OffsetDateTime;
 
 use crate::domain::access::RegistryRecord;
 use crate::domain::audit::record::AuditRecord;
+use crate::domain::markings::release::VisibilityFilter;
 use crate::domain::principal::{
     CertificateBinding, Organisation, OrganisationId, OrganisationStatus, Principal, PrincipalId,
     PrincipalStatus, SpkiFingerprint,
@@ -218,6 +219,14 @@ pub trait Store:
     ) -> StoreResult<Vec<Inserted>>;
     /// One page of a collection, in arrival order, restricted to the query's visibility.
     async fn objects(&self, query: &ObjectQuery) -> StoreResult<Vec<StoredObject>>;
+    /// Every version of the given objects, in the given collections, that passes `visibility`:
+    /// to resolve the references of what a reader is about to receive.
+    async fn visible_versions(
+        &self,
+        collections: &[&str],
+        ids: &[String],
+        visibility: &VisibilityFilter,
+    ) -> StoreResult<Vec<StoredObject>>;
     /// How many objects the query matches, all pages together.
     async fn count_objects(&self, query: &ObjectQuery) -> StoreResult<u64>;
     /// Every stored version of the given objects in a collection, whoever may read them: for

@@ -50,7 +50,7 @@ macro_rules! object_columns {
     () => {
         "o.seq, o.collection_id, o.id, o.type, o.spec_version, o.version, o.date_added, o.tlp, \
          o.tlp_defaulted, o.pap, o.granular, o.producer, o.submitted_by, o.shared_with, \
-         o.recipients, o.raw, o.confined"
+         o.recipients, o.raw, o.confined, o.refs"
     };
 }
 pub(super) use {binding_columns, object_columns, org_columns, principal_columns};
@@ -91,7 +91,8 @@ macro_rules! portable_store {
         use $crate::domain::markings::UnknownLevel;
         use $crate::domain::markings::release::ObjectAccess;
         use $crate::domain::stix::stored::{Inserted, NewObject, ObjectQuery, StoredObject};
-        use $crate::store::visibility::push_object_filters;
+        use $crate::store::visibility::{push_object_filters, push_visibility};
+        use $crate::domain::markings::release::VisibilityFilter;
         use sqlx::Row as _;
         use time::OffsetDateTime;
 
@@ -180,6 +181,10 @@ macro_rules! portable_store {
                 tlp_defaulted: row.try_get("tlp_defaulted")?,
                 submitted_by: PrincipalId::from_stored(row.try_get("submitted_by")?),
                 raw: row.try_get("raw")?,
+                refs: row
+                    .try_get::<Option<String>, _>("refs")?
+                    .map(json_list)
+                    .transpose()?,
             })
         }
 
@@ -227,7 +232,7 @@ macro_rules! portable_store {
         };
         let mut outcomes = Vec::with_capacity(objects.len());
         // Multi-row statements: one round trip to the database per chunk, not per row.
-        // 18 parameters a row stays far below either backend's parameter limit.
+        // 19 parameters a row stays far below either backend's parameter limit.
         const ROWS_PER_STATEMENT: usize = 100;
         for chunk in objects.chunks(ROWS_PER_STATEMENT) {
             let mut rows = Vec::with_capacity(chunk.len());
@@ -238,14 +243,15 @@ macro_rules! portable_store {
                     to_json(&a.granular)?,
                     to_json(&a.shared_with)?,
                     to_json(&a.recipients)?,
+                    to_json(&object.refs)?,
                 ));
             }
             let mut qb = sqlx::QueryBuilder::new(
                 "INSERT INTO stix_objects (collection_id, id, type, spec_version, version, \
                  date_added, tlp, tlp_defaulted, pap, granular_max, granular, producer, \
-                 submitted_by, shared_with, recipients, raw, confined, case_id) ",
+                 submitted_by, shared_with, recipients, raw, confined, case_id, refs) ",
             );
-            qb.push_values(&rows, |mut b, (object, granular, shared, recipients)| {
+            qb.push_values(&rows, |mut b, (object, granular, shared, recipients, refs)| {
                 let a = &object.access;
                 b.push_bind(&object.collection)
                     .push_bind(&object.id)
@@ -264,7 +270,8 @@ macro_rules! portable_store {
                     .push_bind(recipients)
                     .push_bind(&object.raw)
                     .push_bind(a.confined)
-                    .push_bind(object.case_id.as_deref());
+                    .push_bind(object.case_id.as_deref())
+                    .push_bind(refs);
             });
             qb.push(" ON CONFLICT (collection_id, id, version) DO NOTHING RETURNING seq, id, version");
             let returned = qb
@@ -699,6 +706,45 @@ macro_rules! portable_store {
                 qb.push(" AND o.type = 'marking-definition' ORDER BY o.seq DESC");
                 let rows = qb.build().fetch_all(&self.pool).await?;
                 rows.iter().map(stored_object_from_row).collect()
+            }
+
+            async fn visible_versions(
+                &self,
+                collections: &[&str],
+                ids: &[String],
+                visibility: &VisibilityFilter,
+            ) -> StoreResult<Vec<StoredObject>> {
+                const CHUNK: usize = 500;
+                let mut out = Vec::new();
+                if collections.is_empty() {
+                    return Ok(out);
+                }
+                for chunk in ids.chunks(CHUNK) {
+                    // Collections and ids both named: the (collection_id, id, version) key
+                    // serves the lookup.
+                    let mut qb = sqlx::QueryBuilder::new(concat!(
+                        "SELECT ",
+                        object_columns!(),
+                        " FROM stix_objects o WHERE o.collection_id IN ("
+                    ));
+                    let mut list = qb.separated(", ");
+                    for collection in collections {
+                        list.push_bind((*collection).to_owned());
+                    }
+                    qb.push(") AND o.id IN (");
+                    let mut list = qb.separated(", ");
+                    for id in chunk {
+                        list.push_bind(id.clone());
+                    }
+                    qb.push(") AND ");
+                    push_visibility(&mut qb, visibility, "o");
+                    qb.push(" ORDER BY o.seq");
+                    let rows = qb.build().fetch_all(&self.pool).await?;
+                    for row in &rows {
+                        out.push(stored_object_from_row(row)?);
+                    }
+                }
+                Ok(out)
             }
 
             async fn count_objects(&self, query: &ObjectQuery) -> StoreResult<u64> {

@@ -166,6 +166,7 @@ async fn put(hub: &TestHub, id: &str, day: i64, tlp: Tlp, producer: &str) {
                 submitted_by: principal.id,
                 raw,
                 case_id: None,
+                refs: vec![],
             },
             &relais_test_audit(),
         )

@@ -49,6 +49,7 @@ async fn put(hub: &TestHub, n: u32, day: i64, tlp: Tlp, producer: &str) -> Strin
                 submitted_by: principal.id,
                 raw,
                 case_id: None,
+                refs: vec![],
             },
             &relais_test_audit(),
         )

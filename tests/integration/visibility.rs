@@ -80,6 +80,7 @@ fn new_object(n: usize, collection: &str, access: ObjectAccess) -> NewObject {
         tlp_defaulted: false,
         submitted_by: principal_id(0),
         case_id: None,
+        refs: vec![],
     }
 }
 

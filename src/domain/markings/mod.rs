@@ -5,6 +5,7 @@
 
 pub mod definitions;
 pub mod policy;
+pub mod references;
 pub mod release;
 
 use std::fmt;

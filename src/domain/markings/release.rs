@@ -5,9 +5,15 @@
 //! by the same function (`audience_condition`), and a property test proves they agree.
 //! Only `release` builds a `Releasable`, and only a `Releasable` can leave the hub.
 
+use std::borrow::Cow;
+use std::collections::HashSet;
+
 use serde_json::Value;
 
 use super::policy::{Audience, GranularRule, MarkingPolicy};
+use crate::domain::stix::prune::{Pruning, parse_selector};
+use crate::domain::stix::references::references;
+use crate::domain::stix::validate::validate;
 use super::{Pap, Tlp};
 use crate::domain::principal::{OrganisationId, PrincipalId, PrincipalKind};
 
@@ -236,7 +242,7 @@ pub fn decide(policy: &MarkingPolicy, reader: &Reader, access: &ObjectAccess) ->
 #[derive(Debug, Clone, PartialEq)]
 pub struct Releasable<T> {
     item: T,
-    /// The object with fields removed, when granular markings required it.
+    /// The object with parts removed, when granular markings or references required it.
     redacted: Option<Value>,
 }
 
@@ -245,94 +251,93 @@ impl<T> Releasable<T> {
         &self.item
     }
 
-    /// The JSON to send instead of the stored bytes, when fields were removed.
+    /// The JSON to send instead of the stored bytes, when parts were removed.
     pub fn redacted(&self) -> Option<&Value> {
         self.redacted.as_ref()
     }
 }
 
-/// Something whose markings and JSON the policy can inspect.
+/// Something whose markings, references and JSON the policy can inspect.
 pub trait Marked {
     fn access(&self) -> &ObjectAccess;
-    /// The object as JSON, needed only when fields must be redacted.
+    /// The STIX id.
+    fn stix_id(&self) -> &str;
+    /// The distinct ids the object references under the reference rule (see
+    /// `stix::references`).
+    fn references(&self) -> Cow<'_, [String]>;
+    /// The object as JSON, needed only when parts must be removed.
     fn json(&self) -> Option<Value>;
 }
 
-/// Releases `item` to `reader` if the policy allows, redacting what it must.
+/// The ids among those a page references that its reader may read: built by
+/// `references::readable`, from the objects themselves, never from the ids alone, so that a
+/// reference to a missing object and one to a hidden object are the same to everyone.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReadableSet {
+    ids: HashSet<String>,
+}
+
+impl ReadableSet {
+    pub fn contains(&self, id: &str) -> bool {
+        self.ids.contains(id)
+    }
+
+    pub(super) fn insert(&mut self, id: &str) -> bool {
+        self.ids.insert(id.to_owned())
+    }
+}
+
+/// The form in which `item` may leave for `reader`: `None` withheld, `Some(None)` as stored,
+/// `Some(Some(json))` with parts removed.
+///
+/// Parts go when a granular marking above the reader's clearance covers them, and references
+/// go when they name an object the reader may not read (a list loses the item, a single
+/// reference its property). What is left must still be a valid STIX object of its type: an
+/// object whose required properties, required references (`source_ref`, `sighting_of_ref`,
+/// a report's only `object_refs`…) or required identity fields went is withheld whole.
+pub(super) fn released_form<T: Marked>(
+    policy: &MarkingPolicy,
+    reader: &Reader,
+    item: &T,
+    readable: &ReadableSet,
+) -> Option<Option<Value>> {
+    let Decision::Release { redact } = decide(policy, reader, item.access()) else {
+        return None;
+    };
+    let refs = item.references();
+    let hides_references = refs.iter().any(|id| !readable.contains(id));
+    if redact.is_empty() && !hides_references {
+        return Some(None);
+    }
+    let mut json = item.json()?;
+    let mut pruning = Pruning::default();
+    for s in &redact {
+        // A selector that cannot be read withholds the object rather than sending it whole.
+        pruning.remove(parse_selector(s).ok()?);
+    }
+    if hides_references {
+        for r in references(&json) {
+            if !readable.contains(&r.id) {
+                pruning.remove(r.path);
+            }
+        }
+    }
+    pruning.apply(&mut json);
+    let text = json.to_string();
+    validate(&text, &json).ok()?;
+    Some(Some(json))
+}
+
+/// Releases `item` to `reader` if the policy allows, removing what it must. `readable` holds
+/// the referenced objects the reader may read (see `references::readable`).
 pub fn release<T: Marked>(
     policy: &MarkingPolicy,
     reader: &Reader,
     item: T,
+    readable: &ReadableSet,
 ) -> Option<Releasable<T>> {
-    match decide(policy, reader, item.access()) {
-        Decision::Withhold => None,
-        Decision::Release { redact } if redact.is_empty() => Some(Releasable {
-            item,
-            redacted: None,
-        }),
-        Decision::Release { redact } => {
-            // An object that cannot be redacted is withheld rather than sent whole.
-            let mut json = item.json()?;
-            redact_selectors(&mut json, &redact)?;
-            Some(Releasable {
-                item,
-                redacted: Some(json),
-            })
-        }
-    }
-}
-
-/// Removes the fields named by STIX granular-marking selectors (`description`,
-/// `external_references.[0].url`), and the granular markings that point at them, so that the
-/// reader learns neither the value nor that a restricted field was there. `None` if a selector
-/// is malformed.
-pub fn redact_selectors(object: &mut Value, selectors: &[String]) -> Option<()> {
-    for selector in selectors {
-        let mut parts: Vec<&str> = selector.split('.').collect();
-        let last = parts.pop()?;
-        let mut node = &mut *object;
-        for part in parts {
-            node = step(node, part)?;
-        }
-        match (node, index_of(last)) {
-            (Value::Array(items), Some(i)) if i < items.len() => {
-                // Keep positions stable for other selectors into the same list.
-                items[i] = Value::Null;
-            }
-            (Value::Object(map), None) => {
-                map.remove(last);
-            }
-            // Already gone (another selector covered it): nothing left to hide.
-            _ => {}
-        }
-    }
-    if let Some(Value::Array(markings)) = object.get_mut("granular_markings") {
-        markings.retain(|m| {
-            !m.get("selectors")
-                .and_then(Value::as_array)
-                .is_some_and(|s| {
-                    s.iter()
-                        .any(|s| s.as_str().is_some_and(|s| selectors.iter().any(|r| r == s)))
-                })
-        });
-        if markings.is_empty()
-            && let Some(map) = object.as_object_mut()
-        {
-            map.remove("granular_markings");
-        }
-    }
-    Some(())
-}
-
-fn index_of(part: &str) -> Option<usize> {
-    part.strip_prefix('[')?.strip_suffix(']')?.parse().ok()
-}
-
-fn step<'a>(node: &'a mut Value, part: &str) -> Option<&'a mut Value> {
-    match index_of(part) {
-        Some(i) => node.as_array_mut()?.get_mut(i),
-        None => node.as_object_mut()?.get_mut(part),
-    }
+    let redacted = released_form(policy, reader, &item, readable)?;
+    Some(Releasable { item, redacted })
 }
 
 #[cfg(test)]
@@ -416,6 +421,41 @@ mod tests {
         assert!(released(&analyst, &red));
     }
 
+    /// A test object: its markings and its JSON.
+    struct Obj(ObjectAccess, Value);
+
+    impl Marked for Obj {
+        fn access(&self) -> &ObjectAccess {
+            &self.0
+        }
+        fn stix_id(&self) -> &str {
+            self.1["id"].as_str().unwrap_or_default()
+        }
+        fn references(&self) -> Cow<'_, [String]> {
+            Cow::Owned(crate::domain::stix::references::referenced_ids(&self.1))
+        }
+        fn json(&self) -> Option<Value> {
+            Some(self.1.clone())
+        }
+    }
+
+    const AMBER: &str = "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421";
+    const RED: &str = "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1";
+
+    fn indicator(extra: Value) -> Value {
+        let mut o = json!({
+            "type": "indicator", "spec_version": "2.1",
+            "id": "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",
+            "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z",
+            "name": "C2", "pattern": "[ipv4-addr:value = '198.51.100.7']",
+            "pattern_type": "stix", "valid_from": "2026-01-01T00:00:00Z"
+        });
+        for (k, v) in extra.as_object().unwrap() {
+            o[k] = v.clone();
+        }
+        o
+    }
+
     #[test]
     fn granular_markings_redact_fields_above_clearance() {
         let policy = shipped();
@@ -425,35 +465,153 @@ mod tests {
             tlp: Tlp::Amber,
             selectors: vec!["description".into(), "external_references.[1]".into()],
         });
-        struct Obj(ObjectAccess, Value);
-        impl Marked for Obj {
-            fn access(&self) -> &ObjectAccess {
-                &self.0
-            }
-            fn json(&self) -> Option<Value> {
-                Some(self.1.clone())
-            }
-        }
-        let json = json!({
-            "type": "indicator", "name": "C2", "description": "seen at the victim's site",
-            "external_references": [{"source_name": "a"}, {"source_name": "internal"}],
-            "granular_markings": [{"marking_ref": "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421",
-                                   "selectors": ["description", "external_references.[1]"]}]
-        });
-        let out = release(&policy, &provider_b, Obj(a.clone(), json.clone())).unwrap();
+        let json = indicator(json!({
+            "description": "seen at the victim's site",
+            "external_references": [{"source_name": "a", "external_id": "1"},
+                                    {"source_name": "internal", "external_id": "2"},
+                                    {"source_name": "c", "external_id": "3"}],
+            "granular_markings": [
+                {"marking_ref": AMBER, "selectors": ["description", "external_references.[1]"]},
+                {"marking_ref": "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb",
+                 "selectors": ["external_references.[2]"]}
+            ]
+        }));
+        let none = ReadableSet::default();
+        let out = release(&policy, &provider_b, Obj(a.clone(), json.clone()), &none).unwrap();
         let redacted = out.redacted().unwrap();
         assert!(redacted.get("description").is_none());
-        assert!(redacted.get("granular_markings").is_none());
-        assert_eq!(redacted["external_references"][1], Value::Null);
+        // The item goes (no null left behind) and the GREEN marking follows its item.
+        assert_eq!(
+            redacted["external_references"],
+            json!([{"source_name": "a", "external_id": "1"}, {"source_name": "c", "external_id": "3"}])
+        );
+        assert_eq!(
+            redacted["granular_markings"],
+            json!([{"marking_ref": "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb",
+                    "selectors": ["external_references.[1]"]}])
+        );
         assert_eq!(redacted["name"], "C2");
         // The producer sees everything, as stored.
         let provider_a = reader(PrincipalKind::Provider, 10, 2, None);
         assert!(
-            release(&policy, &provider_a, Obj(a, json))
+            release(&policy, &provider_a, Obj(a, json), &none)
                 .unwrap()
                 .redacted()
                 .is_none()
         );
+    }
+
+    #[test]
+    fn a_required_property_under_a_hidden_marking_withholds_the_object() {
+        let policy = shipped();
+        let provider_b = reader(PrincipalKind::Provider, 11, 3, None);
+        for required in ["id", "modified", "created", "pattern", "spec_version", "type"] {
+            let mut a = access(Tlp::Green, 10);
+            a.granular.push(GranularTlp {
+                tlp: Tlp::Red,
+                selectors: vec![required.into()],
+            });
+            let json = indicator(json!({
+                "granular_markings": [{"marking_ref": RED, "selectors": [required]}]
+            }));
+            assert!(
+                release(&policy, &provider_b, Obj(a, json), &ReadableSet::default()).is_none(),
+                "{required}"
+            );
+        }
+    }
+
+    fn relationship(source: &str, target: &str) -> Value {
+        json!({
+            "type": "relationship", "spec_version": "2.1",
+            "id": "relationship--44298a74-ba52-4f0c-87a3-1824e67d7fad",
+            "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z",
+            "relationship_type": "indicates", "source_ref": source, "target_ref": target
+        })
+    }
+
+    const IND: &str = "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f";
+    const MAL: &str = "malware--31b940d4-6f7f-459a-80ea-9c1f17b58abc";
+
+    #[test]
+    fn references_the_reader_may_not_read_withhold_or_are_removed() {
+        let policy = shipped();
+        let b = reader(PrincipalKind::Provider, 11, 3, None);
+        let green = access(Tlp::Green, 10);
+        let mut readable = ReadableSet::default();
+        readable.insert(MAL);
+        // A required reference to what B may not read: withheld.
+        let rel = Obj(green.clone(), relationship(IND, MAL));
+        assert!(release(&policy, &b, rel, &readable).is_none());
+        // Both readable: as stored.
+        readable.insert(IND);
+        let rel = Obj(green.clone(), relationship(IND, MAL));
+        assert!(release(&policy, &b, rel, &readable).unwrap().redacted().is_none());
+        // An optional list loses what B may not read; emptied, the object is withheld when
+        // the list is required (a report), kept without it otherwise (a sighting).
+        let hidden = "indicator--00000000-0000-4000-8000-000000000001";
+        let report = json!({
+            "type": "report", "spec_version": "2.1",
+            "id": "report--84e4d88f-44ea-4bcd-bbf3-b2c1c320bcb3",
+            "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z",
+            "name": "r", "published": "2026-01-01T00:00:00Z", "object_refs": [hidden, MAL]
+        });
+        let out = release(&policy, &b, Obj(green.clone(), report.clone()), &readable).unwrap();
+        assert_eq!(out.redacted().unwrap()["object_refs"], json!([MAL]));
+        let mut only_hidden = report;
+        only_hidden["object_refs"] = json!([hidden]);
+        assert!(release(&policy, &b, Obj(green.clone(), only_hidden), &readable).is_none());
+        let sighting = json!({
+            "type": "sighting", "spec_version": "2.1",
+            "id": "sighting--ee20065d-2555-424f-ad9e-0f8fd5b6fa2a",
+            "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z",
+            "sighting_of_ref": IND, "where_sighted_refs": ["identity--00000000-0000-4000-8000-000000000002"]
+        });
+        let out = release(&policy, &b, Obj(green, sighting), &readable).unwrap();
+        assert!(out.redacted().unwrap().get("where_sighted_refs").is_none());
+    }
+
+    #[test]
+    fn readable_references_are_a_least_fixpoint() {
+        use crate::domain::markings::references::readable;
+        let policy = shipped();
+        let b = reader(PrincipalKind::Provider, 11, 3, None);
+        let green = || access(Tlp::Green, 10);
+        let rel = |id: &str, s: &str, t: &str| {
+            let mut r = relationship(s, t);
+            r["id"] = json!(id);
+            Obj(green(), r)
+        };
+        let r1 = "relationship--00000000-0000-4000-8000-000000000001";
+        let r2 = "relationship--00000000-0000-4000-8000-000000000002";
+        let r3 = "relationship--00000000-0000-4000-8000-000000000003";
+        let report = |id: &str, refs: &[&str]| {
+            Obj(green(), json!({
+                "type": "report", "spec_version": "2.1", "id": id,
+                "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z",
+                "name": "r", "published": "2026-01-01T00:00:00Z", "object_refs": refs
+            }))
+        };
+        let report_id = "report--00000000-0000-4000-8000-000000000004";
+        let candidates = vec![
+            Obj(green(), indicator(json!({}))),
+            // Its target is not among the candidates: hidden or missing, the same.
+            rel(r1, IND, MAL),
+            // Grounded in the indicator and in r1, which is not.
+            rel(r2, IND, r1),
+            // A cycle vouches for nothing.
+            rel(r3, r3, IND),
+            report(report_id, &[r2, IND]),
+            Obj(access(Tlp::Red, 10), indicator(json!({"id": MAL}))),
+        ];
+        let set = readable(&policy, &b, &candidates);
+        assert!(set.contains(IND) && set.contains(report_id));
+        for id in [MAL, r1, r2, r3] {
+            assert!(!set.contains(id), "{id}");
+        }
+        // The same whatever the order.
+        let reversed: Vec<Obj> = candidates.into_iter().rev().collect();
+        assert_eq!(readable(&policy, &b, &reversed), set);
     }
 
     #[test]

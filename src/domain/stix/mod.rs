@@ -3,5 +3,7 @@
 
 pub mod json;
 pub mod pattern;
+pub mod prune;
+pub mod references;
 pub mod stored;
 pub mod validate;

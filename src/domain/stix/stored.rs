@@ -1,8 +1,12 @@
 //! STIX objects as the store keeps them: the exact bytes received, plus the columns that
 //! queries and the marking decision need.
 
+use std::borrow::Cow;
+
 use serde_json::Value;
 use time::OffsetDateTime;
+
+use super::references::referenced_ids;
 
 use crate::domain::markings::release::{Marked, ObjectAccess, VisibilityFilter};
 use crate::domain::principal::PrincipalId;
@@ -26,6 +30,9 @@ pub struct NewObject {
     pub raw: String,
     /// The victim case the material comes from; kept with the row, never sent to readers.
     pub case_id: Option<String>,
+    /// The distinct ids the object references under the reference rule
+    /// (`stix::references::referenced_ids`).
+    pub refs: Vec<String>,
 }
 
 /// A stored object version.
@@ -43,11 +50,26 @@ pub struct StoredObject {
     pub tlp_defaulted: bool,
     pub submitted_by: PrincipalId,
     pub raw: String,
+    /// What the object references (see `NewObject::refs`); `None` for rows stored before the
+    /// hub kept it, read from `raw` when needed.
+    pub refs: Option<Vec<String>>,
 }
 
 impl Marked for StoredObject {
     fn access(&self) -> &ObjectAccess {
         &self.access
+    }
+
+    fn stix_id(&self) -> &str {
+        &self.id
+    }
+
+    fn references(&self) -> Cow<'_, [String]> {
+        match &self.refs {
+            Some(refs) => Cow::Borrowed(refs),
+            // An unreadable row references nothing it could leak: it is never released.
+            None => Cow::Owned(self.json().map(|v| referenced_ids(&v)).unwrap_or_default()),
+        }
     }
 
     fn json(&self) -> Option<Value> {

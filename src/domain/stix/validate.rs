@@ -598,7 +598,7 @@ struct TypeSpec {
 
 /// Properties that hold dictionaries whose keys are data, not property names: the `*_ref`
 /// rule does not look inside them, wherever they appear.
-const DICTIONARIES: &[&str] = &[
+pub(crate) const DICTIONARIES: &[&str] = &[
     "hashes",
     "environment_variables",
     "additional_header_fields",
@@ -1391,6 +1391,12 @@ static TYPES: &[TypeSpec] = &[
 
 fn spec_for(object_type: &str) -> Option<&'static TypeSpec> {
     TYPES.iter().find(|s| s.name == object_type)
+}
+
+/// The top-level properties of a type whose content is free-form: what looks like a reference
+/// inside them is not one (the deprecated `observed-data.objects` uses local keys, for one).
+pub fn free_form_properties(object_type: &str) -> &'static [&'static str] {
+    spec_for(object_type).map_or(&[], |s| s.free_form)
 }
 
 /// The TLP 1.0 marking-definitions STIX 2.1 defines (§ 7.2.1.4): the only valid ones of
