@@ -10,6 +10,7 @@ pub mod federation;
 pub mod ioc;
 pub mod markings;
 pub mod principal;
+pub mod publishing;
 pub mod registry;
 pub mod stix;
 pub mod triage;

@@ -155,6 +155,21 @@ impl OrganisationStatus {
 #[serde(transparent)]
 pub struct OrganisationId(String);
 
+impl OrganisationId {
+    /// The STIX `identity` the hub binds to this organisation: what its objects may name as
+    /// `created_by_ref`, and what the hub names when it attributes an object to it. Derived
+    /// from the registry's id, so it never changes and needs no storage.
+    pub fn stix_identity(&self) -> String {
+        // Fixed namespace: uuid5(URL, "urn:relais:identity").
+        const NAMESPACE: uuid::Uuid =
+            uuid::Uuid::from_u128(0x6b1e_0c2a_5d1f_5a8e_9b7c_1f2e_3d4c_5b6a);
+        format!(
+            "identity--{}",
+            uuid::Uuid::new_v5(&NAMESPACE, self.0.as_bytes())
+        )
+    }
+}
+
 /// Identifier of a principal.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]

@@ -7,7 +7,7 @@
 //! before anything is stored (the original is kept for the CSIRT only), stored confined to the
 //! CSIRT and its producer, and queued for triage, tied to the case the caller named.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -21,13 +21,16 @@ use crate::domain::federation::FederationPolicy;
 use crate::domain::markings::definitions::{self, Level, Meaning, ObjectMarkings};
 use crate::domain::markings::policy::MarkingPolicy;
 use crate::domain::markings::release::{Decision, GranularTlp, ObjectAccess, decide};
-use crate::domain::markings::{Pap, Tlp};
 use crate::domain::principal::PrincipalKind;
+use crate::domain::publishing::{Poster, check_attribution, check_new_version};
 use crate::domain::stix::json::{JsonError, JsonLimits, envelope_objects};
 use crate::domain::stix::references::referenced_ids;
-use crate::domain::stix::stored::{NewObject, scoped_version, unscoped_version, version_key};
+use crate::domain::stix::stored::{
+    NewObject, VERSION_SCOPE, scoped_version, unscoped_version, version_key,
+};
 use crate::domain::stix::validate::{StixObject, validate};
 use crate::domain::triage::{Case, ReportedChange, dedup_key};
+use crate::services::share::reader_of;
 use crate::store::NewSubmission;
 use crate::store::{Store, StoreError};
 
@@ -153,6 +156,34 @@ struct Anonymising<'a> {
     renamed: &'a HashMap<String, String>,
 }
 
+/// The version of an object a poster continues, as it last stood.
+struct Lineage {
+    /// Its latest version key, without scope.
+    version: String,
+    access: ObjectAccess,
+    /// Its versions are stored scoped to their producer (see `scoped_version`).
+    scoped: bool,
+}
+
+/// A new version that changes an object's TLP or PAP.
+struct Remark {
+    id: String,
+    from: ObjectAccess,
+    to: ObjectAccess,
+}
+
+/// What the objects of one envelope are checked against, kept up to date as they are taken.
+#[derive(Default)]
+struct Standing {
+    /// The lineage each id continues, among the stored versions the poster may read.
+    lineages: HashMap<String, Lineage>,
+    /// Ids stored in versions the poster may not read.
+    hidden: HashSet<String>,
+    /// The STIX identities of the hub's organisations (see `OrganisationId::stix_identity`).
+    members: HashSet<String>,
+    remarks: Vec<Remark>,
+}
+
 /// An object accepted for storage.
 struct Taken {
     new: NewObject,
@@ -249,16 +280,37 @@ impl Ingest<'_> {
             .collect::<std::collections::BTreeSet<_>>()
             .into_iter()
             .collect();
-        let mut latest: HashMap<String, (String, ObjectAccess)> = HashMap::new();
+        let reader = reader_of(caller, self.federation);
+        let mut standing = Standing {
+            members: self
+                .store
+                .organisations()
+                .await?
+                .iter()
+                .map(|o| o.id.stix_identity())
+                .collect(),
+            ..Standing::default()
+        };
         for stored in self.store.versions_of_many(collection.id, &ids).await? {
-            // A submission only continues its own organisation's lineage: another's does not
-            // exist for it (see `scoped_version`).
-            if submission && stored.access.producer != caller.organisation.id {
+            // Nobody continues a lineage it may not read: for the poster it does not exist,
+            // and its version starts a lineage of its own, stored scoped to its organisation,
+            // so that the answer is the one a never-used id gets. A submission, likewise,
+            // continues only its own organisation's lineage (see `scoped_version`).
+            let readable = decide(self.policy, &reader, &stored.access) != Decision::Withhold;
+            let own = !submission || stored.access.producer == caller.organisation.id;
+            if !(readable && own) {
+                standing.hidden.insert(stored.id);
                 continue;
             }
             // Rows come oldest version first: the last one per id wins.
-            let version = unscoped_version(&stored.version).to_owned();
-            latest.insert(stored.id.clone(), (version, stored.access));
+            standing.lineages.insert(
+                stored.id.clone(),
+                Lineage {
+                    version: unscoped_version(&stored.version).to_owned(),
+                    scoped: stored.version.contains(VERSION_SCOPE),
+                    access: stored.access,
+                },
+            );
         }
         let victim = match &case {
             Some(c) => VictimContext {
@@ -310,7 +362,7 @@ impl Ingest<'_> {
                         value,
                         anonymising.as_ref(),
                         &local,
-                        &mut latest,
+                        &mut standing,
                         date_added,
                     )
                     .await
@@ -332,8 +384,6 @@ impl Ingest<'_> {
                         submission: None,
                     };
                     if submission {
-                        new.version = scoped_version(&new.version, caller.organisation.id.as_str());
-                        new.access.confined = true;
                         new.case_id = case.as_ref().map(|c| c.id.clone());
                         let queue_id = uuid::Uuid::new_v4().to_string();
                         outcome.submission = Some(queue_id.clone());
@@ -389,8 +439,21 @@ impl Ingest<'_> {
             report.successes.len(),
             report.failures.len()
         ));
+        // A version that changes an object's markings is recorded as such, beside the
+        // envelope's entry, with what they were and what they became.
+        let mut audits = vec![audit];
+        audits.extend(standing.remarks.iter().map(|r| {
+            AuditRecord::by(caller, "objects.remark", now)
+                .objects([collection.id, r.id.as_str()])
+                .markings(object_markings(&r.from).chain(object_markings(&r.to)))
+                .reason(format!(
+                    "{} -> {}",
+                    marking_names(&r.from),
+                    marking_names(&r.to)
+                ))
+        }));
         if submission {
-            let inserted = self.store.insert_submissions(&queued, &audit).await?;
+            let inserted = self.store.insert_submissions(&queued, &audits).await?;
             // A version sent before is the submission made then, not a new one.
             for (outcome, inserted) in report.successes.iter_mut().zip(&inserted) {
                 if !matches!(inserted, crate::domain::stix::stored::Inserted::New(_)) {
@@ -398,7 +461,7 @@ impl Ingest<'_> {
                 }
             }
         } else {
-            self.store.insert_objects(&accepted, &audit).await?;
+            self.store.insert_objects(&accepted, &audits).await?;
         }
         Ok(report)
     }
@@ -427,13 +490,13 @@ impl Ingest<'_> {
         value: &serde_json::Value,
         anonymising: Option<&Anonymising<'_>>,
         local: &HashMap<String, Result<Meaning, String>>,
-        latest: &mut HashMap<String, (String, ObjectAccess)>,
+        standing: &mut Standing,
         date_added: OffsetDateTime,
     ) -> Result<Taken, Refused> {
         // Validated before anonymisation, so that the reasons given for an invalid object are
         // about what was sent.
         let stix = validate(raw, value).map_err(|errors| Refused(join_errors(&errors)))?;
-        let (stix, changes, original, dedup) = if let Some(Anonymising {
+        let (stix, changes, original, dedup, rewritten) = if let Some(Anonymising {
             victim,
             key,
             renamed,
@@ -469,34 +532,32 @@ impl Ingest<'_> {
                 rewritten = Some(renaming);
             }
             let dedup = dedup_key(rewritten.as_ref().unwrap_or(value));
-            match &rewritten {
-                None => (stix, changes, None, dedup),
+            match rewritten {
+                None => (stix, changes, None, dedup, None),
                 Some(rewritten) => {
-                    let text = serde_json::to_string(rewritten)?;
+                    let text = serde_json::to_string(&rewritten)?;
                     // The rewritten object must still be valid STIX; if not, it is refused
                     // rather than stored half-anonymised.
-                    let stix = validate(&text, rewritten).map_err(|errors| {
+                    let stix = validate(&text, &rewritten).map_err(|errors| {
                         Refused(format!(
                             "the anonymised object is not valid: {}",
                             join_errors(&errors)
                         ))
                     })?;
-                    (stix, changes, Some(raw.to_owned()), dedup)
+                    (stix, changes, Some(raw.to_owned()), dedup, Some(rewritten))
                 }
             }
         } else {
-            (stix, Vec::new(), None, String::new())
+            (stix, Vec::new(), None, String::new(), None)
         };
+        // What is stored, and judged from here on.
+        let stored = rewritten.as_ref().unwrap_or(value);
         let (mut new, version) = self
-            .prepare(caller, collection, &stix, local, latest, date_added)
+            .prepare(
+                caller, collection, &stix, stored, local, standing, date_added,
+            )
             .await?;
-        new.refs = match &original {
-            // Rewritten by the anonymiser: the stored text is what it references.
-            Some(_) => serde_json::from_str(&new.raw)
-                .map(|v| referenced_ids(&v))
-                .unwrap_or_default(),
-            None => referenced_ids(value),
-        };
+        new.refs = referenced_ids(stored);
         Ok(Taken {
             new,
             version,
@@ -515,7 +576,7 @@ impl Ingest<'_> {
         local: &HashMap<String, Result<Meaning, String>>,
         refs: &[&str],
     ) -> Result<HashMap<String, Meaning>, Refused> {
-        let reader = crate::services::share::reader_of(caller, self.federation);
+        let reader = reader_of(caller, self.federation);
         let mut known = HashMap::new();
         for id in refs {
             if definitions::standard(id).is_some() {
@@ -545,13 +606,15 @@ impl Ingest<'_> {
 
     /// Checks one valid object against the marking rules and builds what the store takes,
     /// with the version text to report.
+    #[allow(clippy::too_many_arguments)]
     async fn prepare(
         &self,
         caller: &RegistryRecord,
         collection: &Collection,
         stix: &StixObject,
+        value: &serde_json::Value,
         local: &HashMap<String, Result<Meaning, String>>,
-        latest: &mut HashMap<String, (String, ObjectAccess)>,
+        standing: &mut Standing,
         date_added: OffsetDateTime,
     ) -> Result<(NewObject, Option<String>), Refused> {
         if stix.object_type == "marking-definition" {
@@ -573,7 +636,11 @@ impl Ingest<'_> {
         let all_refs: Vec<&str> = object_refs.iter().chain(&granular_refs).copied().collect();
         let known = self.resolve(caller, local, &all_refs).await?;
         let lookup = |id: &str| known.get(id).copied();
-        let markings: ObjectMarkings = definitions::normalise(&object_refs, lookup)?;
+        // TLP and PAP written as labels count as markings (misp-stix #77).
+        let markings: ObjectMarkings = definitions::with_labels(
+            definitions::normalise(&object_refs, lookup)?,
+            &definitions::label_markings(value)?,
+        )?;
 
         let mut granular = Vec::new();
         for g in &stix.granular_markings {
@@ -599,19 +666,32 @@ impl Ingest<'_> {
             Some(t) => (t, false),
             None => (self.policy.default_tlp, true),
         };
-        let version = stix
+        let key = stix
             .version()
             .map(|t| version_key(t.time()))
             .unwrap_or_default();
-        let producer = match latest.get(stix.id.as_str()) {
-            Some((_, previous)) => {
-                let reader = crate::services::share::reader_of(caller, self.federation);
-                let may_read = decide(self.policy, &reader, previous) != Decision::Withhold;
-                check_new_version(caller, may_read, previous, tlp, markings.pap)?;
-                previous.producer.clone()
-            }
-            None => caller.organisation.id.clone(),
+        let poster = Poster {
+            organisation: &caller.organisation.id,
+            csirt: caller.principal.kind == PrincipalKind::Analyst,
         };
+        let submission = collection.id == SUBMISSIONS.id;
+        let previous = standing.lineages.get(stix.id.as_str());
+        let (producer, scoped) = match previous {
+            Some(p) => {
+                check_new_version(poster, &p.access, tlp, markings.pap)?;
+                (p.access.producer.clone(), p.scoped)
+            }
+            None => (
+                caller.organisation.id.clone(),
+                submission || standing.hidden.contains(stix.id.as_str()),
+            ),
+        };
+        check_attribution(
+            stix.created_by_ref.as_ref().map(|r| r.as_str()),
+            &producer,
+            poster,
+            |id| standing.members.contains(id),
+        )?;
         let access = ObjectAccess {
             tlp,
             pap: markings.pap,
@@ -621,19 +701,35 @@ impl Ingest<'_> {
             granular,
             // A new version of confined material stays confined (an analyst re-marking an
             // object whose beneficiary withdrew consent must not publish it again).
-            confined: latest
-                .get(stix.id.as_str())
-                .is_some_and(|(_, previous)| previous.confined),
+            confined: submission || previous.is_some_and(|p| p.access.confined),
+            submission,
         };
-        let newer = latest
-            .get(stix.id.as_str())
-            .is_none_or(|(previous, _)| version >= *previous);
-        if newer {
-            latest.insert(
+        let newer = previous.is_none_or(|p| key > p.version);
+        if let Some(p) = previous
+            && newer
+            && (p.access.tlp, p.access.pap) != (tlp, markings.pap)
+        {
+            standing.remarks.push(Remark {
+                id: stix.id.as_str().to_owned(),
+                from: p.access.clone(),
+                to: access.clone(),
+            });
+        }
+        if previous.is_none_or(|p| key >= p.version) {
+            standing.lineages.insert(
                 stix.id.as_str().to_owned(),
-                (version.clone(), access.clone()),
+                Lineage {
+                    version: key.clone(),
+                    access: access.clone(),
+                    scoped,
+                },
             );
         }
+        let version = if scoped {
+            scoped_version(&key, access.producer.as_str())
+        } else {
+            key
+        };
         let new = NewObject {
             collection: collection.id.to_owned(),
             id: stix.id.as_str().to_owned(),
@@ -718,28 +814,13 @@ pub fn object_markings(access: &ObjectAccess) -> impl Iterator<Item = String> + 
         .chain(access.pap.map(|p| format!("pap:{}", p.as_str())))
 }
 
-/// Only the producer (or the CSIRT) may change an object's markings, and nobody lowers a TLP
-/// another organisation set.
-fn check_new_version(
-    caller: &RegistryRecord,
-    may_read_previous: bool,
-    previous: &ObjectAccess,
-    tlp: Tlp,
-    pap: Option<Pap>,
-) -> Result<(), Refused> {
-    if previous.producer == caller.organisation.id {
-        return Ok(());
+/// `tlp:green pap:red`: how a remark names the markings it changed.
+fn marking_names(access: &ObjectAccess) -> String {
+    let names: Vec<String> = object_markings(access).collect();
+    match access.pap {
+        Some(_) => names.join(" "),
+        None => format!("{} (no PAP)", names.join(" ")),
     }
-    let analyst = caller.principal.kind == PrincipalKind::Analyst;
-    let changed = tlp != previous.tlp || pap != previous.pap;
-    // One message for every refusal, which names no marking: a caller that may not read the
-    // stored object learns no more from it than that the id is taken.
-    if !may_read_previous || tlp < previous.tlp || (changed && !analyst) {
-        return Err(Refused(
-            "only the producer may publish this version (the CSIRT may raise its markings)".into(),
-        ));
-    }
-    Ok(())
 }
 
 fn join_errors(errors: &[crate::domain::stix::validate::ValidationError]) -> String {

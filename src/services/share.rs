@@ -8,11 +8,11 @@ use time::OffsetDateTime;
 use crate::crypto::cursor::{BadCursor, CursorKey};
 use crate::domain::access::RegistryRecord;
 use crate::domain::audit::record::AuditRecord;
+use crate::domain::collections::COLLECTIONS;
 use crate::domain::collections::Collection;
 use crate::domain::federation::FederationPolicy;
 use crate::domain::markings::Tlp;
 use crate::domain::markings::policy::MarkingPolicy;
-use crate::domain::collections::COLLECTIONS;
 use crate::domain::markings::references::{self, MAX_REFERENCE_DEPTH};
 use crate::domain::markings::release::{
     Decision, Marked, ObjectAccess, ReadableSet, Reader, Releasable, VisibilityFilter, decide,

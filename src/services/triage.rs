@@ -170,16 +170,6 @@ fn hide_result(caller: &RegistryRecord, sighting: &mut Sighting) {
     }
 }
 
-/// The STIX identity the CSIRT publishes under: a stable id derived from its organisation.
-pub fn csirt_identity_id(csirt: &OrganisationId) -> String {
-    // Fixed namespace: uuid5(URL, "urn:relais:identity").
-    const NAMESPACE: uuid::Uuid = uuid::Uuid::from_u128(0x6b1e_0c2a_5d1f_5a8e_9b7c_1f2e_3d4c_5b6a);
-    format!(
-        "identity--{}",
-        uuid::Uuid::new_v5(&NAMESPACE, csirt.as_str().as_bytes())
-    )
-}
-
 /// `object_marking_refs` with its TLP and PAP replaced by `tlp` and `pap`: the standard ids
 /// and the non-standard definitions in `levels` (e.g. OpenCTI's own TLP definitions) go; other
 /// markings (statements, extension definitions) are kept.
@@ -450,11 +440,17 @@ impl Triage<'_> {
                 map.insert("created".into(), Value::from(stamp.clone()));
                 map.insert(
                     "created_by_ref".into(),
-                    Value::from(csirt_identity_id(&caller.organisation.id)),
+                    Value::from(caller.organisation.id.stix_identity()),
                 );
             }
             (caller.organisation.id.clone(), new_id)
         } else {
+            // Published under the provider's name: what names no creator is attributed to it
+            // by the hub, so that readers see who stands behind it.
+            if !observable && let Some(map) = object.as_object_mut() {
+                map.entry("created_by_ref")
+                    .or_insert_with(|| Value::from(submission.provider.stix_identity()));
+            }
             (submission.provider.clone(), submission.stix_id.clone())
         };
         if !observable && let Some(map) = object.as_object_mut() {
@@ -492,6 +488,7 @@ impl Triage<'_> {
                 recipients,
                 granular: stored.access.granular.clone(),
                 confined: false,
+                submission: false,
             },
             tlp_defaulted: false,
             submitted_by: caller.principal.id.clone(),
@@ -744,16 +741,6 @@ mod tests {
                 definitions::pap_id(Pap::Green),
                 statement
             ])
-        );
-    }
-
-    #[test]
-    fn the_csirt_identity_is_stable() {
-        let org = OrganisationId::from_stored("org--1".into());
-        assert_eq!(csirt_identity_id(&org), csirt_identity_id(&org));
-        assert_ne!(
-            csirt_identity_id(&org),
-            csirt_identity_id(&OrganisationId::from_stored("org--2".into()))
         );
     }
 }

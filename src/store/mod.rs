@@ -102,12 +102,12 @@ pub trait SubmissionStore: Send + Sync {
         submissions_collection: &str,
         audit: &AuditRecord,
     ) -> StoreResult<u64>;
-    /// Stores submitted objects and their queue entries in one transaction; a version already
-    /// stored makes no new entry.
+    /// Stores submitted objects and their queue entries in one transaction, with the audit
+    /// entries of the envelope; a version already stored makes no new entry.
     async fn insert_submissions(
         &self,
         items: &[(NewObject, NewSubmission)],
-        audit: &AuditRecord,
+        audits: &[AuditRecord],
     ) -> StoreResult<Vec<Inserted>>;
     async fn submission(&self, id: &str) -> StoreResult<Option<Submission>>;
     /// Whether any of these stored objects is a submission already decided on.
@@ -211,11 +211,12 @@ pub trait Store:
     /// (collection, id, version) stored twice is stored once.
     async fn insert_object(&self, object: &NewObject, audit: &AuditRecord)
     -> StoreResult<Inserted>;
-    /// Stores several object versions in one transaction (an envelope): all or none.
+    /// Stores several object versions in one transaction (an envelope), with its audit
+    /// entries: all or none.
     async fn insert_objects(
         &self,
         objects: &[NewObject],
-        audit: &AuditRecord,
+        audits: &[AuditRecord],
     ) -> StoreResult<Vec<Inserted>>;
     /// One page of a collection, in arrival order, restricted to the query's visibility.
     async fn objects(&self, query: &ObjectQuery) -> StoreResult<Vec<StoredObject>>;

@@ -151,9 +151,9 @@ macro_rules! portable_store {
             let tlp: String = row.try_get("tlp")?;
             let pap: Option<String> = row.try_get("pap")?;
             let granular: String = row.try_get("granular")?;
+            let collection: String = row.try_get("collection_id")?;
             Ok(StoredObject {
                 seq: row.try_get("seq")?,
-                collection: row.try_get("collection_id")?,
                 id: row.try_get("id")?,
                 object_type: row.try_get("type")?,
                 spec_version: row.try_get("spec_version")?,
@@ -177,8 +177,10 @@ macro_rules! portable_store {
                     granular: serde_json::from_str(&granular)
                         .map_err(|e| StoreError::Corrupt(e.to_string()))?,
                     confined: row.try_get("confined")?,
+                    submission: collection == $crate::domain::collections::SUBMISSIONS.id,
                 },
                 tlp_defaulted: row.try_get("tlp_defaulted")?,
+                collection,
                 submitted_by: PrincipalId::from_stored(row.try_get("submitted_by")?),
                 raw: row.try_get("raw")?,
                 refs: row
@@ -605,7 +607,7 @@ macro_rules! portable_store {
                 object: &NewObject,
                 audit: &AuditRecord,
             ) -> StoreResult<Inserted> {
-                self.insert_objects(std::slice::from_ref(object), audit)
+                self.insert_objects(std::slice::from_ref(object), std::slice::from_ref(audit))
                     .await?
                     .pop()
                     .ok_or(StoreError::NotFound("inserted object"))
@@ -614,14 +616,16 @@ macro_rules! portable_store {
             async fn insert_objects(
                 &self,
                 objects: &[NewObject],
-                audit: &AuditRecord,
+                audits: &[AuditRecord],
             ) -> StoreResult<Vec<Inserted>> {
                 // One writer at a time: rows get their seq and date_added in commit order, so a
                 // reader paging by seq never misses a row committed late, and date_added grows
                 // with seq (which turns added_after into a position).
                 let mut tx = self.begin_write().await?;
                 let outcomes = insert_rows(&mut tx, objects).await?;
-                append(&mut tx, audit).await?;
+                for audit in audits {
+                    append(&mut tx, audit).await?;
+                }
                 tx.commit().await?;
                 self.objects_written(objects.len());
                 Ok(outcomes)

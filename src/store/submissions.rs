@@ -226,7 +226,7 @@ macro_rules! submission_sql {
                 async fn insert_submissions(
                     &self,
                     items: &[(NewObject, NewSubmission)],
-                    audit: &AuditRecord,
+                    audits: &[AuditRecord],
                 ) -> StoreResult<Vec<Inserted>> {
                     let objects: Vec<NewObject> = items.iter().map(|(o, _)| o.clone()).collect();
                     let mut tx = self.begin_write().await?;
@@ -272,7 +272,9 @@ macro_rules! submission_sql {
                             .await
                             .map_err(|e| $crate::store::portable::write_error(e, "submission"))?;
                     }
-                    append(&mut tx, audit).await?;
+                    for audit in audits {
+                        append(&mut tx, audit).await?;
+                    }
                     tx.commit().await?;
                     self.objects_written(objects.len());
                     Ok(outcomes)

@@ -4,6 +4,7 @@
 
 use sqlx::{Database, Encode, QueryBuilder, Type};
 
+use crate::domain::collections::SUBMISSIONS;
 use crate::domain::markings::release::{Condition, VisibilityFilter};
 use crate::domain::stix::stored::{ObjectQuery, VersionSelector};
 
@@ -17,6 +18,12 @@ where
     String: for<'t> Encode<'t, DB> + Type<DB>,
 {
     qb.push("(");
+    if filter.all_submissions {
+        // `ObjectAccess::submission` is exactly "in the submissions collection".
+        qb.push(format_args!("{t}.collection_id = "));
+        qb.push_bind(SUBMISSIONS.id.to_owned());
+        qb.push(" OR (");
+    }
     push_levels(qb, t, "tlp", &filter.tlp);
     for (pap, condition) in &filter.pap {
         qb.push(format_args!(" AND ({t}.pap IS NULL OR {t}.pap <> "));
@@ -35,6 +42,9 @@ where
     qb.push(format_args!(" AND (NOT {t}.confined OR "));
     push_condition(qb, &filter.confined, t);
     qb.push(")");
+    if filter.all_submissions {
+        qb.push(")");
+    }
     qb.push(")");
 }
 

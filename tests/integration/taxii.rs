@@ -44,6 +44,7 @@ async fn put(hub: &TestHub, n: u32, day: i64, tlp: Tlp, producer: &str) -> Strin
                     recipients: vec![],
                     granular: vec![],
                     confined: false,
+                    submission: false,
                 },
                 tlp_defaulted: false,
                 submitted_by: principal.id,

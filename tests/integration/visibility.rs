@@ -122,6 +122,7 @@ prop_compose! {
                 .into_iter()
                 .collect(),
             confined,
+            submission: false,
         }
     }
 }
@@ -159,8 +160,18 @@ fn policies() -> Vec<MarkingPolicy> {
 async fn sql_agrees_with_decide(store: &SharedStore, cases: Vec<(Vec<ObjectAccess>, Vec<Reader>)>) {
     seed_registry(store).await;
     let policies = policies();
-    for (case, (objects, readers)) in cases.into_iter().enumerate() {
-        let collection = format!("case-{case}");
+    for (case, (mut objects, readers)) in cases.into_iter().enumerate() {
+        // The first case is stored as provider submissions, which the CSIRT reads whatever
+        // their markings.
+        let collection = if case == 0 {
+            for a in &mut objects {
+                a.submission = true;
+                a.confined = true;
+            }
+            relais::domain::collections::SUBMISSIONS.id.to_owned()
+        } else {
+            format!("case-{case}")
+        };
         for (n, access) in objects.iter().enumerate() {
             store
                 .insert_object(
@@ -249,6 +260,7 @@ async fn storage_is_idempotent_and_pages_stably(store: &SharedStore) {
                 recipients: vec![],
                 granular: vec![],
                 confined: false,
+                submission: false,
             },
         )
     };
@@ -351,6 +363,7 @@ async fn versions_are_judged_among_visible_ones(store: &SharedStore) {
                 recipients: vec![],
                 granular: vec![],
                 confined: false,
+                submission: false,
             },
         );
         o.version = version_key(T0 + time::Duration::days(day));
@@ -459,6 +472,7 @@ async fn date_added_grows_with_arrival(store: &SharedStore) {
         recipients: vec![],
         granular: vec![],
         confined: false,
+        submission: false,
     };
     // The second writer's clock is an hour behind the first's.
     let mut late = new_object(1, "community", open.clone());

@@ -140,6 +140,10 @@ pub enum MarkingError {
         first: String,
         second: String,
     },
+    #[error("the label {label:?} is not a {what} level this hub knows")]
+    UnknownLabel { what: &'static str, label: String },
+    #[error("the label {label} says less than the object's marking {marking}")]
+    LabelBelowMarking { label: String, marking: String },
 }
 
 /// The level of one of the standard OASIS marking definition ids (TLP 2.0, TLP 1.0, PAP).
@@ -277,6 +281,101 @@ pub fn normalise(
     Ok(out)
 }
 
+/// Properties other tools state TLP and PAP in, besides markings: MISP exports them as plain
+/// labels (misp-stix #77), OpenCTI lists its markings' names in `x_opencti_markings`.
+const LABEL_PROPERTIES: [&str; 2] = ["labels", "x_opencti_markings"];
+
+/// The level a label names, if it is a TLP or PAP label: `tlp:red`, `TLP:AMBER+STRICT`,
+/// `tlp:white` (TLP 1.0), `PAP:GREEN`. `Ok(None)` for a label about something else; an unknown
+/// level after `tlp:` or `pap:` is an error, since its author meant a restriction.
+fn label_level(label: &str) -> Result<Option<Level>, MarkingError> {
+    let lower = label.trim().to_ascii_lowercase();
+    let unknown = |what| MarkingError::UnknownLabel {
+        what,
+        label: label.chars().take(64).collect(),
+    };
+    if let Some(level) = lower.strip_prefix("tlp:") {
+        let level = level.trim().trim_matches('"');
+        let tlp = match level {
+            "white" | "clear" => Tlp::Clear,
+            "green" => Tlp::Green,
+            "amber" => Tlp::Amber,
+            "amber+strict" | "amber_strict" => Tlp::AmberStrict,
+            "red" => Tlp::Red,
+            _ => return Err(unknown("TLP")),
+        };
+        return Ok(Some(Level::Tlp(tlp)));
+    }
+    if let Some(level) = lower.strip_prefix("pap:") {
+        let level = level.trim().trim_matches('"');
+        return level
+            .parse::<Pap>()
+            .map(|p| Some(Level::Pap(p)))
+            .map_err(|_| unknown("PAP"));
+    }
+    Ok(None)
+}
+
+/// The TLP and PAP an object states outside its markings (see `LABEL_PROPERTIES`). Two labels
+/// of different levels contradict each other and refuse the object.
+pub fn label_markings(object: &Value) -> Result<ObjectMarkings, MarkingError> {
+    let mut out = ObjectMarkings::default();
+    for property in LABEL_PROPERTIES {
+        let items: Vec<&str> = match object.get(property) {
+            Some(Value::Array(items)) => items
+                .iter()
+                .filter_map(|i| match i {
+                    Value::String(s) => Some(s.as_str()),
+                    // OpenCTI may list definitions rather than names.
+                    Value::Object(m) => m
+                        .get("definition")
+                        .or_else(|| m.get("name"))
+                        .and_then(Value::as_str),
+                    _ => None,
+                })
+                .collect(),
+            Some(Value::String(s)) => vec![s.as_str()],
+            _ => continue,
+        };
+        for label in items {
+            match label_level(label)? {
+                Some(Level::Tlp(t)) => merge("TLP", &mut out.tlp, t, Tlp::label)?,
+                Some(Level::Pap(p)) => merge("PAP", &mut out.pap, p, Pap::label)?,
+                None => {}
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The markings of an object once its labels are heard: a label that agrees with the
+/// markings changes nothing, a stricter one wins, a looser one contradicts them and refuses
+/// the object; without a marking, the label is the level (the hub's default never goes below
+/// what the author wrote).
+pub fn with_labels(
+    markings: ObjectMarkings,
+    labels: &ObjectMarkings,
+) -> Result<ObjectMarkings, MarkingError> {
+    fn stricter<L: Copy + Ord>(
+        marking: Option<L>,
+        label: Option<L>,
+        name: fn(L) -> &'static str,
+    ) -> Result<Option<L>, MarkingError> {
+        match (marking, label) {
+            (Some(m), Some(l)) if l < m => Err(MarkingError::LabelBelowMarking {
+                label: name(l).to_owned(),
+                marking: name(m).to_owned(),
+            }),
+            (m, l) => Ok(l.or(m)),
+        }
+    }
+    Ok(ObjectMarkings {
+        tlp: stricter(markings.tlp, labels.tlp, Tlp::label)?,
+        pap: stricter(markings.pap, labels.pap, Pap::label)?,
+        statements: markings.statements,
+    })
+}
+
 fn merge<L: Copy + PartialEq>(
     what: &'static str,
     slot: &mut Option<L>,
@@ -305,6 +404,72 @@ mod tests {
         json!({"type": "marking-definition", "spec_version": "2.1", "id": id,
                "created": "2022-10-01T00:00:00.000Z", "name": "x",
                "extensions": {TLP2_EXTENSION: {"extension_type": "property-extension", "tlp_2_0": value}}})
+    }
+
+    #[test]
+    fn tlp_and_pap_labels_are_read_as_markings() {
+        let o = json!({"labels": ["tlp:red", "malicious-activity"], "x_opencti_markings": ["PAP:AMBER"]});
+        let l = label_markings(&o).unwrap();
+        assert_eq!((l.tlp, l.pap), (Some(Tlp::Red), Some(Pap::Amber)));
+        for (label, tlp) in [
+            ("TLP:WHITE", Tlp::Clear),
+            ("tlp:clear", Tlp::Clear),
+            ("TLP:AMBER+STRICT", Tlp::AmberStrict),
+            ("tlp:amber", Tlp::Amber),
+            ("Tlp:Green", Tlp::Green),
+        ] {
+            assert_eq!(
+                label_markings(&json!({ "labels": [label] })).unwrap().tlp,
+                Some(tlp),
+                "{label}"
+            );
+        }
+        assert!(matches!(
+            label_markings(&json!({"labels": ["tlp:red", "tlp:green"]})),
+            Err(MarkingError::Contradictory { .. })
+        ));
+        assert!(matches!(
+            label_markings(&json!({"labels": ["tlp:ex:chr"]})),
+            Err(MarkingError::UnknownLabel { .. })
+        ));
+        assert_eq!(
+            label_markings(&json!({"labels": ["apt"]})).unwrap(),
+            ObjectMarkings::default()
+        );
+    }
+
+    #[test]
+    fn a_stricter_label_wins_and_a_looser_one_refuses() {
+        let marked = |tlp, pap| ObjectMarkings {
+            tlp,
+            pap,
+            statements: vec![],
+        };
+        let green = marked(Some(Tlp::Green), Some(Pap::Green));
+        let red_label = marked(Some(Tlp::Red), None);
+        assert_eq!(
+            with_labels(green.clone(), &red_label).unwrap(),
+            marked(Some(Tlp::Red), Some(Pap::Green))
+        );
+        assert_eq!(with_labels(green.clone(), &green).unwrap(), green);
+        assert!(matches!(
+            with_labels(
+                marked(Some(Tlp::Red), None),
+                &marked(Some(Tlp::Clear), None)
+            ),
+            Err(MarkingError::LabelBelowMarking { .. })
+        ));
+        assert!(matches!(
+            with_labels(green.clone(), &marked(None, Some(Pap::Clear))),
+            Err(MarkingError::LabelBelowMarking { .. })
+        ));
+        // No marking: the label is the level, never the hub's default below it.
+        assert_eq!(
+            with_labels(ObjectMarkings::default(), &red_label)
+                .unwrap()
+                .tlp,
+            Some(Tlp::Red)
+        );
     }
 
     #[test]

@@ -28,7 +28,9 @@ pub fn readable<T: Marked>(
     let mut set = ReadableSet::default();
     let mut pending: Vec<&T> = candidates
         .iter()
-        .filter(|c| super::release::decide(policy, reader, c.access()) != super::release::Decision::Withhold)
+        .filter(|c| {
+            super::release::decide(policy, reader, c.access()) != super::release::Decision::Withhold
+        })
         .collect();
     loop {
         // Cheap rounds first: objects whose references are all readable already are released

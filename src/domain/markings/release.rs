@@ -11,11 +11,11 @@ use std::collections::HashSet;
 use serde_json::Value;
 
 use super::policy::{Audience, GranularRule, MarkingPolicy};
+use super::{Pap, Tlp};
+use crate::domain::principal::{OrganisationId, PrincipalId, PrincipalKind};
 use crate::domain::stix::prune::{Pruning, parse_selector};
 use crate::domain::stix::references::references;
 use crate::domain::stix::validate::validate;
-use super::{Pap, Tlp};
-use crate::domain::principal::{OrganisationId, PrincipalId, PrincipalKind};
 
 /// Who is reading.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,6 +48,9 @@ pub struct ObjectAccess {
     /// provider submission waiting for triage, or material from a case whose beneficiary has
     /// not consented to sharing (Convention art. 4).
     pub confined: bool,
+    /// A provider's submission (the submissions collection): addressed to the CSIRT, whose
+    /// analysts read it whatever its markings.
+    pub submission: bool,
 }
 
 impl ObjectAccess {
@@ -117,6 +120,13 @@ fn audience_condition(audiences: &[Audience], reader: &Reader, level: Tlp) -> Op
     }
 }
 
+/// A provider's submission is addressed to the CSIRT: its analysts read every one, whatever
+/// the TLP says (the TLP governs what the CSIRT may do with it at triage). A rule of the hub,
+/// not of the policy file: triage is the CSIRT's job and cannot work on what it cannot read.
+fn reads_all_submissions(reader: &Reader) -> bool {
+    reader.kind == PrincipalKind::Analyst
+}
+
 /// Who may read a confined object besides the CSIRT: its producing organisation.
 fn confined_condition(reader: &Reader) -> Condition {
     if reader.kind == PrincipalKind::Analyst {
@@ -141,6 +151,8 @@ pub struct VisibilityFilter {
     pub granular: Option<Vec<(Tlp, Condition)>>,
     /// What a confined object requires of this reader.
     pub confined: Condition,
+    /// The reader reads every submission, whatever its markings (the CSIRT).
+    pub all_submissions: bool,
 }
 
 impl VisibilityFilter {
@@ -165,6 +177,7 @@ impl VisibilityFilter {
             pap,
             granular,
             confined: confined_condition(reader),
+            all_submissions: reads_all_submissions(reader),
         }
     }
 
@@ -176,6 +189,9 @@ impl VisibilityFilter {
 
     /// The in-memory evaluation of the filter (what the SQL computes).
     pub fn matches(&self, access: &ObjectAccess) -> bool {
+        if access.submission && self.all_submissions {
+            return true;
+        }
         if !Self::tlp_holds(&self.tlp, access.tlp, access) {
             return false;
         }
@@ -210,6 +226,9 @@ pub enum Decision {
 
 /// May `reader` have an object with these markings? The in-memory form of the rule.
 pub fn decide(policy: &MarkingPolicy, reader: &Reader, access: &ObjectAccess) -> Decision {
+    if access.submission && reads_all_submissions(reader) {
+        return Decision::Release { redact: Vec::new() };
+    }
     let readable = |tlp: Tlp| {
         audience_condition(policy.tlp_readers(tlp), reader, tlp).is_some_and(|c| c.holds(access))
     };
@@ -372,6 +391,7 @@ mod tests {
             recipients: vec![],
             granular: vec![],
             confined: false,
+            submission: false,
         }
     }
 
@@ -505,7 +525,14 @@ mod tests {
     fn a_required_property_under_a_hidden_marking_withholds_the_object() {
         let policy = shipped();
         let provider_b = reader(PrincipalKind::Provider, 11, 3, None);
-        for required in ["id", "modified", "created", "pattern", "spec_version", "type"] {
+        for required in [
+            "id",
+            "modified",
+            "created",
+            "pattern",
+            "spec_version",
+            "type",
+        ] {
             let mut a = access(Tlp::Green, 10);
             a.granular.push(GranularTlp {
                 tlp: Tlp::Red,
@@ -546,7 +573,12 @@ mod tests {
         // Both readable: as stored.
         readable.insert(IND);
         let rel = Obj(green.clone(), relationship(IND, MAL));
-        assert!(release(&policy, &b, rel, &readable).unwrap().redacted().is_none());
+        assert!(
+            release(&policy, &b, rel, &readable)
+                .unwrap()
+                .redacted()
+                .is_none()
+        );
         // An optional list loses what B may not read; emptied, the object is withheld when
         // the list is required (a report), kept without it otherwise (a sighting).
         let hidden = "indicator--00000000-0000-4000-8000-000000000001";
@@ -586,11 +618,14 @@ mod tests {
         let r2 = "relationship--00000000-0000-4000-8000-000000000002";
         let r3 = "relationship--00000000-0000-4000-8000-000000000003";
         let report = |id: &str, refs: &[&str]| {
-            Obj(green(), json!({
-                "type": "report", "spec_version": "2.1", "id": id,
-                "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z",
-                "name": "r", "published": "2026-01-01T00:00:00Z", "object_refs": refs
-            }))
+            Obj(
+                green(),
+                json!({
+                    "type": "report", "spec_version": "2.1", "id": id,
+                    "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z",
+                    "name": "r", "published": "2026-01-01T00:00:00Z", "object_refs": refs
+                }),
+            )
         };
         let report_id = "report--00000000-0000-4000-8000-000000000004";
         let candidates = vec![
@@ -656,13 +691,16 @@ mod tests {
             recipients in prop::collection::vec(0u8..6, 0..3),
             granular in prop::collection::vec(arb_tlp(), 0..2),
             confined in any::<bool>(),
+            submission in any::<bool>(),
         ) -> ObjectAccess {
             ObjectAccess {
                 tlp, pap, producer: org(producer),
                 shared_with: shared.into_iter().map(org).collect(),
                 recipients: recipients.into_iter().map(principal).collect(),
                 granular: granular.into_iter().map(|tlp| GranularTlp { tlp, selectors: vec!["description".into()] }).collect(),
-                confined,
+                // A submission is always confined to the CSIRT and its producer.
+                confined: confined || submission,
+                submission,
             }
         }
     }
@@ -673,6 +711,9 @@ mod tests {
         let producer = a.producer == r.organisation;
         let shared = a.shared_with.contains(&r.organisation);
         let named = a.recipients.contains(&r.principal);
+        if a.submission && csirt {
+            return true;
+        }
         if a.confined && !(csirt || producer) {
             return false;
         }

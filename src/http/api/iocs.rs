@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 use super::body::json_value;
 use crate::domain::collections::SUBMISSIONS;
 use crate::domain::ioc::{ConvertedIoc, RandomIds, convert_request};
+use crate::domain::stix::validate::StixId;
 use crate::domain::triage::ReportedChange;
 use crate::http::AppState;
 use crate::http::error::ApiError;
@@ -61,7 +62,10 @@ pub async fn submit(
 ) -> Result<Json<IocResponse>, ApiError> {
     let body = json_value(req, state.limits.body_bytes).await?;
     let now = state.clock.now();
-    let converted = convert_request(&body, None, now, &mut RandomIds)
+    // The hub attributes what it builds to the submitting organisation.
+    let identity = StixId::parse(&caller.organisation.id.stix_identity())
+        .map_err(|e| ApiError::Internal(Box::new(e)))?;
+    let converted = convert_request(&body, Some(&identity), now, &mut RandomIds)
         .map_err(|e| ApiError::BadRequest(e.to_string()))?;
     let ingest = state.ingest();
     let mut outcomes: Vec<Option<ItemOutcome>> = (0..converted.len()).map(|_| None).collect();

@@ -106,6 +106,8 @@ pub struct OrganisationView {
     pub name: String,
     pub kind: OrganisationKind,
     pub status: OrganisationStatus,
+    /// The STIX identity its objects may name as `created_by_ref`.
+    pub stix_identity: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -137,6 +139,7 @@ async fn whoami(Caller(record): Caller) -> Json<WhoAmI> {
         name: p.name,
         status: p.status,
         organisation: OrganisationView {
+            stix_identity: o.id.stix_identity(),
             id: o.id.to_string(),
             name: o.name,
             kind: o.kind,
