@@ -9,10 +9,11 @@ use super::pki::{self, PkiPaths, PkiServiceError};
 use crate::config::Config;
 use crate::domain::audit::record::Acting;
 use crate::domain::principal::{OrganisationKind, PrincipalKind};
+use crate::domain::stix::references::referenced_ids;
 use crate::pki::ca::ClientUsage;
 use crate::pki::files::{pkcs12, write_private, write_public};
 use crate::pki::{CertificateAuthority, ClientSubject, PkiError};
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum BootstrapError {
@@ -27,6 +28,38 @@ pub enum BootstrapError {
     MissingKey { cert: PathBuf, key: PathBuf },
     #[error("demo registry: {0}")]
     Demo(#[from] crate::services::registry_demo::DemoError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Records what the objects stored before the hub kept their references refer to, so that
+/// reading them needs no parse (migration 0010). Idempotent: instances starting together
+/// write the same values.
+#[tracing::instrument(skip_all)]
+pub async fn fill_references(store: &dyn Store) -> Result<u64, StoreError> {
+    const BATCH: u32 = 1000;
+    let mut filled = 0;
+    loop {
+        let rows = store.objects_without_references(BATCH).await?;
+        if rows.is_empty() {
+            break;
+        }
+        let refs: Vec<(i64, Vec<String>)> = rows
+            .into_iter()
+            .map(|(seq, raw)| {
+                let refs = serde_json::from_str(&raw)
+                    .map(|v| referenced_ids(&v))
+                    .unwrap_or_default();
+                (seq, refs)
+            })
+            .collect();
+        filled += refs.len() as u64;
+        store.set_references(&refs).await?;
+    }
+    if filled > 0 {
+        tracing::info!(filled, "references recorded for objects stored before");
+    }
+    Ok(filled)
 }
 
 /// A demo principal created on first start, with one certificate.
@@ -252,6 +285,7 @@ pub async fn prepare(
     if config.pki.demo {
         crate::services::registry_demo::seed(store, &demo_dir(data_dir), now).await?;
     }
+    fill_references(store).await?;
 
     Ok(Prepared {
         created_ca,

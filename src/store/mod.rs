@@ -228,6 +228,10 @@ pub trait Store:
         ids: &[String],
         visibility: &VisibilityFilter,
     ) -> StoreResult<Vec<StoredObject>>;
+    /// Up to `limit` stored objects (seq and text) whose references were never recorded.
+    async fn objects_without_references(&self, limit: u32) -> StoreResult<Vec<(i64, String)>>;
+    /// Records the references of stored objects (a derived column: not an audited change).
+    async fn set_references(&self, refs: &[(i64, Vec<String>)]) -> StoreResult<()>;
     /// How many objects the query matches, all pages together.
     async fn count_objects(&self, query: &ObjectQuery) -> StoreResult<u64>;
     /// Every stored version of the given objects in a collection, whoever may read them: for

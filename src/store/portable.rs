@@ -751,6 +751,34 @@ macro_rules! portable_store {
                 Ok(out)
             }
 
+            async fn objects_without_references(
+                &self,
+                limit: u32,
+            ) -> StoreResult<Vec<(i64, String)>> {
+                let rows = sqlx::query(
+                    "SELECT seq, raw FROM stix_objects WHERE refs IS NULL ORDER BY seq LIMIT $1",
+                )
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter()
+                    .map(|r| Ok((r.try_get("seq")?, r.try_get("raw")?)))
+                    .collect()
+            }
+
+            async fn set_references(&self, refs: &[(i64, Vec<String>)]) -> StoreResult<()> {
+                let mut tx = self.begin_write().await?;
+                for (seq, ids) in refs {
+                    sqlx::query("UPDATE stix_objects SET refs = $1 WHERE seq = $2")
+                        .bind(to_json(ids)?)
+                        .bind(*seq)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
             async fn count_objects(&self, query: &ObjectQuery) -> StoreResult<u64> {
                 let mut qb = sqlx::QueryBuilder::new("SELECT COUNT(*) FROM stix_objects o");
                 push_object_filters(&mut qb, query, false);

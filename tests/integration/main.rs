@@ -7,6 +7,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod adversarial;
 mod audit_log;
 mod audit_verify;
 mod cli;

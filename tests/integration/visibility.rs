@@ -531,3 +531,140 @@ async fn postgres_date_added_grows_with_arrival() {
     date_added_grows_with_arrival(&store).await;
     store.close().await;
 }
+
+/// Objects stored before the hub kept references (migration 0010): read from their text until
+/// the start-up fill records them; `visible_versions` finds what the rule needs, in every
+/// collection named, through the visibility filter.
+async fn references_are_recorded_and_filled_for_old_rows(store: &SharedStore, raw_sql: &str) {
+    use relais::domain::markings::release::Marked;
+    seed_registry(store).await;
+    let access = |tlp| ObjectAccess {
+        tlp,
+        pap: None,
+        producer: org_id(0),
+        shared_with: vec![],
+        recipients: vec![],
+        granular: vec![],
+        confined: false,
+        submission: false,
+    };
+    let target = "indicator--00000000-0000-4000-8000-000000000001";
+    let mut rel = new_object(2, "community", access(Tlp::Green));
+    rel.id = "relationship--00000000-0000-4000-8000-000000000002".into();
+    rel.raw = format!(
+        r#"{{"type":"relationship","id":"{}","source_ref":"{target}","target_ref":"{target}","created_by_ref":"identity--00000000-0000-4000-8000-000000000003"}}"#,
+        rel.id
+    );
+    rel.refs = vec![target.to_owned()];
+    store
+        .insert_object(&rel, &relais_test_audit())
+        .await
+        .unwrap();
+    store
+        .insert_object(
+            &new_object(1, "internal", access(Tlp::Red)),
+            &relais_test_audit(),
+        )
+        .await
+        .unwrap();
+    let reader = Reader {
+        principal: principal_id(0),
+        kind: PrincipalKind::Provider,
+        organisation: org_id(0),
+        peer_max_tlp: None,
+    };
+    let filter = VisibilityFilter::for_reader(&MarkingPolicy::shipped().unwrap(), &reader);
+    let found = store
+        .visible_versions(&["community", "internal"], &[target.to_owned()], &filter)
+        .await
+        .unwrap();
+    assert_eq!(found.len(), 1, "the producer reads its RED object");
+    let other = VisibilityFilter::for_reader(
+        &MarkingPolicy::shipped().unwrap(),
+        &Reader {
+            organisation: org_id(1),
+            principal: principal_id(1),
+            ..reader.clone()
+        },
+    );
+    assert!(
+        store
+            .visible_versions(&["community", "internal"], &[target.to_owned()], &other)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        store
+            .visible_versions(&["community"], &[target.to_owned()], &filter)
+            .await
+            .unwrap()
+            .is_empty(),
+        "only the collections named"
+    );
+
+    // An old row: no recorded references, read from its text.
+    assert!(
+        store
+            .objects_without_references(10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    raw_sql_update(store, raw_sql).await;
+    let q = query("community", filter.clone());
+    let old = store.objects(&q).await.unwrap().pop().unwrap();
+    assert_eq!(old.refs, None);
+    assert_eq!(old.references().as_ref(), [target.to_owned()]);
+    assert_eq!(
+        relais::services::bootstrap::fill_references(store.as_ref())
+            .await
+            .unwrap(),
+        2
+    );
+    let filled = store.objects(&q).await.unwrap().pop().unwrap();
+    assert_eq!(filled.refs, Some(vec![target.to_owned()]));
+    assert!(
+        store
+            .objects_without_references(10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+/// Forgets every recorded reference, as on a database migrated from before 0010.
+async fn raw_sql_update(_store: &SharedStore, url: &str) {
+    const SQL: &str = "UPDATE stix_objects SET refs = NULL";
+    if url.starts_with("sqlite:") {
+        let pool = sqlx::SqlitePool::connect(url).await.unwrap();
+        sqlx::query(SQL).execute(&pool).await.unwrap();
+        pool.close().await;
+    } else {
+        let pool = sqlx::PgPool::connect(url).await.unwrap();
+        sqlx::query(SQL).execute(&pool).await.unwrap();
+        pool.close().await;
+    }
+}
+
+#[tokio::test]
+async fn sqlite_references_are_recorded_and_filled_for_old_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = relais::store::open("sqlite://r.db", dir.path(), 4)
+        .await
+        .unwrap();
+    let url = format!("sqlite://{}", dir.path().join("r.db").display());
+    references_are_recorded_and_filled_for_old_rows(&store, &url).await;
+}
+
+#[tokio::test]
+async fn postgres_references_are_recorded_and_filled_for_old_rows() {
+    let Some(db) = PgDatabase::create().await else {
+        return;
+    };
+    let store = relais::store::open(&db.url, std::path::Path::new("."), 4)
+        .await
+        .unwrap();
+    references_are_recorded_and_filled_for_old_rows(&store, &db.url).await;
+    store.close().await;
+}
