@@ -61,7 +61,7 @@ pub async fn submit(
 ) -> Result<Json<IocResponse>, ApiError> {
     let body = json_value(req, state.limits.body_bytes).await?;
     let now = state.clock.now();
-    let converted = convert_request(&body, None, now, &mut RandomIds)
+    let converted = convert_request(&body, None, now, &state.exports.networks, &mut RandomIds)
         .map_err(|e| ApiError::BadRequest(e.to_string()))?;
     let ingest = state.ingest();
     let mut outcomes: Vec<Option<ItemOutcome>> = (0..converted.len()).map(|_| None).collect();
