@@ -27,6 +27,14 @@
 //!   with a value of that algorithm's form (e.g. 64 hex digits for SHA-256);
 //! - the first non-blank character, after any `(`, must be `[` (a comment may not come first).
 //!
+//! Beyond the reference validator, what would hurt the consumers a pattern is shared with is
+//! refused: a `MATCHES` operand must be a regular expression that is safe to compile and run
+//! (see [`super::matches`]: `regex-syntax`'s syntax, no ambiguous repetition, a bounded
+//! compiled size), `REPEATS n TIMES` takes at most [`PatternLimits::max_repeats`] and
+//! `WITHIN n SECONDS` at most [`PatternLimits::max_within_secs`] (both within `u32`, and
+//! compared on the digits, so that no consumer overflows reading them). `START`/`STOP` need no
+//! bound: their timestamps have a fixed form with a four-digit year.
+//!
 //! Safety: the input length is checked before anything else. The parser does not recurse: open
 //! `[` and `(` are kept on an explicit stack (refused beyond [`PatternLimits::max_depth`],
 //! itself capped at [`MAX_DEPTH_CEILING`]), and `AND`/`OR`/`FOLLOWEDBY` chains, object paths,
