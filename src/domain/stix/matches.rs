@@ -71,18 +71,6 @@ pub enum RegexError {
     TooLarge { limit: usize },
 }
 
-impl RegexError {
-    /// Where in the regex the problem is (0 for the size).
-    pub fn offset(&self) -> usize {
-        match self {
-            RegexError::Syntax { offset, .. } | RegexError::AmbiguousRepetition { offset, .. } => {
-                *offset
-            }
-            RegexError::TooLarge { .. } => 0,
-        }
-    }
-}
-
 fn quoted(re: &str, span: &ast::Span) -> String {
     let text = re.get(span.start.offset..span.end.offset).unwrap_or("");
     let mut out: String = text.chars().take(MAX_QUOTED_CHARS).collect();
