@@ -15,6 +15,7 @@ use crate::clock::SharedClock;
 use crate::config::Config;
 use crate::crypto::cursor::CursorKey;
 use crate::domain::anonymise::{AnonymisationPolicy, PseudonymKey};
+use crate::domain::exports::ExportPolicy;
 use crate::domain::federation::FederationPolicy;
 use crate::domain::markings::policy::MarkingPolicy;
 use crate::domain::registry::survey::SurveyPolicy;
@@ -61,6 +62,8 @@ pub enum PolicyLoadError {
     Anonymisation(#[from] crate::domain::anonymise::PolicyError),
     #[error(transparent)]
     Survey(#[from] crate::domain::registry::survey::SurveyPolicyError),
+    #[error(transparent)]
+    Exports(#[from] crate::domain::exports::ExportPolicyError),
 }
 
 /// Reads and checks one policy file; errors name the file.
@@ -134,6 +137,12 @@ impl Hub {
             &policies.survey,
             SurveyPolicy::parse,
         )?);
+        let exports = Arc::new(load_policy(
+            config,
+            data_dir,
+            &policies.exports,
+            ExportPolicy::parse,
+        )?);
         let pseudonym_secret =
             secrets::ensure(store.as_ref(), secrets::PSEUDONYM_KEY, clock.now()).await?;
         let pseudonyms = Arc::new(
@@ -193,6 +202,7 @@ impl Hub {
                 policy,
                 federation,
                 anonymisation,
+                exports,
                 pseudonyms,
                 cursors: CursorKey::new(&cursor_secret)
                     .map_err(|_| HubError::CorruptSecret(secrets::CURSOR_KEY))?,

@@ -110,6 +110,9 @@ pub struct PoliciesConfig {
     /// The satisfaction survey's questions and what counts as unfavourable; written from the
     /// shipped policy on first start if absent.
     pub survey: PathBuf,
+    /// How broad a network an indicator may name (IOC API, TAXII writes, blocklist export);
+    /// written from the shipped policy on first start if absent.
+    pub exports: PathBuf,
 }
 
 impl Default for PoliciesConfig {
@@ -119,6 +122,7 @@ impl Default for PoliciesConfig {
             federation: "policies/federation.toml".into(),
             anonymisation: "policies/anonymisation.toml".into(),
             survey: "policies/survey.toml".into(),
+            exports: "policies/exports.toml".into(),
         }
     }
 }

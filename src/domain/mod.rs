@@ -6,6 +6,7 @@ pub mod anonymise;
 pub mod audit;
 pub mod blocklist;
 pub mod collections;
+pub mod exports;
 pub mod federation;
 pub mod ioc;
 pub mod markings;

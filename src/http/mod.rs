@@ -36,6 +36,8 @@ pub struct AppState {
     pub policy: Arc<MarkingPolicy>,
     pub federation: Arc<crate::domain::federation::FederationPolicy>,
     pub anonymisation: Arc<crate::domain::anonymise::AnonymisationPolicy>,
+    /// How broad a network an indicator may name (`policies/exports.toml`).
+    pub exports: Arc<crate::domain::exports::ExportPolicy>,
     pub pseudonyms: Arc<crate::domain::anonymise::PseudonymKey>,
     pub cursors: CursorKey,
     /// The audit log's signer: its key's public half is served, and the job runs beside.
@@ -60,6 +62,7 @@ impl AppState {
             policy: &self.policy,
             federation: &self.federation,
             cursors: &self.cursors,
+            exports: &self.exports,
         }
     }
 
@@ -82,6 +85,7 @@ impl AppState {
             federation: &self.federation,
             anonymisation: &self.anonymisation,
             pseudonyms: &self.pseudonyms,
+            exports: &self.exports,
         }
     }
 }

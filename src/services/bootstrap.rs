@@ -248,6 +248,10 @@ pub async fn prepare(
     if !survey.exists() {
         write_public(&survey, crate::domain::registry::survey::SHIPPED.as_bytes())?;
     }
+    let exports = config.resolve(data_dir, &config.policies.exports);
+    if !exports.exists() {
+        write_public(&exports, crate::domain::exports::SHIPPED.as_bytes())?;
+    }
 
     let mut demo = Vec::new();
     if config.pki.demo {

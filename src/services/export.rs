@@ -97,7 +97,9 @@ impl Sharing<'_> {
                     let Ok(pattern) = parse(pattern, &PatternLimits::default()) else {
                         continue;
                     };
-                    for entry in blocklist::entries(&pattern) {
+                    // Checked again on the way out: an object stored before the bound, or
+                    // under a looser policy, is never exported either.
+                    for entry in blocklist::entries(&pattern, &self.exports.networks) {
                         rows.entry(entry.clone()).or_insert_with(|| BlocklistRow {
                             entry,
                             indicator: released.item().id.clone(),

@@ -216,6 +216,8 @@ pub struct Ingest<'a> {
     pub federation: &'a FederationPolicy,
     pub anonymisation: &'a AnonymisationPolicy,
     pub pseudonyms: &'a PseudonymKey,
+    /// What is too broad for an indicator to name (`policies/exports.toml`).
+    pub exports: &'a crate::domain::exports::ExportPolicy,
 }
 
 /// The collection, if the caller may write to it.
@@ -496,6 +498,9 @@ impl Ingest<'_> {
         // Validated before anonymisation, so that the reasons given for an invalid object are
         // about what was sent.
         let stix = validate(raw, value).map_err(|errors| Refused(join_errors(&errors)))?;
+        // An indicator that would make blocking tools block everything is refused from
+        // anyone, before anonymisation, so that the reason is about what was sent.
+        crate::domain::blocklist::check_indicator(value, &self.exports.networks)?;
         let (stix, changes, original, dedup, rewritten) = if let Some(Anonymising {
             victim,
             key,

@@ -70,6 +70,8 @@ pub struct Sharing<'a> {
     pub policy: &'a MarkingPolicy,
     pub federation: &'a FederationPolicy,
     pub cursors: &'a CursorKey,
+    /// Bounds what the blocklist export emits.
+    pub exports: &'a crate::domain::exports::ExportPolicy,
 }
 
 /// The reader the marking rules see for an authenticated caller; a partner hub is capped by

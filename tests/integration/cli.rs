@@ -551,6 +551,27 @@ fn insecure_or_wrong_configuration_is_refused_in_one_line() {
     );
     std::fs::write(&federation, shipped).unwrap();
 
+    // An export policy that would let an indicator block the whole Internet.
+    let exports = cwd.path().join("relais-data/policies/exports.toml");
+    let shipped = std::fs::read_to_string(&exports).unwrap();
+    std::fs::write(
+        &exports,
+        shipped.replace("ipv4_min_prefix = 16", "ipv4_min_prefix = 0"),
+    )
+    .unwrap();
+    let err = one_line_failure(
+        &relais(cwd.path())
+            .arg("serve")
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap(),
+    );
+    assert!(
+        err.contains("exports.toml") && err.contains("ipv4_min_prefix = 0"),
+        "{err}"
+    );
+    std::fs::write(&exports, shipped).unwrap();
+
     // PKI commands need a data directory.
     let err = one_line_failure(
         &relais(cwd.path())

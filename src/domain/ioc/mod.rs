@@ -25,9 +25,10 @@
 //! Any other field is an error; `null` counts as absent for the optional string fields.
 //!
 //! # Values (see [`value`])
-//! - `ipv4`, `ipv6`: an address or a CIDR network with its host bits clear, no wider than
-//!   /[`MIN_IPV4_PREFIX`] or /[`MIN_IPV6_PREFIX`]; written canonically (`2001:db8::1`), a
-//!   full-length prefix dropped.
+//! - `ipv4`, `ipv6`: an address or a CIDR network with its host bits clear, no wider than the
+//!   export policy allows ([`NetworkBounds`]: /16 and /32 as shipped, IPv4-mapped IPv6
+//!   networks held to the IPv4 bound); written canonically (`2001:db8::1`), a full-length
+//!   prefix dropped.
 //! - `domain`: ASCII letters, digits, `-` and `_`, two labels at least, the last not all
 //!   digits; internationalised names in punycode (`xn--…`); lower-cased, a final dot dropped.
 //! - `url`: `scheme://host…` whose host is a domain name, an IPv4 address or `[IPv6]`; no
@@ -64,10 +65,12 @@ pub use request::{
     MAX_FIRST_SEEN_AHEAD, MAX_ITEMS, MAX_TECHNIQUES, MAX_VALUE_LEN, MIN_FIRST_SEEN_YEAR,
     RequestError, ValidIoc, parse_item, parse_request, read_item,
 };
-pub use value::{IocType, MIN_IPV4_PREFIX, MIN_IPV6_PREFIX, Technique};
+pub use value::{IocType, Technique};
 
 use serde_json::Value;
 use time::OffsetDateTime;
+
+use crate::domain::exports::NetworkBounds;
 
 use crate::domain::stix::validate::StixId;
 
@@ -77,9 +80,10 @@ pub fn convert_request(
     body: &Value,
     producer_identity: Option<&StixId>,
     now: OffsetDateTime,
+    bounds: &NetworkBounds,
     ids: &mut (impl IdSource + ?Sized),
 ) -> Result<Vec<Result<ConvertedIoc, Vec<FieldError>>>, RequestError> {
-    Ok(parse_request(body, now)?
+    Ok(parse_request(body, now, bounds)?
         .into_iter()
         .map(|item| item.map(|valid| to_stix(&valid, producer_identity, now, ids)))
         .collect())

@@ -7,6 +7,7 @@ use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime, UtcOffset};
 
 use super::value::{self, IocType, Technique, TechniqueError, UnknownType, ValueError, shorten};
+use crate::domain::exports::NetworkBounds;
 use crate::domain::markings::{Pap, Tlp};
 use crate::domain::stix::json::push_pointer;
 
@@ -189,8 +190,13 @@ impl ValidIoc {
 pub type ItemResult = Result<ValidIoc, Vec<FieldError>>;
 
 /// Reads a request body (already parsed as JSON, with the hub's depth limit): a JSON array of
-/// 1 to [`MAX_ITEMS`] items, each checked on its own against `now`.
-pub fn parse_request(body: &Value, now: OffsetDateTime) -> Result<Vec<ItemResult>, RequestError> {
+/// 1 to [`MAX_ITEMS`] items, each checked on its own against `now` and the export policy's
+/// network `bounds`.
+pub fn parse_request(
+    body: &Value,
+    now: OffsetDateTime,
+    bounds: &NetworkBounds,
+) -> Result<Vec<ItemResult>, RequestError> {
     let Value::Array(items) = body else {
         return Err(RequestError::NotAList);
     };
@@ -203,13 +209,16 @@ pub fn parse_request(body: &Value, now: OffsetDateTime) -> Result<Vec<ItemResult
             max: MAX_ITEMS,
         });
     }
-    Ok(items.iter().map(|item| parse_item(item, now)).collect())
+    Ok(items
+        .iter()
+        .map(|item| parse_item(item, now, bounds))
+        .collect())
 }
 
 /// Reads and checks one item, listing every problem found.
-pub fn parse_item(item: &Value, now: OffsetDateTime) -> ItemResult {
+pub fn parse_item(item: &Value, now: OffsetDateTime, bounds: &NetworkBounds) -> ItemResult {
     let (fields, mut errors) = read(item);
-    let checked = check(fields, now, &mut errors);
+    let checked = check(fields, now, bounds, &mut errors);
     match checked {
         Some(valid) if errors.is_empty() => Ok(valid),
         _ => Err(errors),
@@ -332,6 +341,7 @@ fn strings(v: &Value, at: &str, errors: &mut Vec<FieldError>) -> Vec<String> {
 fn check(
     fields: Option<Fields>,
     now: OffsetDateTime,
+    bounds: &NetworkBounds,
     errors: &mut Vec<FieldError>,
 ) -> Option<ValidIoc> {
     let fields = fields?;
@@ -342,7 +352,7 @@ fn check(
             push("/value", too_long(v, MAX_VALUE_LEN));
             None
         }
-        (Some(kind), Some(v)) => value::normalise(kind, v)
+        (Some(kind), Some(v)) => value::normalise(kind, v, bounds)
             .map_err(|error| push("/value", IocError::Value { kind, error }))
             .ok(),
         _ => None,

@@ -43,7 +43,14 @@ fn identity() -> StixId {
 }
 
 fn convert(body: Value) -> Vec<Result<ConvertedIoc, Vec<FieldError>>> {
-    convert_request(&body, Some(&identity()), NOW, &mut SeqIds(0)).unwrap()
+    convert_request(
+        &body,
+        Some(&identity()),
+        NOW,
+        &NetworkBounds::DEFAULT,
+        &mut SeqIds(0),
+    )
+    .unwrap()
 }
 
 fn convert_one(item: Value) -> ConvertedIoc {
@@ -56,7 +63,7 @@ fn convert_one(item: Value) -> ConvertedIoc {
 
 /// The errors of a single bad item, as (field, error).
 fn errors_of(item: Value) -> Vec<(String, IocError)> {
-    match parse_item(&item, NOW) {
+    match parse_item(&item, NOW, &NetworkBounds::DEFAULT) {
         Ok(v) => panic!("accepted: {v:?}"),
         Err(errors) => errors.into_iter().map(|e| (e.field, e.error)).collect(),
     }
@@ -219,7 +226,12 @@ fn the_indicator_carries_time_markings_producer_and_description() {
     assert_eq!(id.uuid().get_version_num(), 4);
 
     // Without first_seen the indicator is valid from now; without producer, no created_by_ref.
-    let item = parse_item(&json!({"type": "domain", "value": "evil.example"}), NOW).unwrap();
+    let item = parse_item(
+        &json!({"type": "domain", "value": "evil.example"}),
+        NOW,
+        &NetworkBounds::DEFAULT,
+    )
+    .unwrap();
     let c = to_stix(&item, None, NOW, &mut RandomIds);
     assert_valid(&c, "evil.example");
     assert_eq!(c.objects[0]["valid_from"], "2025-03-01T06:07:08.123Z");
@@ -324,7 +336,7 @@ fn techniques_become_shared_attack_patterns_and_indicates_relationships() {
 
     // Another provider, another time: the same attack-pattern, byte for byte; new indicator
     // and relationship ids.
-    let item = parse_item(&item, NOW).unwrap();
+    let item = parse_item(&item, NOW, &NetworkBounds::DEFAULT).unwrap();
     let later = to_stix(&item, None, NOW + time::Duration::days(3), &mut RandomIds);
     assert_eq!(later.objects[1], c.objects[1]);
     assert_eq!(later.objects[3], c.objects[3]);
@@ -387,7 +399,7 @@ fn bad_items_get_their_own_errors_and_the_others_still_convert() {
         {"type": "domain", "value": "evil.example", "case": "c".repeat(MAX_CASE_LEN + 1)},
         {"type": "domain", "value": "evil.example", "attack_techniques": ["T1059", 7]},
     ]);
-    let out = parse_request(&body, NOW).unwrap();
+    let out = parse_request(&body, NOW, &NetworkBounds::DEFAULT).unwrap();
     assert_eq!(out.len(), body.as_array().unwrap().len());
     let errors: Vec<Vec<(String, IocError)>> = out
         .iter()
@@ -540,11 +552,11 @@ fn tricky_but_valid_values() {
 #[test]
 fn whole_request_errors() {
     assert_eq!(
-        parse_request(&json!({"iocs": []}), NOW).err(),
+        parse_request(&json!({"iocs": []}), NOW, &NetworkBounds::DEFAULT).err(),
         Some(RequestError::NotAList)
     );
     assert_eq!(
-        parse_request(&json!([]), NOW).err(),
+        parse_request(&json!([]), NOW, &NetworkBounds::DEFAULT).err(),
         Some(RequestError::Empty)
     );
     let many = Value::Array(vec![
@@ -552,7 +564,7 @@ fn whole_request_errors() {
         MAX_ITEMS + 1
     ]);
     assert_eq!(
-        parse_request(&many, NOW).err(),
+        parse_request(&many, NOW, &NetworkBounds::DEFAULT).err(),
         Some(RequestError::TooManyItems {
             count: MAX_ITEMS + 1,
             max: MAX_ITEMS
@@ -562,7 +574,12 @@ fn whole_request_errors() {
         json!({"type": "ipv4", "value": "198.51.100.7"});
         MAX_ITEMS
     ]);
-    assert!(parse_request(&full, NOW).unwrap().iter().all(Result::is_ok));
+    assert!(
+        parse_request(&full, NOW, &NetworkBounds::DEFAULT)
+            .unwrap()
+            .iter()
+            .all(Result::is_ok)
+    );
 }
 
 #[test]
@@ -757,7 +774,7 @@ proptest! {
         with_producer in any::<bool>(),
     ) {
         let producer = with_producer.then(identity);
-        match parse_item(&item, NOW) {
+        match parse_item(&item, NOW, &NetworkBounds::DEFAULT) {
             Ok(valid) => {
                 let c = to_stix(&valid, producer.as_ref(), NOW, &mut SeqIds(7));
                 assert_valid(&c, valid.value());

@@ -12,6 +12,8 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::exports::{NetworkBounds, NetworkTooWide};
+
 /// Longest domain name, without the trailing dot (RFC 1035 § 2.3.4).
 pub const MAX_DOMAIN_LEN: usize = 253;
 /// Longest label of a domain name (RFC 1035 § 2.3.4).
@@ -20,11 +22,6 @@ pub const MAX_LABEL_LEN: usize = 63;
 pub const MAX_LOCAL_PART_LEN: usize = 64;
 /// Longest e-mail address (RFC 5321 forward-path, less the angle brackets).
 pub const MAX_EMAIL_LEN: usize = 254;
-/// Widest IPv4 network accepted as an indicator. A wider one would take whole hosting
-/// providers into every blocklist fed from the hub; that is a finding for a note, not an IOC.
-pub const MIN_IPV4_PREFIX: u8 = 16;
-/// Widest IPv6 network accepted as an indicator (a /32 is a typical allocation to one ISP).
-pub const MIN_IPV6_PREFIX: u8 = 32;
 
 /// The kinds of IOC the simple API takes.
 ///
@@ -178,8 +175,10 @@ pub enum ValueError {
     Ipv6,
     #[error("the network prefix must be a number from 0 to {max}")]
     Prefix { max: u8 },
-    #[error("the network /{prefix} is wider than /{min}: too broad to be an indicator")]
-    PrefixTooWide { prefix: u8, min: u8 },
+    /// Wider than the export policy's bound (`policies/exports.toml`): it would take whole
+    /// providers' networks into every blocklist fed from the hub.
+    #[error("the network {0}: too broad to be an indicator")]
+    PrefixTooWide(NetworkTooWide),
     #[error("the address has host bits set for its prefix: the network is {network}")]
     HostBits { network: String },
     #[error("domain name {0}")]
@@ -224,11 +223,12 @@ pub enum ValueError {
     FileNamePath,
 }
 
-/// Checks `value` as an IOC of type `kind` and returns its normal form.
+/// Checks `value` as an IOC of type `kind` and returns its normal form. A network may be no
+/// wider than `bounds` allow.
 ///
 /// Surrounding whitespace is dropped except for file names, where it may be part of the name
 /// (a trailing space hides an extension on some systems).
-pub fn normalise(kind: IocType, value: &str) -> Result<String, ValueError> {
+pub fn normalise(kind: IocType, value: &str, bounds: &NetworkBounds) -> Result<String, ValueError> {
     let trimmed = match kind {
         IocType::FileName => value,
         _ => value.trim(),
@@ -244,8 +244,8 @@ pub fn normalise(kind: IocType, value: &str) -> Result<String, ValueError> {
         return Err(ValueError::Defanged);
     }
     match kind {
-        IocType::Ipv4 => network::<Ipv4Addr>(trimmed, 32, MIN_IPV4_PREFIX, ValueError::Ipv4),
-        IocType::Ipv6 => network::<Ipv6Addr>(trimmed, 128, MIN_IPV6_PREFIX, ValueError::Ipv6),
+        IocType::Ipv4 => network::<Ipv4Addr>(trimmed, 32, bounds, ValueError::Ipv4),
+        IocType::Ipv6 => network::<Ipv6Addr>(trimmed, 128, bounds, ValueError::Ipv6),
         IocType::Domain => {
             // The root's dot ("example.com.") names the same domain.
             let name = trimmed.strip_suffix('.').unwrap_or(trimmed);
@@ -276,11 +276,17 @@ fn looks_defanged(value: &str) -> bool {
 trait Address: FromStr + fmt::Display + Copy {
     fn to_u128(self) -> u128;
     fn from_u128(bits: u128) -> Self;
+    /// The export policy's bound on `self/prefix`.
+    fn bounded(self, bounds: &NetworkBounds, prefix: u8) -> Result<(), NetworkTooWide>;
 }
 
 impl Address for Ipv4Addr {
     fn to_u128(self) -> u128 {
         u128::from(u32::from(self))
+    }
+
+    fn bounded(self, bounds: &NetworkBounds, prefix: u8) -> Result<(), NetworkTooWide> {
+        bounds.check_ipv4(prefix)
     }
 
     fn from_u128(bits: u128) -> Self {
@@ -297,6 +303,10 @@ impl Address for Ipv6Addr {
     fn from_u128(bits: u128) -> Self {
         Ipv6Addr::from(bits)
     }
+
+    fn bounded(self, bounds: &NetworkBounds, prefix: u8) -> Result<(), NetworkTooWide> {
+        bounds.check_ipv6(Some(self), prefix)
+    }
 }
 
 /// An address, or a network in CIDR notation (STIX allows both in `ipv4-addr` and
@@ -307,7 +317,7 @@ impl Address for Ipv6Addr {
 fn network<A: Address>(
     value: &str,
     max: u8,
-    min: u8,
+    bounds: &NetworkBounds,
     invalid: ValueError,
 ) -> Result<String, ValueError> {
     let (addr, prefix) = match value.split_once('/') {
@@ -327,9 +337,8 @@ fn network<A: Address>(
     if prefix == max {
         return Ok(addr.to_string());
     }
-    if prefix < min {
-        return Err(ValueError::PrefixTooWide { prefix, min });
-    }
+    addr.bounded(bounds, prefix)
+        .map_err(ValueError::PrefixTooWide)?;
     let host_bits = u32::from(max - prefix);
     let mask = 1u128
         .checked_shl(host_bits)
@@ -347,8 +356,8 @@ fn network<A: Address>(
 /// and hyphens, plus `_`: DNS itself allows it, and names such as `_dmarc.example.com` or
 /// hosts set up by attackers do carry it (the blocklist export takes it too). Non-ASCII
 /// names are refused rather than converted: without the UTS 46 mapping tables we could not
-/// convert them the way resolvers do.
-fn domain(name: &str, min_labels: usize) -> Result<String, DomainError> {
+/// convert them the way resolvers do. The blocklist export applies the same rules.
+pub(crate) fn domain(name: &str, min_labels: usize) -> Result<String, DomainError> {
     if !name.is_ascii() {
         return Err(DomainError::NotAscii);
     }
@@ -387,8 +396,9 @@ fn domain(name: &str, min_labels: usize) -> Result<String, DomainError> {
 
 /// A URL with an authority: `scheme://[userinfo@]host[:port][/path][?query][#fragment]`,
 /// where the host is a domain name (one label allowed: `http://intranet/` is a real URL), an
-/// IPv4 address or an IPv6 address in brackets. Kept exactly as sent.
-fn url(value: &str) -> Result<String, ValueError> {
+/// IPv4 address or an IPv6 address in brackets. Kept exactly as sent. The blocklist export
+/// applies the same rules.
+pub(crate) fn url(value: &str) -> Result<String, ValueError> {
     if value.chars().any(|c| c.is_control() || c.is_whitespace()) {
         return Err(ValueError::UrlCharacters);
     }
@@ -544,11 +554,12 @@ mod tests {
     use super::*;
 
     fn ok(kind: IocType, v: &str) -> String {
-        normalise(kind, v).unwrap_or_else(|e| panic!("{kind} {v:?}: {e}"))
+        normalise(kind, v, &NetworkBounds::default())
+            .unwrap_or_else(|e| panic!("{kind} {v:?}: {e}"))
     }
 
     fn err(kind: IocType, v: &str) -> ValueError {
-        match normalise(kind, v) {
+        match normalise(kind, v, &NetworkBounds::default()) {
             Ok(n) => panic!("{kind} {v:?} accepted as {n:?}"),
             Err(e) => e,
         }
@@ -592,7 +603,15 @@ mod tests {
         );
         assert_eq!(
             err(IocType::Ipv4, "10.0.0.0/8"),
-            ValueError::PrefixTooWide { prefix: 8, min: 16 }
+            ValueError::PrefixTooWide(NetworkTooWide {
+                prefix: 8,
+                ipv4_prefix: None,
+                min: 16
+            })
+        );
+        assert_eq!(
+            err(IocType::Ipv4, "0.0.0.0/0").to_string(),
+            "the network /0 is wider than /16: too broad to be an indicator"
         );
         assert_eq!(
             err(IocType::Ipv4, "198.51.100.7/24"),
@@ -601,6 +620,32 @@ mod tests {
             }
         );
         assert_eq!(err(IocType::Ipv4, "198[.]51.100.7"), ValueError::Defanged);
+    }
+
+    #[test]
+    fn the_network_bound_is_the_export_policys() {
+        let strict = NetworkBounds {
+            ipv4_min_prefix: 24,
+            ipv6_min_prefix: 48,
+        };
+        assert!(matches!(
+            normalise(IocType::Ipv4, "198.51.0.0/16", &strict),
+            Err(ValueError::PrefixTooWide(_))
+        ));
+        assert_eq!(
+            normalise(IocType::Ipv4, "198.51.100.0/24", &strict),
+            Ok("198.51.100.0/24".into())
+        );
+        assert!(normalise(IocType::Ipv6, "2001:db8::/32", &strict).is_err());
+        let loose = NetworkBounds {
+            ipv4_min_prefix: 8,
+            ipv6_min_prefix: 16,
+        };
+        assert_eq!(
+            normalise(IocType::Ipv4, "10.0.0.0/8", &loose),
+            Ok("10.0.0.0/8".into())
+        );
+        assert!(normalise(IocType::Ipv4, "0.0.0.0/0", &loose).is_err());
     }
 
     #[test]
@@ -626,10 +671,24 @@ mod tests {
         );
         assert_eq!(
             err(IocType::Ipv6, "2001::/16"),
-            ValueError::PrefixTooWide {
+            ValueError::PrefixTooWide(NetworkTooWide {
                 prefix: 16,
+                ipv4_prefix: None,
                 min: 32
-            }
+            })
+        );
+        // All of IPv4, written the IPv6 way.
+        assert_eq!(
+            err(IocType::Ipv6, "::ffff:0.0.0.0/96"),
+            ValueError::PrefixTooWide(NetworkTooWide {
+                prefix: 96,
+                ipv4_prefix: Some(0),
+                min: 16
+            })
+        );
+        assert_eq!(
+            ok(IocType::Ipv6, "::ffff:198.51.100.0/120"),
+            "::ffff:198.51.100.0/120"
         );
         for bad in [
             "2001:db8::1::2",

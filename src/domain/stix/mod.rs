@@ -2,6 +2,7 @@
 //! untrusted STIX itself (the `stix-rs` crate panics and overflows its stack on some input).
 
 pub mod json;
+pub mod matches;
 pub mod pattern;
 pub mod prune;
 pub mod references;

@@ -27,6 +27,14 @@
 //!   with a value of that algorithm's form (e.g. 64 hex digits for SHA-256);
 //! - the first non-blank character, after any `(`, must be `[` (a comment may not come first).
 //!
+//! Beyond the reference validator, what would hurt the consumers a pattern is shared with is
+//! refused: a `MATCHES` operand must be a regular expression that is safe to compile and run
+//! (see [`super::matches`]: `regex-syntax`'s syntax, no ambiguous repetition, a bounded
+//! compiled size), `REPEATS n TIMES` takes at most [`PatternLimits::max_repeats`] and
+//! `WITHIN n SECONDS` at most [`PatternLimits::max_within_secs`] (both within `u32`, and
+//! compared on the digits, so that no consumer overflows reading them). `START`/`STOP` need no
+//! bound: their timestamps have a fixed form with a four-digit year.
+//!
 //! Safety: the input length is checked before anything else. The parser does not recurse: open
 //! `[` and `(` are kept on an explicit stack (refused beyond [`PatternLimits::max_depth`],
 //! itself capped at [`MAX_DEPTH_CEILING`]), and `AND`/`OR`/`FOLLOWEDBY` chains, object paths,
@@ -44,7 +52,11 @@ use std::fmt;
 /// debug build).
 pub const MAX_DEPTH_CEILING: usize = 128;
 
-/// Bounds on what the parser accepts, so no input can exhaust memory or the stack.
+/// One year, in seconds: the default bound on `WITHIN`.
+pub const YEAR_SECS: u32 = 365 * 24 * 60 * 60;
+
+/// Bounds on what the parser accepts, so no input can exhaust memory or the stack, and no
+/// pattern it accepts can hurt the consumers it is shared with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PatternLimits {
     /// Longest pattern, in bytes.
@@ -53,6 +65,16 @@ pub struct PatternLimits {
     pub max_depth: usize,
     /// Most comparison expressions in one pattern.
     pub max_comparisons: usize,
+    /// Largest `n` in `REPEATS n TIMES`. The grammar puts no bound on it, and consumers read
+    /// it into a machine integer (a 64-bit overflow stops some imports) or keep `n` events
+    /// in memory.
+    pub max_repeats: u32,
+    /// Largest `n` in `WITHIN n SECONDS` (decimals compared exactly): a window a consumer
+    /// must keep its events for.
+    pub max_within_secs: u32,
+    /// Bytes of compiled NFA that the `MATCHES` regexes of one pattern may take together
+    /// (see [`super::matches`]).
+    pub max_regex_bytes: usize,
 }
 
 impl Default for PatternLimits {
@@ -61,6 +83,9 @@ impl Default for PatternLimits {
             max_len: 16 * 1024,
             max_depth: 32,
             max_comparisons: 512,
+            max_repeats: 10_000,
+            max_within_secs: YEAR_SECS,
+            max_regex_bytes: 1 << 20,
         }
     }
 }
@@ -375,6 +400,9 @@ pub fn parse(pattern: &str, limits: &PatternLimits) -> Result<Pattern, PatternEr
         peeked: None,
         max_depth: limits.max_depth.min(MAX_DEPTH_CEILING),
         max_comparisons: limits.max_comparisons,
+        max_repeats: limits.max_repeats,
+        max_within_secs: limits.max_within_secs,
+        regex_budget: limits.max_regex_bytes,
         observations: 0,
         comparisons: 0,
     };
@@ -972,8 +1000,31 @@ struct Parser<'a> {
     peeked: Option<Token>,
     max_depth: usize,
     max_comparisons: usize,
+    max_repeats: u32,
+    max_within_secs: u32,
+    /// Compiled-regex bytes the pattern's `MATCHES` may still take.
+    regex_budget: usize,
     observations: usize,
     comparisons: usize,
+}
+
+/// Whether a non-negative number as the lexer read it (`5`, `+5`, `2.5`, `.5`, `007.5`) is
+/// above `max`, compared exactly on its digits: no float rounding, no integer overflow.
+fn number_above(text: &str, max: u32) -> bool {
+    let digits = text.strip_prefix('+').unwrap_or(text);
+    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
+    let whole = whole.trim_start_matches('0');
+    // More than ten digits is beyond any u32.
+    if whole.len() > 10 {
+        return true;
+    }
+    let value: u64 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().unwrap_or(u64::MAX)
+    };
+    let max = u64::from(max);
+    value > max || (value == max && fraction.bytes().any(|b| b != b'0'))
 }
 
 /// Joins the operands of one operator level: a single operand stands for itself.
@@ -1288,6 +1339,16 @@ impl<'a> Parser<'a> {
                         return Err(self.expected("a non-negative number of seconds", n));
                     }
                     self.expect(Tk::Kw(Kw::Seconds), "SECONDS")?;
+                    if number_above(self.text(n), self.max_within_secs) {
+                        return Err(PatternError::new(
+                            n.start,
+                            format!(
+                                "WITHIN {} SECONDS is over the limit of {} seconds",
+                                shown(self.text(n)),
+                                self.max_within_secs
+                            ),
+                        ));
+                    }
                     (
                         0,
                         "WITHIN",
@@ -1301,6 +1362,16 @@ impl<'a> Parser<'a> {
                         return Err(self.expected("a non-negative integer", n));
                     }
                     self.expect(Tk::Kw(Kw::Times), "TIMES")?;
+                    if number_above(self.text(n), self.max_repeats) {
+                        return Err(PatternError::new(
+                            n.start,
+                            format!(
+                                "REPEATS {} TIMES is over the limit of {} repetitions",
+                                shown(self.text(n)),
+                                self.max_repeats
+                            ),
+                        ));
+                    }
                     (
                         1,
                         "REPEATS",
@@ -1405,7 +1476,11 @@ impl<'a> Parser<'a> {
                     return Err(self.expected(&format!("a string literal '…' after {operator}"), t));
                 }
                 let raw = self.text(t);
-                (Literal::String(unescape(raw)), raw.to_owned())
+                let text = unescape(raw);
+                if operator == Operator::Matches {
+                    self.check_regex(&text, t)?;
+                }
+                (Literal::String(text), raw.to_owned())
             }
         };
         check_hash_value(&path, &raw, value_start)?;
@@ -1416,6 +1491,16 @@ impl<'a> Parser<'a> {
             negated,
             value: Some(value),
             offset,
+        })
+    }
+
+    /// A `MATCHES` operand (unescaped) against [`super::matches`]; the error points into the
+    /// string literal `at`.
+    fn check_regex(&mut self, regex: &str, at: Token) -> Result<(), PatternError> {
+        super::matches::check(regex, &mut self.regex_budget).map_err(|e| {
+            // The regex offset is in the unescaped text; the literal's opening quote is the
+            // best place to point at in the pattern.
+            PatternError::new(at.start, format!("MATCHES {}: {e}", shown(self.text(at))))
         })
     }
 
@@ -1780,6 +1865,7 @@ mod tests {
             max_len: usize::MAX,
             max_depth,
             max_comparisons,
+            ..PatternLimits::default()
         }
     }
 
@@ -1950,6 +2036,73 @@ mod tests {
         err("[a:v=1] START '2016-06-01T01:30:00Z' STOP t'2016-06-01T02:20:00Z'");
         err("[a:v=1] START t'2016-06-01T01:30:00Z'");
         err("[a:v=1] WITHIN 5");
+    }
+
+    #[test]
+    fn repeats_beyond_the_limit_is_refused() {
+        ok("[a:v=1] REPEATS 10000 TIMES");
+        ok("[a:v=1] REPEATS +10000 TIMES");
+        let e = err("[a:v=1] REPEATS 99999999999999999999 TIMES");
+        assert_eq!(e.offset, 16);
+        assert_eq!(
+            e.message,
+            "REPEATS 99999999999999999999 TIMES is over the limit of 10000 repetitions"
+        );
+        err("[a:v=1] REPEATS 10001 TIMES");
+        err("[a:v=1] REPEATS 4294967296 TIMES");
+        // On a group too, and whatever the policy says within u32.
+        err("([a:v=1]) REPEATS 10001 TIMES");
+        let limits = PatternLimits {
+            max_repeats: u32::MAX,
+            ..PatternLimits::default()
+        };
+        assert!(parse("[a:v=1] REPEATS 4294967295 TIMES", &limits).is_ok());
+        assert!(parse("[a:v=1] REPEATS 4294967296 TIMES", &limits).is_err());
+    }
+
+    #[test]
+    fn within_beyond_the_limit_is_refused() {
+        ok("[a:v=1] WITHIN 31536000 SECONDS");
+        ok("[a:v=1] WITHIN 31536000.000 SECONDS");
+        ok("[a:v=1] WITHIN 0.5 SECONDS");
+        let e = err("[a:v=1] WITHIN 18446744073709551616 SECONDS");
+        assert_eq!(e.offset, 15);
+        assert_eq!(
+            e.message,
+            "WITHIN 18446744073709551616 SECONDS is over the limit of 31536000 seconds"
+        );
+        // Decimals are compared on their digits, not rounded through a float.
+        err("[a:v=1] WITHIN 31536000.0000000000000001 SECONDS");
+        err("[a:v=1] WITHIN 31536001 SECONDS");
+        err(&format!("[a:v=1] WITHIN {}.5 SECONDS", "9".repeat(400)));
+        err("([a:v=1] AND [b:v=2]) WITHIN 99999999 SECONDS");
+        assert!(number_above("0000000000000000031536001", YEAR_SECS));
+        assert!(!number_above("0000000000000000031536000", YEAR_SECS));
+        assert!(number_above(".5", 0));
+        assert!(!number_above("0", 0));
+    }
+
+    #[test]
+    fn matches_operands_are_checked_as_regexes() {
+        ok("[file:name MATCHES '^Final Report.+\\\\.exe$']");
+        let e = err("[file:name MATCHES '(((']");
+        assert_eq!(e.offset, 19);
+        assert!(
+            e.message
+                .starts_with("MATCHES '(((': invalid regular expression at byte 2"),
+            "{e}"
+        );
+        let e = err("[file:name MATCHES '^(a+)+$']");
+        assert!(e.message.contains("exponential"), "{e}");
+        err("[file:name NOT MATCHES '(a)\\\\1']");
+        // Only MATCHES: LIKE and equality take any text.
+        ok("[file:name LIKE '(((']");
+        ok("[file:name = '(a+)+']");
+        // The compiled-size budget is for the whole pattern.
+        let one = "[file:name MATCHES '\\\\w{20}']";
+        ok(one);
+        let many = vec![one; 64].join(" OR ");
+        assert!(err(&many).message.contains("compiles to more than"));
     }
 
     // --- comparison expressions --------------------------------------------------------------
@@ -2552,6 +2705,27 @@ mod tests {
                 assert_eq!(copy, p);
                 drop(copy);
             }
+        });
+    }
+
+    #[test]
+    fn the_deepest_accepted_regexes_fit_a_small_stack() {
+        on_small_stack(|| {
+            let n = super::super::matches::NEST_LIMIT as usize;
+            // Groups and classes as deep as the regex parser allows (each level counts once).
+            let groups = format!("{}a{}", "(".repeat(n), ")".repeat(n));
+            let classes = format!("{}a{}", "[".repeat(n), "]".repeat(n));
+            for (re, accepted) in [(groups.as_str(), true), (classes.as_str(), true)] {
+                let text = format!("[a:v MATCHES '{re}']");
+                assert_eq!(
+                    parse(&text, &PatternLimits::default()).is_ok(),
+                    accepted,
+                    "{re}"
+                );
+            }
+            // And far deeper, refused before anything recurses.
+            let deeper = format!("[a:v MATCHES '{}a{}']", "(".repeat(5000), ")".repeat(5000));
+            assert!(parse(&deeper, &PatternLimits::default()).is_err());
         });
     }
 

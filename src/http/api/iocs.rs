@@ -65,8 +65,14 @@ pub async fn submit(
     // The hub attributes what it builds to the submitting organisation.
     let identity = StixId::parse(&caller.organisation.id.stix_identity())
         .map_err(|e| ApiError::Internal(Box::new(e)))?;
-    let converted = convert_request(&body, Some(&identity), now, &mut RandomIds)
-        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let converted = convert_request(
+        &body,
+        Some(&identity),
+        now,
+        &state.exports.networks,
+        &mut RandomIds,
+    )
+    .map_err(|e| ApiError::BadRequest(e.to_string()))?;
     let ingest = state.ingest();
     let mut outcomes: Vec<Option<ItemOutcome>> = (0..converted.len()).map(|_| None).collect();
     // Items naming the same case go in one envelope, so that each is anonymised against its
