@@ -793,12 +793,17 @@ impl Ingest<'_> {
         if visible.is_empty() {
             return Ok(Deleted::NotFound);
         }
-        if visible
+        // Deleting "the object" removes the caller's own versions: the same id may hold another
+        // organisation's lineage (see `Standing::hidden`), which is not the caller's to remove.
+        // Versions named one by one must all be the caller's.
+        let own: Vec<_> = visible
             .iter()
-            .any(|o| o.access.producer != caller.organisation.id)
-        {
+            .filter(|o| o.access.producer == caller.organisation.id)
+            .collect();
+        if own.is_empty() || (!versions.is_empty() && own.len() < visible.len()) {
             return Ok(Deleted::NotProducer);
         }
+        let visible = own;
         let seqs: Vec<i64> = visible.iter().map(|o| o.seq).collect();
         if collection.id == SUBMISSIONS.id && self.store.decided_among(&seqs).await? {
             return Ok(Deleted::Decided);

@@ -777,6 +777,19 @@ async fn analysts_read_every_submission_and_hidden_ids_answer_like_unused_ones()
     )
     .await;
     assert!(versions.contains(T), "{versions}");
+    // The analyst deleting "the object" removes its own lineage, never the hidden one.
+    let object_url = format!("/taxii2/api/collections/{COMMUNITY}/objects/{hidden}/");
+    let resp = hub
+        .client("csirt-analyst")
+        .delete(hub.url(&object_url))
+        .header(ACCEPT, TAXII)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(read(&hub, "csirt-analyst", &hidden).await.is_none());
+    let a = read(&hub, "provider-a", &hidden).await.unwrap();
+    assert_eq!(a["object_marking_refs"], json!([RED]));
     hub.shutdown().await;
 }
 
