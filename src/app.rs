@@ -231,6 +231,13 @@ impl Hub {
             &jobs,
         );
         Arc::clone(&self.state.checkpoints).spawn(shutdown.clone(), &jobs);
+        let (refusals, refusal_writer) = crate::services::tls_refusals::queue();
+        refusal_writer.spawn(
+            Arc::clone(&self.state.store),
+            Arc::clone(&self.state.clock),
+            shutdown.clone(),
+            &jobs,
+        );
         spawn_deadlines(
             self.state.clone(),
             Duration::from_secs(self.config.registry.deadline_check_secs.max(1)),
@@ -245,6 +252,7 @@ impl Hub {
             limits.clone(),
             shutdown.clone(),
             connections.clone(),
+            Some(refusals),
         ));
         jobs.spawn(server::serve(
             "public",
@@ -254,6 +262,8 @@ impl Hub {
             limits.clone(),
             shutdown.clone(),
             connections.clone(),
+            // It asks for no certificate, so refuses none.
+            None,
         ));
         jobs.close();
 

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod error;
 pub mod identity;
 pub mod public;
+pub mod refused;
 pub mod server;
 pub mod taxii;
 pub mod tls;

@@ -21,4 +21,5 @@ mod store_contract;
 mod submissions;
 mod taxii;
 mod taxii_ingest;
+mod tls_refusals;
 mod visibility;
