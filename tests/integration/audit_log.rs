@@ -767,6 +767,9 @@ async fn checkpoints_proofs_and_the_offline_export() {
     assert_eq!(served.checkpoint.origin, "localhost/audit");
     let (status, key) = get(&hub, "provider-a", "/api/v1/audit/public-key").await;
     assert_eq!(status, 200);
+    // Kept off the hub, like the witnessed checkpoint, to pin the key at verification.
+    let pinned_key = hub.data_dir().join("witnessed-key.asc");
+    std::fs::write(&pinned_key, key.as_str().unwrap()).unwrap();
     let key = PublicKey::from_bytes(key.as_str().unwrap().as_bytes()).unwrap();
     served
         .verify(&key, time::OffsetDateTime::now_utc())
@@ -971,10 +974,13 @@ async fn checkpoints_proofs_and_the_offline_export() {
             .args(["audit", "verify"])
             .arg(&out)
             .arg("--checkpoint")
-            .arg(&outside),
+            .arg(&outside)
+            .arg("--key")
+            .arg(&pinned_key),
     );
     let summary = String::from_utf8_lossy(&verified.stdout);
     assert!(summary.starts_with("ok: "), "{summary}");
+    assert!(summary.contains("(trusted)"), "{summary}");
     assert!(
         summary.contains("extends the external checkpoint"),
         "{summary}"
