@@ -9,6 +9,7 @@ mod common;
 
 mod audit_log;
 mod audit_verify;
+mod body_limit;
 mod cli;
 mod exports;
 mod mtls;
