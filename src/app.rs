@@ -244,26 +244,32 @@ impl Hub {
             shutdown.clone(),
             &jobs,
         );
+        let main = server::Listener {
+            name: "main",
+            socket: self.main,
+            tls: Arc::clone(&self.main_tls),
+            router: http::main_router(self.state.clone()),
+            refusals: Some(refusals),
+        };
         jobs.spawn(server::serve(
-            "main",
-            self.main,
-            Arc::clone(&self.main_tls),
-            http::main_router(self.state.clone()),
+            main,
             limits.clone(),
             shutdown.clone(),
             connections.clone(),
-            Some(refusals),
         ));
+        let public = server::Listener {
+            name: "public",
+            socket: self.public,
+            tls: self.public_tls,
+            router: http::public_router(self.state.clone()),
+            // It asks for no certificate, so refuses none.
+            refusals: None,
+        };
         jobs.spawn(server::serve(
-            "public",
-            self.public,
-            self.public_tls,
-            http::public_router(self.state.clone()),
+            public,
             limits.clone(),
             shutdown.clone(),
             connections.clone(),
-            // It asks for no certificate, so refuses none.
-            None,
         ));
         jobs.close();
 

@@ -50,20 +50,31 @@ impl TlsSource for Arc<super::tls::ReloadingConfig> {
     }
 }
 
-/// Serves `router` on `listener` until `shutdown` is cancelled. Connection tasks are spawned on
-/// `connections`, which the caller waits on with its grace period. Refused handshakes go to
-/// `refusals`, if given.
-#[allow(clippy::too_many_arguments)]
+/// One listening socket and what it serves.
+pub struct Listener<T> {
+    pub name: &'static str,
+    pub socket: TcpListener,
+    pub tls: T,
+    pub router: Router,
+    /// Where refused handshakes are reported; `None` where no certificate is asked for.
+    pub refusals: Option<RefusalReporter>,
+}
+
+/// Serves `listener` until `shutdown` is cancelled. Connection tasks are spawned on
+/// `connections`, which the caller waits on with its grace period.
 pub async fn serve(
-    name: &'static str,
-    listener: TcpListener,
-    tls: impl TlsSource,
-    router: Router,
+    listener: Listener<impl TlsSource>,
     limits: Limits,
     shutdown: CancellationToken,
     connections: TaskTracker,
-    refusals: Option<RefusalReporter>,
 ) {
+    let Listener {
+        name,
+        socket: listener,
+        tls,
+        router,
+        refusals,
+    } = listener;
     let permits = Arc::new(Semaphore::new(limits.max_connections));
     loop {
         let permit = tokio::select! {
