@@ -241,26 +241,42 @@ impl Hub {
             &jobs,
         );
         Arc::clone(&self.state.checkpoints).spawn(shutdown.clone(), &jobs);
+        let (refusals, refusal_writer) = crate::services::tls_refusals::queue();
+        refusal_writer.spawn(
+            Arc::clone(&self.state.store),
+            Arc::clone(&self.state.clock),
+            shutdown.clone(),
+            &jobs,
+        );
         spawn_deadlines(
             self.state.clone(),
             Duration::from_secs(self.config.registry.deadline_check_secs.max(1)),
             shutdown.clone(),
             &jobs,
         );
+        let main = server::Listener {
+            name: "main",
+            socket: self.main,
+            tls: Arc::clone(&self.main_tls),
+            router: http::main_router(self.state.clone()),
+            refusals: Some(refusals),
+        };
         jobs.spawn(server::serve(
-            "main",
-            self.main,
-            Arc::clone(&self.main_tls),
-            http::main_router(self.state.clone()),
+            main,
             limits.clone(),
             shutdown.clone(),
             connections.clone(),
         ));
+        let public = server::Listener {
+            name: "public",
+            socket: self.public,
+            tls: self.public_tls,
+            router: http::public_router(self.state.clone()),
+            // It asks for no certificate, so refuses none.
+            refusals: None,
+        };
         jobs.spawn(server::serve(
-            "public",
-            self.public,
-            self.public_tls,
-            http::public_router(self.state.clone()),
+            public,
             limits.clone(),
             shutdown.clone(),
             connections.clone(),

@@ -14,6 +14,11 @@ use crate::services::audit_verify::{VerifyOptions, verify_export};
 pub enum AuditCommand {
     /// Check an exported audit log offline: signatures, roots, sequence and time order,
     /// canonical form. Prints one line per problem and exits non-zero on any.
+    ///
+    /// Exit status: 0 when the export is intact and was checked against a key given with
+    /// --key; 1 when a problem was found; 3 when the export is intact but was checked only
+    /// against the key it carries (no --key): whoever rewrote the log could have re-signed it
+    /// with a key of their own. Keep a copy of the key and a recent checkpoint off the hub.
     Verify(VerifyArgs),
     /// Write the log (entries, signed checkpoints, public key) from the hub's database to a
     /// new directory. Only reads: safe while the hub runs.
@@ -122,5 +127,13 @@ async fn verify(args: VerifyArgs) -> Result<(), CliError> {
         summary.push_str(&format!(", key {key} ({origin})"));
     }
     println!("{summary}");
+    if !outcome.key_trusted {
+        // Intact in itself proves nothing against someone who rewrote and re-signed it all.
+        println!(
+            "NOT PINNED: checked only against the key in the export; pass --key with a copy \
+             of the hub's key kept off the hub"
+        );
+        return Err(CliError::Unpinned(shown));
+    }
     Ok(())
 }

@@ -40,6 +40,22 @@ pub enum CliError {
     NoDataDir(PathBuf),
     #[error("{0}")]
     Usage(String),
+    /// `relais audit verify` found the export intact, but against the key the export carries.
+    #[error(
+        "the audit log in {0} is intact against its own key only: the key was not pinned (--key)"
+    )]
+    Unpinned(String),
+}
+
+impl CliError {
+    /// The process's exit status: 1 for every failure, except a verification that could not
+    /// rule out a re-signed log, which scripts must tell apart from both success and failure.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Unpinned(_) => 3,
+            _ => 1,
+        }
+    }
 }
 
 #[derive(Debug)]

@@ -288,6 +288,18 @@ pub fn verify_detached(
         .ok_or_else(|| OpenPgpError::BadSignature("no signature".into()))
 }
 
+/// Whether `signature` (armored or binary) holds exactly one packet, and that packet is a
+/// signature: what a file that carries one signature must hold, and no more.
+pub fn is_single_signature(signature: &[u8]) -> bool {
+    openpgp::PacketPile::from_bytes(signature).is_ok_and(|pile| {
+        let mut packets = pile.children();
+        matches!(
+            (packets.next(), packets.next()),
+            (Some(openpgp::Packet::Signature(_)), None)
+        )
+    })
+}
+
 /// Checks a cleartext-signed message (as made by [`AuditKey::sign_cleartext`] or
 /// `gpg --clearsign`) as of `at`, on the terms of [`verify_detached`]: every signature good,
 /// made by `key`, not dated after `at`. Returns the signed text, and only that: whatever
@@ -401,6 +413,28 @@ mod tests {
         ));
         assert!(verify_detached(&key.public_key(), b"tree head", b"garbage", NOW).is_err());
         assert!(verify_detached(&key.public_key(), b"tree head", b"", NOW).is_err());
+    }
+
+    #[test]
+    fn one_signature_is_one_packet() {
+        let key = AuditKey::generate("relais audit test", CREATED).unwrap();
+        let one = key.sign_detached(b"tree head", SIGNED).unwrap();
+        assert!(is_single_signature(one.as_bytes()));
+        // Two good signatures in one armor block: each verifies, together they are not one.
+        let binary = |armored: &str| {
+            openpgp::PacketPile::from_bytes(armored.as_bytes())
+                .unwrap()
+                .to_vec()
+                .unwrap()
+        };
+        let mut both = binary(&one);
+        both.extend(binary(&key.sign_detached(b"tree head", SIGNED).unwrap()));
+        verify_detached(&key.public_key(), b"tree head", &both, NOW).unwrap();
+        assert!(!is_single_signature(&both));
+        assert!(!is_single_signature(b""));
+        assert!(!is_single_signature(
+            key.public_armored().unwrap().as_bytes()
+        ));
     }
 
     #[test]

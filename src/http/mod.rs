@@ -2,9 +2,11 @@
 
 pub mod api;
 pub mod audit;
+mod body_limit;
 pub mod error;
 pub mod identity;
 pub mod public;
+pub mod refused;
 pub mod server;
 pub mod taxii;
 pub mod tls;
@@ -13,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, header};
+use axum::http::HeaderValue;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use tracing::Instrument;
@@ -122,9 +124,19 @@ async fn not_found() -> ApiError {
     ApiError::NotFound
 }
 
+/// A refusal made before routing, in the error body of the API the path belongs to:
+/// problem+json, or the TAXII error message under `/taxii2/`.
+fn refuse(path: &str, error: ApiError) -> Response {
+    if taxii::serves(path) {
+        taxii::TaxiiError::from(error).into_response()
+    } else {
+        error.into_response()
+    }
+}
+
 /// One span per request with a fresh request id (also returned as `X-Request-Id`) and, once
 /// resolved, the principal id; the body limit and the request timeout are applied here so that
-/// their refusals are problem+json like every other error.
+/// their refusals have the error body of the API, like every other error.
 async fn request_context(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let request_id = uuid::Uuid::new_v4().to_string();
     let remote = req
@@ -144,34 +156,25 @@ async fn request_context(State(state): State<AppState>, req: Request, next: Next
     );
     let started = Instant::now();
     let limits = state.limits.clone();
+    let path = req.uri().path().to_owned();
     let mut response = async move {
-        let declared = req
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<u64>().ok());
-        if declared.is_some_and(|n| n > limits.body_bytes as u64) {
-            return ApiError::PayloadTooLarge {
-                limit: limits.body_bytes,
-            }
-            .into_response();
-        }
-        // Bodies without a length (chunked) are cut at the same limit while read.
-        let req = req.map(|body| {
-            axum::body::Body::new(http_body_util::Limited::new(body, limits.body_bytes))
-        });
-        match tokio::time::timeout(
-            Duration::from_secs(limits.request_timeout_secs),
-            next.run(req),
-        )
-        .await
-        {
-            Ok(response) => response,
-            Err(_) => ApiError::Timeout {
-                secs: limits.request_timeout_secs,
-            }
-            .into_response(),
-        }
+        // Reading an unsized body counts against the request's time, like the handler.
+        let served =
+            tokio::time::timeout(Duration::from_secs(limits.request_timeout_secs), async {
+                match body_limit::apply(req, limits.body_bytes).await {
+                    Ok(req) => next.run(req).await,
+                    Err(refusal) => refuse(&path, refusal),
+                }
+            })
+            .await;
+        served.unwrap_or_else(|_| {
+            refuse(
+                &path,
+                ApiError::Timeout {
+                    secs: limits.request_timeout_secs,
+                },
+            )
+        })
     }
     .instrument(span.clone())
     .await;

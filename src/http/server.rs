@@ -1,7 +1,8 @@
 //! The accept loop: TCP accept under a connection limit, TLS handshake under a timeout, then
 //! HTTP/1.1 or HTTP/2 with bounded headers, each connection told of the client certificate it
 //! presented. Shutdown stops accepting, lets in-flight requests finish, and closes the rest
-//! after a grace period.
+//! after a grace period. A refused client certificate is reported to the audit log's
+//! refusal writer from the connection's own task, without waiting (`services::tls_refusals`).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -22,6 +23,7 @@ use tracing::Instrument;
 use crate::config::Limits;
 use crate::domain::principal::SpkiFingerprint;
 use crate::pki::certificate::fingerprint_of_der;
+use crate::services::tls_refusals::RefusalReporter;
 
 /// What the TLS layer established about a connection, attached to each of its requests.
 #[derive(Debug, Clone)]
@@ -48,17 +50,31 @@ impl TlsSource for Arc<super::tls::ReloadingConfig> {
     }
 }
 
-/// Serves `router` on `listener` until `shutdown` is cancelled. Connection tasks are spawned on
+/// One listening socket and what it serves.
+pub struct Listener<T> {
+    pub name: &'static str,
+    pub socket: TcpListener,
+    pub tls: T,
+    pub router: Router,
+    /// Where refused handshakes are reported; `None` where no certificate is asked for.
+    pub refusals: Option<RefusalReporter>,
+}
+
+/// Serves `listener` until `shutdown` is cancelled. Connection tasks are spawned on
 /// `connections`, which the caller waits on with its grace period.
 pub async fn serve(
-    name: &'static str,
-    listener: TcpListener,
-    tls: impl TlsSource,
-    router: Router,
+    listener: Listener<impl TlsSource>,
     limits: Limits,
     shutdown: CancellationToken,
     connections: TaskTracker,
 ) {
+    let Listener {
+        name,
+        socket: listener,
+        tls,
+        router,
+        refusals,
+    } = listener;
     let permits = Arc::new(Semaphore::new(limits.max_connections));
     loop {
         let permit = tokio::select! {
@@ -84,9 +100,11 @@ pub async fn serve(
         let router = router.clone();
         let limits = limits.clone();
         let shutdown = shutdown.clone();
+        let refusals = refusals.clone();
         connections.spawn(
             async move {
-                handle_connection(stream, remote, config, router, &limits, shutdown).await;
+                handle_connection(stream, remote, config, router, &limits, shutdown, refusals)
+                    .await;
                 drop(permit);
             }
             .instrument(tracing::debug_span!("connection", listener = name, %remote)),
@@ -102,18 +120,25 @@ async fn handle_connection(
     router: Router,
     limits: &Limits,
     shutdown: CancellationToken,
+    refusals: Option<RefusalReporter>,
 ) {
     let _ = stream.set_nodelay(true);
     let acceptor = tokio_rustls::TlsAcceptor::from(config);
     let handshake = tokio::time::timeout(
         Duration::from_secs(limits.handshake_timeout_secs),
-        acceptor.accept(stream),
+        super::refused::watch(acceptor.accept(stream)),
     );
     let tls = match handshake.await {
-        Ok(Ok(tls)) => tls,
-        Ok(Err(e)) => {
+        Ok((Ok(tls), _)) => tls,
+        Ok((Err(e), presented)) => {
             // Refused certificates end here: say why, once, without the certificate itself.
             tracing::info!(%remote, reason = %e, "TLS handshake refused");
+            if let Some(reporter) = &refusals
+                && let Some(refusal) =
+                    super::refused::refusal(&e, presented.as_deref(), remote.ip())
+            {
+                reporter.report(refusal);
+            }
             return;
         }
         Err(_) => {

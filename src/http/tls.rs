@@ -2,6 +2,10 @@
 //! to a trusted client CA, is within its validity, carries the clientAuth EKU and is not on the
 //! current CRL; the public listener asks for none.
 //!
+//! webpki checks the EKU only when the extension is there: a certificate without one passes as
+//! fit for any purpose. [`ClientAuthOnly`] wraps its verifier so that such a certificate fails
+//! the handshake like one that names another purpose.
+//!
 //! The CRL comes from the database, so a revocation made by `relais pki revoke` (another
 //! process, possibly on another machine) reaches every running instance: each one polls the
 //! newest CRL number and swaps in a rebuilt configuration. The registry check on every request
@@ -13,9 +17,11 @@ use std::time::Duration;
 
 use arc_swap::ArcSwap;
 use rustls::ServerConfig;
+use rustls::client::danger::HandshakeSignatureValid;
 use rustls::crypto::CryptoProvider;
 use rustls::server::WebPkiClientVerifier;
-use rustls::server::danger::ClientCertVerifier;
+use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
+use rustls::{CertificateError, DigitallySignedStruct, DistinguishedName, SignatureScheme};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, CertificateRevocationListDer, PrivateKeyDer, UnixTime};
 use tokio_util::sync::CancellationToken;
@@ -91,7 +97,7 @@ impl TlsMaterial {
             // registry binding instead.
             .allow_unknown_revocation_status()
             .build()?;
-        Ok(verifier)
+        Ok(Arc::new(ClientAuthOnly { inner: verifier }))
     }
 
     /// Whether a certificate passes the main listener's checks now, and if so whether the
@@ -143,6 +149,89 @@ impl TlsMaterial {
 
     pub fn public_config(&self) -> Result<Arc<ServerConfig>, TlsError> {
         Ok(Arc::new(self.server_config(None)?))
+    }
+}
+
+/// webpki's client verifier, and then an extendedKeyUsage extension that names clientAuth.
+/// A refused certificate is noted for the audit log of the connection
+/// (`http::refused::note_presented`).
+#[derive(Debug)]
+struct ClientAuthOnly {
+    inner: Arc<dyn ClientCertVerifier>,
+}
+
+/// Whether `der` carries the extendedKeyUsage extension with clientAuth in it. A certificate
+/// that does not parse has no usage either (webpki has refused it by then anyway).
+fn names_client_auth(der: &[u8]) -> bool {
+    use x509_parser::prelude::{FromDer, X509Certificate};
+    X509Certificate::from_der(der).is_ok_and(|(_, cert)| {
+        cert.extended_key_usage()
+            .ok()
+            .flatten()
+            .is_some_and(|eku| eku.value.client_auth)
+    })
+}
+
+impl ClientCertVerifier for ClientAuthOnly {
+    fn offer_client_auth(&self) -> bool {
+        self.inner.offer_client_auth()
+    }
+
+    fn client_auth_mandatory(&self) -> bool {
+        self.inner.client_auth_mandatory()
+    }
+
+    fn root_hint_subjects(&self) -> &[DistinguishedName] {
+        self.inner.root_hint_subjects()
+    }
+
+    fn verify_client_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        now: UnixTime,
+    ) -> Result<ClientCertVerified, rustls::Error> {
+        let verified = self
+            .inner
+            .verify_client_cert(end_entity, intermediates, now)
+            .and_then(|ok| {
+                if names_client_auth(end_entity) {
+                    Ok(ok)
+                } else {
+                    // The alert a certificate for another purpose gets.
+                    Err(CertificateError::InvalidPurpose.into())
+                }
+            });
+        if verified.is_err() {
+            super::refused::note_presented(end_entity);
+        }
+        verified
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.inner.supported_verify_schemes()
+    }
+
+    fn requires_raw_public_keys(&self) -> bool {
+        self.inner.requires_raw_public_keys()
     }
 }
 

@@ -55,12 +55,15 @@ impl std::fmt::Debug for IssuedCertificate {
     }
 }
 
-/// Which extended key usage to put in a certificate. `ServerOnly` exists so that the test suite
-/// can prove a certificate without clientAuth is refused.
+/// Which extended key usage to put in a certificate. `ServerOnly` and `NoExtendedKeyUsage`
+/// exist so that the test suite can prove a certificate without clientAuth is refused, whether
+/// it names another purpose or none at all.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ClientUsage {
     ClientAuth,
     ServerOnly,
+    /// `keyUsage=digitalSignature` and no extendedKeyUsage extension at all.
+    NoExtendedKeyUsage,
 }
 
 fn random_serial() -> SerialNumber {
@@ -190,6 +193,8 @@ impl CertificateAuthority {
         params.extended_key_usages = match usage {
             ClientUsage::ClientAuth => vec![ExtendedKeyUsagePurpose::ClientAuth],
             ClientUsage::ServerOnly => vec![ExtendedKeyUsagePurpose::ServerAuth],
+            // rcgen writes no extension for an empty list.
+            ClientUsage::NoExtendedKeyUsage => Vec::new(),
         };
         params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
         self.sign(params, now, validity)

@@ -1,10 +1,15 @@
 //! Reading the audit log over the API: checkpoints, entries, and the proofs that let a client
 //! check an entry or a newer checkpoint against a checkpoint it already holds.
 //!
-//! Who reads what: checkpoints and consistency proofs are hashes and sizes, for every
-//! principal (a partner hub witnessing the log needs them). Entries are for the CSIRT's
-//! analysts; any other principal reads the entries whose actor belongs to its own
-//! organisation, and the inclusion proofs of those.
+//! Who reads what: entries are for the CSIRT's analysts; any other principal reads the entries
+//! whose actor belongs to its own organisation, and the inclusion proofs of those, with the
+//! latest checkpoint and the key that check them. Consistency proofs, which witness that the
+//! log only ever grew, are for the analysts and partner hubs: a provider checks what concerns
+//! it, its own entries, and witnesses nothing.
+//!
+//! Proofs are against signed sizes only, at most the latest checkpoint's: a proof against a
+//! size nobody signed checks against no root, and a refusal that named the log's size (or
+//! depended on it) would tell any principal how much everyone else is doing.
 
 use crate::domain::access::RegistryRecord;
 use std::collections::HashMap;
@@ -25,6 +30,9 @@ pub enum AuditLogError {
     NoCheckpoint,
     #[error("{0}")]
     BadRange(String),
+    /// This kind of principal does not get this; the text says who does.
+    #[error("{0}")]
+    NotPermitted(&'static str),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -74,25 +82,21 @@ impl AuditLog<'_> {
         Ok(self.store.audit_entries(from, limit, own).await?)
     }
 
-    /// The size a proof is asked against: the one given (at most the log's), or the latest
-    /// checkpoint's, which is what a client holds.
+    /// The size a proof is asked against: the one given, at most the latest checkpoint's, or
+    /// by default the latest checkpoint's, which is what a client holds.
     async fn tree_size(&self, asked: Option<u64>) -> Result<u64, AuditLogError> {
+        let signed = self
+            .store
+            .latest_checkpoint()
+            .await?
+            .ok_or(AuditLogError::NoCheckpoint)?
+            .size;
         match asked {
-            Some(size) => {
-                let available = self.store.audit_size().await?;
-                if size > available {
-                    return Err(AuditLogError::BadRange(format!(
-                        "tree size {size} is beyond the log's {available} entries"
-                    )));
-                }
-                Ok(size)
-            }
-            None => Ok(self
-                .store
-                .latest_checkpoint()
-                .await?
-                .ok_or(AuditLogError::NoCheckpoint)?
-                .size),
+            Some(size) if size > signed => Err(AuditLogError::BadRange(format!(
+                "tree size {size} is beyond the latest checkpoint"
+            ))),
+            Some(size) => Ok(size),
+            None => Ok(signed),
         }
     }
 
@@ -135,9 +139,15 @@ impl AuditLog<'_> {
     /// (default: the latest checkpoint's size).
     pub async fn consistency(
         &self,
+        caller: &RegistryRecord,
         from: u64,
         to: Option<u64>,
     ) -> Result<(u64, Vec<Hash>), AuditLogError> {
+        if caller.principal.kind == PrincipalKind::Provider {
+            return Err(AuditLogError::NotPermitted(
+                "consistency proofs are for the CSIRT's analysts and partner hubs",
+            ));
+        }
         let to = self.tree_size(to).await?;
         if from == 0 || from > to {
             return Err(AuditLogError::BadRange(format!(

@@ -16,4 +16,5 @@ pub mod registry_demo;
 pub mod registry_import;
 pub mod secrets;
 pub mod share;
+pub mod tls_refusals;
 pub mod triage;

@@ -767,6 +767,9 @@ async fn checkpoints_proofs_and_the_offline_export() {
     assert_eq!(served.checkpoint.origin, "localhost/audit");
     let (status, key) = get(&hub, "provider-a", "/api/v1/audit/public-key").await;
     assert_eq!(status, 200);
+    // Kept off the hub, like the witnessed checkpoint, to pin the key at verification.
+    let pinned_key = hub.data_dir().join("witnessed-key.asc");
+    std::fs::write(&pinned_key, key.as_str().unwrap()).unwrap();
     let key = PublicKey::from_bytes(key.as_str().unwrap().as_bytes()).unwrap();
     served
         .verify(&key, time::OffsetDateTime::now_utc())
@@ -971,10 +974,13 @@ async fn checkpoints_proofs_and_the_offline_export() {
             .args(["audit", "verify"])
             .arg(&out)
             .arg("--checkpoint")
-            .arg(&outside),
+            .arg(&outside)
+            .arg("--key")
+            .arg(&pinned_key),
     );
     let summary = String::from_utf8_lossy(&verified.stdout);
     assert!(summary.starts_with("ok: "), "{summary}");
+    assert!(summary.contains("(trusted)"), "{summary}");
     assert!(
         summary.contains("extends the external checkpoint"),
         "{summary}"
@@ -1106,5 +1112,81 @@ async fn pki_commands_are_on_record() {
         !again.contains(&"certificate.revoke".to_owned()),
         "{again:?}"
     );
+    hub.shutdown().await;
+}
+
+/// Point 10 of issue 11: a proof asked beyond the log answered "tree size N is beyond the log's
+/// M entries", a live count of everyone's activity. Proofs are against signed sizes only, the
+/// refusal names none but the size asked, and providers, who witness nothing, get no
+/// consistency proofs.
+#[tokio::test]
+async fn proof_errors_do_not_reveal_the_live_size() {
+    let hub = spawn_hub_with(HubOptions {
+        tweak: Some(Box::new(|c, _| {
+            c.audit.checkpoint_entries = 1_000_000;
+            c.audit.checkpoint_secs = 3600;
+        })),
+        ..Default::default()
+    })
+    .await;
+    let signed = wait_for_checkpoint(&hub, 1).await.checkpoint.size;
+    // An entry of their own (a refused request), so that its proofs are theirs to ask.
+    let mut own = std::collections::HashMap::from([("csirt-analyst", 0)]);
+    for who in ["provider-a", "partner-csirt"] {
+        let (status, _) = get(&hub, who, "/api/v1/triage").await;
+        assert_eq!(status, 403);
+        let seq = size(&hub).await - 1;
+        assert_eq!(entry_at(&hub, seq).await.action, "request.denied");
+        own.insert(who, seq);
+    }
+    for _ in 0..10 {
+        hub.store
+            .append_audit(&crate::common::relais_test_audit())
+            .await
+            .unwrap();
+    }
+    let live = size(&hub).await;
+    assert!(live > signed);
+    for who in ["provider-a", "partner-csirt", "csirt-analyst"] {
+        // Between the checkpoint and the live size, and past it: the same answer, so that it
+        // cannot be searched for either.
+        let seq = own[who];
+        for asked in [signed + 1, live, live + 1] {
+            for path in [
+                format!("/api/v1/audit/proofs/inclusion?seq={seq}&size={asked}"),
+                format!("/api/v1/audit/proofs/consistency?from=1&to={asked}"),
+            ] {
+                let (status, problem) = get(&hub, who, &path).await;
+                if who == "provider-a" && path.contains("consistency") {
+                    assert_eq!(status, 403, "{who} {path}: {problem}");
+                    continue;
+                }
+                assert_eq!(status, 400, "{who} {path}: {problem}");
+                let detail = problem["detail"].as_str().unwrap();
+                assert_eq!(
+                    detail,
+                    format!("tree size {asked} is beyond the latest checkpoint"),
+                    "{who} {path}"
+                );
+            }
+        }
+    }
+    // What concerns a provider it still gets: its entries' inclusion in the checkpoint.
+    let (status, _) = get(&hub, "provider-a", "/api/v1/audit/checkpoint").await;
+    assert_eq!(status, 200);
+    let (status, consistency) = get(
+        &hub,
+        "partner-csirt",
+        &format!("/api/v1/audit/proofs/consistency?from=1&to={signed}"),
+    )
+    .await;
+    assert_eq!(status, 200, "{consistency}");
+    let (status, denied) = get(
+        &hub,
+        "provider-a",
+        &format!("/api/v1/audit/proofs/consistency?from=1&to={signed}"),
+    )
+    .await;
+    assert_eq!(status, 403, "{denied}");
     hub.shutdown().await;
 }

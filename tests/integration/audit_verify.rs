@@ -415,11 +415,24 @@ impl Run {
         assert!(!self.stdout.contains(text), "{text:?} in:\n{}", self.stdout);
     }
 
+    /// Verified against a key given with `--key`: one line, exit 0.
     fn passes(&self) -> &str {
         assert!(self.ok, "verify failed:\n{}\n{}", self.stdout, self.stderr);
         let lines: Vec<&str> = self.stdout.lines().collect();
         assert_eq!(lines.len(), 1, "{}", self.stdout);
         assert!(lines[0].starts_with("ok: "), "{}", self.stdout);
+        lines[0]
+    }
+
+    /// Intact against the key the export carries, which nothing pinned: the same summary,
+    /// then a last line saying so, and exit status 3.
+    fn passes_unpinned(&self) -> &str {
+        assert_eq!(self.code, Some(3), "{}\n{}", self.stdout, self.stderr);
+        let lines: Vec<&str> = self.stdout.lines().collect();
+        assert_eq!(lines.len(), 2, "{}", self.stdout);
+        assert!(lines[0].starts_with("ok: "), "{}", self.stdout);
+        assert!(lines[1].starts_with("NOT PINNED: "), "{}", self.stdout);
+        assert!(self.stderr.contains("not pinned"), "{}", self.stderr);
         lines[0]
     }
 }
@@ -463,12 +476,14 @@ fn audit_verify_passes_an_intact_export() {
     assert_eq!(parse_canonical(text[3].as_bytes()).unwrap(), entry(3));
 
     let run = verify(&f.export, &[], &[]);
-    let ok = run.passes();
+    let ok = run.passes_unpinned();
     assert!(
         ok.starts_with("ok: 200 entries, 4 checkpoints, latest size 200 root "),
         "{ok}"
     );
     assert!(ok.contains(&format!("key {} (from the export)", f.key.fingerprint())));
+    let run = verify(&f.export, &[&f.trusted_key], &["--key"]);
+    assert!(run.passes().contains("(trusted)"));
     // With everything an auditor keeps outside the hub.
     let run = verify(
         &f.export,
@@ -561,9 +576,10 @@ fn audit_verify_catches_a_re_signed_export_with_a_trust_anchor() {
         )
         .unwrap();
     }
-    // Alone, the export cannot tell: it names the forger's key, which the summary shows.
+    // Alone, the export cannot tell: it names the forger's key, which the summary shows, and
+    // the verdict is not "ok" (unpinned_key_verify_exits_distinct_code).
     let run = verify(&dir, &[], &[]);
-    assert!(run.passes().contains(&forger.fingerprint()));
+    assert!(run.passes_unpinned().contains(&forger.fingerprint()));
 
     let run = verify(&dir, &[&f.trusted_key], &["--key"]);
     run.fails_with(&[
@@ -586,6 +602,49 @@ fn audit_verify_catches_a_re_signed_export_with_a_trust_anchor() {
     ]);
 }
 
+/// Point 10 of issue 11: without `--key`, a log rewritten and re-signed with an attacker's key
+/// passed with "ok" and exit 0. The checks still run and print as before, but the last line
+/// says the key was not pinned and the exit status is 3, neither success nor "problems found".
+#[test]
+fn unpinned_key_verify_exits_distinct_code() {
+    let f = fixture();
+    let dir = f.copy("re-signed-unpinned");
+    let text = lines(&dir);
+    let forger = AuditKey::generate("relais audit test hub", KEY_CREATED).unwrap();
+    std::fs::write(dir.join(PUBLIC_KEY_FILE), forger.public_armored().unwrap()).unwrap();
+    for size in (EVERY..=ENTRIES).step_by(EVERY as usize) {
+        std::fs::write(
+            checkpoint_path(&dir, size),
+            checkpoint_of(&text, size, &forger, signed_at(size)),
+        )
+        .unwrap();
+    }
+    for export in [&dir, &f.export] {
+        let run = verify(export, &[], &[]);
+        assert!(!run.ok);
+        run.passes_unpinned();
+        let last = run.stdout.lines().last().unwrap();
+        assert!(last.contains("--key"), "{last}");
+    }
+    // With an external checkpoint but no --key, the key is still the export's own.
+    verify(&f.export, &[&f.kept_150], &["--checkpoint"]).passes_unpinned();
+    // Problems found keep their own status, with or without --key.
+    let broken = f.copy("broken-unpinned");
+    std::fs::remove_file(checkpoint_path(&broken, 50)).unwrap();
+    let mut text = lines(&broken);
+    text.remove(120);
+    write_lines(&broken, &text);
+    verify(&broken, &[], &[]).fails_with(&[&format!("{CP150}: root does not match")]);
+    // The status is documented where users look.
+    let help = Command::new(env!("CARGO_BIN_EXE_relais"))
+        .args(["audit", "verify", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8(help.stdout).unwrap();
+    assert!(help.contains("3 when the export is intact"), "{help}");
+    assert!(help.contains("--key"), "{help}");
+}
+
 #[test]
 fn audit_verify_catches_a_truncated_tail() {
     let f = fixture();
@@ -602,7 +661,7 @@ fn audit_verify_catches_a_truncated_tail() {
     // Lines dropped and the checkpoints past the end deleted: the export is a valid shorter
     // log, and the summary says its last entries are unsigned...
     std::fs::remove_file(checkpoint_path(&dir, 200)).unwrap();
-    let run = verify(&dir, &[], &[]);
+    let run = verify(&dir, &[&f.trusted_key], &["--key"]);
     let ok = run.passes();
     assert!(ok.contains("latest size 150"), "{ok}");
     assert!(ok.contains("(20 later entries not yet signed)"), "{ok}");
@@ -706,6 +765,49 @@ fn audit_verify_catches_forged_checkpoints() {
         "checkpoints/: unexpected file notes\\u{1b}[2J.txt",
     ]);
     assert!(!run.stdout.contains('\u{1b}'));
+}
+
+/// Point 10 of issue 11: a genuine checkpoint followed by trailing data, or by a second
+/// signature block, was taken as `--checkpoint`. Only the note and its one signature are.
+#[test]
+fn checkpoint_with_trailing_data_is_refused() {
+    let f = fixture();
+    let genuine = std::fs::read_to_string(&f.kept_150).unwrap();
+    let forger = AuditKey::generate("relais audit test hub", KEY_CREATED).unwrap();
+    let text = lines(&f.export);
+    let foreign = checkpoint_of(&text, 150, &forger, signed_at(150));
+    let foreign_block = &foreign[foreign.find("-----BEGIN").unwrap()..];
+    let own_block = &genuine[genuine.find("-----BEGIN").unwrap()..];
+    for (name, tampered) in [
+        ("trailing", format!("{genuine}the hub is fine, trust me\n")),
+        ("foreign-block", format!("{genuine}{foreign_block}")),
+        ("second-block", format!("{genuine}{own_block}")),
+    ] {
+        let path = f.root.join(format!("{name}.checkpoint"));
+        std::fs::write(&path, tampered).unwrap();
+        let run = verify(
+            &f.export,
+            &[&f.trusted_key, &path],
+            &["--key", "--checkpoint"],
+        );
+        run.fails_with(&[
+            "external checkpoint: not a signed checkpoint: after the body, one armored \
+             signature and nothing else",
+        ]);
+        let problems: Vec<&str> = run
+            .stdout
+            .lines()
+            .filter(|l| l.starts_with("external checkpoint"))
+            .collect();
+        assert_eq!(problems.len(), 1, "{}", run.stdout);
+    }
+    // The genuine file itself passes.
+    verify(
+        &f.export,
+        &[&f.trusted_key, &f.kept_150],
+        &["--key", "--checkpoint"],
+    )
+    .passes();
 }
 
 /// A hub that rolled its log back and signed a smaller tree after a larger one, with its own

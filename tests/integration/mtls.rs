@@ -138,6 +138,90 @@ async fn certificate_without_client_auth_eku_is_refused() {
     hub.shutdown().await;
 }
 
+/// Finding 8 of issue 11: webpki takes a certificate without the extendedKeyUsage extension as
+/// fit for any purpose. The hub refuses it at the handshake, from its own CA and from a CA in
+/// `tls.extra_client_cas` alike, even bound to an active principal.
+#[tokio::test]
+async fn certificate_without_eku_is_refused_at_the_handshake() {
+    let partner_dir = tempfile::tempdir().unwrap();
+    let now = OffsetDateTime::now_utc();
+    let partner_ca =
+        CertificateAuthority::generate("CERT-Partner CA", now, Duration::days(30)).unwrap();
+    let partner_ca_path = partner_dir.path().join("partner-ca.pem");
+    std::fs::write(&partner_ca_path, partner_ca.cert_pem()).unwrap();
+    let for_hub = partner_ca_path.clone();
+    let hub = common::spawn_hub_with(common::HubOptions {
+        tweak: Some(Box::new(move |c, _| c.tls.extra_client_cas = vec![for_hub])),
+        ..Default::default()
+    })
+    .await;
+
+    let from_hub = hub.issue_unbound(
+        &subject(PrincipalKind::Provider, "Provider A (demo)", "no-eku"),
+        ClientUsage::NoExtendedKeyUsage,
+        Duration::ZERO,
+        Duration::days(2),
+    );
+    let partner_subject = subject(PrincipalKind::Peer, "Partner CSIRT (demo)", "no-eku");
+    let from_partner = partner_ca
+        .issue_client(
+            &partner_subject,
+            ClientUsage::NoExtendedKeyUsage,
+            now,
+            Duration::days(2),
+        )
+        .unwrap();
+    for issued in [&from_hub, &from_partner] {
+        // What the finding describes: digitalSignature, and no extendedKeyUsage at all.
+        use x509_parser::prelude::{FromDer, X509Certificate};
+        let (_, cert) = X509Certificate::from_der(&issued.cert_der).unwrap();
+        assert!(cert.extended_key_usage().unwrap().is_none());
+        assert!(cert.key_usage().unwrap().unwrap().value.digital_signature());
+    }
+    // Bound to active principals: only the handshake stands between them and the API.
+    hub.bind_raw(&from_hub, "provider-a").await;
+    hub.bind_raw(&from_partner, "partner-csirt").await;
+    for issued in [&from_hub, &from_partner] {
+        let client = hub.client_with(Some(&Credential::from_issued(issued)));
+        assert_tls_refused(&hub, &client, "UnsupportedCertificate").await;
+    }
+    // The partner CA is trusted: with clientAuth, its certificate gets in.
+    let with_eku = partner_ca
+        .issue_client(
+            &partner_subject,
+            ClientUsage::ClientAuth,
+            now,
+            Duration::days(2),
+        )
+        .unwrap();
+    hub.bind_raw(&with_eku, "partner-csirt").await;
+    let client = hub.client_with(Some(&Credential::from_issued(&with_eku)));
+    assert_eq!(whoami(&hub, &client).await.unwrap().status(), 200);
+
+    // Nor can `relais pki bind` attach one: it applies the listener's checks.
+    let (cert, _) = Credential::from_issued(&from_hub).write_to(partner_dir.path(), "no-eku");
+    let out = hub
+        .cli()
+        .args([
+            "pki",
+            "bind",
+            "--kind",
+            "provider",
+            "--org",
+            "Provider A (demo)",
+        ])
+        .args(["--name", "no-eku-tool", "--cert"])
+        .arg(&cert)
+        .output()
+        .unwrap();
+    assert!(
+        !out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    hub.shutdown().await;
+}
+
 #[tokio::test]
 async fn valid_certificate_bound_to_no_principal_gets_nothing() {
     let hub = spawn_hub().await;

@@ -14,7 +14,8 @@
 //! none and refuses them, so that one checkpoint has exactly one body.
 //!
 //! A signed checkpoint file is the body, one empty line, then the ASCII-armored OpenPGP
-//! detached signature over exactly the body bytes (the hub's audit key, not its TLS key):
+//! detached signature over exactly the body bytes (the hub's audit key, not its TLS key), one
+//! signature packet in one armor block, and nothing after it but the final newline:
 //!
 //! ```text
 //! relais.example.org/audit
@@ -52,7 +53,12 @@ pub enum CheckpointError {
     Root,
     #[error("no empty line and armored signature after the body")]
     NoSignature,
+    #[error("after the body, one armored signature and nothing else")]
+    NotOneSignature,
 }
+
+const SIGNATURE_BEGIN: &str = "-----BEGIN PGP SIGNATURE-----\n";
+const SIGNATURE_END: &str = "-----END PGP SIGNATURE-----";
 
 fn valid_origin(origin: &str) -> bool {
     !origin.is_empty()
@@ -146,7 +152,9 @@ impl SignedCheckpoint {
     }
 
     /// Splits a file into body and signature and parses the body strictly; the signature is
-    /// only checked by [`SignedCheckpoint::verify`].
+    /// only checked by [`SignedCheckpoint::verify`]. Whatever follows the signature (text, a
+    /// second signature block, a second packet in the block) is refused: the verifier would
+    /// skip it, and a file must say one thing.
     pub fn parse(text: &str) -> Result<Self, CheckpointError> {
         let (body, signature) = text
             .split_once("\n\n")
@@ -154,8 +162,17 @@ impl SignedCheckpoint {
         let mut body = body.to_owned();
         body.push('\n');
         let checkpoint = Checkpoint::parse(&body)?;
-        if !signature.starts_with("-----BEGIN PGP SIGNATURE-----\n") {
-            return Err(CheckpointError::NoSignature);
+        let block = signature
+            .strip_prefix(SIGNATURE_BEGIN)
+            .ok_or(CheckpointError::NoSignature)?;
+        let (inside, after) = block
+            .split_once(SIGNATURE_END)
+            .ok_or(CheckpointError::NotOneSignature)?;
+        if !matches!(after, "" | "\n")
+            || inside.contains("-----")
+            || !crate::crypto::openpgp::is_single_signature(signature.as_bytes())
+        {
+            return Err(CheckpointError::NotOneSignature);
         }
         Ok(Self {
             checkpoint,
@@ -247,12 +264,15 @@ mod tests {
         }
     }
 
+    fn signed_sample() -> SignedCheckpoint {
+        use time::macros::datetime;
+        let key = AuditKey::generate("relais audit test", datetime!(2026-01-01 00:00 UTC)).unwrap();
+        SignedCheckpoint::sign(sample(), &key, datetime!(2026-03-01 00:00 UTC)).unwrap()
+    }
+
     #[test]
     fn signed_file_splits_into_body_and_signature() {
-        let text = format!(
-            "{}\n-----BEGIN PGP SIGNATURE-----\nabc\n-----END PGP SIGNATURE-----\n",
-            sample().body()
-        );
+        let text = signed_sample().to_text();
         let signed = SignedCheckpoint::parse(&text).unwrap();
         assert_eq!(signed.checkpoint, sample());
         assert_eq!(signed.to_text(), text);
@@ -270,6 +290,30 @@ mod tests {
             SignedCheckpoint::parse(&extended),
             Err(CheckpointError::Lines)
         );
+    }
+
+    #[test]
+    fn only_the_note_and_its_one_signature_are_taken() {
+        let text = signed_sample().to_text();
+        let other = signed_sample().signature;
+        let refused = [
+            format!("{text}trailing\n"),
+            format!("{text}\n"),
+            format!("{text}{other}"),
+            text.trim_end().replacen(SIGNATURE_END, "", 1),
+            text.replacen(SIGNATURE_END, &format!("{SIGNATURE_END}\n{other}"), 1),
+        ];
+        for bad in refused {
+            assert!(
+                matches!(
+                    SignedCheckpoint::parse(&bad),
+                    Err(CheckpointError::NotOneSignature)
+                ),
+                "{bad:?}"
+            );
+        }
+        // Without its final newline the file still says the same, once.
+        assert!(SignedCheckpoint::parse(text.trim_end()).is_ok());
     }
 
     #[test]

@@ -22,6 +22,7 @@ impl From<AuditLogError> for ApiError {
         match e {
             AuditLogError::NotFound | AuditLogError::NoCheckpoint => ApiError::NotFound,
             AuditLogError::BadRange(detail) => ApiError::BadRequest(detail),
+            AuditLogError::NotPermitted(detail) => ApiError::NotPermitted(detail.to_owned()),
             AuditLogError::Store(s) => s.into(),
         }
     }
@@ -161,12 +162,12 @@ pub struct ConsistencyView {
 }
 
 pub async fn consistency(
-    Caller(_): Caller,
+    Caller(caller): Caller,
     State(state): State<AppState>,
     params: Result<Query<ConsistencyParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<ConsistencyView>, ApiError> {
     let p = query(params)?;
-    let (to, path) = log(&state).consistency(p.from, p.to).await?;
+    let (to, path) = log(&state).consistency(&caller, p.from, p.to).await?;
     Ok(Json(ConsistencyView {
         from: p.from,
         to,

@@ -16,6 +16,11 @@ pub use error::TaxiiError;
 /// Where the single API root lives.
 pub const API_ROOT: &str = "/taxii2/api/";
 
+/// Whether `path` is a TAXII route's, whose errors are TAXII error messages.
+pub fn serves(path: &str) -> bool {
+    path.starts_with("/taxii2/")
+}
+
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/taxii2/", get(objects::discovery))
