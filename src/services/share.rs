@@ -1,7 +1,7 @@
 //! Reading shared intelligence: one collection, one reader, one page at a time. Every object
 //! that leaves goes through the SQL visibility filter and then through `release` again.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use time::OffsetDateTime;
 
@@ -15,11 +15,11 @@ use crate::domain::markings::Tlp;
 use crate::domain::markings::policy::MarkingPolicy;
 use crate::domain::markings::references::{self, MAX_REFERENCE_DEPTH};
 use crate::domain::markings::release::{
-    Decision, Marked, ObjectAccess, ReadableSet, Reader, Releasable, VisibilityFilter, decide,
+    Content, Decision, ObjectAccess, ReadableSet, Reader, Releasable, VisibilityFilter, decide,
     release,
 };
 use crate::domain::principal::PrincipalKind;
-use crate::domain::stix::stored::{ObjectQuery, StoredObject, VersionSelector};
+use crate::domain::stix::stored::{ObjectQuery, ReferencedObject, StoredObject, VersionSelector};
 use crate::services::ingest::object_markings;
 use crate::store::{Store, StoreError};
 
@@ -155,7 +155,8 @@ impl Sharing<'_> {
 
     /// Which of the objects `rows` reference `reader` may read: every version of them the SQL
     /// filter passes, in the collections the reader's kind reads, and of what those reference
-    /// in turn, one batched lookup per hop.
+    /// in turn, one batched lookup per hop; their text is read only for the few the rule must
+    /// look inside.
     async fn readable_references(
         &self,
         kind: PrincipalKind,
@@ -176,7 +177,7 @@ impl Sharing<'_> {
             .map(|c| c.id)
             .collect();
         let mut fetched: HashSet<String> = HashSet::new();
-        let mut candidates: Vec<StoredObject> = Vec::new();
+        let mut candidates: Vec<ReferencedObject> = Vec::new();
         for _ in 0..MAX_REFERENCE_DEPTH {
             frontier.sort();
             frontier.dedup();
@@ -186,14 +187,29 @@ impl Sharing<'_> {
             }
             let found = self
                 .store
-                .visible_versions(&collections, &frontier, visibility)
+                .referenced_objects(&collections, &frontier, visibility)
                 .await?;
             frontier = found
                 .iter()
-                .flat_map(|o| o.references().into_owned())
+                .flat_map(|o| o.refs.iter().cloned())
                 .filter(|id| !fetched.contains(id))
                 .collect();
             candidates.extend(found);
+        }
+        let needed: Vec<i64> = references::needing_text(self.policy, reader, &candidates)
+            .iter()
+            .map(|c| c.seq)
+            .collect();
+        if !needed.is_empty() {
+            let texts: HashMap<i64, String> = self
+                .store
+                .object_texts(&needed)
+                .await?
+                .into_iter()
+                .collect();
+            for c in &mut candidates {
+                c.raw = texts.get(&c.seq).cloned();
+            }
         }
         Ok(references::readable(self.policy, reader, &candidates))
     }

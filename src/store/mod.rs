@@ -26,7 +26,9 @@ use crate::domain::principal::{
     CertificateBinding, Organisation, OrganisationId, OrganisationStatus, Principal, PrincipalId,
     PrincipalStatus, SpkiFingerprint,
 };
-use crate::domain::stix::stored::{Inserted, NewObject, ObjectQuery, StoredObject};
+use crate::domain::stix::stored::{
+    Inserted, NewObject, ObjectQuery, ReferencedObject, StoredObject,
+};
 use crate::domain::triage::{Case, Consent, Submission};
 pub use audit::{AuditStore, StoredCheckpoint, StoredEntry};
 pub use registry::RegistryStore;
@@ -220,14 +222,16 @@ pub trait Store:
     ) -> StoreResult<Vec<Inserted>>;
     /// One page of a collection, in arrival order, restricted to the query's visibility.
     async fn objects(&self, query: &ObjectQuery) -> StoreResult<Vec<StoredObject>>;
-    /// Every version of the given objects, in the given collections, that passes `visibility`:
-    /// to resolve the references of what a reader is about to receive.
-    async fn visible_versions(
+    /// Every version of the given objects, in the given collections, that passes `visibility`,
+    /// without its text: to resolve the references of what a reader is about to receive.
+    async fn referenced_objects(
         &self,
         collections: &[&str],
         ids: &[String],
         visibility: &VisibilityFilter,
-    ) -> StoreResult<Vec<StoredObject>>;
+    ) -> StoreResult<Vec<ReferencedObject>>;
+    /// The stored text of the given object versions (by `seq`).
+    async fn object_texts(&self, seqs: &[i64]) -> StoreResult<Vec<(i64, String)>>;
     /// Up to `limit` stored objects (seq and text) whose references were never recorded.
     async fn objects_without_references(&self, limit: u32) -> StoreResult<Vec<(i64, String)>>;
     /// Records the references of stored objects (a derived column: not an audited change).

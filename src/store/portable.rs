@@ -90,7 +90,9 @@ macro_rules! portable_store {
         use super::audit_sql::append;
         use $crate::domain::markings::UnknownLevel;
         use $crate::domain::markings::release::ObjectAccess;
-        use $crate::domain::stix::stored::{Inserted, NewObject, ObjectQuery, StoredObject};
+        use $crate::domain::stix::stored::{
+            Inserted, NewObject, ObjectQuery, ReferencedObject, StoredObject,
+        };
         use $crate::store::visibility::{push_object_filters, push_visibility};
         use $crate::domain::markings::release::VisibilityFilter;
         use sqlx::Row as _;
@@ -144,14 +146,39 @@ macro_rules! portable_store {
             })
         }
 
-        fn stored_object_from_row(row: &$row) -> StoreResult<StoredObject> {
-            let json_list = |text: String| -> StoreResult<Vec<String>> {
-                serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(e.to_string()))
-            };
+        fn json_list(text: String) -> StoreResult<Vec<String>> {
+            serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(e.to_string()))
+        }
+
+        /// The access columns of a `stix_objects` row.
+        fn access_from_row(row: &$row) -> StoreResult<ObjectAccess> {
             let tlp: String = row.try_get("tlp")?;
             let pap: Option<String> = row.try_get("pap")?;
             let granular: String = row.try_get("granular")?;
             let collection: String = row.try_get("collection_id")?;
+            Ok(ObjectAccess {
+                tlp: tlp.parse().map_err(|e: UnknownLevel| StoreError::Corrupt(e.to_string()))?,
+                pap: pap
+                    .map(|p| p.parse())
+                    .transpose()
+                    .map_err(|e: UnknownLevel| StoreError::Corrupt(e.to_string()))?,
+                producer: OrganisationId::from_stored(row.try_get("producer")?),
+                shared_with: json_list(row.try_get("shared_with")?)?
+                    .into_iter()
+                    .map(OrganisationId::from_stored)
+                    .collect(),
+                recipients: json_list(row.try_get("recipients")?)?
+                    .into_iter()
+                    .map(PrincipalId::from_stored)
+                    .collect(),
+                granular: serde_json::from_str(&granular)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                confined: row.try_get("confined")?,
+                submission: collection == $crate::domain::collections::SUBMISSIONS.id,
+            })
+        }
+
+        fn stored_object_from_row(row: &$row) -> StoreResult<StoredObject> {
             Ok(StoredObject {
                 seq: row.try_get("seq")?,
                 id: row.try_get("id")?,
@@ -159,28 +186,9 @@ macro_rules! portable_store {
                 spec_version: row.try_get("spec_version")?,
                 version: row.try_get("version")?,
                 date_added: from_micros(row.try_get("date_added")?)?,
-                access: ObjectAccess {
-                    tlp: tlp.parse().map_err(|e: UnknownLevel| StoreError::Corrupt(e.to_string()))?,
-                    pap: pap
-                        .map(|p| p.parse())
-                        .transpose()
-                        .map_err(|e: UnknownLevel| StoreError::Corrupt(e.to_string()))?,
-                    producer: OrganisationId::from_stored(row.try_get("producer")?),
-                    shared_with: json_list(row.try_get("shared_with")?)?
-                        .into_iter()
-                        .map(OrganisationId::from_stored)
-                        .collect(),
-                    recipients: json_list(row.try_get("recipients")?)?
-                        .into_iter()
-                        .map(PrincipalId::from_stored)
-                        .collect(),
-                    granular: serde_json::from_str(&granular)
-                        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
-                    confined: row.try_get("confined")?,
-                    submission: collection == $crate::domain::collections::SUBMISSIONS.id,
-                },
+                access: access_from_row(row)?,
                 tlp_defaulted: row.try_get("tlp_defaulted")?,
-                collection,
+                collection: row.try_get("collection_id")?,
                 submitted_by: PrincipalId::from_stored(row.try_get("submitted_by")?),
                 raw: row.try_get("raw")?,
                 refs: row
@@ -712,12 +720,13 @@ macro_rules! portable_store {
                 rows.iter().map(stored_object_from_row).collect()
             }
 
-            async fn visible_versions(
+            async fn referenced_objects(
                 &self,
                 collections: &[&str],
                 ids: &[String],
                 visibility: &VisibilityFilter,
-            ) -> StoreResult<Vec<StoredObject>> {
+            ) -> StoreResult<Vec<ReferencedObject>> {
+                // Far below either backend's parameter limit (SQLite 32,766, PostgreSQL 65,535).
                 const CHUNK: usize = 500;
                 let mut out = Vec::new();
                 if collections.is_empty() {
@@ -725,12 +734,13 @@ macro_rules! portable_store {
                 }
                 for chunk in ids.chunks(CHUNK) {
                     // Collections and ids both named: the (collection_id, id, version) key
-                    // serves the lookup.
-                    let mut qb = sqlx::QueryBuilder::new(concat!(
-                        "SELECT ",
-                        object_columns!(),
-                        " FROM stix_objects o WHERE o.collection_id IN ("
-                    ));
+                    // serves the lookup. The text is read only for rows stored before their
+                    // references were recorded, the markings only for rows with granular ones.
+                    let mut qb = sqlx::QueryBuilder::new(
+                        "SELECT o.seq, o.id, o.refs, o.granular_max IS NOT NULL AS granular, \
+                         CASE WHEN o.refs IS NULL THEN o.raw END AS legacy_raw \
+                         FROM stix_objects o WHERE o.collection_id IN (",
+                    );
                     let mut list = qb.separated(", ");
                     for collection in collections {
                         list.push_bind((*collection).to_owned());
@@ -742,10 +752,73 @@ macro_rules! portable_store {
                     }
                     qb.push(") AND ");
                     push_visibility(&mut qb, visibility, "o");
-                    qb.push(" ORDER BY o.seq");
+                    // No order: the rule's answer does not depend on it.
                     let rows = qb.build().fetch_all(&self.pool).await?;
+                    let mut marked = Vec::new();
                     for row in &rows {
-                        out.push(stored_object_from_row(row)?);
+                        let refs = match row.try_get::<Option<String>, _>("refs")? {
+                            Some(text) => json_list(text)?,
+                            None => {
+                                let raw: Option<String> = row.try_get("legacy_raw")?;
+                                raw.and_then(|r| serde_json::from_str(&r).ok())
+                                    .map(|v| $crate::domain::stix::references::referenced_ids(&v))
+                                    .unwrap_or_default()
+                            }
+                        };
+                        let seq: i64 = row.try_get("seq")?;
+                        if row.try_get::<bool, _>("granular")? {
+                            marked.push(seq);
+                        }
+                        out.push(ReferencedObject {
+                            seq,
+                            id: row.try_get("id")?,
+                            refs,
+                            access: None,
+                            raw: None,
+                        });
+                    }
+                    if !marked.is_empty() {
+                        let mut qb = sqlx::QueryBuilder::new(
+                            "SELECT o.seq, o.collection_id, o.tlp, o.pap, o.granular, \
+                             o.producer, o.shared_with, o.recipients, o.confined \
+                             FROM stix_objects o WHERE o.seq IN (",
+                        );
+                        let mut list = qb.separated(", ");
+                        for seq in &marked {
+                            list.push_bind(*seq);
+                        }
+                        qb.push(")");
+                        let mut access = std::collections::HashMap::new();
+                        for row in qb.build().fetch_all(&self.pool).await? {
+                            access.insert(row.try_get::<i64, _>("seq")?, access_from_row(&row)?);
+                        }
+                        // A row deleted in between is no candidate: its markings are not
+                        // known, so nothing may be released on its strength.
+                        out.retain(|o| !marked.contains(&o.seq) || access.contains_key(&o.seq));
+                        for o in out.iter_mut() {
+                            if let Some(a) = access.remove(&o.seq) {
+                                o.access = Some(a);
+                            }
+                        }
+                    }
+                }
+                Ok(out)
+            }
+
+            async fn object_texts(&self, seqs: &[i64]) -> StoreResult<Vec<(i64, String)>> {
+                const CHUNK: usize = 500;
+                let mut out = Vec::with_capacity(seqs.len());
+                for chunk in seqs.chunks(CHUNK) {
+                    let mut qb = sqlx::QueryBuilder::new(
+                        "SELECT seq, raw FROM stix_objects WHERE seq IN (",
+                    );
+                    let mut list = qb.separated(", ");
+                    for seq in chunk {
+                        list.push_bind(*seq);
+                    }
+                    qb.push(")");
+                    for row in qb.build().fetch_all(&self.pool).await? {
+                        out.push((row.try_get("seq")?, row.try_get("raw")?));
                     }
                 }
                 Ok(out)

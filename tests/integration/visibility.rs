@@ -533,10 +533,10 @@ async fn postgres_date_added_grows_with_arrival() {
 }
 
 /// Objects stored before the hub kept references (migration 0010): read from their text until
-/// the start-up fill records them; `visible_versions` finds what the rule needs, in every
-/// collection named, through the visibility filter.
+/// the start-up fill records them; `referenced_objects` finds what the rule needs, in every
+/// collection named, through the visibility filter, without the text.
 async fn references_are_recorded_and_filled_for_old_rows(store: &SharedStore, raw_sql: &str) {
-    use relais::domain::markings::release::Marked;
+    use relais::domain::markings::release::Content;
     seed_registry(store).await;
     let access = |tlp| ObjectAccess {
         tlp,
@@ -575,10 +575,28 @@ async fn references_are_recorded_and_filled_for_old_rows(store: &SharedStore, ra
     };
     let filter = VisibilityFilter::for_reader(&MarkingPolicy::shipped().unwrap(), &reader);
     let found = store
-        .visible_versions(&["community", "internal"], &[target.to_owned()], &filter)
+        .referenced_objects(&["community", "internal"], &[target.to_owned()], &filter)
         .await
         .unwrap();
     assert_eq!(found.len(), 1, "the producer reads its RED object");
+    assert_eq!(
+        found[0].access, None,
+        "no granular marking: no markings read"
+    );
+    let mut marked = new_object(3, "community", access(Tlp::Green));
+    marked.access.granular = vec![GranularTlp {
+        tlp: Tlp::Red,
+        selectors: vec!["description".into()],
+    }];
+    store
+        .insert_object(&marked, &relais_test_audit())
+        .await
+        .unwrap();
+    let with_markings = store
+        .referenced_objects(&["community"], &[marked.id.clone()], &filter)
+        .await
+        .unwrap();
+    assert_eq!(with_markings[0].access.as_ref(), Some(&marked.access));
     let other = VisibilityFilter::for_reader(
         &MarkingPolicy::shipped().unwrap(),
         &Reader {
@@ -589,14 +607,14 @@ async fn references_are_recorded_and_filled_for_old_rows(store: &SharedStore, ra
     );
     assert!(
         store
-            .visible_versions(&["community", "internal"], &[target.to_owned()], &other)
+            .referenced_objects(&["community", "internal"], &[target.to_owned()], &other)
             .await
             .unwrap()
             .is_empty()
     );
     assert!(
         store
-            .visible_versions(&["community"], &[target.to_owned()], &filter)
+            .referenced_objects(&["community"], &[target.to_owned()], &filter)
             .await
             .unwrap()
             .is_empty(),
@@ -613,16 +631,27 @@ async fn references_are_recorded_and_filled_for_old_rows(store: &SharedStore, ra
     );
     raw_sql_update(store, raw_sql).await;
     let q = query("community", filter.clone());
-    let old = store.objects(&q).await.unwrap().pop().unwrap();
+    let of_rel = |objects: Vec<relais::domain::stix::stored::StoredObject>| {
+        objects.into_iter().find(|o| o.id == rel.id).unwrap()
+    };
+    let old = of_rel(store.objects(&q).await.unwrap());
     assert_eq!(old.refs, None);
     assert_eq!(old.references().as_ref(), [target.to_owned()]);
+    let seen = store
+        .referenced_objects(&["community"], &[rel.id.clone()], &filter)
+        .await
+        .unwrap();
+    assert_eq!(seen[0].refs, [target.to_owned()], "read from the text");
+    assert_eq!((&seen[0].raw, &seen[0].access), (&None, &None));
+    let texts = store.object_texts(&[seen[0].seq]).await.unwrap();
+    assert_eq!(texts, [(seen[0].seq, rel.raw.clone())]);
     assert_eq!(
         relais::services::bootstrap::fill_references(store.as_ref())
             .await
             .unwrap(),
-        2
+        3
     );
-    let filled = store.objects(&q).await.unwrap().pop().unwrap();
+    let filled = of_rel(store.objects(&q).await.unwrap());
     assert_eq!(filled.refs, Some(vec![target.to_owned()]));
     assert!(
         store

@@ -7,11 +7,83 @@
 use std::collections::HashSet;
 
 use super::policy::MarkingPolicy;
-use super::release::{Marked, ReadableSet, Reader, released_form};
+use super::release::{Content, Decision, Marked, ReadableSet, Reader, cut, decide};
 
 /// How many hops of references are followed from a page. Anything further counts as
 /// unreadable, so the bound can only withhold more, never release more.
 pub const MAX_REFERENCE_DEPTH: usize = 6;
+
+/// An object version the reference rule weighs: what the markings remove of it for the
+/// reader, `None` if they withhold it.
+pub trait Candidate: Content {
+    fn redactions(&self, policy: &MarkingPolicy, reader: &Reader) -> Option<Vec<String>>;
+}
+
+impl<T: Marked> Candidate for T {
+    fn redactions(&self, policy: &MarkingPolicy, reader: &Reader) -> Option<Vec<String>> {
+        match decide(policy, reader, self.access()) {
+            Decision::Withhold => None,
+            Decision::Release { redact } => Some(redact),
+        }
+    }
+}
+
+/// A candidate the markings let through, and what they remove of it.
+struct Pending<'a, T> {
+    candidate: &'a T,
+    redact: Vec<String>,
+}
+
+fn visible<'a, T: Candidate>(
+    policy: &MarkingPolicy,
+    reader: &Reader,
+    candidates: &'a [T],
+) -> Vec<Pending<'a, T>> {
+    candidates
+        .iter()
+        .filter_map(|c| {
+            c.redactions(policy, reader).map(|redact| Pending {
+                candidate: c,
+                redact,
+            })
+        })
+        .collect()
+}
+
+/// Releases, without reading their text, the candidates whose markings remove nothing and
+/// whose references are all readable already, until no more are.
+fn cheap_rounds<T: Candidate>(set: &mut ReadableSet, pending: &mut Vec<Pending<'_, T>>) {
+    loop {
+        let before = pending.len();
+        pending.retain(|p| {
+            let c = p.candidate;
+            if set.contains(c.stix_id()) {
+                return false;
+            }
+            if p.redact.is_empty() && c.references().iter().all(|id| set.contains(id)) {
+                set.insert(c.stix_id());
+                return false;
+            }
+            true
+        });
+        if pending.len() == before {
+            return;
+        }
+    }
+}
+
+/// The candidates whose text `readable` needs: those it cannot settle from markings and
+/// references alone. The others may come without their text.
+pub fn needing_text<'a, T: Candidate>(
+    policy: &MarkingPolicy,
+    reader: &Reader,
+    candidates: &'a [T],
+) -> Vec<&'a T> {
+    let mut set = ReadableSet::default();
+    let mut pending = visible(policy, reader, candidates);
+    cheap_rounds(&mut set, &mut pending);
+    pending.into_iter().map(|p| p.candidate).collect()
+}
 
 /// The ids of `candidates` that `reader` may read: an id is readable when one of its versions
 /// would be released, judged against the ids already found readable.
@@ -20,56 +92,34 @@ pub const MAX_REFERENCE_DEPTH: usize = 6;
 /// that count, so references in a cycle never vouch for each other, and the answer is the same
 /// whatever the order of the candidates. Removing references never makes an invalid object
 /// valid, so the rule is monotone and the iteration stops.
-pub fn readable<T: Marked>(
+pub fn readable<T: Candidate>(
     policy: &MarkingPolicy,
     reader: &Reader,
     candidates: &[T],
 ) -> ReadableSet {
     let mut set = ReadableSet::default();
-    let mut pending: Vec<&T> = candidates
-        .iter()
-        .filter(|c| {
-            super::release::decide(policy, reader, c.access()) != super::release::Decision::Withhold
-        })
-        .collect();
+    let mut pending = visible(policy, reader, candidates);
     loop {
-        // Cheap rounds first: objects whose references are all readable already are released
-        // without looking at their JSON.
-        loop {
-            let before = pending.len();
-            pending.retain(|c| {
-                let all_readable = c.references().iter().all(|id| set.contains(id));
-                if all_readable && released_form(policy, reader, *c, &set).is_some() {
-                    set.insert(c.stix_id());
-                    false
-                } else {
-                    !set.contains(c.stix_id())
-                }
-            });
-            if pending.len() == before {
-                break;
-            }
-        }
-        // Then the objects that would lose some references: released if what is left stands.
-        let mut grew = false;
-        let mut known: HashSet<&str> = HashSet::new();
-        pending.retain(|c| {
-            if set.contains(c.stix_id()) || known.contains(c.stix_id()) {
+        cheap_rounds(&mut set, &mut pending);
+        // Then the objects that would lose parts: released if what is left stands. All are
+        // judged against the same set, so that the order of the candidates does not matter.
+        let mut found: HashSet<&str> = HashSet::new();
+        pending.retain(|p| {
+            let c = p.candidate;
+            if found.contains(c.stix_id()) {
                 return false;
             }
-            if released_form(policy, reader, *c, &set).is_some() {
-                known.insert(c.stix_id());
-                grew = true;
-                false
-            } else {
-                true
+            if cut(c, &p.redact, &set).is_some() {
+                found.insert(c.stix_id());
+                return false;
             }
+            true
         });
-        for id in known {
-            set.insert(id);
-        }
-        if !grew {
+        if found.is_empty() {
             return set;
+        }
+        for id in found {
+            set.insert(id);
         }
     }
 }
@@ -83,7 +133,7 @@ mod tests {
 
     use super::*;
     use crate::domain::markings::release::{
-        Decision, GranularTlp, Marked, ObjectAccess, Reader, decide, released_form,
+        Content, Decision, GranularTlp, Marked, ObjectAccess, Reader, decide, released_form,
     };
     use crate::domain::markings::{Pap, Tlp};
     use crate::domain::principal::{OrganisationId, PrincipalId, PrincipalKind};
@@ -101,6 +151,9 @@ mod tests {
         fn access(&self) -> &ObjectAccess {
             &self.access
         }
+    }
+
+    impl Content for Obj {
         fn stix_id(&self) -> &str {
             &self.id
         }

@@ -276,9 +276,8 @@ impl<T> Releasable<T> {
     }
 }
 
-/// Something whose markings, references and JSON the policy can inspect.
-pub trait Marked {
-    fn access(&self) -> &ObjectAccess;
+/// What the policy needs of an object besides its markings.
+pub trait Content {
     /// The STIX id.
     fn stix_id(&self) -> &str;
     /// The distinct ids the object references under the reference rule (see
@@ -286,6 +285,11 @@ pub trait Marked {
     fn references(&self) -> Cow<'_, [String]>;
     /// The object as JSON, needed only when parts must be removed.
     fn json(&self) -> Option<Value>;
+}
+
+/// Something whose markings the policy can inspect.
+pub trait Marked: Content {
+    fn access(&self) -> &ObjectAccess;
 }
 
 /// The ids among those a page references that its reader may read: built by
@@ -323,6 +327,16 @@ pub(super) fn released_form<T: Marked>(
     let Decision::Release { redact } = decide(policy, reader, item.access()) else {
         return None;
     };
+    cut(item, &redact, readable)
+}
+
+/// `item` without the fields `redact` names and the references `readable` lacks, if what is
+/// left is still a valid STIX object (see `released_form`).
+pub(super) fn cut<T: Content + ?Sized>(
+    item: &T,
+    redact: &[String],
+    readable: &ReadableSet,
+) -> Option<Option<Value>> {
     let refs = item.references();
     let hides_references = refs.iter().any(|id| !readable.contains(id));
     if redact.is_empty() && !hides_references {
@@ -330,7 +344,7 @@ pub(super) fn released_form<T: Marked>(
     }
     let mut json = item.json()?;
     let mut pruning = Pruning::default();
-    for s in &redact {
+    for s in redact {
         // A selector that cannot be read withholds the object rather than sending it whole.
         pruning.remove(parse_selector(s).ok()?);
     }
@@ -448,6 +462,9 @@ mod tests {
         fn access(&self) -> &ObjectAccess {
             &self.0
         }
+    }
+
+    impl Content for Obj {
         fn stix_id(&self) -> &str {
             self.1["id"].as_str().unwrap_or_default()
         }

@@ -8,7 +8,11 @@ use time::OffsetDateTime;
 
 use super::references::referenced_ids;
 
-use crate::domain::markings::release::{Marked, ObjectAccess, VisibilityFilter};
+use crate::domain::markings::policy::MarkingPolicy;
+use crate::domain::markings::references::Candidate;
+use crate::domain::markings::release::{
+    Content, Decision, Marked, ObjectAccess, Reader, VisibilityFilter, decide,
+};
 use crate::domain::principal::PrincipalId;
 
 /// An object version about to be stored.
@@ -59,7 +63,9 @@ impl Marked for StoredObject {
     fn access(&self) -> &ObjectAccess {
         &self.access
     }
+}
 
+impl Content for StoredObject {
     fn stix_id(&self) -> &str {
         &self.id
     }
@@ -74,6 +80,47 @@ impl Marked for StoredObject {
 
     fn json(&self) -> Option<Value> {
         serde_json::from_str(&self.raw).ok()
+    }
+}
+
+/// A stored version as the reference rule sees it: what it references, its markings only if it
+/// carries granular ones, and its text only once the rule must look inside it (see
+/// `markings::references::needing_text`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReferencedObject {
+    pub seq: i64,
+    pub id: String,
+    pub refs: Vec<String>,
+    /// `None`: no granular marking, so the SQL visibility filter the row passed is the whole
+    /// decision and nothing of it is removed.
+    pub access: Option<ObjectAccess>,
+    pub raw: Option<String>,
+}
+
+impl Content for ReferencedObject {
+    fn stix_id(&self) -> &str {
+        &self.id
+    }
+
+    fn references(&self) -> Cow<'_, [String]> {
+        Cow::Borrowed(&self.refs)
+    }
+
+    /// Without its text the object cannot be cut, so it is not released (fail closed).
+    fn json(&self) -> Option<Value> {
+        serde_json::from_str(self.raw.as_deref()?).ok()
+    }
+}
+
+impl Candidate for ReferencedObject {
+    fn redactions(&self, policy: &MarkingPolicy, reader: &Reader) -> Option<Vec<String>> {
+        match &self.access {
+            None => Some(Vec::new()),
+            Some(access) => match decide(policy, reader, access) {
+                Decision::Withhold => None,
+                Decision::Release { redact } => Some(redact),
+            },
+        }
     }
 }
 
