@@ -254,6 +254,7 @@ impl Hub {
             shutdown.clone(),
             &jobs,
         );
+        spawn_pending(self.state.clone(), shutdown.clone(), &jobs);
         let main = server::Listener {
             name: "main",
             socket: self.main,
@@ -302,6 +303,34 @@ impl Hub {
         self.state.store.close().await;
         tracing::info!("stopped");
     }
+}
+
+/// How often objects waiting for marking definitions are taken again: those whose wait is over
+/// are refused, those whose definitions arrived through another instance are stored.
+const PENDING_CHECK: Duration = Duration::from_secs(5);
+
+/// Resolves pending objects on the hub's clock. Every instance runs it; a row another instance
+/// resolved first makes this one's write a conflict, and it moves on.
+fn spawn_pending(state: AppState, shutdown: CancellationToken, jobs: &TaskTracker) {
+    jobs.spawn(tracing::Instrument::instrument(
+        async move {
+            let mut tick = tokio::time::interval(PENDING_CHECK);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    () = shutdown.cancelled() => break,
+                    _ = tick.tick() => {
+                        match state.ingest().resume_pending(state.clock.now()).await {
+                            Ok(0) => {}
+                            Ok(n) => tracing::info!(resolved = n, "pending objects resolved"),
+                            Err(e) => tracing::warn!(error = %e, "resolving pending objects failed"),
+                        }
+                    }
+                }
+            }
+        },
+        tracing::info_span!("job", name = "pending_markings"),
+    ));
 }
 
 /// Applies the registry's due transitions (renewals, expiries, notices, unsigned convention

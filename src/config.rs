@@ -196,6 +196,9 @@ pub struct Limits {
     pub max_connections: usize,
     /// How long shutdown waits for in-flight requests before closing connections.
     pub shutdown_grace_secs: u64,
+    /// How long a posted object that cites a marking definition the hub does not hold yet
+    /// waits for it (pending in its status resource) before it is refused.
+    pub pending_marking_secs: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -274,6 +277,7 @@ impl Default for Limits {
             request_timeout_secs: 60,
             max_connections: 1024,
             shutdown_grace_secs: 20,
+            pending_marking_secs: 300,
         }
     }
 }

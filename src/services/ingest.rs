@@ -7,7 +7,7 @@
 //! before anything is stored (the original is kept for the CSIRT only), stored confined to the
 //! CSIRT and its producer, and queued for triage, tied to the case the caller named.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -24,6 +24,7 @@ use crate::domain::markings::release::{Decision, GranularTlp, ObjectAccess, deci
 use crate::domain::principal::PrincipalKind;
 use crate::domain::publishing::{Poster, check_attribution, check_new_version};
 use crate::domain::stix::json::{JsonError, JsonLimits, envelope_objects};
+use crate::domain::stix::pending::{PendingObject, PendingWrites, Resolution, StoredPending};
 use crate::domain::stix::references::referenced_ids;
 use crate::domain::stix::stored::{
     NewObject, VERSION_SCOPE, scoped_version, unscoped_version, version_key,
@@ -74,10 +75,25 @@ pub struct Outcome {
 pub struct Report {
     pub successes: Vec<Outcome>,
     pub failures: Vec<Outcome>,
+    /// Objects set aside until the marking definitions they cite arrive.
+    pub pendings: Vec<Outcome>,
 }
 
 /// Why one object was refused; the text goes back to the client in the status resource.
-struct Refused(String);
+struct Refused {
+    message: String,
+    /// Non-empty when the object's only problem so far is that it cites these marking
+    /// definitions, which the hub does not hold (for this poster): it may wait for them.
+    awaiting: Vec<String>,
+}
+
+#[allow(non_snake_case)]
+fn Refused(message: String) -> Refused {
+    Refused {
+        message,
+        awaiting: Vec::new(),
+    }
+}
 
 impl<E: std::fmt::Display> From<E> for Refused {
     fn from(e: E) -> Self {
@@ -235,9 +251,40 @@ pub fn writable_collection(
     Ok(collection)
 }
 
+/// What became of one object of a batch.
+enum Taken1 {
+    Stored(Outcome),
+    Failed(Outcome),
+    /// It cites marking definitions the hub does not hold yet.
+    Waiting {
+        outcome: Outcome,
+        awaiting: Vec<String>,
+    },
+}
+
+/// A batch of objects taken in (an envelope, or the objects of one envelope that waited):
+/// what to store, and what became of each object, in order.
+struct Batch {
+    results: Vec<Taken1>,
+    accepted: Vec<NewObject>,
+    queued: Vec<(NewObject, NewSubmission)>,
+    remarks: Vec<Remark>,
+}
+
+/// Where the objects of an envelope that wait for a marking definition are set aside.
+#[derive(Debug, Clone, Copy)]
+pub struct Waiting<'a> {
+    /// The envelope's status resource.
+    pub status_id: &'a str,
+    /// How long they may wait (`limits.pending_marking_secs`).
+    pub wait: time::Duration,
+}
+
 impl Ingest<'_> {
     /// Stores what is valid in a TAXII envelope posted by `caller`. `case` names the victim
-    /// case a submission comes from (submissions collection only).
+    /// case a submission comes from (submissions collection only). With `waiting`, an object
+    /// whose only problem is a marking definition the hub does not hold yet is set aside as
+    /// pending instead of refused.
     pub async fn envelope(
         &self,
         caller: &RegistryRecord,
@@ -245,6 +292,7 @@ impl Ingest<'_> {
         body: &[u8],
         now: OffsetDateTime,
         case: Option<&str>,
+        waiting: Option<Waiting<'_>>,
     ) -> Result<Report, IngestError> {
         let collection = writable_collection(caller, collection_id)?;
         let submission = collection.id == SUBMISSIONS.id;
@@ -254,9 +302,99 @@ impl Ingest<'_> {
             Some(id) => Some(self.named_case(caller, id).await?),
         };
         let objects = envelope_objects(body, &JsonLimits::default())?;
+        let batch = self
+            .take_batch(caller, collection, case.as_ref(), &objects, now)
+            .await?;
+        let mut report = Report::default();
+        let mut pending = PendingWrites::default();
+        for (position, (result, object)) in batch.results.iter().zip(&objects).enumerate() {
+            match (result, waiting) {
+                (Taken1::Stored(o), _) => report.successes.push(o.clone()),
+                (Taken1::Failed(o), _) | (Taken1::Waiting { outcome: o, .. }, None) => {
+                    report.failures.push(o.clone())
+                }
+                (Taken1::Waiting { outcome, awaiting }, Some(w)) => {
+                    pending.new.push(PendingObject {
+                        status_id: w.status_id.to_owned(),
+                        position: u32::try_from(position).unwrap_or(u32::MAX),
+                        object_id: outcome.id.clone(),
+                        version: outcome.version.clone(),
+                        collection: collection.id.to_owned(),
+                        principal: caller.principal.id.clone(),
+                        fingerprint: caller.binding.fingerprint.to_hex(),
+                        case_id: case.as_ref().map(|c| c.id.clone()),
+                        raw: object.raw.to_owned(),
+                        waiting_for: awaiting.clone(),
+                        message: outcome.message.clone().unwrap_or_default(),
+                        received_at: now,
+                        expires_at: now + w.wait,
+                    });
+                    report.pendings.push(Outcome {
+                        message: Some(format!(
+                            "waiting for marking definition {}",
+                            awaiting.join(", ")
+                        )),
+                        ..outcome.clone()
+                    });
+                }
+            }
+        }
+        let mut reason = format!(
+            "{} stored, {} refused",
+            report.successes.len(),
+            report.failures.len()
+        );
+        if !report.pendings.is_empty() {
+            reason.push_str(&format!(", {} pending", report.pendings.len()));
+        }
+        let brings_definitions = batch
+            .accepted
+            .iter()
+            .chain(batch.queued.iter().map(|(o, _)| o))
+            .any(|o| o.object_type == "marking-definition");
+        let inserted = self
+            .write_batch(
+                caller,
+                collection,
+                case.as_ref(),
+                batch,
+                now,
+                &reason,
+                &pending,
+            )
+            .await?;
+        if submission {
+            // A version sent before is the submission made then, not a new one.
+            for (outcome, inserted) in report.successes.iter_mut().zip(&inserted) {
+                if !matches!(inserted, crate::domain::stix::stored::Inserted::New(_)) {
+                    outcome.submission = None;
+                }
+            }
+        }
+        if brings_definitions {
+            // What waited for these definitions can go in now; what fails here is retried by
+            // the hub's job.
+            if let Err(e) = self.resume_pending(now).await {
+                tracing::warn!(error = %e, "resuming pending objects failed");
+            }
+        }
+        Ok(report)
+    }
+
+    /// Takes a batch in: every object validated, anonymised if it is a submission, checked
+    /// against the marking rules, in order; nothing is written.
+    async fn take_batch(
+        &self,
+        caller: &RegistryRecord,
+        collection: &'static Collection,
+        case: Option<&Case>,
+        objects: &[crate::domain::stix::json::RawObject<'_>],
+        now: OffsetDateTime,
+    ) -> Result<Batch, IngestError> {
+        let submission = collection.id == SUBMISSIONS.id;
         // Marking definitions sent in the same envelope resolve the others' markings.
         let mut local: HashMap<String, Result<Meaning, String>> = HashMap::new();
-        for object in &objects {
+        for object in objects {
             if let Ok(value) = &object.value
                 && value.get("type").and_then(|t| t.as_str()) == Some("marking-definition")
                 && let Some(id) = value.get("id").and_then(|i| i.as_str())
@@ -314,7 +452,7 @@ impl Ingest<'_> {
                 },
             );
         }
-        let victim = match &case {
+        let victim = match case {
             Some(c) => VictimContext {
                 domains: c.identifiers.domains.clone(),
                 emails: c.identifiers.emails.clone(),
@@ -326,7 +464,7 @@ impl Ingest<'_> {
         // Keyed per submitting organisation (see `PseudonymKey::scoped`), once per envelope.
         let key = self.pseudonyms.scoped(caller.organisation.id.as_str());
         let renamed = if submission {
-            renamed_observables(&objects, self.anonymisation, &victim, &key)
+            renamed_observables(objects, self.anonymisation, &victim, &key)
         } else {
             HashMap::new()
         };
@@ -340,22 +478,26 @@ impl Ingest<'_> {
         let base = now
             .replace_nanosecond(now.microsecond() * 1000)
             .unwrap_or(now);
-        // Outcomes are final once the envelope's transaction commits; if it fails, the whole
+        // Outcomes are final once the batch's transaction commits; if it fails, the whole
         // request fails and none of this is reported.
-        let mut report = Report::default();
+        let mut results = Vec::with_capacity(objects.len());
         let mut accepted: Vec<NewObject> = Vec::new();
         let mut queued: Vec<(NewObject, NewSubmission)> = Vec::new();
         for (i, object) in objects.iter().enumerate() {
-            let id = object
-                .value
-                .as_ref()
-                .ok()
+            let value = object.value.as_ref().ok();
+            let id = value
                 .and_then(|v| v.get("id"))
+                .and_then(|v| v.as_str())
+                .map(str::to_owned);
+            // TAXII 2.1 § 4.3.1: the version of a failure too, when the input has one.
+            let stated_version = value
+                .and_then(|v| v.get("modified").or_else(|| v.get("created")))
                 .and_then(|v| v.as_str())
                 .map(str::to_owned);
             let date_added = base + time::Duration::microseconds(i as i64);
             let taken = match &object.value {
-                Err(e) => Err(Refused(e.to_string())),
+                // No id to name it by: its position does.
+                Err(e) => Err(Refused(format!("object {} of the envelope: {e}", i + 1))),
                 Ok(value) => {
                     self.take(
                         caller,
@@ -386,7 +528,7 @@ impl Ingest<'_> {
                         submission: None,
                     };
                     if submission {
-                        new.case_id = case.as_ref().map(|c| c.id.clone());
+                        new.case_id = case.map(|c| c.id.clone());
                         let queue_id = uuid::Uuid::new_v4().to_string();
                         outcome.submission = Some(queue_id.clone());
                         let entry = NewSubmission {
@@ -407,22 +549,50 @@ impl Ingest<'_> {
                     } else {
                         accepted.push(new);
                     }
-                    report.successes.push(outcome);
+                    results.push(Taken1::Stored(outcome));
                 }
-                Err(Refused(message)) => report.failures.push(Outcome {
-                    id,
-                    version: None,
-                    message: Some(message),
-                    changes: Vec::new(),
-                    submission: None,
-                }),
+                Err(Refused { message, awaiting }) => {
+                    let outcome = Outcome {
+                        id,
+                        version: stated_version,
+                        message: Some(message),
+                        changes: Vec::new(),
+                        submission: None,
+                    };
+                    results.push(if awaiting.is_empty() {
+                        Taken1::Failed(outcome)
+                    } else {
+                        Taken1::Waiting { outcome, awaiting }
+                    });
+                }
             }
         }
-        // One transaction for the whole envelope, and one audit entry with it.
+        Ok(Batch {
+            results,
+            accepted,
+            queued,
+            remarks: standing.remarks,
+        })
+    }
+
+    /// Writes a batch in one transaction with its audit entries: the batch's, and one per
+    /// version that changes an object's markings.
+    #[allow(clippy::too_many_arguments)]
+    async fn write_batch(
+        &self,
+        caller: &RegistryRecord,
+        collection: &Collection,
+        case: Option<&Case>,
+        batch: Batch,
+        now: OffsetDateTime,
+        reason: &str,
+        pending: &PendingWrites,
+    ) -> Result<Vec<crate::domain::stix::stored::Inserted>, IngestError> {
+        let submission = collection.id == SUBMISSIONS.id;
         let stored: Vec<&NewObject> = if submission {
-            queued.iter().map(|(o, _)| o).collect()
+            batch.queued.iter().map(|(o, _)| o).collect()
         } else {
-            accepted.iter().collect()
+            batch.accepted.iter().collect()
         };
         let audit = AuditRecord::by(
             caller,
@@ -433,18 +603,14 @@ impl Ingest<'_> {
             },
             now,
         )
-        .objects(std::iter::once(collection.id).chain(case.as_ref().map(|c| c.id.as_str())))
+        .objects(std::iter::once(collection.id).chain(case.map(|c| c.id.as_str())))
         .objects(stored.iter().map(|o| o.id.as_str()))
         .markings(stored.iter().flat_map(|o| object_markings(&o.access)))
-        .reason(format!(
-            "{} stored, {} refused",
-            report.successes.len(),
-            report.failures.len()
-        ));
+        .reason(reason);
         // A version that changes an object's markings is recorded as such, beside the
-        // envelope's entry, with what they were and what they became.
+        // batch's entry, with what they were and what they became.
         let mut audits = vec![audit];
-        audits.extend(standing.remarks.iter().map(|r| {
+        audits.extend(batch.remarks.iter().map(|r| {
             AuditRecord::by(caller, "objects.remark", now)
                 .objects([collection.id, r.id.as_str()])
                 .markings(object_markings(&r.from).chain(object_markings(&r.to)))
@@ -454,18 +620,155 @@ impl Ingest<'_> {
                     marking_names(&r.to)
                 ))
         }));
-        if submission {
-            let inserted = self.store.insert_submissions(&queued, &audits).await?;
-            // A version sent before is the submission made then, not a new one.
-            for (outcome, inserted) in report.successes.iter_mut().zip(&inserted) {
-                if !matches!(inserted, crate::domain::stix::stored::Inserted::New(_)) {
-                    outcome.submission = None;
+        Ok(if submission {
+            self.store
+                .insert_submissions(&batch.queued, &audits, pending)
+                .await?
+        } else {
+            self.store
+                .insert_objects(&batch.accepted, &audits, pending)
+                .await?
+        })
+    }
+
+    /// Takes in again, as the principals that posted them, the objects waiting for marking
+    /// definitions: stored once what they cite is held, refused once their wait is over.
+    /// Returns how many were resolved.
+    #[tracing::instrument(skip_all)]
+    pub async fn resume_pending(&self, now: OffsetDateTime) -> Result<usize, IngestError> {
+        const BATCH: u32 = 10_000;
+        let open = self.store.open_pending(BATCH).await?;
+        // Only what can change is taken again: its wait is over, or every definition it
+        // waits for is stored now (whether the poster may read it is judged as at first).
+        let mut held: HashMap<String, bool> = HashMap::new();
+        let mut groups: BTreeMap<(String, String, String, Option<String>), Vec<StoredPending>> =
+            BTreeMap::new();
+        for p in open {
+            let mut due = p.expires_at <= now;
+            if !due {
+                due = true;
+                for id in &p.waiting_for {
+                    let stored = match held.get(id) {
+                        Some(h) => *h,
+                        None => {
+                            let h = !self.store.marking_definitions(id).await?.is_empty();
+                            held.insert(id.clone(), h);
+                            h
+                        }
+                    };
+                    due &= stored;
                 }
             }
-        } else {
-            self.store.insert_objects(&accepted, &audits).await?;
+            if due {
+                let key = (
+                    p.status_id.clone(),
+                    p.fingerprint.clone(),
+                    p.collection.clone(),
+                    p.case_id.clone(),
+                );
+                groups.entry(key).or_default().push(p);
+            }
         }
-        Ok(report)
+        let mut resolved = 0;
+        for ((_, fingerprint, collection, case), rows) in groups {
+            match self
+                .resume_group(&fingerprint, &collection, case.as_deref(), &rows, now)
+                .await
+            {
+                Ok(n) => resolved += n,
+                // Another instance resolved them first.
+                Err(IngestError::Store(StoreError::Conflict(_))) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(resolved)
+    }
+
+    /// One envelope's waiting objects of one poster, collection and case.
+    async fn resume_group(
+        &self,
+        fingerprint: &str,
+        collection_id: &str,
+        case: Option<&str>,
+        rows: &[StoredPending],
+        now: OffsetDateTime,
+    ) -> Result<usize, IngestError> {
+        let fail_all = |why: &str| PendingWrites {
+            new: Vec::new(),
+            resolved: rows
+                .iter()
+                .map(|r| (r.key, Resolution::Failed(why.to_owned())))
+                .collect(),
+        };
+        // The poster must still have access, as for any request of its own.
+        let record = match fingerprint.parse() {
+            Ok(f) => self.store.registry_record(&f).await?,
+            Err(_) => None,
+        };
+        let Some(caller) =
+            record.filter(|r| crate::domain::access::authorise(Some(r), now).is_ok())
+        else {
+            let write = fail_all("the principal that posted it no longer has access");
+            self.store.insert_objects(&[], &[], &write).await?;
+            return Ok(rows.len());
+        };
+        let collection = writable_collection(&caller, collection_id)?;
+        let case = match case {
+            None => None,
+            Some(id) => match self.named_case(&caller, id).await {
+                Ok(c) => Some(c),
+                Err(IngestError::UnknownCase) => {
+                    self.store
+                        .insert_objects(&[], &[], &fail_all("no such case"))
+                        .await?;
+                    return Ok(rows.len());
+                }
+                Err(e) => return Err(e),
+            },
+        };
+        // An open row always has its text; one without would be refused as no STIX object.
+        let texts: Vec<&str> = rows
+            .iter()
+            .map(|r| r.raw.as_deref().unwrap_or("{}"))
+            .collect();
+        let envelope = format!("{{\"objects\":[{}]}}", texts.join(","));
+        let objects = envelope_objects(envelope.as_bytes(), &JsonLimits::default())?;
+        let batch = self
+            .take_batch(&caller, collection, case.as_ref(), &objects, now)
+            .await?;
+        let mut write = PendingWrites::default();
+        for (row, result) in rows.iter().zip(&batch.results) {
+            let resolution = match result {
+                Taken1::Stored(_) => Resolution::Stored,
+                Taken1::Failed(o) => Resolution::Failed(o.message.clone().unwrap_or_default()),
+                Taken1::Waiting { outcome, .. } if row.expires_at <= now => {
+                    Resolution::Failed(outcome.message.clone().unwrap_or_default())
+                }
+                Taken1::Waiting { .. } => continue,
+            };
+            write.resolved.push((row.key, resolution));
+        }
+        let count = write.resolved.len();
+        let stored = write
+            .resolved
+            .iter()
+            .filter(|(_, r)| *r == Resolution::Stored)
+            .count();
+        let reason = format!(
+            "{stored} stored, {} refused after waiting for marking definitions",
+            count - stored
+        );
+        self.write_batch(
+            &caller,
+            collection,
+            case.as_ref(),
+            batch,
+            now,
+            &reason,
+            &write,
+        )
+        .await?;
+        Ok(count)
     }
 
     /// The case a submission names: only the provider it was handed to (or an analyst) may
@@ -640,6 +943,22 @@ impl Ingest<'_> {
             .collect();
         let all_refs: Vec<&str> = object_refs.iter().chain(&granular_refs).copied().collect();
         let known = self.resolve(caller, local, &all_refs).await?;
+        // A definition the hub does not hold (or not for this poster: the same answer) may
+        // still come, ATT&CK bundles send theirs last: the object may wait for it.
+        let mut unknown: Vec<String> = all_refs
+            .iter()
+            .filter(|id| definitions::standard(id).is_none() && !known.contains_key(**id))
+            .map(|id| (*id).to_owned())
+            .collect();
+        if let Some(first) = unknown.first() {
+            let message = format!("marking {first} is unknown to this hub");
+            unknown.sort();
+            unknown.dedup();
+            return Err(Refused {
+                message,
+                awaiting: unknown,
+            });
+        }
         let lookup = |id: &str| known.get(id).copied();
         // TLP and PAP written as labels count as markings (misp-stix #77).
         let markings: ObjectMarkings = definitions::with_labels(

@@ -26,6 +26,7 @@ use crate::domain::principal::{
     CertificateBinding, Organisation, OrganisationId, OrganisationStatus, Principal, PrincipalId,
     PrincipalStatus, SpkiFingerprint,
 };
+use crate::domain::stix::pending::{PendingWrites, StoredPending};
 use crate::domain::stix::stored::{
     Inserted, NewObject, ObjectQuery, ReferencedObject, StoredObject,
 };
@@ -110,6 +111,7 @@ pub trait SubmissionStore: Send + Sync {
         &self,
         items: &[(NewObject, NewSubmission)],
         audits: &[AuditRecord],
+        pending: &PendingWrites,
     ) -> StoreResult<Vec<Inserted>>;
     async fn submission(&self, id: &str) -> StoreResult<Option<Submission>>;
     /// Whether any of these stored objects is a submission already decided on.
@@ -214,12 +216,18 @@ pub trait Store:
     async fn insert_object(&self, object: &NewObject, audit: &AuditRecord)
     -> StoreResult<Inserted>;
     /// Stores several object versions in one transaction (an envelope), with its audit
-    /// entries: all or none.
+    /// entries and what it sets aside or resolves of the objects waiting for markings: all or
+    /// none.
     async fn insert_objects(
         &self,
         objects: &[NewObject],
         audits: &[AuditRecord],
+        pending: &PendingWrites,
     ) -> StoreResult<Vec<Inserted>>;
+    /// Up to `limit` objects still waiting for a marking definition, by envelope.
+    async fn open_pending(&self, limit: u32) -> StoreResult<Vec<StoredPending>>;
+    /// Every object an envelope set aside, whatever became of it, in envelope order.
+    async fn pending_of_status(&self, status_id: &str) -> StoreResult<Vec<StoredPending>>;
     /// One page of a collection, in arrival order, restricted to the query's visibility.
     async fn objects(&self, query: &ObjectQuery) -> StoreResult<Vec<StoredObject>>;
     /// Every version of the given objects, in the given collections, that passes `visibility`,

@@ -94,6 +94,9 @@ macro_rules! portable_store {
             Inserted, NewObject, ObjectQuery, ReferencedObject, StoredObject,
         };
         use $crate::store::visibility::{push_object_filters, push_visibility};
+        use $crate::domain::stix::pending::{
+            PendingState, PendingWrites, Resolution, StoredPending,
+        };
         use $crate::domain::markings::release::VisibilityFilter;
         use sqlx::Row as _;
         use time::OffsetDateTime;
@@ -225,6 +228,82 @@ macro_rules! portable_store {
                 .await?;
             }
             Ok(())
+        }
+
+        /// Writes the pending-object part of an envelope's transaction: resolutions first,
+        /// each of a row still pending (`Conflict` otherwise: another instance resolved it),
+        /// then the objects newly set aside.
+        pub(super) async fn write_pending(
+            tx: &mut sqlx::Transaction<'static, <$row as sqlx::Row>::Database>,
+            pending: &PendingWrites,
+        ) -> StoreResult<()> {
+            for (key, resolution) in &pending.resolved {
+                let (state, message) = match resolution {
+                    Resolution::Stored => (PendingState::Stored, None),
+                    Resolution::Failed(m) => (PendingState::Failed, Some(m.as_str())),
+                };
+                let done = sqlx::query(
+                    "UPDATE pending_objects SET state = $1, message = COALESCE($2, message), \
+                     raw = NULL WHERE id = $3 AND state = 'pending'",
+                )
+                .bind(state.as_str())
+                .bind(message)
+                .bind(*key)
+                .execute(&mut **tx)
+                .await?;
+                if done.rows_affected() != 1 {
+                    return Err(StoreError::Conflict("pending object"));
+                }
+            }
+            for p in &pending.new {
+                sqlx::query(
+                    "INSERT INTO pending_objects (status_id, position, object_id, version, \
+                     collection_id, principal_id, fingerprint, case_id, raw, waiting_for, \
+                     message, state, received_at, expires_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'pending', $12, $13)",
+                )
+                .bind(&p.status_id)
+                .bind(i64::from(p.position))
+                .bind(p.object_id.as_deref())
+                .bind(p.version.as_deref())
+                .bind(&p.collection)
+                .bind(p.principal.as_str())
+                .bind(&p.fingerprint)
+                .bind(p.case_id.as_deref())
+                .bind(&p.raw)
+                .bind(to_json(&p.waiting_for)?)
+                .bind(&p.message)
+                .bind(micros(p.received_at))
+                .bind(micros(p.expires_at))
+                .execute(&mut **tx)
+                .await
+                .map_err(|e| write_error(e, "pending object"))?;
+            }
+            Ok(())
+        }
+
+        fn pending_from_row(row: &$row) -> StoreResult<StoredPending> {
+            let position: i64 = row.try_get("position")?;
+            Ok(StoredPending {
+                key: row.try_get("id")?,
+                state: row
+                    .try_get::<String, _>("state")?
+                    .parse()
+                    .map_err(StoreError::Corrupt)?,
+                status_id: row.try_get("status_id")?,
+                position: u32::try_from(position)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                object_id: row.try_get("object_id")?,
+                version: row.try_get("version")?,
+                collection: row.try_get("collection_id")?,
+                principal: PrincipalId::from_stored(row.try_get("principal_id")?),
+                fingerprint: row.try_get("fingerprint")?,
+                case_id: row.try_get("case_id")?,
+                raw: row.try_get("raw")?,
+                waiting_for: json_list(row.try_get("waiting_for")?)?,
+                message: row.try_get("message")?,
+                expires_at: from_micros(row.try_get("expires_at")?)?,
+            })
         }
 
         /// Stores object versions, with their shares and recipients, inside a write
@@ -615,8 +694,12 @@ macro_rules! portable_store {
                 object: &NewObject,
                 audit: &AuditRecord,
             ) -> StoreResult<Inserted> {
-                self.insert_objects(std::slice::from_ref(object), std::slice::from_ref(audit))
-                    .await?
+                self.insert_objects(
+                    std::slice::from_ref(object),
+                    std::slice::from_ref(audit),
+                    &PendingWrites::default(),
+                )
+                .await?
                     .pop()
                     .ok_or(StoreError::NotFound("inserted object"))
             }
@@ -625,11 +708,13 @@ macro_rules! portable_store {
                 &self,
                 objects: &[NewObject],
                 audits: &[AuditRecord],
+                pending: &PendingWrites,
             ) -> StoreResult<Vec<Inserted>> {
                 // One writer at a time: rows get their seq and date_added in commit order, so a
                 // reader paging by seq never misses a row committed late, and date_added grows
                 // with seq (which turns added_after into a position).
                 let mut tx = self.begin_write().await?;
+                write_pending(&mut tx, pending).await?;
                 let outcomes = insert_rows(&mut tx, objects).await?;
                 for audit in audits {
                     append(&mut tx, audit).await?;
@@ -857,6 +942,27 @@ macro_rules! portable_store {
                 push_object_filters(&mut qb, query, false);
                 let n: i64 = qb.build_query_scalar().fetch_one(&self.pool).await?;
                 Ok(u64::try_from(n).unwrap_or(0))
+            }
+
+            async fn open_pending(&self, limit: u32) -> StoreResult<Vec<StoredPending>> {
+                let rows = sqlx::query(
+                    "SELECT * FROM pending_objects WHERE state = 'pending' \
+                     ORDER BY status_id, position LIMIT $1",
+                )
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter().map(pending_from_row).collect()
+            }
+
+            async fn pending_of_status(&self, status_id: &str) -> StoreResult<Vec<StoredPending>> {
+                let rows = sqlx::query(
+                    "SELECT * FROM pending_objects WHERE status_id = $1 ORDER BY position",
+                )
+                .bind(status_id)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter().map(pending_from_row).collect()
             }
 
             async fn insert_status(

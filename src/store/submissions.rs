@@ -68,7 +68,7 @@ macro_rules! submission_sql {
     ($store:ident, $row:ident) => {
         /// Cases and submissions, instantiated for this backend.
         mod submission_sql {
-            use super::registry_sql::insert_rows;
+            use super::registry_sql::{insert_rows, write_pending};
             use super::{$row, $store};
             use $crate::domain::principal::{OrganisationId, PrincipalId};
             use $crate::domain::stix::stored::{Inserted, NewObject};
@@ -227,9 +227,11 @@ macro_rules! submission_sql {
                     &self,
                     items: &[(NewObject, NewSubmission)],
                     audits: &[AuditRecord],
+                    pending: &$crate::domain::stix::pending::PendingWrites,
                 ) -> StoreResult<Vec<Inserted>> {
                     let objects: Vec<NewObject> = items.iter().map(|(o, _)| o.clone()).collect();
                     let mut tx = self.begin_write().await?;
+                    write_pending(&mut tx, pending).await?;
                     let outcomes = insert_rows(&mut tx, &objects).await?;
                     // The same version sent again is the same submission: only new rows get
                     // a queue entry. Multi-row statements, as for the objects themselves.

@@ -15,6 +15,7 @@ mod cli;
 mod exports;
 mod mtls;
 mod operations;
+mod pending_markings;
 mod python_clients;
 mod registry;
 mod stix_corpus;

@@ -4,6 +4,7 @@
 pub mod json;
 pub mod matches;
 pub mod pattern;
+pub mod pending;
 pub mod prune;
 pub mod references;
 pub mod stored;

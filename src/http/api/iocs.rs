@@ -103,7 +103,15 @@ pub async fn submit(
         let envelope = serde_json::to_vec(&json!({ "objects": objects }))
             .map_err(|e| ApiError::Internal(Box::new(e)))?;
         let report = match ingest
-            .envelope(&caller, SUBMISSIONS.id, &envelope, now, case.as_deref())
+            // An IOC item names only standard markings: nothing of it waits.
+            .envelope(
+                &caller,
+                SUBMISSIONS.id,
+                &envelope,
+                now,
+                case.as_deref(),
+                None,
+            )
             .await
         {
             Ok(report) => report,

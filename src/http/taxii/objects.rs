@@ -15,9 +15,11 @@ use super::{API_ROOT, TaxiiError};
 use crate::domain::access::RegistryRecord;
 use crate::domain::collections::{COLLECTIONS, Collection};
 use crate::domain::markings::release::Releasable;
+use crate::domain::stix::pending::{PendingState, StoredPending};
 use crate::domain::stix::stored::{StoredObject, VersionSelector, utc_timestamp, version_key};
 use crate::http::AppState;
 use crate::http::identity::Caller;
+use crate::services::ingest::Waiting;
 use crate::services::share::{self, MAX_PAGE_SIZE, Page, ReadRequest};
 
 const STIX_MEDIA_TYPE: &str = "application/stix+json;version=2.1";
@@ -383,28 +385,84 @@ pub async fn add_objects(
         })?),
     };
     let ingest = state.ingest();
+    let status_id = uuid::Uuid::new_v4().to_string();
+    let waiting = Waiting {
+        status_id: &status_id,
+        wait: time::Duration::seconds(
+            i64::try_from(state.limits.pending_marking_secs).unwrap_or(i64::MAX),
+        ),
+    };
     let report = ingest
-        .envelope(&caller, &collection, &body, now, case)
+        .envelope(&caller, &collection, &body, now, case, Some(waiting))
         .await?;
     let status = json!({
-        "id": uuid::Uuid::new_v4().to_string(),
-        "status": "complete",
+        "id": status_id,
+        "status": if report.pendings.is_empty() { "complete" } else { "pending" },
         "request_timestamp": taxii_timestamp(now),
-        "total_count": report.successes.len() + report.failures.len(),
+        "total_count": report.successes.len() + report.failures.len() + report.pendings.len(),
         "success_count": report.successes.len(),
         "successes": report.successes,
         "failure_count": report.failures.len(),
         "failures": report.failures,
-        "pending_count": 0,
+        "pending_count": report.pendings.len(),
+        "pendings": report.pendings,
     });
-    let id = status["id"].as_str().unwrap_or_default().to_owned();
     let text = status.to_string();
     state
         .store
-        .insert_status(&id, &caller.principal.id, now, &text)
+        .insert_status(&status_id, &caller.principal.id, now, &text)
         .await
         .map_err(|e| TaxiiError::from(crate::http::error::ApiError::from(e)))?;
     Ok((axum::http::StatusCode::ACCEPTED, text).into_response())
+}
+
+/// The status as it stands now: the objects that waited for marking definitions moved to
+/// `successes` or `failures` once resolved.
+fn with_pending(mut status: Value, pending: &[StoredPending]) -> Value {
+    if pending.is_empty() {
+        return status;
+    }
+    let entry = |p: &StoredPending, message: Option<&str>| {
+        let mut e = json!({});
+        if let Some(id) = &p.object_id {
+            e["id"] = json!(id);
+        }
+        if let Some(v) = &p.version {
+            e["version"] = json!(v);
+        }
+        if let Some(m) = message {
+            e["message"] = json!(m);
+        }
+        e
+    };
+    let list = |status: &Value, key: &str| status[key].as_array().cloned().unwrap_or_default();
+    let (mut successes, mut failures) = (list(&status, "successes"), list(&status, "failures"));
+    let mut pendings = Vec::new();
+    for p in pending {
+        match p.state {
+            PendingState::Pending => pendings.push(entry(
+                p,
+                Some(&format!(
+                    "waiting for marking definition {}",
+                    p.waiting_for.join(", ")
+                )),
+            )),
+            PendingState::Stored => successes.push(entry(p, None)),
+            PendingState::Failed => failures.push(entry(p, Some(&p.message))),
+        }
+    }
+    status["status"] = json!(if pendings.is_empty() {
+        "complete"
+    } else {
+        "pending"
+    });
+    status["success_count"] = json!(successes.len());
+    status["failure_count"] = json!(failures.len());
+    status["pending_count"] = json!(pendings.len());
+    status["successes"] = Value::Array(successes);
+    status["failures"] = Value::Array(failures);
+    status["pendings"] = Value::Array(pendings);
+    status
 }
 
 /// `GET /taxii2/api/status/{id}/`: only the principal that posted sees it.
@@ -413,13 +471,24 @@ pub async fn status(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Response, TaxiiError> {
+    let store_error = |e| TaxiiError::from(crate::http::error::ApiError::from(e));
     let body = state
         .store
         .status(&id, &caller.principal.id)
         .await
-        .map_err(|e| TaxiiError::from(crate::http::error::ApiError::from(e)))?
+        .map_err(store_error)?
         .ok_or_else(TaxiiError::not_found)?;
-    Ok(body.into_response())
+    let pending = state
+        .store
+        .pending_of_status(&id)
+        .await
+        .map_err(store_error)?;
+    if pending.is_empty() {
+        return Ok(body.into_response());
+    }
+    let status: Value = serde_json::from_str(&body)
+        .map_err(|e| store_error(crate::store::StoreError::Corrupt(e.to_string())))?;
+    Ok(with_pending(status, &pending).to_string().into_response())
 }
 
 /// `DELETE …/objects/{id}/`: the producer removes versions of its object (`match[version]`:
