@@ -496,8 +496,7 @@ impl Ingest<'_> {
                 .map(str::to_owned);
             let date_added = base + time::Duration::microseconds(i as i64);
             let taken = match &object.value {
-                // No id to name it by: its position does.
-                Err(e) => Err(Refused(format!("object {} of the envelope: {e}", i + 1))),
+                Err(e) => Err(Refused(e.to_string())),
                 Ok(value) => {
                     self.take(
                         caller,
@@ -552,6 +551,11 @@ impl Ingest<'_> {
                     results.push(Taken1::Stored(outcome));
                 }
                 Err(Refused { message, awaiting }) => {
+                    // Without an id to name it by, its position in the envelope does.
+                    let message = match &id {
+                        Some(_) => message,
+                        None => format!("object {} of the envelope: {message}", i + 1),
+                    };
                     let outcome = Outcome {
                         id,
                         version: stated_version,

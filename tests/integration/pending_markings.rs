@@ -332,7 +332,7 @@ async fn a_definition_the_poster_may_not_read_does_not_end_its_wait() {
 }
 
 #[tokio::test]
-async fn taxii2_client_sees_an_envelope_pending_then_complete() {
+async fn taxii2_client_sees_an_envelope_pending_then_complete_and_failures_named() {
     let Some(python) = std::env::var_os("RELAIS_TEST_PYTHON").filter(|p| !p.is_empty()) else {
         assert!(
             std::env::var_os(REQUIRE_TOOLS_VAR).is_none(),

@@ -101,14 +101,16 @@ async fn envelope_outcomes_are_reported_object_by_object() {
         indicator(5, "2026-05-01T00:00:00.000Z", &["marking-definition--00000000-0000-4000-8000-000000000001"]),
         // Two contradictory TLPs.
         indicator(6, "2026-05-01T00:00:00.000Z", &[TLP1_GREEN, TLP2_RED]),
+        // Read, but without an id.
+        r#"{"type":"indicator","spec_version":"2.1"}"#.to_owned(),
     ];
     let (status, report) = post(&hub, "provider-a", SUBMISSIONS, envelope(&objects)).await;
     assert_eq!(status, 202, "{report}");
     // The marking nobody defined may still come: that object waits (issue 12, point 6).
     assert_eq!(report["status"], "pending");
-    assert_eq!(report["total_count"], 6);
+    assert_eq!(report["total_count"], 7);
     assert_eq!(report["success_count"], 2);
-    assert_eq!(report["failure_count"], 3);
+    assert_eq!(report["failure_count"], 4);
     assert_eq!(report["pending_count"], 1);
     assert_eq!(report["pendings"][0]["id"], id_of(5));
     assert_eq!(report["pendings"][0]["version"], "2026-05-01T00:00:00.000Z");
@@ -122,13 +124,19 @@ async fn envelope_outcomes_are_reported_object_by_object() {
     for f in failures.iter().filter(|f| f.get("id").is_some()) {
         assert_eq!(f["version"], "2026-05-01T00:00:00.000Z", "{f}");
     }
-    let unreadable = failures.iter().find(|f| f.get("id").is_none()).unwrap();
+    let unnamed: Vec<&str> = failures
+        .iter()
+        .filter(|f| f.get("id").is_none())
+        .map(|f| f["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(unnamed.len(), 2, "{unnamed:?}");
     assert!(
-        unreadable["message"]
-            .as_str()
-            .unwrap()
-            .starts_with("object 4 of the envelope: "),
-        "{unreadable}"
+        unnamed[0].starts_with("object 4 of the envelope: "),
+        "{unnamed:?}"
+    );
+    assert!(
+        unnamed[1].starts_with("object 7 of the envelope: "),
+        "{unnamed:?}"
     );
     let message = |id: &str| {
         failures

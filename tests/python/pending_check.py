@@ -6,7 +6,9 @@
 Posts, in order, an envelope of indicators citing a statement marking definition the hub has
 not seen, then the definition itself, as ATT&CK bundles do; checks with the client's own
 status calls that the first envelope is pending, then complete once the definition arrived,
-and that every object reads back. Prints a JSON summary; exits non-zero on any failure.
+and that every object reads back. Then an envelope of refused objects: each failure names the
+id and version sent, or the position of an object without id (TAXII 2.1 § 4.3.1). Prints a
+JSON summary; exits non-zero on any failure.
 """
 import argparse
 import json
@@ -68,6 +70,19 @@ def main():
     if missing:
         fail(f"not readable after completion: {missing}")
     summary["read_back"] = len(first)
+
+    invalid = indicator(9)
+    del invalid["pattern_type"]
+    unnamed = {"type": "indicator", "spec_version": "2.1"}
+    refused = collection.add_objects({"objects": [invalid, unnamed]})
+    failures = refused.failures
+    summary["failures"] = failures
+    if refused.failure_count != 2 or len(failures) != 2:
+        fail(f"refused envelope: {failures}")
+    if (failures[0].get("id"), failures[0].get("version")) != (invalid["id"], invalid["modified"]):
+        fail(f"a failure without the id and version sent: {failures[0]}")
+    if "id" in failures[1] or not failures[1].get("message", "").startswith("object 2 of the envelope"):
+        fail(f"an object without id is not named by its position: {failures[1]}")
     print(json.dumps(summary))
 
 
