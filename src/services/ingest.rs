@@ -252,7 +252,7 @@ pub fn writable_collection(
 }
 
 /// What became of one object of a batch.
-enum Taken1 {
+enum Fate {
     Stored(Outcome),
     Failed(Outcome),
     /// It cites marking definitions the hub does not hold yet.
@@ -265,7 +265,7 @@ enum Taken1 {
 /// A batch of objects taken in (an envelope, or the objects of one envelope that waited):
 /// what to store, and what became of each object, in order.
 struct Batch {
-    results: Vec<Taken1>,
+    results: Vec<Fate>,
     accepted: Vec<NewObject>,
     queued: Vec<(NewObject, NewSubmission)>,
     remarks: Vec<Remark>,
@@ -309,11 +309,11 @@ impl Ingest<'_> {
         let mut pending = PendingWrites::default();
         for (position, (result, object)) in batch.results.iter().zip(&objects).enumerate() {
             match (result, waiting) {
-                (Taken1::Stored(o), _) => report.successes.push(o.clone()),
-                (Taken1::Failed(o), _) | (Taken1::Waiting { outcome: o, .. }, None) => {
+                (Fate::Stored(o), _) => report.successes.push(o.clone()),
+                (Fate::Failed(o), _) | (Fate::Waiting { outcome: o, .. }, None) => {
                     report.failures.push(o.clone())
                 }
-                (Taken1::Waiting { outcome, awaiting }, Some(w)) => {
+                (Fate::Waiting { outcome, awaiting }, Some(w)) => {
                     pending.new.push(PendingObject {
                         status_id: w.status_id.to_owned(),
                         position: u32::try_from(position).unwrap_or(u32::MAX),
@@ -548,7 +548,7 @@ impl Ingest<'_> {
                     } else {
                         accepted.push(new);
                     }
-                    results.push(Taken1::Stored(outcome));
+                    results.push(Fate::Stored(outcome));
                 }
                 Err(Refused { message, awaiting }) => {
                     // Without an id to name it by, its position in the envelope does.
@@ -564,9 +564,9 @@ impl Ingest<'_> {
                         submission: None,
                     };
                     results.push(if awaiting.is_empty() {
-                        Taken1::Failed(outcome)
+                        Fate::Failed(outcome)
                     } else {
-                        Taken1::Waiting { outcome, awaiting }
+                        Fate::Waiting { outcome, awaiting }
                     });
                 }
             }
@@ -743,12 +743,12 @@ impl Ingest<'_> {
         let mut write = PendingWrites::default();
         for (row, result) in rows.iter().zip(&batch.results) {
             let resolution = match result {
-                Taken1::Stored(_) => Resolution::Stored,
-                Taken1::Failed(o) => Resolution::Failed(o.message.clone().unwrap_or_default()),
-                Taken1::Waiting { outcome, .. } if row.expires_at <= now => {
+                Fate::Stored(_) => Resolution::Stored,
+                Fate::Failed(o) => Resolution::Failed(o.message.clone().unwrap_or_default()),
+                Fate::Waiting { outcome, .. } if row.expires_at <= now => {
                     Resolution::Failed(outcome.message.clone().unwrap_or_default())
                 }
-                Taken1::Waiting { .. } => continue,
+                Fate::Waiting { .. } => continue,
             };
             write.resolved.push((row.key, resolution));
         }
