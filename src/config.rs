@@ -196,6 +196,13 @@ pub struct Limits {
     pub max_connections: usize,
     /// How long shutdown waits for in-flight requests before closing connections.
     pub shutdown_grace_secs: u64,
+    /// How much of a body the hub answered without reading (a refusal: 413, 403, 415…) it
+    /// still reads, and discards, after the answer, so that a client that sends its whole body
+    /// before it reads the answer gets to read it. Past this the connection (HTTP/1.1) or the
+    /// stream (HTTP/2) is closed on the client. 0: never.
+    pub refused_body_drain_bytes: u64,
+    /// How long that reading may go on, from the answer.
+    pub refused_body_drain_secs: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -274,6 +281,8 @@ impl Default for Limits {
             request_timeout_secs: 60,
             max_connections: 1024,
             shutdown_grace_secs: 20,
+            refused_body_drain_bytes: 64 * 1024 * 1024,
+            refused_body_drain_secs: 30,
         }
     }
 }
