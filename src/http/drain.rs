@@ -11,10 +11,11 @@
 //! Read to its end, the exchange ends as any other: the HTTP/2 stream closes normally, and the
 //! HTTP/1.1 connection stays open for the next request.
 //!
-//! Past either bound, or when the declared length already shows the rest will not fit in them,
-//! the body is dropped: hyper closes an HTTP/1.1 connection after the answer (which says
-//! `Connection: close` when this is known before it is sent), and h2 resets an HTTP/2 stream
-//! with `NO_ERROR`, the connection staying up. A client that asked for `100 Continue` and was
+//! Past either bound the body is dropped: hyper closes an HTTP/1.1 connection after the answer,
+//! and h2 resets an HTTP/2 stream with `NO_ERROR`, the connection staying up. An HTTP/1.1 body
+//! whose declared length already shows it will not fit is not read at all, and its answer says
+//! `Connection: close`. An HTTP/2 one is read up to the bound all the same: a client that reads
+//! the answer while it sends (curl) stops on its own meanwhile, and never meets the reset. A client that asked for `100 Continue` and was
 //! answered first has sent nothing: its body is never polled, so hyper never sends the `100`,
 //! and the connection is closed after the answer.
 
@@ -26,7 +27,7 @@ use std::time::Duration;
 
 use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::Request;
-use axum::http::header;
+use axum::http::{Version, header};
 use http_body_util::BodyExt as _;
 use hyper::body::{Frame, SizeHint};
 use tracing::Instrument as _;
@@ -63,6 +64,7 @@ impl Unread {
 /// Wraps the body of `req` so that, dropped before its end, it is drained within `limits`.
 pub(super) fn watch(req: Request, limits: DrainLimits) -> (Request, Unread) {
     let unread = Unread::default();
+    let http1 = req.version() < Version::HTTP_2;
     let headers = req.headers();
     let expects_continue = headers
         .get(header::EXPECT)
@@ -81,6 +83,7 @@ pub(super) fn watch(req: Request, limits: DrainLimits) -> (Request, Unread) {
             ended: false,
             expects_continue,
             declared,
+            http1,
             limits,
             unread: flag,
         })
@@ -96,21 +99,23 @@ struct Watched {
     ended: bool,
     expects_continue: bool,
     declared: Option<u64>,
+    http1: bool,
     limits: DrainLimits,
     unread: Unread,
 }
 
 impl Watched {
     /// Whether what is left of the body is worth reading: the client is sending it, and it
-    /// can fit in the bounds.
+    /// may end within the bounds.
     fn worth_draining(&self) -> bool {
         // Polling would make hyper invite the body with `100 Continue`.
         let waiting_for_continue = self.expects_continue && !self.polled;
         let left = self.declared.map(|n| n.saturating_sub(self.read));
+        let known_too_long = self.http1 && left.is_some_and(|n| n > self.limits.bytes);
         !waiting_for_continue
+            && !known_too_long
             && self.limits.bytes > 0
             && !self.limits.time.is_zero()
-            && left.is_none_or(|n| n <= self.limits.bytes)
     }
 }
 
@@ -265,6 +270,15 @@ mod tests {
     /// it, and waits for the body to be dropped: how much was polled out of it, and whether
     /// it was left unread.
     async fn outcome(headers: &[(&str, &str)], frames: usize, read: usize) -> (u64, bool) {
+        outcome_over(Version::HTTP_11, headers, frames, read).await
+    }
+
+    async fn outcome_over(
+        version: Version,
+        headers: &[(&str, &str)],
+        frames: usize,
+        read: usize,
+    ) -> (u64, bool) {
         let sent = Arc::new(AtomicU64::new(0));
         let (tx, rx) = tokio::sync::oneshot::channel();
         let body = Body::new(Counted {
@@ -272,7 +286,7 @@ mod tests {
             sent: Arc::clone(&sent),
             dropped: Some(tx),
         });
-        let mut builder = Request::builder().method("POST").uri("/x");
+        let mut builder = Request::builder().method("POST").uri("/x").version(version);
         for (k, v) in headers {
             builder = builder.header(*k, *v);
         }
@@ -311,10 +325,13 @@ mod tests {
     async fn a_body_past_the_bound_is_cut() {
         // Unsized: read until the bound shows it, then dropped.
         assert_eq!(outcome(&[], 50, 0).await, (1100, false));
-        // Declared past the bound: not read at all, and the answer says the connection closes.
+        // Declared past the bound: over HTTP/1.1 not read at all, and the answer says the
+        // connection closes; over HTTP/2 read to the bound, as the client may stop before it.
+        let declared = [("content-length", "5000")];
+        assert_eq!(outcome(&declared, 50, 0).await, (0, true));
         assert_eq!(
-            outcome(&[("content-length", "5000")], 50, 0).await,
-            (0, true)
+            outcome_over(Version::HTTP_2, &declared, 50, 0).await,
+            (1100, false)
         );
     }
 
