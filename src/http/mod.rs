@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, Version, header};
+use axum::http::{HeaderValue, Uri, Version, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use tracing::Instrument;
@@ -98,6 +98,8 @@ pub fn main_router(state: AppState) -> Router {
     with_request_context(
         api::router()
             .merge(taxii::router())
+            // Set on the routes above, so it must follow them.
+            .method_not_allowed_fallback(method_not_allowed)
             .fallback(not_found)
             .layer(middleware::from_fn_with_state(
                 state.clone(),
@@ -109,7 +111,12 @@ pub fn main_router(state: AppState) -> Router {
 
 /// Routes of the public listener.
 pub fn public_router(state: AppState) -> Router {
-    with_request_context(public::router().fallback(not_found), state)
+    with_request_context(
+        public::router()
+            .method_not_allowed_fallback(method_not_allowed)
+            .fallback(not_found),
+        state,
+    )
 }
 
 fn with_request_context(router: Router<AppState>, state: AppState) -> Router {
@@ -121,13 +128,19 @@ fn with_request_context(router: Router<AppState>, state: AppState) -> Router {
         .with_state(state)
 }
 
-async fn not_found() -> ApiError {
-    ApiError::NotFound
+async fn not_found(uri: Uri) -> Response {
+    refuse(uri.path(), ApiError::NotFound)
 }
 
-/// A refusal made before routing, in the error body of the API the path belongs to:
-/// problem+json, or the TAXII error message under `/taxii2/`.
-fn refuse(path: &str, error: ApiError) -> Response {
+/// axum adds the `Allow` header to what this returns.
+async fn method_not_allowed(uri: Uri) -> Response {
+    refuse(uri.path(), ApiError::MethodNotAllowed)
+}
+
+/// A refusal made outside the handlers of an API (before routing, by the router, by a layer
+/// around every route), in the error body of the API the path belongs to: problem+json, or the
+/// TAXII error message under `/taxii2/`.
+pub(crate) fn refuse(path: &str, error: ApiError) -> Response {
     if taxii::serves(path) {
         taxii::TaxiiError::from(error).into_response()
     } else {

@@ -32,7 +32,7 @@ fn unsized_body(content: &[u8]) -> reqwest::Body {
     })
 }
 
-fn unsized_fill(len: usize) -> reqwest::Body {
+pub(crate) fn unsized_fill(len: usize) -> reqwest::Body {
     reqwest::Body::wrap(Unsized {
         chunk: vec![b'x'; 256],
         left: len.div_ceil(256),
