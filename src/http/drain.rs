@@ -3,21 +3,23 @@
 //! cut by its timeout.
 //!
 //! Many clients send their whole body before they read the answer: Python `requests` (and so
-//! the OASIS `taxii2-client`), and curl 7.88 over HTTP/2, which fails on the
-//! `RST_STREAM(NO_ERROR)` that RFC 9113 §8.1 lets a server send once it has answered. A client
-//! still sending when the connection is closed meets a reset that loses the answer. So the answer
-//! is sent at once, and the rest of the body is read and discarded afterwards, frame by frame
-//! (never held), within `limits.refused_body_drain_bytes` and `limits.refused_body_drain_secs`.
-//! Read to its end, the exchange ends as any other: the HTTP/2 stream closes normally, and the
-//! HTTP/1.1 connection stays open for the next request.
+//! the OASIS `taxii2-client`). A client still sending when the connection is closed meets a
+//! reset that loses the answer. Others fail on the `RST_STREAM(NO_ERROR)` that RFC 9113 §8.1
+//! lets a server send once it has answered, which h2 sends when a response completes before
+//! the request body (curl 7.88 over HTTP/2). So the answer is sent at once, and the rest of the
+//! body is read and discarded afterwards, frame by frame (never held), within
+//! `limits.refused_body_drain_bytes` and `limits.refused_body_drain_secs`. Read to its end, the
+//! exchange ends as any other: the HTTP/2 stream closes normally, and the HTTP/1.1 connection
+//! stays open for the next request.
 //!
 //! Past either bound the body is dropped: hyper closes an HTTP/1.1 connection after the answer,
 //! and h2 resets an HTTP/2 stream with `NO_ERROR`, the connection staying up. An HTTP/1.1 body
 //! whose declared length already shows it will not fit is not read at all, and its answer says
 //! `Connection: close`. An HTTP/2 one is read up to the bound all the same: a client that reads
-//! the answer while it sends (curl) stops on its own meanwhile, and never meets the reset. A client that asked for `100 Continue` and was
-//! answered first has sent nothing: its body is never polled, so hyper never sends the `100`,
-//! and the connection is closed after the answer.
+//! the answer while it sends (curl) stops on its own meanwhile, and never meets the reset.
+//!
+//! A client that asked for `100 Continue` and was answered first has sent nothing: its body is
+//! never polled, so hyper never sends the `100`, and the connection is closed after the answer.
 
 use std::pin::Pin;
 use std::sync::Arc;
