@@ -199,6 +199,13 @@ pub struct Limits {
     /// How long a posted object that cites a marking definition the hub does not hold yet
     /// waits for it (pending in its status resource) before it is refused.
     pub pending_marking_secs: u64,
+    /// How much of a body the hub answered without reading (a refusal: 413, 403, 415…) it
+    /// still reads, and discards, after the answer, so that a client that sends its whole body
+    /// before it reads the answer gets to read it. Past this the connection (HTTP/1.1) or the
+    /// stream (HTTP/2) is closed on the client. 0: never.
+    pub refused_body_drain_bytes: u64,
+    /// How long that reading may go on, from the answer.
+    pub refused_body_drain_secs: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -278,6 +285,8 @@ impl Default for Limits {
             max_connections: 1024,
             shutdown_grace_secs: 20,
             pending_marking_secs: 300,
+            refused_body_drain_bytes: 64 * 1024 * 1024,
+            refused_body_drain_secs: 30,
         }
     }
 }

@@ -6,7 +6,7 @@
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
 use super::AppState;
 use super::error::{ApiError, Denial};
@@ -22,7 +22,8 @@ pub async fn record_denials(State(state): State<AppState>, req: Request, next: N
         .extensions()
         .get::<ConnectionInfo>()
         .and_then(|c| c.client);
-    let what = format!("{} {}", req.method(), logged_path(req.uri().path()));
+    let path = req.uri().path().to_owned();
+    let what = format!("{} {}", req.method(), logged_path(&path));
     let response = next.run(req).await;
     if !matches!(
         response.status(),
@@ -49,14 +50,14 @@ pub async fn record_denials(State(state): State<AppState>, req: Request, next: N
                 why = access::Refusal::UnboundCertificate.to_string();
                 Acting::unregistered("", &fp.to_hex(), now)
             }
-            Err(e) => return ApiError::from(e).into_response(),
+            Err(e) => return super::refuse(&path, ApiError::from(e)),
         },
     };
     let record = acting.record("request.denied").objects([what]).denied(why);
     if let Err(e) = state.store.append_audit(&record).await {
         // The refusal stands; what cannot be recorded is an outage, and is answered as one.
         tracing::error!(error = %e, "cannot record a refused request in the audit log");
-        return ApiError::from(e).into_response();
+        return super::refuse(&path, ApiError::from(e));
     }
     response
 }

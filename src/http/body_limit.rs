@@ -5,9 +5,7 @@
 //! is read here up to the limit and handed on with its length declared: past the limit it is
 //! refused like a body whose declared length is too large, and nothing downstream tells the
 //! two apart. Handlers read whole bodies anyway, so this holds no more in memory than they
-//! would.
-
-use std::time::Duration;
+//! would. What a refused body still sends is read and discarded after the answer (`drain`).
 
 use axum::body::{Body, Bytes};
 use axum::extract::Request;
@@ -16,33 +14,10 @@ use http_body_util::BodyExt as _;
 
 use super::error::ApiError;
 
-/// How much of a refused body is still read, and dropped, before the refusal is sent: a
-/// client still sending when the connection closes sees a broken pipe instead of the answer.
-/// Past this (or [`DRAIN_TIME`]) the connection is closed on it.
-const DRAIN_BYTES: usize = 1 << 20;
-const DRAIN_TIME: Duration = Duration::from_secs(2);
-
 /// Why a body could not be taken in.
 enum BodyRefusal {
     TooLarge,
     Unreadable,
-}
-
-/// Reads and drops what the client is still sending, within [`DRAIN_BYTES`] and
-/// [`DRAIN_TIME`].
-async fn drain(mut body: Body) {
-    let _ = tokio::time::timeout(DRAIN_TIME, async {
-        let mut left = DRAIN_BYTES;
-        while let Some(Ok(frame)) = body.frame().await {
-            if let Ok(data) = frame.into_data() {
-                if data.len() >= left {
-                    break;
-                }
-                left -= data.len();
-            }
-        }
-    })
-    .await;
 }
 
 /// The whole of a body of unknown length, if it is at most `limit` bytes.
@@ -54,7 +29,6 @@ async fn read_unsized(mut body: Body, limit: usize) -> Result<Bytes, BodyRefusal
             continue;
         };
         if read.len() + data.len() > limit {
-            drain(body).await;
             return Err(BodyRefusal::TooLarge);
         }
         read.extend_from_slice(&data);
@@ -71,13 +45,7 @@ pub(super) async fn apply(req: Request, limit: usize) -> Result<Request, ApiErro
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     match declared {
-        Some(n) if n > limit as u64 => {
-            // A client waiting for `100 Continue` has sent nothing: reading would invite it.
-            if !req.headers().contains_key(header::EXPECT) {
-                drain(req.into_body()).await;
-            }
-            Err(too_large)
-        }
+        Some(n) if n > limit as u64 => Err(too_large),
         // hyper holds the body to its declared length; the limit is a second guard.
         Some(_) => Ok(req.map(|body| Body::new(http_body_util::Limited::new(body, limit)))),
         None if axum::body::HttpBody::is_end_stream(req.body()) => Ok(req),

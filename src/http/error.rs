@@ -20,6 +20,9 @@ pub enum ApiError {
     Forbidden,
     #[error("not found")]
     NotFound,
+    /// The path exists, not with this method (the router adds `Allow`).
+    #[error("method not allowed")]
+    MethodNotAllowed,
     /// Authenticated, but this principal's kind may not do this; the text says who may.
     #[error("not permitted: {0}")]
     NotPermitted(String),
@@ -63,7 +66,9 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
 pub struct Denial(pub String);
 
 impl ApiError {
-    fn parts(&self) -> (StatusCode, &'static str, Option<String>) {
+    /// What a client is told: status, title and detail, the same in both error bodies
+    /// (problem+json and the TAXII error message).
+    pub(crate) fn parts(&self) -> (StatusCode, &'static str, Option<String>) {
         match self {
             ApiError::Unauthenticated => (
                 StatusCode::UNAUTHORIZED,
@@ -76,6 +81,9 @@ impl ApiError {
                 Some("the certificate is not bound to an active principal of this hub".into()),
             ),
             ApiError::NotFound => (StatusCode::NOT_FOUND, "Not found", None),
+            ApiError::MethodNotAllowed => {
+                (StatusCode::METHOD_NOT_ALLOWED, "Method not allowed", None)
+            }
             ApiError::NotPermitted(detail) => {
                 (StatusCode::FORBIDDEN, "Not permitted", Some(detail.clone()))
             }
@@ -109,14 +117,20 @@ impl ApiError {
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "Internal error", None),
         }
     }
+
+    /// Logs a server-side failure with its cause, which the client is never told: called once,
+    /// by whichever error body the error is written in.
+    pub(crate) fn log_if_server_error(&self, status: StatusCode) {
+        if status.is_server_error() {
+            tracing::error!(error = %self, cause = ?std::error::Error::source(self), "request failed");
+        }
+    }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, title, detail) = self.parts();
-        if status.is_server_error() {
-            tracing::error!(error = %self, cause = ?std::error::Error::source(&self), "request failed");
-        }
+        self.log_if_server_error(status);
         let body = Problem {
             kind: "about:blank",
             title,

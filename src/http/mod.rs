@@ -3,6 +3,7 @@
 pub mod api;
 pub mod audit;
 mod body_limit;
+mod drain;
 pub mod error;
 pub mod identity;
 pub mod public;
@@ -15,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::{Request, State};
-use axum::http::HeaderValue;
+use axum::http::{HeaderValue, Uri, Version, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use tracing::Instrument;
@@ -97,6 +98,8 @@ pub fn main_router(state: AppState) -> Router {
     with_request_context(
         api::router()
             .merge(taxii::router())
+            // Set on the routes above, so it must follow them.
+            .method_not_allowed_fallback(method_not_allowed)
             .fallback(not_found)
             .layer(middleware::from_fn_with_state(
                 state.clone(),
@@ -108,7 +111,12 @@ pub fn main_router(state: AppState) -> Router {
 
 /// Routes of the public listener.
 pub fn public_router(state: AppState) -> Router {
-    with_request_context(public::router().fallback(not_found), state)
+    with_request_context(
+        public::router()
+            .method_not_allowed_fallback(method_not_allowed)
+            .fallback(not_found),
+        state,
+    )
 }
 
 fn with_request_context(router: Router<AppState>, state: AppState) -> Router {
@@ -120,13 +128,19 @@ fn with_request_context(router: Router<AppState>, state: AppState) -> Router {
         .with_state(state)
 }
 
-async fn not_found() -> ApiError {
-    ApiError::NotFound
+async fn not_found(uri: Uri) -> Response {
+    refuse(uri.path(), ApiError::NotFound)
 }
 
-/// A refusal made before routing, in the error body of the API the path belongs to:
-/// problem+json, or the TAXII error message under `/taxii2/`.
-fn refuse(path: &str, error: ApiError) -> Response {
+/// axum adds the `Allow` header to what this returns.
+async fn method_not_allowed(uri: Uri) -> Response {
+    refuse(uri.path(), ApiError::MethodNotAllowed)
+}
+
+/// A refusal made outside the handlers of an API (before routing, by the router, by a layer
+/// around every route), in the error body of the API the path belongs to: problem+json, or the
+/// TAXII error message under `/taxii2/`.
+pub(crate) fn refuse(path: &str, error: ApiError) -> Response {
     if taxii::serves(path) {
         taxii::TaxiiError::from(error).into_response()
     } else {
@@ -136,7 +150,8 @@ fn refuse(path: &str, error: ApiError) -> Response {
 
 /// One span per request with a fresh request id (also returned as `X-Request-Id`) and, once
 /// resolved, the principal id; the body limit and the request timeout are applied here so that
-/// their refusals have the error body of the API, like every other error.
+/// their refusals have the error body of the API, like every other error, and a body left
+/// unread by the answer is drained after it (`drain`).
 async fn request_context(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let request_id = uuid::Uuid::new_v4().to_string();
     let remote = req
@@ -157,6 +172,8 @@ async fn request_context(State(state): State<AppState>, req: Request, next: Next
     let started = Instant::now();
     let limits = state.limits.clone();
     let path = req.uri().path().to_owned();
+    let version = req.version();
+    let (req, unread) = drain::watch(req, drain::DrainLimits::from(&limits));
     let mut response = async move {
         // Reading an unsized body counts against the request's time, like the handler.
         let served =
@@ -183,6 +200,12 @@ async fn request_context(State(state): State<AppState>, req: Request, next: Next
     span.in_scope(|| tracing::info!("request served"));
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert("x-request-id", value);
+    }
+    // HTTP/2 has no such header: h2 resets the stream instead.
+    if unread.left() && version < Version::HTTP_2 {
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
     }
     response
 }

@@ -23,6 +23,7 @@ mod stix_patterns;
 mod store_contract;
 mod submissions;
 mod taxii;
+mod taxii_errors;
 mod taxii_ingest;
 mod tls_refusals;
 mod visibility;

@@ -31,7 +31,7 @@ const INTERNAL: &str = "c6d0a8e4-71b2-4f43-8e0c-3a5d9b1f2e47";
 const PER_REQUEST: usize = 7;
 
 /// The Python to run the script with, or `None` (said NOT RUN) when none is configured.
-fn python() -> Option<PathBuf> {
+pub(crate) fn python() -> Option<PathBuf> {
     match std::env::var_os(PYTHON_VAR) {
         Some(p) if !p.is_empty() => Some(PathBuf::from(p)),
         _ => {

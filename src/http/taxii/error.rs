@@ -75,35 +75,16 @@ impl IntoResponse for TaxiiError {
     }
 }
 
+/// The one mapping of the edge's errors onto TAXII: the same status, title and detail as the
+/// problem+json body would have, which never carry internal detail.
 impl From<ApiError> for TaxiiError {
     fn from(e: ApiError) -> Self {
-        match e {
-            ApiError::Unauthenticated => Self {
-                status: StatusCode::UNAUTHORIZED,
-                title: "Client certificate required",
-                description: None,
-            },
-            ApiError::Forbidden => Self::new(
-                StatusCode::FORBIDDEN,
-                "Certificate not authorised",
-                "the certificate is not bound to an active principal of this hub",
-            ),
-            ApiError::NotFound => Self::not_found(),
-            ApiError::BadRequest(detail) => Self::bad_request(detail),
-            ApiError::PayloadTooLarge { limit } => Self::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "Request body too large",
-                format!("the limit is {limit} bytes"),
-            ),
-            other => {
-                // Logged once, by the REST mapping; the client learns nothing internal.
-                let status = other.into_response().status();
-                Self {
-                    status,
-                    title: "Server error",
-                    description: None,
-                }
-            }
+        let (status, title, description) = e.parts();
+        e.log_if_server_error(status);
+        Self {
+            status,
+            title,
+            description,
         }
     }
 }

@@ -3,6 +3,7 @@
 //! exactly like a missing one.
 
 mod error;
+mod extract;
 mod media;
 mod objects;
 
@@ -16,9 +17,10 @@ pub use error::TaxiiError;
 /// Where the single API root lives.
 pub const API_ROOT: &str = "/taxii2/api/";
 
-/// Whether `path` is a TAXII route's, whose errors are TAXII error messages.
+/// Whether `path` is under the TAXII server, whose errors are TAXII error messages: a client
+/// that lost the discovery URL's slash is a TAXII client too.
 pub fn serves(path: &str) -> bool {
-    path.starts_with("/taxii2/")
+    path == "/taxii2" || path.starts_with("/taxii2/")
 }
 
 pub fn router() -> Router<AppState> {

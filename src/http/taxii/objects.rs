@@ -2,8 +2,7 @@
 //! envelope; objects are written exactly as stored unless the policy redacted fields.
 
 use axum::Json;
-use axum::extract::{FromRequestParts, Path, RawQuery, State};
-use axum::http::request::Parts;
+use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -11,6 +10,7 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use super::extract::{EnvelopeBytes, TaxiiCaller, TaxiiPath};
 use super::{API_ROOT, TaxiiError};
 use crate::domain::access::RegistryRecord;
 use crate::domain::collections::{COLLECTIONS, Collection};
@@ -18,25 +18,10 @@ use crate::domain::markings::release::Releasable;
 use crate::domain::stix::pending::{PendingState, StoredPending};
 use crate::domain::stix::stored::{StoredObject, VersionSelector, utc_timestamp, version_key};
 use crate::http::AppState;
-use crate::http::identity::Caller;
 use crate::services::ingest::Waiting;
 use crate::services::share::{self, MAX_PAGE_SIZE, Page, ReadRequest};
 
 const STIX_MEDIA_TYPE: &str = "application/stix+json;version=2.1";
-
-/// The caller, with refusals written as TAXII errors.
-pub struct TaxiiCaller(pub RegistryRecord);
-
-impl FromRequestParts<AppState> for TaxiiCaller {
-    type Rejection = TaxiiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, TaxiiError> {
-        Caller::from_request_parts(parts, state)
-            .await
-            .map(|Caller(record)| TaxiiCaller(record))
-            .map_err(TaxiiError::from)
-    }
-}
 
 /// `https://HOST` from the request, for the absolute URLs discovery must give.
 fn base_url(headers: &HeaderMap) -> String {
@@ -105,7 +90,7 @@ pub async fn collections(TaxiiCaller(caller): TaxiiCaller) -> Json<Value> {
 
 pub async fn collection(
     TaxiiCaller(caller): TaxiiCaller,
-    Path(id): Path<String>,
+    TaxiiPath(id): TaxiiPath<String>,
 ) -> Result<Json<CollectionView>, TaxiiError> {
     Collection::by_id(&id)
         .filter(|c| c.visible_to(caller.principal.kind))
@@ -250,7 +235,7 @@ async fn read_page(
 pub async fn objects(
     TaxiiCaller(caller): TaxiiCaller,
     State(state): State<AppState>,
-    Path(collection): Path<String>,
+    TaxiiPath(collection): TaxiiPath<String>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, TaxiiError> {
     let request = parse_request(query.as_deref(), true)?;
@@ -279,7 +264,7 @@ async fn read_object(
 pub async fn object(
     TaxiiCaller(caller): TaxiiCaller,
     State(state): State<AppState>,
-    Path((collection, object)): Path<(String, String)>,
+    TaxiiPath((collection, object)): TaxiiPath<(String, String)>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, TaxiiError> {
     let page = read_object(
@@ -314,7 +299,7 @@ fn version_text(o: &Releasable<StoredObject>) -> Option<String> {
 pub async fn versions(
     TaxiiCaller(caller): TaxiiCaller,
     State(state): State<AppState>,
-    Path((collection, object)): Path<(String, String)>,
+    TaxiiPath((collection, object)): TaxiiPath<(String, String)>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, TaxiiError> {
     let page = read_object(
@@ -334,7 +319,7 @@ pub async fn versions(
 pub async fn manifest(
     TaxiiCaller(caller): TaxiiCaller,
     State(state): State<AppState>,
-    Path(collection): Path<String>,
+    TaxiiPath(collection): TaxiiPath<String>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, TaxiiError> {
     let request = parse_request(query.as_deref(), true)?;
@@ -369,9 +354,9 @@ pub const CASE_HEADER: &str = "x-relais-case";
 pub async fn add_objects(
     TaxiiCaller(caller): TaxiiCaller,
     State(state): State<AppState>,
-    Path(collection): Path<String>,
+    TaxiiPath(collection): TaxiiPath<String>,
     headers: axum::http::HeaderMap,
-    body: axum::body::Bytes,
+    EnvelopeBytes(body): EnvelopeBytes,
 ) -> Result<Response, TaxiiError> {
     let now = state.clock.now();
     // A submission names the victim case it comes from in a header, so that the objects
@@ -469,7 +454,7 @@ fn with_pending(mut status: Value, pending: &[StoredPending]) -> Value {
 pub async fn status(
     TaxiiCaller(caller): TaxiiCaller,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    TaxiiPath(id): TaxiiPath<String>,
 ) -> Result<Response, TaxiiError> {
     let store_error = |e| TaxiiError::from(crate::http::error::ApiError::from(e));
     let body = state
@@ -496,7 +481,7 @@ pub async fn status(
 pub async fn delete_object(
     TaxiiCaller(caller): TaxiiCaller,
     State(state): State<AppState>,
-    Path((collection, object)): Path<(String, String)>,
+    TaxiiPath((collection, object)): TaxiiPath<(String, String)>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, TaxiiError> {
     let request = parse_request(query.as_deref(), false)?;
