@@ -134,10 +134,22 @@ def check_basics(args, summary):
     check(server.default is not None, "discovery: 'default' is not one of api_roots")
     api_root = server.default
     check(api_root.url.endswith("/"), f"discovery: API root URL without trailing slash: {api_root.url}")
+    if args.expect_api_root:
+        check([r.url for r in roots] == [args.expect_api_root]
+              and api_root.url == args.expect_api_root,
+              f"discovery: api_roots {[r.url for r in roots]}, default {api_root.url}; "
+              f"expected {args.expect_api_root}")
+    # Follow every API root to where discovery says it is (not where discovery was read): a
+    # URL built from the request's Host, or without the listener's port, fails here.
+    for r in roots:
+        r.refresh()
+        check(r.title and TAXII_21 in r.versions,
+              f"API root {r.url} (from api_roots): title {r.title!r}, versions {r.versions}")
     summary["discovery"] = {
         "title": server.title,
         "api_roots": [r.url for r in roots],
         "default": api_root.url,
+        "followed": len(roots),
     }
     check(TAXII_21 in api_root.versions, f"API root versions {api_root.versions} lack {TAXII_21}")
     check(isinstance(api_root.max_content_length, int) and api_root.max_content_length > 0,
@@ -534,6 +546,8 @@ def main():
                    help="page size for as_pages")
     p.add_argument("--hidden-id", action="append", default=[],
                    help="an id the caller must never see (repeatable)")
+    p.add_argument("--expect-api-root", default=env("RELAIS_TAXII_EXPECT_API_ROOT"),
+                   help="the one API root URL discovery must give (default and api_roots)")
     args = p.parse_args()
     missing = [n for n in ("discovery", "ca", "cert", "key", "collection") if not getattr(args, n)]
     if missing:
