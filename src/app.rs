@@ -47,6 +47,8 @@ pub enum HubError {
     CorruptSecret(&'static str),
     #[error("audit log: {0}")]
     Checkpoint(#[from] crate::services::checkpoints::CheckpointError),
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
 }
 
 /// Why a policy file could not be used.
@@ -171,6 +173,11 @@ impl Hub {
         let public_port = public
             .local_addr()
             .map_or(config.listen.public.port(), |a| a.port());
+        // The bound port, not the configured one: a test (or an operator) may ask for port 0.
+        let taxii_url = config.taxii_url(
+            main.local_addr()
+                .map_or(config.listen.main.port(), |a| a.port()),
+        )?;
         let checkpoints = Arc::new(Checkpointer {
             store: Arc::clone(&store),
             clock: Arc::clone(&clock),
@@ -211,6 +218,7 @@ impl Hub {
                 survey_key: Arc::from(survey_key),
                 survey_policy,
                 public_url: Arc::from(config.public_url(public_port)),
+                taxii_url: Arc::from(taxii_url),
                 organisation: Arc::from(config.hub.organisation.as_str()),
             },
             config: config.clone(),

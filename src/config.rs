@@ -19,6 +19,16 @@ pub struct Config {
     pub policies: PoliciesConfig,
     pub audit: AuditConfig,
     pub registry: RegistryConfig,
+    pub taxii: TaxiiConfig,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TaxiiConfig {
+    /// The main listener's address as TAXII clients reach it, `https://HOST[:PORT]`: the
+    /// discovery resource's `default` and `api_roots` are built on it, never on the request's
+    /// `Host`. Empty: `https://` + the first of `pki.server_names` + the main listener's port.
+    pub public_url: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -69,17 +79,32 @@ impl Config {
         if !self.registry.public_url.is_empty() {
             return self.registry.public_url.trim_end_matches('/').to_owned();
         }
+        format!("https://{}:{public_port}", self.first_server_name())
+    }
+
+    /// Where TAXII clients reach the main listener, `https://HOST:PORT` without a trailing
+    /// slash (see [`TaxiiConfig::public_url`]); `main_port` is the port the listener is bound
+    /// to, which differs from `listen.main`'s when that asks for port 0.
+    pub fn taxii_url(&self, main_port: u16) -> Result<String, ConfigError> {
+        if self.taxii.public_url.is_empty() {
+            return Ok(format!("https://{}:{main_port}", self.first_server_name()));
+        }
+        parse_public_url(&self.taxii.public_url)
+            .map_err(|why| ConfigError::Invalid(format!("taxii.public_url {why}")))
+    }
+
+    /// The first of `pki.server_names` as a URL's host (an IPv6 address in brackets).
+    fn first_server_name(&self) -> String {
         let host = self
             .pki
             .server_names
             .first()
             .map_or("localhost", String::as_str);
-        let host = if host.contains(':') {
+        if host.contains(':') {
             format!("[{host}]")
         } else {
             host.to_owned()
-        };
-        format!("https://{host}:{public_port}")
+        }
     }
 
     /// The audit log's checkpoint origin (see [`AuditConfig::origin`]).
@@ -442,6 +467,7 @@ impl Config {
                 "audit.checkpoint_entries and audit.checkpoint_secs must be above 0".into(),
             ));
         }
+        self.taxii_url(self.listen.main.port())?;
         if self.audit_origin().chars().any(char::is_control) {
             return Err(ConfigError::Invalid(
                 "audit.origin must not hold control characters".into(),
@@ -449,6 +475,70 @@ impl Config {
         }
         Ok(())
     }
+}
+
+/// Checks a configured public URL, `https://HOST[:PORT]` (one trailing `/` allowed), and
+/// gives it without the slash; the error completes "taxii.public_url …". Clients are sent
+/// to exactly this address, so anything they could read differently (a path, a query, user
+/// information, an empty or out-of-range port) is refused rather than passed on.
+fn parse_public_url(url: &str) -> Result<String, String> {
+    let refuse = |why: &str| Err(format!("= {url:?}: {why}; expected https://HOST[:PORT]"));
+    let Some(rest) = url
+        .get(..8)
+        .filter(|s| s.eq_ignore_ascii_case("https://"))
+        .and(url.get(8..))
+    else {
+        return refuse("not an https URL");
+    };
+    let authority = rest.strip_suffix('/').unwrap_or(rest);
+    if let Some(c) = authority
+        .chars()
+        .find(|c| matches!(c, '/' | '?' | '#' | '@' | '\\'))
+    {
+        return refuse(&format!("a URL with {c:?} after the host"));
+    }
+    let (host, port) = match authority.strip_prefix('[') {
+        Some(v6) => match v6.split_once(']') {
+            Some((addr, after)) if addr.parse::<std::net::Ipv6Addr>().is_ok() => {
+                (&authority[..addr.len() + 2], after)
+            }
+            _ => return refuse("not an IPv6 address in brackets"),
+        },
+        None => match authority.find(':') {
+            Some(i) => authority.split_at(i),
+            None => (authority, ""),
+        },
+    };
+    if !host.starts_with('[') && !is_host_name(host) {
+        return refuse("no valid host name");
+    }
+    if port.is_empty() {
+        return Ok(format!("https://{host}"));
+    }
+    // Digits only: `u16::from_str` would also take a sign.
+    match port
+        .strip_prefix(':')
+        .filter(|digits| !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|digits| digits.parse::<u16>().ok())
+    {
+        Some(port) if port > 0 => Ok(format!("https://{host}:{port}")),
+        _ => refuse("no valid port after the host"),
+    }
+}
+
+/// A DNS name or an IPv4 address: dot-separated labels of letters, digits and inner hyphens.
+fn is_host_name(host: &str) -> bool {
+    !host.is_empty()
+        && host.len() <= 253
+        && host.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
 }
 
 fn env_name(section: &str, key: &str) -> String {
@@ -589,6 +679,60 @@ mod tests {
         cfg.pki.allow_demo_on_network = false;
         cfg.pki.demo = false;
         assert!(cfg.check(dir.path()).is_ok());
+    }
+
+    #[test]
+    fn taxii_public_url_is_an_https_origin_and_nothing_more() {
+        let mut cfg = Config::default();
+        assert_eq!(cfg.taxii_url(8443).unwrap(), "https://localhost:8443");
+        cfg.pki.server_names = vec!["::1".into()];
+        assert_eq!(cfg.taxii_url(40000).unwrap(), "https://[::1]:40000");
+        for (given, used) in [
+            ("https://hub.csirt.re:8443", "https://hub.csirt.re:8443"),
+            ("https://hub.csirt.re:8443/", "https://hub.csirt.re:8443"),
+            ("HTTPS://hub.csirt.re", "https://hub.csirt.re"),
+            ("https://192.0.2.7:08443", "https://192.0.2.7:8443"),
+            ("https://[2001:db8::7]:8443", "https://[2001:db8::7]:8443"),
+            ("https://[::1]", "https://[::1]"),
+        ] {
+            cfg.taxii.public_url = given.into();
+            assert_eq!(cfg.taxii_url(1).unwrap(), used, "{given}");
+        }
+        for refused in [
+            "http://hub.csirt.re:8443",
+            "hub.csirt.re:8443",
+            "https://",
+            "https://:8443",
+            "https://hub.csirt.re:",
+            "https://hub.csirt.re:0",
+            "https://hub.csirt.re:65536",
+            "https://hub.csirt.re:+443",
+            "https://hub.csirt.re:84é",
+            "https://hub.csirt.re:8443/taxii2/",
+            "https://hub.csirt.re:8443//",
+            "https://hub.csirt.re?x=1",
+            "https://hub.csirt.re#top",
+            "https://user@hub.csirt.re",
+            "https://hub.csirt.re\\evil",
+            "https://hub_csirt.re",
+            "https://-hub.csirt.re",
+            "https://hub..csirt.re",
+            "https://hub.csirt.re:8443 ",
+            "https://[::1",
+            "https://[hub]:8443",
+            "https://[::1]x",
+            "https://[::1]:8443x",
+        ] {
+            cfg.taxii.public_url = refused.into();
+            let err = cfg.taxii_url(1).unwrap_err().to_string();
+            assert!(
+                err.starts_with("invalid configuration: taxii.public_url = ")
+                    && !err.contains('\n'),
+                "{refused}: {err}"
+            );
+            let dir = tempfile::tempdir().unwrap();
+            assert!(cfg.check(dir.path()).is_err(), "{refused}");
+        }
     }
 
     #[test]

@@ -53,6 +53,9 @@ pub struct AppState {
     /// `https://HOST:PORT` of the public listener, for links sent to people without a
     /// certificate (survey, badge check).
     pub public_url: Arc<str>,
+    /// `https://HOST:PORT` of the main listener as TAXII clients reach it (`taxii.public_url`
+    /// or derived from the bound port), on which discovery builds its absolute URLs.
+    pub taxii_url: Arc<str>,
     /// The CSIRT that runs the hub (`hub.organisation`).
     pub organisation: Arc<str>,
 }

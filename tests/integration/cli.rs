@@ -529,6 +529,24 @@ fn insecure_or_wrong_configuration_is_refused_in_one_line() {
     );
     assert!(err.contains("RELAIS_LISTEN_MIAN"), "{err}");
 
+    // A TAXII public URL clients could not be sent to as it is.
+    for url in [
+        "http://hub.csirt.re:8443",
+        "https://hub.csirt.re:8443/taxii2/",
+    ] {
+        let err = one_line_failure(
+            &relais(cwd.path())
+                .arg("serve")
+                .env("RELAIS_TAXII_PUBLIC_URL", url)
+                .output()
+                .unwrap(),
+        );
+        assert!(
+            err.starts_with("relais: invalid configuration: taxii.public_url = "),
+            "{err}"
+        );
+    }
+
     // A federation policy that would federate TLP:RED.
     let federation = cwd.path().join("relais-data/policies/federation.toml");
     let shipped = std::fs::read_to_string(&federation).unwrap();
@@ -641,6 +659,30 @@ fn config_file_and_data_directory_are_chosen_on_the_command_line() {
         "{text}"
     );
     assert!(!text.contains("hunter2"));
+    // Every section is in the generated file, the environment list and the check's output.
+    let generated = std::fs::read_to_string(cwd.path().join("elsewhere/relais.toml")).unwrap();
+    assert!(
+        generated.contains("[taxii]\npublic_url = \"\""),
+        "{generated}"
+    );
+    let out = succeed(relais(cwd.path()).args(["config", "env"]));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).lines().any(|l| l
+            .split_whitespace()
+            .eq(["RELAIS_TAXII_PUBLIC_URL", "taxii.public_url"])),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let out = succeed(
+        relais(cwd.path())
+            .args(["--data", "elsewhere", "config", "check"])
+            .env("RELAIS_TAXII_PUBLIC_URL", "https://hub.csirt.re:8443"),
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("[taxii]\npublic_url = \"https://hub.csirt.re:8443\""),
+        "{text}"
+    );
     let err = one_line_failure(
         &relais(cwd.path())
             .args([

@@ -428,3 +428,92 @@ async fn peers_read_up_to_the_level_their_federation_policy_allows() {
     assert_eq!(community_ids(&hub, "partner-csirt").await, [clear, green]);
     hub.shutdown().await;
 }
+
+/// A client of `who` that speaks only `version` (offered alone in ALPN).
+fn client_speaking(hub: &TestHub, who: &str, version: reqwest::Version) -> reqwest::Client {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+    let cred = hub.demo(who);
+    let roots = relais::pki::certificate::read_pem_certificates(&hub.ca_path()).unwrap();
+    let chain: Vec<CertificateDer<'static>> =
+        CertificateDer::pem_slice_iter(cred.cert_pem.as_bytes())
+            .collect::<Result<_, _>>()
+            .unwrap();
+    let key = PrivateKeyDer::from_pem_slice(cred.key_pem.as_bytes()).unwrap();
+    let mut tls = relais::http::tls::client_config(&roots, Some((chain, key))).unwrap();
+    let builder = reqwest::Client::builder().timeout(std::time::Duration::from_secs(20));
+    let builder = if version == reqwest::Version::HTTP_2 {
+        tls.alpn_protocols = vec![b"h2".to_vec()];
+        builder.http2_prior_knowledge()
+    } else {
+        tls.alpn_protocols = vec![b"http/1.1".to_vec()];
+        builder.http1_only()
+    };
+    builder.tls_backend_preconfigured(tls).build().unwrap()
+}
+
+/// Discovery over `version` with a forged `Host`: the API root URLs it gives.
+async fn discovered(hub: &TestHub, version: reqwest::Version) -> (String, Vec<String>) {
+    let resp = client_speaking(hub, "provider-b", version)
+        .get(hub.url("/taxii2/"))
+        .header(ACCEPT, TAXII)
+        .header(reqwest::header::HOST, "evil.example:1234")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.version(), version);
+    assert_eq!(resp.status(), 200);
+    let body: Value = resp.json().await.unwrap();
+    let roots = body["api_roots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_str().unwrap().to_owned())
+        .collect();
+    (body["default"].as_str().unwrap().to_owned(), roots)
+}
+
+/// Issue 12, point 3: discovery over HTTP/2 gave `https://localhost/taxii2/api/` (no `Host`
+/// header, so no port) and over HTTP/1.1 echoed whatever `Host` came; a client following
+/// `api_roots` went elsewhere. The URLs now come from `taxii.public_url`, or from the first
+/// server name and the port the main listener is bound to.
+#[tokio::test]
+async fn discovery_urls_come_from_configuration_not_the_request() {
+    let hub = spawn_hub().await;
+    let derived = format!("https://localhost:{}/taxii2/api/", hub.main.port());
+    for version in [reqwest::Version::HTTP_11, reqwest::Version::HTTP_2] {
+        let (default, roots) = discovered(&hub, version).await;
+        assert_eq!(default, derived, "{version:?}");
+        assert_eq!(roots, std::slice::from_ref(&derived), "{version:?}");
+    }
+    // The API root is served where discovery says (localhost is in the server certificate).
+    let resp = hub
+        .client("provider-b")
+        .get(&derived)
+        .header(ACCEPT, TAXII)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let api: Value = resp.json().await.unwrap();
+    assert_eq!(api["versions"][0], TAXII);
+    hub.shutdown().await;
+
+    // Behind a load balancer or a port mapping, the operator says where clients connect.
+    let hub = crate::common::spawn_hub_with(crate::common::HubOptions {
+        tweak: Some(Box::new(|config, _| {
+            config.taxii.public_url = "https://hub.csirt.re:8443/".into();
+        })),
+        ..crate::common::HubOptions::default()
+    })
+    .await;
+    for version in [reqwest::Version::HTTP_11, reqwest::Version::HTTP_2] {
+        let (default, roots) = discovered(&hub, version).await;
+        assert_eq!(
+            default, "https://hub.csirt.re:8443/taxii2/api/",
+            "{version:?}"
+        );
+        assert_eq!(roots, std::slice::from_ref(&default), "{version:?}");
+    }
+    hub.shutdown().await;
+}

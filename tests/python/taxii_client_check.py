@@ -9,7 +9,15 @@ caller (tests/integration/python_clients.rs) to compare with what relais should 
 
 Usage:
   taxii_client_check.py --discovery URL --ca CA.pem --cert CERT.pem --key KEY.pem \
-      --collection ID [--mode read|write|delete] [--per-request N] [--hidden-id ID ...]
+      --collection ID [--mode read|write|delete] [--per-request N] [--hidden-id ID ...] \
+      [--expect-api-root URL]
+  taxii_client_check.py --mode every-reader --discovery URL --ca CA.pem \
+      --originals POSTED.json --reader NAME CERT.pem KEY.pem [--reader ...] [--per-request N]
+
+every-reader: each reader reads every collection it may (all versions) and every object it
+receives must be valid for stix2-validator and stix2 unless the version posted was not: the
+hub may withhold objects or take parts away, never leave an object broken. The summary gives,
+per reader and collection, the ids received and the objects received cut.
 
 Each option can also come from the environment: RELAIS_TAXII_DISCOVERY, RELAIS_TAXII_CA,
 RELAIS_TAXII_CERT, RELAIS_TAXII_KEY, RELAIS_TAXII_COLLECTION, RELAIS_TAXII_MODE,
@@ -134,10 +142,22 @@ def check_basics(args, summary):
     check(server.default is not None, "discovery: 'default' is not one of api_roots")
     api_root = server.default
     check(api_root.url.endswith("/"), f"discovery: API root URL without trailing slash: {api_root.url}")
+    if args.expect_api_root:
+        check([r.url for r in roots] == [args.expect_api_root]
+              and api_root.url == args.expect_api_root,
+              f"discovery: api_roots {[r.url for r in roots]}, default {api_root.url}; "
+              f"expected {args.expect_api_root}")
+    # Follow every API root to where discovery says it is (not where discovery was read): a
+    # URL built from the request's Host, or without the listener's port, fails here.
+    for r in roots:
+        r.refresh()
+        check(r.title and TAXII_21 in r.versions,
+              f"API root {r.url} (from api_roots): title {r.title!r}, versions {r.versions}")
     summary["discovery"] = {
         "title": server.title,
         "api_roots": [r.url for r in roots],
         "default": api_root.url,
+        "followed": len(roots),
     }
     check(TAXII_21 in api_root.versions, f"API root versions {api_root.versions} lack {TAXII_21}")
     check(isinstance(api_root.max_content_length, int) and api_root.max_content_length > 0,
@@ -508,6 +528,114 @@ def check_delete(args, collection, validate, summary):
     summary["delete"] = {"id": v1.id, "versions": [o["modified"] for o in posted]}
 
 
+class Verdicts:
+    """stix2-validator's and stix2's verdicts on objects, each distinct object judged once:
+    most objects reach several readers unchanged, and the validator takes milliseconds each."""
+
+    def __init__(self):
+        self.options = stix2validator.ValidationOptions(version="2.1")
+        self.cache = {}
+        self.judged = 0
+
+    def __call__(self, obj):
+        """(errors, warnings): the validator's errors, then stix2's refusal if any."""
+        key = json.dumps(obj, sort_keys=True, separators=(",", ":"))
+        if key not in self.cache:
+            self.judged += 1
+            warnings = 0
+            try:
+                result = stix2validator.validate_instance(obj, self.options)
+                errors = [str(e) for e in result.errors] if not result.is_valid else []
+                warnings = len(result.warnings or [])
+            except Exception as e:  # it raises on what it cannot even read (no id, no type)
+                errors = [f"stix2-validator: {type(e).__name__}: {e}"]
+            try:
+                stix2.parse(obj, allow_custom=True, version="2.1")
+            except Exception as e:  # stix2 raises many exception types
+                errors.append(f"stix2.parse: {type(e).__name__}: {e}")
+            self.cache[key] = (tuple(errors), warnings)
+        return self.cache[key]
+
+
+def version_key(obj):
+    return (obj.get("id"), obj.get("modified", obj.get("created")))
+
+
+def check_released(reader, collection, obj, originals, verdicts, out, violations):
+    """One released object against what was posted: the hub may only take parts away, and
+    what it sends must not be invalid where what it was given was valid."""
+    where = f"{reader} in {collection}: {obj.get('id')} ({obj.get('modified')})"
+    original = originals.get(version_key(obj))
+    if original is None:
+        violations.append(f"{where}: released, but no such version was posted")
+        return
+    if obj != original:
+        out["pruned"][obj["id"]] = {
+            "removed": sorted(set(original) - set(obj)),
+            "changed": sorted(k for k in obj if k in original and obj[k] != original[k]),
+        }
+        added = sorted(set(obj) - set(original))
+        if added:
+            violations.append(f"{where}: released with properties never posted: {added}")
+        # Gone is for the validator to judge (an SCO's spec_version is optional); changed is
+        # another object.
+        for k in ("type", "spec_version", "created", "modified"):
+            if k in obj and obj[k] != original.get(k):
+                violations.append(f"{where}: {k} changed from {original.get(k)!r}")
+    errors, warnings = verdicts(obj)
+    out["warnings"] += warnings
+    if not errors:
+        return
+    original_errors, _ = verdicts(original)
+    if not original_errors:
+        violations.append(
+            f"{where}: invalid as released, valid as posted: {'; '.join(errors)}; "
+            f"released {json.dumps(obj)[:1500]}")
+    elif not set(errors) <= set(original_errors):
+        violations.append(
+            f"{where}: released with errors the posted object did not have: "
+            f"{sorted(set(errors) - set(original_errors))}")
+    else:
+        # Not the hub's doing: the object was refused by the validator as it was posted.
+        out["invalid_as_posted"].append({"id": obj["id"], "errors": list(errors)})
+
+
+def check_every_reader(args, summary):
+    """Each reader follows discovery to every API root and reads every collection it may, all
+    versions, with taxii2-client; every object it receives goes through stix2-validator."""
+    with open(args.originals, encoding="utf-8") as f:
+        originals = {version_key(o): o for o in json.load(f)}
+    verdicts = Verdicts()
+    readers = {}
+    violations = []
+    for name, cert, key in args.reader:
+        server = Server(args.discovery, verify=args.ca, cert=(cert, key))
+        check(server.api_roots, f"{name}: discovery lists no API root")
+        mine = {"collections": {}}
+        for root in server.api_roots:
+            for collection in root.collections:
+                if not collection.can_read:
+                    continue
+                out = {"ids": set(), "count": 0, "pruned": {}, "warnings": 0,
+                       "invalid_as_posted": []}
+                _, objects, _ = read_all_pages(collection.get_objects, args.per_request,
+                                               f"{name} {collection.id}", version="all")
+                for obj in objects:
+                    check_released(name, collection.id, obj, originals, verdicts, out,
+                                   violations)
+                    out["ids"].add(str(obj.get("id")))
+                    out["count"] += 1
+                out["ids"] = sorted(out["ids"])
+                mine["collections"][collection.id] = out
+        readers[name] = mine
+    summary["readers"] = readers
+    summary["judged"] = verdicts.judged
+    summary["originals"] = len(originals)
+    if violations:
+        shown = "\n  ".join(violations[:40])
+        raise CheckFailed(f"{len(violations)} released objects fail:\n  {shown}")
+
+
 def package_versions():
     from importlib.metadata import version
     return {p: version(p) for p in ("taxii2-client", "stix2", "stix2-validator", "requests")}
@@ -528,14 +656,25 @@ def main():
     p.add_argument("--key", default=env("RELAIS_TAXII_KEY"), help="client key (PEM)")
     p.add_argument("--collection", default=env("RELAIS_TAXII_COLLECTION"),
                    help="the collection to read or write")
-    p.add_argument("--mode", choices=["read", "write", "delete"],
+    p.add_argument("--mode", choices=["read", "write", "delete", "every-reader"],
                    default=env("RELAIS_TAXII_MODE", "read"))
     p.add_argument("--per-request", type=int, default=int(env("RELAIS_TAXII_PER_REQUEST", "7")),
                    help="page size for as_pages")
     p.add_argument("--hidden-id", action="append", default=[],
                    help="an id the caller must never see (repeatable)")
+    p.add_argument("--reader", nargs=3, action="append", default=[],
+                   metavar=("NAME", "CERT", "KEY"),
+                   help="every-reader mode: a principal to read as (repeatable)")
+    p.add_argument("--originals",
+                   help="every-reader mode: a JSON list of every object version posted")
+    p.add_argument("--expect-api-root", default=env("RELAIS_TAXII_EXPECT_API_ROOT"),
+                   help="the one API root URL discovery must give (default and api_roots)")
     args = p.parse_args()
-    missing = [n for n in ("discovery", "ca", "cert", "key", "collection") if not getattr(args, n)]
+    needed = (("discovery", "ca", "originals") if args.mode == "every-reader"
+              else ("discovery", "ca", "cert", "key", "collection"))
+    missing = [n for n in needed if not getattr(args, n)]
+    if args.mode == "every-reader" and not args.reader:
+        missing.append("reader")
     if missing:
         p.error("missing: " + ", ".join("--" + m for m in missing))
     if args.per_request < 1:
@@ -544,6 +683,10 @@ def main():
     summary = {"mode": args.mode, "packages": package_versions()}
     validate = Validator()
     try:
+        if args.mode == "every-reader":
+            check_every_reader(args, summary)
+            print(json.dumps(summary, default=str))
+            return 0
         server, api_root, collection = check_basics(args, summary)
         if args.mode == "write":
             check_write(args, api_root, collection, validate, summary)
@@ -555,7 +698,9 @@ def main():
         summary["validator_warnings"] = validate.warnings[:20]
     except CheckFailed as e:
         print(f"FAILED ({args.mode}): {e}", file=sys.stderr)
-        print(json.dumps(summary, indent=1, default=str), file=sys.stderr)
+        # Every reader's ids would bury the message.
+        shown = {k: v for k, v in summary.items() if k != "readers"}
+        print(json.dumps(shown, indent=1, default=str), file=sys.stderr)
         return 1
     except requests.exceptions.HTTPError as e:
         r = e.response

@@ -538,6 +538,8 @@ enum Ty {
     ExternalReferences,
     GranularMarkings,
     Extensions,
+    /// An email's `body_multipart`: a non-empty list of MIME parts.
+    MimeParts,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -1155,7 +1157,7 @@ static TYPES: &[TypeSpec] = &[
             opt("received_lines", Ty::StrList),
             opt("additional_header_fields", Ty::Dict),
             opt("body", Ty::Str),
-            opt("body_multipart", Ty::ObjectList),
+            opt("body_multipart", Ty::MimeParts),
             opt("raw_email_ref", Ty::Ref(Targets::Only(&["artifact"]))),
         ],
         &[Rule::Check(check_email_multipart)],
@@ -1870,6 +1872,13 @@ impl Ctx<'_> {
                     }
                 }
             }
+            Ty::MimeParts => {
+                if let Some(items) = self.list(path, v) {
+                    for (i, x) in items.iter().enumerate() {
+                        self.mime_part(root, &item(path, i), x);
+                    }
+                }
+            }
             Ty::GranularMarkings => {
                 if let Some(items) = self.list(path, v) {
                     for (i, x) in items.iter().enumerate() {
@@ -1951,6 +1960,33 @@ impl Ctx<'_> {
                         show(hash)
                     ),
                 );
+            }
+        }
+    }
+
+    /// A MIME part (§ 6.6.2): its body inline or in an artifact or file, exactly one. A part
+    /// that lost both (a granular marking, a reference its reader may not read) is no part.
+    fn mime_part(&mut self, root: &Map<String, Value>, path: &str, v: &Value) {
+        let Some(m) = v.as_object() else {
+            self.error(path, "must be a MIME part object");
+            return;
+        };
+        match (m.contains_key("body"), m.contains_key("body_raw_ref")) {
+            (true, true) => self.error(path, "must have body or body_raw_ref, not both"),
+            (false, false) => self.error(path, "must have body or body_raw_ref"),
+            _ => {}
+        }
+        for (name, ty) in [
+            ("body", Ty::Str),
+            (
+                "body_raw_ref",
+                Ty::Ref(Targets::Only(&["artifact", "file"])),
+            ),
+            ("content_type", Ty::Str),
+            ("content_disposition", Ty::Str),
+        ] {
+            if let Some(x) = m.get(name) {
+                self.check(root, &child(path, name), x, ty);
             }
         }
     }
@@ -3376,6 +3412,31 @@ mod tests {
             sco("email-message", json!({"is_multipart": true, "body": "b"})),
             "/body",
             "is_multipart",
+        );
+        // A MIME part holds its body, inline or by reference, once.
+        refused(
+            sco(
+                "email-message",
+                json!({"is_multipart": true, "body_multipart": [{"body": "b"}, {"content_type": "text/plain"}]}),
+            ),
+            "/body_multipart/1",
+            "must have body or body_raw_ref",
+        );
+        refused(
+            sco(
+                "email-message",
+                json!({"is_multipart": true, "body_multipart": [{"body": "b", "body_raw_ref": format!("artifact--{UUID4}")}]}),
+            ),
+            "/body_multipart/0",
+            "not both",
+        );
+        refused(
+            sco(
+                "email-message",
+                json!({"is_multipart": true, "body_multipart": [{"body_raw_ref": format!("ipv4-addr--{UUID4}")}]}),
+            ),
+            "/body_multipart/0/body_raw_ref",
+            "artifact",
         );
         refused(
             sco(

@@ -3,7 +3,7 @@
 
 use axum::Json;
 use axum::extract::{RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::HeaderValue;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -23,21 +23,11 @@ use crate::services::share::{self, MAX_PAGE_SIZE, Page, ReadRequest};
 
 const STIX_MEDIA_TYPE: &str = "application/stix+json;version=2.1";
 
-/// `https://HOST` from the request, for the absolute URLs discovery must give.
-fn base_url(headers: &HeaderMap) -> String {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .filter(|h| {
-            h.chars()
-                .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
-        })
-        .unwrap_or("localhost");
-    format!("https://{host}")
-}
-
-pub async fn discovery(_caller: TaxiiCaller, headers: HeaderMap) -> Json<Value> {
-    let root = format!("{}{API_ROOT}", base_url(&headers));
+/// Discovery's absolute URLs come from the configuration: the request's `Host` (absent over
+/// HTTP/2, where the port went with it, and whatever the client sent over HTTP/1.1) must not
+/// decide where a client that follows `api_roots` goes next.
+pub async fn discovery(_caller: TaxiiCaller, State(state): State<AppState>) -> Json<Value> {
+    let root = format!("{}{API_ROOT}", state.taxii_url);
     Json(json!({
         "title": "relais",
         "description": "Threat-intelligence sharing hub: STIX 2.1 under enforced TLP 2.0 and PAP.",
