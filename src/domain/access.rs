@@ -10,7 +10,7 @@ use std::fmt;
 use time::OffsetDateTime;
 
 use super::principal::{
-    CertificateBinding, Organisation, OrganisationStatus, Principal, PrincipalStatus,
+    CertificateBinding, Organisation, OrganisationStatus, Principal, PrincipalKind, PrincipalStatus,
 };
 
 /// Why a client that completed the TLS handshake is refused. Kept apart from the response so
@@ -46,6 +46,55 @@ pub struct RegistryRecord {
     pub principal: Principal,
     pub organisation: Organisation,
 }
+
+/// A caller of one kind, checked once: a use-case that only that kind may run takes one of
+/// these, so that the check is the type's and cannot be forgotten or copied.
+macro_rules! role {
+    ($(#[$doc:meta])* $name:ident, $kind:path) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone)]
+        pub struct $name(RegistryRecord);
+
+        impl $name {
+            /// The caller as this kind, or the record back if it is another.
+            pub fn new(record: RegistryRecord) -> Result<Self, RegistryRecord> {
+                if record.principal.kind == $kind {
+                    Ok(Self(record))
+                } else {
+                    Err(record)
+                }
+            }
+
+            pub fn record(&self) -> &RegistryRecord {
+                &self.0
+            }
+        }
+
+        impl std::ops::Deref for $name {
+            type Target = RegistryRecord;
+
+            fn deref(&self) -> &RegistryRecord {
+                &self.0
+            }
+        }
+    };
+}
+
+role!(
+    /// A CSIRT analyst.
+    Analyst,
+    PrincipalKind::Analyst
+);
+role!(
+    /// A referenced provider's principal.
+    Provider,
+    PrincipalKind::Provider
+);
+role!(
+    /// A partner CSIRT's hub.
+    PeerHub,
+    PrincipalKind::Peer
+);
 
 /// Decides access for the holder of a certificate whose binding lookup gave `record`.
 pub fn authorise(record: Option<&RegistryRecord>, now: OffsetDateTime) -> Result<(), Refusal> {

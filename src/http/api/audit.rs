@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::domain::audit::merkle::Hash;
 use crate::http::AppState;
 use crate::http::error::ApiError;
-use crate::http::identity::Caller;
+use crate::http::identity::AnyPrincipal;
 use crate::services::audit_log::{AuditLog, AuditLogError};
 use crate::store::StoredEntry;
 use crate::store::audit::MAX_ENTRIES_PAGE;
@@ -45,7 +45,7 @@ fn query<T>(q: Result<Query<T>, axum::extract::rejection::QueryRejection>) -> Re
 }
 
 pub async fn checkpoint(
-    Caller(_): Caller,
+    AnyPrincipal(_): AnyPrincipal,
     State(state): State<AppState>,
 ) -> Result<Response, ApiError> {
     let text = log(&state).latest_checkpoint().await?;
@@ -53,7 +53,7 @@ pub async fn checkpoint(
 }
 
 pub async fn public_key(
-    Caller(_): Caller,
+    AnyPrincipal(_): AnyPrincipal,
     State(state): State<AppState>,
 ) -> Result<Response, ApiError> {
     let armored = state
@@ -97,7 +97,7 @@ pub struct EntriesPage {
 }
 
 pub async fn entries(
-    Caller(caller): Caller,
+    AnyPrincipal(caller): AnyPrincipal,
     State(state): State<AppState>,
     params: Result<Query<EntriesParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<EntriesPage>, ApiError> {
@@ -131,7 +131,7 @@ pub struct InclusionView {
 }
 
 pub async fn inclusion(
-    Caller(caller): Caller,
+    AnyPrincipal(caller): AnyPrincipal,
     State(state): State<AppState>,
     params: Result<Query<InclusionParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<InclusionView>, ApiError> {
@@ -162,7 +162,7 @@ pub struct ConsistencyView {
 }
 
 pub async fn consistency(
-    Caller(caller): Caller,
+    AnyPrincipal(caller): AnyPrincipal,
     State(state): State<AppState>,
     params: Result<Query<ConsistencyParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<ConsistencyView>, ApiError> {

@@ -12,7 +12,7 @@ use crate::domain::principal::PrincipalKind;
 use crate::domain::triage::{Case, Consent, VictimIdentifiers};
 use crate::http::AppState;
 use crate::http::error::ApiError;
-use crate::http::identity::Caller;
+use crate::http::identity::AnyPrincipal;
 use crate::services::cases::{CaseError, Cases, NewCase};
 
 impl From<CaseError> for ApiError {
@@ -64,7 +64,7 @@ fn cases(state: &AppState) -> Cases<'_> {
 }
 
 pub async fn open(
-    Caller(caller): Caller,
+    AnyPrincipal(caller): AnyPrincipal,
     State(state): State<AppState>,
     JsonBody(request): JsonBody<NewCase>,
 ) -> Result<Response, ApiError> {
@@ -75,7 +75,7 @@ pub async fn open(
 }
 
 pub async fn list(
-    Caller(caller): Caller,
+    AnyPrincipal(caller): AnyPrincipal,
     State(state): State<AppState>,
 ) -> Result<Json<Vec<CaseView>>, ApiError> {
     let kind = caller.principal.kind;
@@ -84,7 +84,7 @@ pub async fn list(
 }
 
 pub async fn get(
-    Caller(caller): Caller,
+    AnyPrincipal(caller): AnyPrincipal,
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<CaseView>, ApiError> {
@@ -106,7 +106,7 @@ pub struct ConsentOutcome {
 }
 
 pub async fn set_consent(
-    Caller(caller): Caller,
+    AnyPrincipal(caller): AnyPrincipal,
     State(state): State<AppState>,
     Path(id): Path<String>,
     JsonBody(request): JsonBody<ConsentRequest>,

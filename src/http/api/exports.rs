@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use crate::http::AppState;
 use crate::http::error::ApiError;
-use crate::http::identity::Caller;
+use crate::http::identity::AnyPrincipal;
 use crate::services::export::BlocklistRow;
 use crate::services::share::ShareError;
 
@@ -27,7 +27,7 @@ pub struct Params {
 }
 
 pub async fn blocklist(
-    Caller(caller): Caller,
+    AnyPrincipal(caller): AnyPrincipal,
     State(state): State<AppState>,
     params: Result<Query<Params>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {

@@ -17,7 +17,7 @@ use crate::domain::stix::validate::StixId;
 use crate::domain::triage::ReportedChange;
 use crate::http::AppState;
 use crate::http::error::ApiError;
-use crate::http::identity::Caller;
+use crate::http::identity::AnyPrincipal;
 use crate::services::ingest::{IngestError, Outcome};
 
 /// The outcome of one item, at its position in the request.
@@ -56,7 +56,7 @@ fn refused(index: usize, errors: Vec<String>) -> ItemOutcome {
 }
 
 pub async fn submit(
-    Caller(caller): Caller,
+    AnyPrincipal(caller): AnyPrincipal,
     State(state): State<AppState>,
     req: Request,
 ) -> Result<Json<IocResponse>, ApiError> {

@@ -6,7 +6,7 @@ use axum::routing::{get, post, put};
 use serde::Serialize;
 
 use super::AppState;
-use super::identity::Caller;
+use super::identity::AnyPrincipal;
 use crate::domain::principal::{
     OrganisationKind, OrganisationStatus, PrincipalKind, PrincipalStatus,
 };
@@ -130,7 +130,7 @@ async fn openapi() -> impl axum::response::IntoResponse {
 }
 
 /// The principal the hub sees behind the presented certificate.
-async fn whoami(Caller(record): Caller) -> Json<WhoAmI> {
+async fn whoami(AnyPrincipal(record): AnyPrincipal) -> Json<WhoAmI> {
     let p = record.principal;
     let o = record.organisation;
     Json(WhoAmI {

@@ -17,7 +17,7 @@ use crate::domain::registry::lifecycle::{
 };
 use crate::http::AppState;
 use crate::http::error::ApiError;
-use crate::http::identity::Caller;
+use crate::http::identity::AnyPrincipal;
 use crate::services::registry::{DashboardItem, RegistryError, Standing, Who};
 use crate::store::registry::{HistoryEntry, ProviderRecord};
 
@@ -78,7 +78,7 @@ fn org(id: String) -> OrganisationId {
 }
 
 pub async fn list(
-    Caller(caller): Caller,
+    AnyPrincipal(caller): AnyPrincipal,
     State(state): State<AppState>,
 ) -> Result<Json<Vec<ProviderView>>, ApiError> {
     let all = state.registry().list(Who::Principal(&caller)).await?;
@@ -86,7 +86,7 @@ pub async fn list(
 }
 
 pub async fn apply(
-    Caller(caller): Caller,
+    AnyPrincipal(caller): AnyPrincipal,
     State(state): State<AppState>,
     JsonBody(file): JsonBody<ProviderFile>,
 ) -> Result<Response, ApiError> {
@@ -98,7 +98,7 @@ pub async fn apply(
 }
 
 pub async fn get(
-    Caller(caller): Caller,
+    AnyPrincipal(caller): AnyPrincipal,
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<ProviderView>, ApiError> {
@@ -111,7 +111,7 @@ pub async fn get(
 
 /// The caller's own organisation's entry.
 pub async fn me(
-    Caller(caller): Caller,
+    AnyPrincipal(caller): AnyPrincipal,
     State(state): State<AppState>,
 ) -> Result<Json<ProviderView>, ApiError> {
     if caller.principal.kind != crate::domain::principal::PrincipalKind::Provider {
@@ -125,7 +125,7 @@ pub async fn me(
 }
 
 pub async fn update_file(
-    Caller(caller): Caller,
+    AnyPrincipal(caller): AnyPrincipal,
     State(state): State<AppState>,
     Path(id): Path<String>,
     JsonBody(file): JsonBody<ProviderFile>,
@@ -171,7 +171,7 @@ async fn store_evidence(
 
 /// Evidence for a file not recorded yet (an application).
 pub async fn upload_evidence(
-    Caller(caller): Caller,
+    AnyPrincipal(caller): AnyPrincipal,
     State(state): State<AppState>,
     params: Result<Query<EvidenceParams>, axum::extract::rejection::QueryRejection>,
     body: Bytes,
@@ -180,7 +180,7 @@ pub async fn upload_evidence(
 }
 
 pub async fn upload_provider_evidence(
-    Caller(caller): Caller,
+    AnyPrincipal(caller): AnyPrincipal,
     State(state): State<AppState>,
     Path(id): Path<String>,
     params: Result<Query<EvidenceParams>, axum::extract::rejection::QueryRejection>,
@@ -213,7 +213,7 @@ pub struct TransitionRequest {
 }
 
 pub async fn transition(
-    Caller(caller): Caller,
+    AnyPrincipal(caller): AnyPrincipal,
     State(state): State<AppState>,
     Path(id): Path<String>,
     JsonBody(request): JsonBody<TransitionRequest>,
@@ -257,7 +257,7 @@ pub struct ReferenceRequest {
 }
 
 pub async fn reference(
-    Caller(caller): Caller,
+    AnyPrincipal(caller): AnyPrincipal,
     State(state): State<AppState>,
     Path(id): Path<String>,
     JsonBody(request): JsonBody<ReferenceRequest>,
@@ -282,7 +282,7 @@ pub struct SignatureRequest {
 }
 
 pub async fn sign_convention(
-    Caller(caller): Caller,
+    AnyPrincipal(caller): AnyPrincipal,
     State(state): State<AppState>,
     Path(id): Path<String>,
     JsonBody(request): JsonBody<SignatureRequest>,
@@ -301,7 +301,7 @@ pub async fn sign_convention(
 }
 
 pub async fn history(
-    Caller(caller): Caller,
+    AnyPrincipal(caller): AnyPrincipal,
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Vec<HistoryEntry>>, ApiError> {
@@ -314,7 +314,7 @@ pub async fn history(
 }
 
 pub async fn standing(
-    Caller(caller): Caller,
+    AnyPrincipal(caller): AnyPrincipal,
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Standing>, ApiError> {
@@ -336,7 +336,7 @@ pub struct BadgeView {
 }
 
 pub async fn badge(
-    Caller(caller): Caller,
+    AnyPrincipal(caller): AnyPrincipal,
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
@@ -371,7 +371,7 @@ pub struct ConventionView {
 
 /// Every convention version, for providers to read and sign.
 pub async fn conventions(
-    Caller(_): Caller,
+    AnyPrincipal(_): AnyPrincipal,
     State(state): State<AppState>,
 ) -> Result<Json<Vec<ConventionView>>, ApiError> {
     let all = state.registry().conventions().await?;
@@ -393,7 +393,7 @@ pub struct ConventionRequest {
 }
 
 pub async fn publish_convention(
-    Caller(caller): Caller,
+    AnyPrincipal(caller): AnyPrincipal,
     State(state): State<AppState>,
     JsonBody(request): JsonBody<ConventionRequest>,
 ) -> Result<Response, ApiError> {
@@ -413,7 +413,7 @@ pub async fn publish_convention(
 }
 
 pub async fn dashboard(
-    Caller(caller): Caller,
+    AnyPrincipal(caller): AnyPrincipal,
     State(state): State<AppState>,
 ) -> Result<Json<Vec<DashboardItem>>, ApiError> {
     Ok(Json(
@@ -432,7 +432,7 @@ pub struct ShortlistItem {
 }
 
 pub async fn shortlist(
-    Caller(caller): Caller,
+    AnyPrincipal(caller): AnyPrincipal,
     State(state): State<AppState>,
 ) -> Result<Json<Vec<ShortlistItem>>, ApiError> {
     let list = state.registry().shortlist(Who::Principal(&caller)).await?;
@@ -457,7 +457,7 @@ pub struct SurveyLink {
 
 /// Issues the satisfaction survey of a case's service, for its beneficiary.
 pub async fn issue_survey(
-    Caller(caller): Caller,
+    AnyPrincipal(caller): AnyPrincipal,
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {

@@ -12,7 +12,7 @@ use crate::domain::principal::OrganisationId;
 use crate::domain::triage::{Consent, SubmissionStatus, TriageError};
 use crate::http::AppState;
 use crate::http::error::ApiError;
-use crate::http::identity::Caller;
+use crate::http::identity::AnyPrincipal;
 use crate::services::triage::{
     MAX_LISTED, PublishRequest, QueueItem, Sighting, SubmissionView, Triage, TriageServiceError,
 };
@@ -94,7 +94,7 @@ fn before(now: time::OffsetDateTime, text: &str) -> Result<time::OffsetDateTime,
 }
 
 pub async fn queue(
-    Caller(caller): Caller,
+    AnyPrincipal(caller): AnyPrincipal,
     State(state): State<AppState>,
     params: Result<Query<QueueParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Vec<QueueItem>>, ApiError> {
@@ -135,7 +135,7 @@ pub async fn queue(
 }
 
 pub async fn item(
-    Caller(caller): Caller,
+    AnyPrincipal(caller): AnyPrincipal,
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<SubmissionView>, ApiError> {
@@ -150,7 +150,7 @@ pub struct Published {
 }
 
 pub async fn publish(
-    Caller(caller): Caller,
+    AnyPrincipal(caller): AnyPrincipal,
     State(state): State<AppState>,
     Path(id): Path<String>,
     JsonBody(request): JsonBody<PublishRequest>,
@@ -169,7 +169,7 @@ pub struct MergeRequest {
 }
 
 pub async fn merge(
-    Caller(caller): Caller,
+    AnyPrincipal(caller): AnyPrincipal,
     State(state): State<AppState>,
     Path(id): Path<String>,
     JsonBody(request): JsonBody<MergeRequest>,
@@ -187,7 +187,7 @@ pub struct RejectRequest {
 }
 
 pub async fn reject(
-    Caller(caller): Caller,
+    AnyPrincipal(caller): AnyPrincipal,
     State(state): State<AppState>,
     Path(id): Path<String>,
     JsonBody(request): JsonBody<RejectRequest>,
@@ -206,7 +206,7 @@ pub struct OwnParams {
 
 /// A provider's own submissions (an analyst's too, if it ever submits).
 pub async fn own(
-    Caller(caller): Caller,
+    AnyPrincipal(caller): AnyPrincipal,
     State(state): State<AppState>,
     params: Result<Query<OwnParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Vec<Sighting>>, ApiError> {

@@ -11,7 +11,7 @@ use super::TaxiiError;
 use crate::domain::access::RegistryRecord;
 use crate::http::AppState;
 use crate::http::error::ApiError;
-use crate::http::identity::Caller;
+use crate::http::identity::AnyPrincipal;
 
 /// The caller, with refusals written as TAXII errors.
 pub struct TaxiiCaller(pub RegistryRecord);
@@ -20,9 +20,9 @@ impl FromRequestParts<AppState> for TaxiiCaller {
     type Rejection = TaxiiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, TaxiiError> {
-        Caller::from_request_parts(parts, state)
+        AnyPrincipal::from_request_parts(parts, state)
             .await
-            .map(|Caller(record)| TaxiiCaller(record))
+            .map(|AnyPrincipal(record)| TaxiiCaller(record))
             .map_err(TaxiiError::from)
     }
 }
