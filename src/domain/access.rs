@@ -56,13 +56,9 @@ macro_rules! role {
         pub struct $name(RegistryRecord);
 
         impl $name {
-            /// The caller as this kind, or the record back if it is another.
-            pub fn new(record: RegistryRecord) -> Result<Self, RegistryRecord> {
-                if record.principal.kind == $kind {
-                    Ok(Self(record))
-                } else {
-                    Err(record)
-                }
+            /// The caller as this kind, if it is this kind.
+            pub fn new(record: RegistryRecord) -> Option<Self> {
+                (record.principal.kind == $kind).then_some(Self(record))
             }
 
             pub fn record(&self) -> &RegistryRecord {

@@ -50,7 +50,7 @@ macro_rules! kind_extractor {
                 state: &AppState,
             ) -> Result<Self, ApiError> {
                 let AnyPrincipal(record) = AnyPrincipal::from_request_parts(parts, state).await?;
-                <$ty>::new(record).map_err(|_| ApiError::NotPermitted($refusal.into()))
+                <$ty>::new(record).ok_or_else(|| ApiError::NotPermitted($refusal.into()))
             }
         }
     };
