@@ -5,7 +5,10 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
+use crate::domain::access::RegistryRecord;
 use crate::domain::markings::Tlp;
+use crate::domain::markings::release::Reader;
+use crate::domain::principal::PrincipalKind;
 
 /// The policy shipped in `policies/federation.toml`, compiled in so the hub always has one.
 pub const SHIPPED: &str = include_str!("../../policies/federation.toml");
@@ -75,6 +78,23 @@ impl FederationPolicy {
             .get(id)
             .or_else(|| self.peers.get(&format!("{organisation}/{name}")))
             .map_or(Tlp::Clear, |p| p.max_tlp)
+    }
+
+    /// The reader the marking rules see for an authenticated caller; a partner hub is capped
+    /// by its entry in this policy.
+    pub fn reader(&self, caller: &RegistryRecord) -> Reader {
+        Reader {
+            principal: caller.principal.id.clone(),
+            kind: caller.principal.kind,
+            organisation: caller.organisation.id.clone(),
+            peer_max_tlp: (caller.principal.kind == PrincipalKind::Peer).then(|| {
+                self.max_tlp(
+                    caller.principal.id.as_str(),
+                    &caller.organisation.name,
+                    &caller.principal.name,
+                )
+            }),
+        }
     }
 }
 

@@ -8,7 +8,7 @@ use serde_json::Value;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::share::{MAX_PAGE_SIZE, ReadRequest, ShareError, Sharing, reader_of};
+use super::share::{MAX_PAGE_SIZE, ReadRequest, ShareError, Sharing};
 use crate::domain::access::RegistryRecord;
 use crate::domain::blocklist::{self, Entry};
 use crate::domain::collections::COLLECTIONS;
@@ -44,7 +44,7 @@ impl Sharing<'_> {
         caller: &RegistryRecord,
         now: OffsetDateTime,
     ) -> Result<Vec<BlocklistRow>, ShareError> {
-        let reader = reader_of(caller, self.federation);
+        let reader = self.federation.reader(caller);
         let mut rows: BTreeMap<Entry, BlocklistRow> = BTreeMap::new();
         for collection in COLLECTIONS
             .iter()

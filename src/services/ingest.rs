@@ -31,7 +31,6 @@ use crate::domain::stix::stored::{
 };
 use crate::domain::stix::validate::{StixObject, validate};
 use crate::domain::triage::{Case, ReportedChange, dedup_key};
-use crate::services::share::reader_of;
 use crate::store::NewSubmission;
 use crate::store::{Store, StoreError};
 
@@ -420,7 +419,7 @@ impl Ingest<'_> {
             .collect::<std::collections::BTreeSet<_>>()
             .into_iter()
             .collect();
-        let reader = reader_of(caller, self.federation);
+        let reader = self.federation.reader(caller);
         let mut standing = Standing {
             members: self
                 .store
@@ -609,7 +608,7 @@ impl Ingest<'_> {
         )
         .objects(std::iter::once(collection.id).chain(case.map(|c| c.id.as_str())))
         .objects(stored.iter().map(|o| o.id.as_str()))
-        .markings(stored.iter().flat_map(|o| object_markings(&o.access)))
+        .markings(stored.iter().flat_map(|o| o.access.marking_names()))
         .reason(reason);
         // A version that changes an object's markings is recorded as such, beside the
         // batch's entry, with what they were and what they became.
@@ -617,7 +616,7 @@ impl Ingest<'_> {
         audits.extend(batch.remarks.iter().map(|r| {
             AuditRecord::by(caller, "objects.remark", now)
                 .objects([collection.id, r.id.as_str()])
-                .markings(object_markings(&r.from).chain(object_markings(&r.to)))
+                .markings(r.from.marking_names().chain(r.to.marking_names()))
                 .reason(format!(
                     "{} -> {}",
                     marking_names(&r.from),
@@ -888,7 +887,7 @@ impl Ingest<'_> {
         local: &HashMap<String, Result<Meaning, String>>,
         refs: &[&str],
     ) -> Result<HashMap<String, Meaning>, Refused> {
-        let reader = reader_of(caller, self.federation);
+        let reader = self.federation.reader(caller);
         let mut known = HashMap::new();
         for id in refs {
             if definitions::standard(id).is_some() {
@@ -1133,7 +1132,7 @@ impl Ingest<'_> {
         }
         let audit = AuditRecord::by(caller, "objects.delete", now)
             .objects([collection.id, object_id])
-            .markings(visible.iter().flat_map(|o| object_markings(&o.access)))
+            .markings(visible.iter().flat_map(|o| o.access.marking_names()))
             .reason(format!("{} versions", seqs.len()));
         Ok(Deleted::Versions(
             self.store.delete_objects(&seqs, &audit).await?,
@@ -1141,15 +1140,9 @@ impl Ingest<'_> {
     }
 }
 
-/// The marking names an audit entry lists for an object: its TLP and PAP.
-pub fn object_markings(access: &ObjectAccess) -> impl Iterator<Item = String> + '_ {
-    std::iter::once(format!("tlp:{}", access.tlp.as_str()))
-        .chain(access.pap.map(|p| format!("pap:{}", p.as_str())))
-}
-
 /// `tlp:green pap:red`: how a remark names the markings it changed.
 fn marking_names(access: &ObjectAccess) -> String {
-    let names: Vec<String> = object_markings(access).collect();
+    let names: Vec<String> = access.marking_names().collect();
     match access.pap {
         Some(_) => names.join(" "),
         None => format!("{} (no PAP)", names.join(" ")),

@@ -20,7 +20,6 @@ use crate::domain::markings::release::{
 };
 use crate::domain::principal::PrincipalKind;
 use crate::domain::stix::stored::{ObjectQuery, ReferencedObject, StoredObject, VersionSelector};
-use crate::services::ingest::object_markings;
 use crate::store::{Store, StoreError};
 
 /// Largest page a client can ask for; larger `limit`s are cut to it (advertised in the API
@@ -72,23 +71,6 @@ pub struct Sharing<'a> {
     pub cursors: &'a CursorKey,
     /// Bounds what the blocklist export emits.
     pub exports: &'a crate::domain::exports::ExportPolicy,
-}
-
-/// The reader the marking rules see for an authenticated caller; a partner hub is capped by
-/// its entry in the federation policy.
-pub fn reader_of(caller: &RegistryRecord, federation: &FederationPolicy) -> Reader {
-    Reader {
-        principal: caller.principal.id.clone(),
-        kind: caller.principal.kind,
-        organisation: caller.organisation.id.clone(),
-        peer_max_tlp: (caller.principal.kind == PrincipalKind::Peer).then(|| {
-            federation.max_tlp(
-                caller.principal.id.as_str(),
-                &caller.organisation.name,
-                &caller.principal.name,
-            )
-        }),
-    }
 }
 
 /// The collection, if the caller may read it.
@@ -148,7 +130,7 @@ impl Sharing<'_> {
         }
         let record = AuditRecord::by(caller, "objects.read", now)
             .objects(std::iter::once(collection.id).chain(on_record.iter().map(|o| o.id.as_str())))
-            .markings(on_record.iter().flat_map(|o| object_markings(&o.access)));
+            .markings(on_record.iter().flat_map(|o| o.access.marking_names()));
         self.store.append_audit(&record).await?;
         Ok(())
     }

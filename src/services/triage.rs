@@ -23,8 +23,6 @@ use crate::domain::stix::validate::validate;
 use crate::domain::triage::{
     self, Consent, Submission, SubmissionStatus, TriageError, check_publish,
 };
-use crate::services::ingest::object_markings;
-use crate::services::share::reader_of;
 use crate::store::{Closing, Store, StoreError, SubmissionFilter};
 
 /// The most items one listing returns.
@@ -498,7 +496,7 @@ impl Triage<'_> {
         };
         let audit = AuditRecord::by(caller, "submission.publish", now)
             .objects([id, published_id.as_str(), COMMUNITY.id])
-            .markings(object_markings(&new.access))
+            .markings(new.access.marking_names())
             .reason(format!(
                 "shared with {} organisations, {} recipients",
                 new.access.shared_with.len(),
@@ -660,7 +658,7 @@ impl Triage<'_> {
     ) -> Result<(), TriageServiceError> {
         require_analyst(caller)?;
         self.pending(id).await?;
-        let reader = reader_of(caller, self.federation);
+        let reader = self.federation.reader(caller);
         let readable = self
             .store
             .versions_of_many(COMMUNITY.id, &[into.to_owned()])

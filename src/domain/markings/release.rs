@@ -54,6 +54,12 @@ pub struct ObjectAccess {
 }
 
 impl ObjectAccess {
+    /// The marking names an audit entry lists for an object: its TLP and PAP.
+    pub fn marking_names(&self) -> impl Iterator<Item = String> + '_ {
+        std::iter::once(format!("tlp:{}", self.tlp.as_str()))
+            .chain(self.pap.map(|p| format!("pap:{}", p.as_str())))
+    }
+
     /// The most restrictive granular TLP above the object's own, if any.
     pub fn granular_max(&self) -> Option<Tlp> {
         self.granular

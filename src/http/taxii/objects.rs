@@ -19,7 +19,7 @@ use crate::domain::stix::pending::{PendingState, StoredPending};
 use crate::domain::stix::stored::{StoredObject, VersionSelector, utc_timestamp, version_key};
 use crate::http::AppState;
 use crate::services::ingest::Waiting;
-use crate::services::share::{self, MAX_PAGE_SIZE, Page, ReadRequest};
+use crate::services::share::{MAX_PAGE_SIZE, Page, ReadRequest};
 
 const STIX_MEDIA_TYPE: &str = "application/stix+json;version=2.1";
 
@@ -208,7 +208,7 @@ async fn read_page(
     request: ReadRequest,
     default_versions: VersionSelector,
 ) -> Result<Page, TaxiiError> {
-    let reader = share::reader_of(caller, &state.federation);
+    let reader = state.federation.reader(caller);
     Ok(state
         .sharing()
         .read(
@@ -475,7 +475,7 @@ pub async fn delete_object(
     RawQuery(query): RawQuery,
 ) -> Result<Response, TaxiiError> {
     let request = parse_request(query.as_deref(), false)?;
-    let reader = share::reader_of(&caller, &state.federation);
+    let reader = state.federation.reader(&caller);
     // first/last are resolved among the versions the caller sees, like a read.
     let mut keys = Vec::new();
     if !request.versions.is_empty() && !request.versions.contains(&VersionSelector::All) {
