@@ -22,7 +22,8 @@ use crate::domain::registry::survey::SurveyPolicy;
 use crate::http::tls::{ReloadingConfig, TlsError, TlsMaterial};
 use crate::http::{self, AppState, server};
 use crate::services::checkpoints::Checkpointer;
-use crate::services::secrets;
+use crate::services::revocation::Revocations;
+use crate::services::{Services, ServicesParts, secrets};
 use crate::store::SharedStore;
 
 #[derive(Debug, thiserror::Error)]
@@ -95,6 +96,8 @@ pub struct Hub {
     main_tls: Arc<ReloadingConfig>,
     public_tls: Arc<ServerConfig>,
     state: AppState,
+    /// For the jobs the hub wires up itself; handlers reach it only through the services.
+    store: SharedStore,
     config: Config,
 }
 
@@ -113,7 +116,8 @@ impl Hub {
     ) -> Result<Self, HubError> {
         let material = TlsMaterial::load(config, data_dir)?;
         let public_tls = material.public_config()?;
-        let main_tls = ReloadingConfig::new(material, &store).await?;
+        let main_tls =
+            ReloadingConfig::new(material, &Revocations::new(Arc::clone(&store))).await?;
         let policies = &config.policies;
         let policy = Arc::new(load_policy(
             config,
@@ -203,24 +207,27 @@ impl Hub {
             main_tls,
             public_tls,
             state: AppState {
-                store,
+                services: Arc::new(Services::new(ServicesParts {
+                    store: Arc::clone(&store),
+                    policy,
+                    federation,
+                    anonymisation,
+                    exports,
+                    pseudonyms,
+                    cursors: CursorKey::new(&cursor_secret)
+                        .map_err(|_| HubError::CorruptSecret(secrets::CURSOR_KEY))?,
+                    checkpoints,
+                    registry_key: Arc::new(registry_key),
+                    survey_key: Arc::from(survey_key),
+                    survey_policy,
+                    organisation: Arc::from(config.hub.organisation.as_str()),
+                })),
                 clock,
                 limits: config.limits.clone(),
-                policy,
-                federation,
-                anonymisation,
-                exports,
-                pseudonyms,
-                cursors: CursorKey::new(&cursor_secret)
-                    .map_err(|_| HubError::CorruptSecret(secrets::CURSOR_KEY))?,
-                checkpoints,
-                registry_key: Arc::new(registry_key),
-                survey_key: Arc::from(survey_key),
-                survey_policy,
                 public_url: Arc::from(config.public_url(public_port)),
                 taxii_url: Arc::from(taxii_url),
-                organisation: Arc::from(config.hub.organisation.as_str()),
             },
+            store,
             config: config.clone(),
         })
     }
@@ -243,15 +250,15 @@ impl Hub {
         let limits = self.config.limits.clone();
 
         self.main_tls.spawn_refresher(
-            Arc::clone(&self.state.store),
+            Revocations::new(Arc::clone(&self.store)),
             Duration::from_secs(self.config.tls.crl_refresh_secs.max(1)),
             shutdown.clone(),
             &jobs,
         );
-        Arc::clone(&self.state.checkpoints).spawn(shutdown.clone(), &jobs);
+        Arc::clone(&self.state.services.checkpoints).spawn(shutdown.clone(), &jobs);
         let (refusals, refusal_writer) = crate::services::tls_refusals::queue();
         refusal_writer.spawn(
-            Arc::clone(&self.state.store),
+            Arc::clone(&self.store),
             Arc::clone(&self.state.clock),
             shutdown.clone(),
             &jobs,
@@ -308,7 +315,7 @@ impl Hub {
                 "connections still open after the grace period; closing them"
             );
         }
-        self.state.store.close().await;
+        self.store.close().await;
         tracing::info!("stopped");
     }
 }

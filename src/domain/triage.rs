@@ -9,8 +9,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use time::OffsetDateTime;
 
+use crate::domain::access::RegistryRecord;
 use crate::domain::markings::{Pap, Tlp};
-use crate::domain::principal::{OrganisationId, PrincipalId, UnknownVariant, text_enum};
+use crate::domain::principal::{
+    OrganisationId, PrincipalId, PrincipalKind, UnknownVariant, text_enum,
+};
 
 /// The beneficiary's answer to sharing what its case produced (Convention art. 4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -31,9 +34,40 @@ text_enum!(Consent, "consent", {
 });
 
 impl Consent {
+    /// The consent gate: only a beneficiary's "yes" lets its case's material out.
     pub fn allows_sharing(self) -> bool {
         self == Consent::Given
     }
+}
+
+/// Whether material published from a case whose beneficiary answered `consent` is kept out of
+/// the community views (Convention art. 4).
+pub fn case_material_confined(consent: Consent) -> bool {
+    !consent.allows_sharing()
+}
+
+/// Consent lineage: a new version of confined material stays confined, even when it names no
+/// case (an analyst re-marking an object whose beneficiary withdrew consent must not publish
+/// it again); a provider's submission is confined from the start.
+pub fn new_version_confined(submission: bool, previous_confined: Option<bool>) -> bool {
+    submission || previous_confined.unwrap_or(false)
+}
+
+/// Who may see a victim case, name it in a submission or see it named on one: the CSIRT's
+/// analysts, and the provider organisation the case was handed to. Anyone else is told there
+/// is no such case.
+pub fn may_see_case(caller: &RegistryRecord, case: &Case) -> bool {
+    match caller.principal.kind {
+        PrincipalKind::Analyst => true,
+        PrincipalKind::Provider => case.provider == caller.organisation.id,
+        PrincipalKind::Peer => false,
+    }
+}
+
+/// What identifies a victim is the CSIRT's working material for the anonymiser: the provider
+/// the case was handed to sees the case, not the identifiers.
+pub fn sees_victim_identifiers(caller: &RegistryRecord) -> bool {
+    caller.principal.kind == PrincipalKind::Analyst
 }
 
 /// What identifies a beneficiary, recorded by the CSIRT on its case, so that the anonymiser

@@ -6,8 +6,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+use crate::services::Failure;
 use crate::services::identity::IdentityError;
-use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -40,7 +40,7 @@ pub enum ApiError {
     #[error("request body larger than {limit} bytes")]
     PayloadTooLarge { limit: usize },
     #[error("service unavailable")]
-    Unavailable(#[source] StoreError),
+    Unavailable(#[source] Failure),
     /// The request ran past `limits.request_timeout_secs`.
     #[error("request timed out after {secs} s")]
     Timeout { secs: u64 },
@@ -150,20 +150,26 @@ impl IntoResponse for ApiError {
     }
 }
 
-impl From<StoreError> for ApiError {
-    fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::Database(_) => ApiError::Unavailable(e),
-            other => ApiError::Internal(Box::new(other)),
+impl From<Failure> for ApiError {
+    fn from(e: Failure) -> Self {
+        if e.is_outage() {
+            ApiError::Unavailable(e)
+        } else {
+            ApiError::Internal(Box::new(e))
         }
     }
+}
+
+/// A storage failure under a use-case's error, as the edge answers it.
+pub fn storage(e: impl Into<Failure>) -> ApiError {
+    ApiError::from(e.into())
 }
 
 impl From<IdentityError> for ApiError {
     fn from(e: IdentityError) -> Self {
         match e {
             IdentityError::Refused(_) => ApiError::Forbidden,
-            IdentityError::Store(s) => s.into(),
+            IdentityError::Store(s) => storage(s),
         }
     }
 }

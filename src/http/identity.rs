@@ -9,7 +9,7 @@ use super::AppState;
 use super::error::ApiError;
 use super::server::ConnectionInfo;
 use crate::domain::access::{Analyst, PeerHub, Provider, RegistryRecord};
-use crate::services::identity::{self, IdentityError};
+use crate::services::identity::IdentityError;
 
 /// An authenticated principal with an active binding.
 #[derive(Debug, Clone)]
@@ -25,7 +25,7 @@ impl FromRequestParts<AppState> for AnyPrincipal {
             .and_then(|c| c.client)
             .ok_or(ApiError::Unauthenticated)?;
         let span = tracing::Span::current();
-        match identity::resolve(state.store.as_ref(), state.clock.as_ref(), &fingerprint).await {
+        match state.services.caller(&fingerprint, state.clock.now()).await {
             Ok(record) => {
                 span.record("principal", record.principal.id.as_str());
                 Ok(AnyPrincipal(record))

@@ -25,74 +25,38 @@ use std::sync::Arc;
 
 use crate::clock::SharedClock;
 use crate::config::Limits;
-use crate::crypto::cursor::CursorKey;
-use crate::domain::markings::policy::MarkingPolicy;
-use crate::store::SharedStore;
+use crate::services::Services;
 use error::ApiError;
 use server::ConnectionInfo;
 
 #[derive(Debug, Clone)]
 pub struct AppState {
-    pub store: SharedStore,
+    /// The use-cases: what handlers call. They hold the store; the edge never does.
+    pub services: Arc<Services>,
     pub clock: SharedClock,
     pub limits: Limits,
-    pub policy: Arc<MarkingPolicy>,
-    pub federation: Arc<crate::domain::federation::FederationPolicy>,
-    pub anonymisation: Arc<crate::domain::anonymise::AnonymisationPolicy>,
-    /// How broad a network an indicator may name (`policies/exports.toml`).
-    pub exports: Arc<crate::domain::exports::ExportPolicy>,
-    pub pseudonyms: Arc<crate::domain::anonymise::PseudonymKey>,
-    pub cursors: CursorKey,
-    /// The audit log's signer: its key's public half is served, and the job runs beside.
-    pub checkpoints: Arc<crate::services::checkpoints::Checkpointer>,
-    /// Signs registry badges.
-    pub registry_key: Arc<crate::crypto::openpgp::AuditKey>,
-    /// HMAC key of survey tokens.
-    pub survey_key: Arc<[u8]>,
-    pub survey_policy: Arc<crate::domain::registry::survey::SurveyPolicy>,
     /// `https://HOST:PORT` of the public listener, for links sent to people without a
     /// certificate (survey, badge check).
     pub public_url: Arc<str>,
     /// `https://HOST:PORT` of the main listener as TAXII clients reach it (`taxii.public_url`
     /// or derived from the bound port), on which discovery builds its absolute URLs.
     pub taxii_url: Arc<str>,
-    /// The CSIRT that runs the hub (`hub.organisation`).
-    pub organisation: Arc<str>,
 }
 
 impl AppState {
     /// The read side of the sharing services, for one request.
     pub fn sharing(&self) -> crate::services::share::Sharing<'_> {
-        crate::services::share::Sharing {
-            store: self.store.as_ref(),
-            policy: &self.policy,
-            federation: &self.federation,
-            cursors: &self.cursors,
-            exports: &self.exports,
-        }
+        self.services.sharing()
     }
 
     /// The provider registry, for one request.
     pub fn registry(&self) -> crate::services::registry::Registry<'_> {
-        crate::services::registry::Registry {
-            store: self.store.as_ref(),
-            signing_key: &self.registry_key,
-            survey_key: &self.survey_key,
-            survey_policy: &self.survey_policy,
-            csirt: &self.organisation,
-        }
+        self.services.registry()
     }
 
     /// The write side, for one request.
     pub fn ingest(&self) -> crate::services::ingest::Ingest<'_> {
-        crate::services::ingest::Ingest {
-            store: self.store.as_ref(),
-            policy: &self.policy,
-            federation: &self.federation,
-            anonymisation: &self.anonymisation,
-            pseudonyms: &self.pseudonyms,
-            exports: &self.exports,
-        }
+        self.services.ingest()
     }
 }
 

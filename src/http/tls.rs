@@ -30,7 +30,8 @@ use tracing::Instrument;
 use crate::config::Config;
 use crate::pki::PkiError;
 use crate::pki::certificate::read_pem_certificates;
-use crate::store::{SharedStore, StoreError};
+use crate::services::Failure;
+use crate::services::revocation::Revocations;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TlsError {
@@ -43,7 +44,7 @@ pub enum TlsError {
     #[error("client verifier: {0}")]
     Verifier(#[from] rustls::server::VerifierBuilderError),
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Store(#[from] Failure),
 }
 
 pub fn provider() -> Arc<CryptoProvider> {
@@ -244,8 +245,11 @@ pub struct ReloadingConfig {
 }
 
 impl ReloadingConfig {
-    pub async fn new(material: TlsMaterial, store: &SharedStore) -> Result<Arc<Self>, TlsError> {
-        let crl = store.latest_crl().await?;
+    pub async fn new(
+        material: TlsMaterial,
+        revocations: &Revocations,
+    ) -> Result<Arc<Self>, TlsError> {
+        let crl = revocations.latest().await?;
         let number = crl.as_ref().map(|c| c.number);
         let crls = crl.into_iter().map(|c| c.der.into()).collect();
         let config = material.main_config(crls)?;
@@ -261,13 +265,13 @@ impl ReloadingConfig {
     }
 
     /// Loads the newest CRL if its number changed. Returns whether the configuration changed.
-    pub async fn refresh(&self, store: &SharedStore) -> Result<bool, TlsError> {
-        let latest = store.latest_crl_number().await?;
+    pub async fn refresh(&self, revocations: &Revocations) -> Result<bool, TlsError> {
+        let latest = revocations.latest_number().await?;
         let known = *self.crl_number.lock().unwrap_or_else(|e| e.into_inner());
         if latest == known {
             return Ok(false);
         }
-        let Some(crl) = store.latest_crl().await? else {
+        let Some(crl) = revocations.latest().await? else {
             return Ok(false);
         };
         let number = crl.number;
@@ -281,7 +285,7 @@ impl ReloadingConfig {
     /// Polls for a newer CRL until cancelled.
     pub fn spawn_refresher(
         self: &Arc<Self>,
-        store: SharedStore,
+        revocations: Revocations,
         every: Duration,
         shutdown: CancellationToken,
         tracker: &tokio_util::task::TaskTracker,
@@ -295,7 +299,7 @@ impl ReloadingConfig {
                     tokio::select! {
                         () = shutdown.cancelled() => break,
                         _ = tick.tick() => {
-                            if let Err(e) = this.refresh(&store).await {
+                            if let Err(e) = this.refresh(&revocations).await {
                                 tracing::warn!(error = %e, "CRL refresh failed; keeping the previous CRL");
                             }
                         }

@@ -16,10 +16,12 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 
+use crate::domain::audit::entry::StoredEntry;
 use crate::domain::audit::merkle::{self, Hash, ProofError, Span};
 use crate::domain::principal::PrincipalKind;
+use crate::store::audit::MAX_ENTRIES_PAGE;
 use crate::store::audit::TILE_LEAVES;
-use crate::store::{Store, StoreError, StoredEntry};
+use crate::store::{Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuditLogError {
@@ -52,6 +54,13 @@ pub struct InclusionProof {
     pub path: Vec<Hash>,
 }
 
+/// One page of entries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntriesPage {
+    pub entries: Vec<StoredEntry>,
+    pub next: Option<u64>,
+}
+
 #[derive(Debug, Clone, Copy)]
 pub struct AuditLog<'a> {
     pub store: &'a dyn Store,
@@ -71,15 +80,21 @@ impl AuditLog<'_> {
             .ok_or(AuditLogError::NoCheckpoint)
     }
 
-    /// Up to `limit` entries from `from` that the caller may read.
+    /// Up to `limit` entries (100 by default, at most `MAX_ENTRIES_PAGE`) from `from` that
+    /// the caller may read, and where the next page starts if there may be more.
     pub async fn entries(
         &self,
         caller: &RegistryRecord,
         from: u64,
-        limit: u32,
-    ) -> Result<Vec<StoredEntry>, AuditLogError> {
+        limit: Option<u32>,
+    ) -> Result<EntriesPage, AuditLogError> {
+        let limit = limit.unwrap_or(100).clamp(1, MAX_ENTRIES_PAGE);
         let own = (!reads_everything(caller)).then_some(&caller.organisation.id);
-        Ok(self.store.audit_entries(from, limit, own).await?)
+        let entries = self.store.audit_entries(from, limit, own).await?;
+        let next = (entries.len() == limit as usize)
+            .then(|| entries.last().map(|e| e.seq + 1))
+            .flatten();
+        Ok(EntriesPage { entries, next })
     }
 
     /// The size a proof is asked against: the one given, at most the latest checkpoint's, or

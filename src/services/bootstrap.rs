@@ -9,7 +9,6 @@ use super::pki::{self, PkiPaths, PkiServiceError};
 use crate::config::Config;
 use crate::domain::audit::record::Acting;
 use crate::domain::principal::{OrganisationKind, PrincipalKind};
-use crate::domain::stix::references::referenced_ids;
 use crate::pki::ca::ClientUsage;
 use crate::pki::files::{pkcs12, write_private, write_public};
 use crate::pki::{CertificateAuthority, ClientSubject, PkiError};
@@ -40,21 +39,11 @@ pub async fn fill_references(store: &dyn Store) -> Result<u64, StoreError> {
     const BATCH: u32 = 1000;
     let mut filled = 0;
     loop {
-        let rows = store.objects_without_references(BATCH).await?;
-        if rows.is_empty() {
+        let n = store.fill_references(BATCH).await?;
+        if n == 0 {
             break;
         }
-        let refs: Vec<(i64, Vec<String>)> = rows
-            .into_iter()
-            .map(|(seq, raw)| {
-                let refs = serde_json::from_str(&raw)
-                    .map(|v| referenced_ids(&v))
-                    .unwrap_or_default();
-                (seq, refs)
-            })
-            .collect();
-        filled += refs.len() as u64;
-        store.set_references(&refs).await?;
+        filled += n;
     }
     if filled > 0 {
         tracing::info!(filled, "references recorded for objects stored before");

@@ -4,11 +4,16 @@
 
 use time::OffsetDateTime;
 
-use crate::domain::access::RegistryRecord;
+use serde::Serialize;
+
+use crate::domain::access::{Analyst, RegistryRecord};
+use crate::domain::audit::reads::{Material, on_record};
 use crate::domain::audit::record::AuditRecord;
 use crate::domain::collections::SUBMISSIONS;
-use crate::domain::principal::{OrganisationId, OrganisationKind, PrincipalKind};
-use crate::domain::triage::{Case, Consent, VictimIdentifiers};
+use crate::domain::principal::{OrganisationId, OrganisationKind};
+use crate::domain::triage::{
+    Case, Consent, VictimIdentifiers, may_see_case, sees_victim_identifiers,
+};
 use crate::store::{Store, StoreError};
 
 /// Bounds on what an analyst records, so a case stays small enough to load on every submission.
@@ -18,8 +23,6 @@ pub const MAX_TEXT_LEN: usize = 200;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CaseError {
-    #[error("only CSIRT analysts manage cases")]
-    NotAnalyst,
     /// Missing, or a case the caller may not see: the answer is the same.
     #[error("no such case")]
     NotFound,
@@ -59,11 +62,34 @@ pub struct Cases<'a> {
     pub store: &'a dyn Store,
 }
 
-fn require_analyst(caller: &RegistryRecord) -> Result<(), CaseError> {
-    if caller.principal.kind == PrincipalKind::Analyst {
-        Ok(())
-    } else {
-        Err(CaseError::NotAnalyst)
+/// A case as one caller may have it: the identifiers only for those who see them.
+#[derive(Debug, Serialize)]
+pub struct CaseView {
+    pub id: String,
+    pub reference: String,
+    pub beneficiary: String,
+    pub provider: String,
+    pub consent: Consent,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identifiers: Option<VictimIdentifiers>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub consent_at: Option<OffsetDateTime>,
+}
+
+impl CaseView {
+    fn of(case: Case, caller: &RegistryRecord) -> Self {
+        Self {
+            identifiers: sees_victim_identifiers(caller).then_some(case.identifiers),
+            id: case.id,
+            reference: case.reference,
+            beneficiary: case.beneficiary,
+            provider: case.provider.to_string(),
+            consent: case.consent,
+            created_at: case.created_at,
+            consent_at: case.consent_at,
+        }
     }
 }
 
@@ -116,11 +142,10 @@ fn normalise(identifiers: VictimIdentifiers) -> Result<VictimIdentifiers, CaseEr
 impl Cases<'_> {
     pub async fn open(
         &self,
-        caller: &RegistryRecord,
+        caller: &Analyst,
         request: NewCase,
         now: OffsetDateTime,
-    ) -> Result<Case, CaseError> {
-        require_analyst(caller)?;
+    ) -> Result<CaseView, CaseError> {
         let reference = bounded_text("reference", &request.reference)?;
         let beneficiary = bounded_text("beneficiary", &request.beneficiary)?;
         let provider = match self
@@ -161,7 +186,7 @@ impl Cases<'_> {
             .objects([case.id.as_str(), case.provider.as_str()])
             .reason(format!("consent {}", case.consent.as_str()));
         match self.store.insert_case(&case, &audit).await {
-            Ok(()) => Ok(case),
+            Ok(()) => Ok(CaseView::of(case, caller)),
             Err(StoreError::Conflict(_)) => Err(CaseError::Duplicate(reference)),
             Err(e) => Err(e.into()),
         }
@@ -175,18 +200,34 @@ impl Cases<'_> {
         caller: &RegistryRecord,
         id: &str,
         now: OffsetDateTime,
-    ) -> Result<Case, CaseError> {
-        let case = self.store.case(id).await?.ok_or(CaseError::NotFound)?;
-        let visible = caller.principal.kind == PrincipalKind::Analyst
-            || (caller.principal.kind == PrincipalKind::Provider
-                && case.provider == caller.organisation.id);
-        if !visible {
-            return Err(CaseError::NotFound);
+    ) -> Result<CaseView, CaseError> {
+        let case = self
+            .store
+            .case(id)
+            .await?
+            .filter(|c| may_see_case(caller, c))
+            .ok_or(CaseError::NotFound)?;
+        self.record_reads(caller, std::slice::from_ref(&case), now)
+            .await?;
+        Ok(CaseView::of(case, caller))
+    }
+
+    async fn record_reads(
+        &self,
+        caller: &RegistryRecord,
+        cases: &[Case],
+        now: OffsetDateTime,
+    ) -> Result<(), CaseError> {
+        if cases.is_empty() || !on_record(Material::Case) {
+            return Ok(());
         }
         self.store
-            .append_audit(&AuditRecord::by(caller, "case.read", now).objects([case.id.as_str()]))
+            .append_audit(
+                &AuditRecord::by(caller, "case.read", now)
+                    .objects(cases.iter().map(|c| c.id.as_str())),
+            )
             .await?;
-        Ok(case)
+        Ok(())
     }
 
     /// Every case for analysts; a provider's own cases for a provider.
@@ -194,37 +235,27 @@ impl Cases<'_> {
         &self,
         caller: &RegistryRecord,
         now: OffsetDateTime,
-    ) -> Result<Vec<Case>, CaseError> {
-        let all = self.store.cases().await?;
-        let cases: Vec<Case> = match caller.principal.kind {
-            PrincipalKind::Analyst => all,
-            PrincipalKind::Provider => all
-                .into_iter()
-                .filter(|c| c.provider == caller.organisation.id)
-                .collect(),
-            PrincipalKind::Peer => Vec::new(),
-        };
-        if !cases.is_empty() {
-            self.store
-                .append_audit(
-                    &AuditRecord::by(caller, "case.read", now)
-                        .objects(cases.iter().map(|c| c.id.as_str())),
-                )
-                .await?;
-        }
-        Ok(cases)
+    ) -> Result<Vec<CaseView>, CaseError> {
+        let cases: Vec<Case> = self
+            .store
+            .cases()
+            .await?
+            .into_iter()
+            .filter(|c| may_see_case(caller, c))
+            .collect();
+        self.record_reads(caller, &cases, now).await?;
+        Ok(cases.into_iter().map(|c| CaseView::of(c, caller)).collect())
     }
 
     /// Records the beneficiary's answer; material already published leaves or returns to the
     /// community views in the same transaction. Returns how many object versions moved.
     pub async fn set_consent(
         &self,
-        caller: &RegistryRecord,
+        caller: &Analyst,
         id: &str,
         consent: Consent,
         now: OffsetDateTime,
     ) -> Result<u64, CaseError> {
-        require_analyst(caller)?;
         match self
             .store
             .set_consent(

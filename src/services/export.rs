@@ -44,7 +44,6 @@ impl Sharing<'_> {
         caller: &RegistryRecord,
         now: OffsetDateTime,
     ) -> Result<Vec<BlocklistRow>, ShareError> {
-        let reader = self.federation.reader(caller);
         let mut rows: BTreeMap<Entry, BlocklistRow> = BTreeMap::new();
         for collection in COLLECTIONS
             .iter()
@@ -59,14 +58,7 @@ impl Sharing<'_> {
                     ..ReadRequest::default()
                 };
                 let page = self
-                    .read(
-                        caller,
-                        &reader,
-                        collection.id,
-                        request,
-                        VersionSelector::Last,
-                        now,
-                    )
+                    .read(caller, collection.id, request, VersionSelector::Last, now)
                     .await?;
                 for released in &page.objects {
                     let access = &released.item().access;
@@ -79,12 +71,8 @@ impl Sharing<'_> {
                     if !self.policy.bulk_export(access.tlp) {
                         continue;
                     }
-                    let object: Value = match released.redacted() {
-                        Some(v) => v.clone(),
-                        None => match serde_json::from_str(&released.item().raw) {
-                            Ok(v) => v,
-                            Err(_) => continue,
-                        },
+                    let Some(object) = released.json() else {
+                        continue;
                     };
                     if !in_force(&object, now)
                         || object.get("pattern_type").and_then(Value::as_str) != Some("stix")

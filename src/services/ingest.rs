@@ -20,7 +20,9 @@ use crate::domain::collections::SUBMISSIONS;
 use crate::domain::federation::FederationPolicy;
 use crate::domain::markings::definitions::{self, Level, Meaning, ObjectMarkings};
 use crate::domain::markings::policy::MarkingPolicy;
-use crate::domain::markings::release::{Decision, GranularTlp, ObjectAccess, decide};
+use crate::domain::markings::release::{
+    Decision, GranularTlp, ObjectAccess, ReadableSet, decide, release,
+};
 use crate::domain::principal::PrincipalKind;
 use crate::domain::publishing::{Poster, check_attribution, check_new_version};
 use crate::domain::stix::json::{JsonError, JsonLimits, envelope_objects};
@@ -30,7 +32,7 @@ use crate::domain::stix::stored::{
     NewObject, VERSION_SCOPE, scoped_version, unscoped_version, version_key,
 };
 use crate::domain::stix::validate::{StixObject, validate};
-use crate::domain::triage::{Case, ReportedChange, dedup_key};
+use crate::domain::triage::{Case, ReportedChange, dedup_key, may_see_case, new_version_confined};
 use crate::store::NewSubmission;
 use crate::store::{Store, StoreError};
 
@@ -49,6 +51,9 @@ pub enum IngestError {
     UnknownCase,
     #[error("a case can be named only with a submission (the submissions collection)")]
     CaseOutsideSubmissions,
+    /// The IOC API's request as a whole is unusable (not a list, too many items…).
+    #[error("{0}")]
+    Items(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -778,9 +783,7 @@ impl Ingest<'_> {
     /// name it; anyone else is told it does not exist.
     async fn named_case(&self, caller: &RegistryRecord, id: &str) -> Result<Case, IngestError> {
         let case = self.store.case(id).await?.ok_or(IngestError::UnknownCase)?;
-        let allowed = caller.principal.kind == PrincipalKind::Analyst
-            || case.provider == caller.organisation.id;
-        if allowed {
+        if may_see_case(caller, &case) {
             Ok(case)
         } else {
             Err(IngestError::UnknownCase)
@@ -897,15 +900,16 @@ impl Ingest<'_> {
                 Some(Ok(m)) => *m,
                 Some(Err(e)) => return Err(Refused(e.clone())),
                 None => {
-                    let stored = self.store.marking_definitions(id).await?;
-                    let readable = stored
+                    // What the caller may read of it, through the one decision. A marking
+                    // definition names nothing the reference rule governs.
+                    let readable = self
+                        .store
+                        .marking_definitions(id)
+                        .await?
                         .into_iter()
-                        .find(|d| decide(self.policy, &reader, &d.access) != Decision::Withhold);
-                    match readable {
-                        Some(d) => {
-                            let value: serde_json::Value = serde_json::from_str(&d.raw)?;
-                            definitions::interpret(&value)?
-                        }
+                        .find_map(|d| release(self.policy, &reader, d, &ReadableSet::default()));
+                    match readable.and_then(|d| d.json()) {
+                        Some(value) => definitions::interpret(&value)?,
                         None => continue,
                     }
                 }
@@ -1026,9 +1030,7 @@ impl Ingest<'_> {
             shared_with: Vec::new(),
             recipients: Vec::new(),
             granular,
-            // A new version of confined material stays confined (an analyst re-marking an
-            // object whose beneficiary withdrew consent must not publish it again).
-            confined: submission || previous.is_some_and(|p| p.access.confined),
+            confined: new_version_confined(submission, previous.map(|p| p.access.confined)),
             submission,
         };
         let newer = previous.is_none_or(|p| key > p.version);

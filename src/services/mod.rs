@@ -10,11 +10,160 @@ pub mod checkpoints;
 pub mod export;
 pub mod identity;
 pub mod ingest;
+pub mod iocs;
 pub mod pki;
 pub mod registry;
 pub mod registry_demo;
 pub mod registry_import;
+pub mod revocation;
 pub mod secrets;
 pub mod share;
+pub mod taxii;
 pub mod tls_refusals;
 pub mod triage;
+
+use std::sync::Arc;
+
+use crate::crypto::cursor::CursorKey;
+use crate::crypto::openpgp::AuditKey;
+use crate::domain::anonymise::{AnonymisationPolicy, PseudonymKey};
+use crate::domain::exports::ExportPolicy;
+use crate::domain::federation::FederationPolicy;
+use crate::domain::markings::policy::MarkingPolicy;
+use crate::domain::registry::survey::SurveyPolicy;
+use crate::store::{SharedStore, StoreError};
+
+/// A failure below the use-cases, as the edge sees it: the database unreachable (an outage) or
+/// something wrong inside the hub. Its text is for the log, never for a client.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct Failure(#[from] StoreError);
+
+impl Failure {
+    /// The database could not be reached: worth retrying, unlike a fault of the hub's own.
+    pub fn is_outage(&self) -> bool {
+        matches!(self.0, StoreError::Database(_))
+    }
+}
+
+/// Everything the use-cases need from the running hub, and the only way to them: the edge
+/// (HTTP handlers, the console) gets services from here, never the store.
+#[derive(Debug)]
+pub struct Services {
+    store: SharedStore,
+    pub policy: Arc<MarkingPolicy>,
+    pub federation: Arc<FederationPolicy>,
+    pub anonymisation: Arc<AnonymisationPolicy>,
+    /// How broad a network an indicator may name (`policies/exports.toml`).
+    pub exports: Arc<ExportPolicy>,
+    pub pseudonyms: Arc<PseudonymKey>,
+    pub cursors: CursorKey,
+    /// The audit log's signer: its key's public half is served, and the job runs beside.
+    pub checkpoints: Arc<checkpoints::Checkpointer>,
+    /// Signs registry badges.
+    pub registry_key: Arc<AuditKey>,
+    /// HMAC key of survey tokens.
+    pub survey_key: Arc<[u8]>,
+    pub survey_policy: Arc<SurveyPolicy>,
+    /// The CSIRT that runs the hub (`hub.organisation`).
+    pub organisation: Arc<str>,
+}
+
+/// What a `Services` is made of.
+#[derive(Debug)]
+pub struct ServicesParts {
+    pub store: SharedStore,
+    pub policy: Arc<MarkingPolicy>,
+    pub federation: Arc<FederationPolicy>,
+    pub anonymisation: Arc<AnonymisationPolicy>,
+    pub exports: Arc<ExportPolicy>,
+    pub pseudonyms: Arc<PseudonymKey>,
+    pub cursors: CursorKey,
+    pub checkpoints: Arc<checkpoints::Checkpointer>,
+    pub registry_key: Arc<AuditKey>,
+    pub survey_key: Arc<[u8]>,
+    pub survey_policy: Arc<SurveyPolicy>,
+    pub organisation: Arc<str>,
+}
+
+impl Services {
+    pub fn new(parts: ServicesParts) -> Self {
+        Self {
+            store: parts.store,
+            policy: parts.policy,
+            federation: parts.federation,
+            anonymisation: parts.anonymisation,
+            exports: parts.exports,
+            pseudonyms: parts.pseudonyms,
+            cursors: parts.cursors,
+            checkpoints: parts.checkpoints,
+            registry_key: parts.registry_key,
+            survey_key: parts.survey_key,
+            survey_policy: parts.survey_policy,
+            organisation: parts.organisation,
+        }
+    }
+
+    /// The read side of the sharing services.
+    pub fn sharing(&self) -> share::Sharing<'_> {
+        share::Sharing {
+            store: self.store.as_ref(),
+            policy: &self.policy,
+            federation: &self.federation,
+            cursors: &self.cursors,
+            exports: &self.exports,
+        }
+    }
+
+    /// The write side.
+    pub fn ingest(&self) -> ingest::Ingest<'_> {
+        ingest::Ingest {
+            store: self.store.as_ref(),
+            policy: &self.policy,
+            federation: &self.federation,
+            anonymisation: &self.anonymisation,
+            pseudonyms: &self.pseudonyms,
+            exports: &self.exports,
+        }
+    }
+
+    pub fn triage(&self) -> triage::Triage<'_> {
+        triage::Triage {
+            store: self.store.as_ref(),
+            sharing: self.sharing(),
+        }
+    }
+
+    pub fn cases(&self) -> cases::Cases<'_> {
+        cases::Cases {
+            store: self.store.as_ref(),
+        }
+    }
+
+    /// The provider registry.
+    pub fn registry(&self) -> registry::Registry<'_> {
+        registry::Registry {
+            store: self.store.as_ref(),
+            signing_key: &self.registry_key,
+            survey_key: &self.survey_key,
+            survey_policy: &self.survey_policy,
+            csirt: &self.organisation,
+        }
+    }
+
+    pub fn audit_log(&self) -> audit_log::AuditLog<'_> {
+        audit_log::AuditLog {
+            store: self.store.as_ref(),
+        }
+    }
+
+    /// The store, for the use-cases under `services`: never for the edge.
+    fn store(&self) -> &SharedStore {
+        &self.store
+    }
+
+    /// Cheap round trip to the database, for readiness checks.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.store.ping().await
+    }
+}

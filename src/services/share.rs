@@ -7,17 +7,17 @@ use time::OffsetDateTime;
 
 use crate::crypto::cursor::{BadCursor, CursorKey};
 use crate::domain::access::RegistryRecord;
+use crate::domain::audit::reads::{Material, on_record};
 use crate::domain::audit::record::AuditRecord;
 use crate::domain::collections::COLLECTIONS;
 use crate::domain::collections::Collection;
 use crate::domain::federation::FederationPolicy;
-use crate::domain::markings::Tlp;
 use crate::domain::markings::policy::MarkingPolicy;
 use crate::domain::markings::references::{self, MAX_REFERENCE_DEPTH};
 use crate::domain::markings::release::{
-    Content, Decision, ObjectAccess, ReadableSet, Reader, Releasable, VisibilityFilter, decide,
-    release,
+    Content, Decision, ReadableSet, Reader, Releasable, VisibilityFilter, decide, release,
 };
+use crate::domain::markings::sealed::Sealed;
 use crate::domain::principal::PrincipalKind;
 use crate::domain::stix::stored::{ObjectQuery, ReferencedObject, StoredObject, VersionSelector};
 use crate::store::{Store, StoreError};
@@ -87,14 +87,6 @@ pub fn readable_collection(
     Ok(collection)
 }
 
-/// Whether reading this object goes on the record: AMBER+STRICT or RED (anywhere in it), or
-/// submission material, which only the CSIRT and its provider read.
-fn read_on_record(access: &ObjectAccess) -> bool {
-    access.confined
-        || access.tlp >= Tlp::AmberStrict
-        || access.granular_max().is_some_and(|t| t >= Tlp::AmberStrict)
-}
-
 /// The canonical text of a query, which a cursor is bound to.
 fn query_text(q: &ObjectQuery) -> String {
     let mut types = q.types.clone();
@@ -123,7 +115,7 @@ impl Sharing<'_> {
         let on_record: Vec<&StoredObject> = objects
             .iter()
             .map(Releasable::item)
-            .filter(|o| read_on_record(&o.access))
+            .filter(|o| on_record(Material::Object(&o.access)))
             .collect();
         if on_record.is_empty() {
             return Ok(());
@@ -145,7 +137,7 @@ impl Sharing<'_> {
         reader: &Reader,
         visibility: &VisibilityFilter,
         rows: &[StoredObject],
-    ) -> Result<ReadableSet, ShareError> {
+    ) -> Result<ReadableSet, StoreError> {
         let mut frontier: Vec<String> = rows
             .iter()
             .flat_map(|r| r.references().into_owned())
@@ -183,7 +175,7 @@ impl Sharing<'_> {
             .map(|c| c.seq)
             .collect();
         if !needed.is_empty() {
-            let texts: HashMap<i64, String> = self
+            let texts: HashMap<i64, Sealed> = self
                 .store
                 .object_texts(&needed)
                 .await?
@@ -196,18 +188,36 @@ impl Sharing<'_> {
         Ok(references::readable(self.policy, reader, &candidates))
     }
 
+    /// What `caller` may have of `objects`, each released (or not) by the one decision, with
+    /// its references judged as on a page.
+    pub async fn release_objects(
+        &self,
+        caller: &RegistryRecord,
+        objects: Vec<StoredObject>,
+    ) -> Result<Vec<Releasable<StoredObject>>, StoreError> {
+        let reader = self.federation.reader(caller);
+        let visibility = VisibilityFilter::for_reader(self.policy, &reader);
+        let readable = self
+            .readable_references(caller.principal.kind, &reader, &visibility, &objects)
+            .await?;
+        Ok(objects
+            .into_iter()
+            .filter_map(|o| release(self.policy, &reader, o, &readable))
+            .collect())
+    }
+
     /// One page of `collection_id` for `reader`, with `default_versions` when the request
     /// names none.
     pub async fn read(
         &self,
         caller: &RegistryRecord,
-        reader: &Reader,
         collection_id: &str,
         request: ReadRequest,
         default_versions: VersionSelector,
         now: OffsetDateTime,
     ) -> Result<Page, ShareError> {
         let collection = readable_collection(caller, collection_id)?;
+        let reader = &self.federation.reader(caller);
         let limit = request
             .limit
             .unwrap_or(DEFAULT_PAGE_SIZE)

@@ -8,21 +8,21 @@ use serde::Serialize;
 use serde_json::Value;
 use time::OffsetDateTime;
 
-use crate::domain::access::RegistryRecord;
+use crate::domain::access::{Analyst, RegistryRecord};
+use crate::domain::audit::reads::{Material, on_record};
 use crate::domain::audit::record::{AuditRecord, text_digest};
 use crate::domain::collections::{COMMUNITY, SUBMISSIONS};
-use crate::domain::federation::FederationPolicy;
 use crate::domain::markings::definitions::{self, Level};
-use crate::domain::markings::policy::MarkingPolicy;
-use crate::domain::markings::release::{Decision, ObjectAccess, decide};
+use crate::domain::markings::release::{ObjectAccess, Releasable};
 use crate::domain::markings::{Pap, Tlp};
 use crate::domain::principal::{OrganisationId, PrincipalId, PrincipalKind};
 use crate::domain::stix::references::referenced_ids;
 use crate::domain::stix::stored::{NewObject, StoredObject, utc_timestamp, version_key};
 use crate::domain::stix::validate::validate;
 use crate::domain::triage::{
-    self, Consent, Submission, SubmissionStatus, TriageError, check_publish,
+    self, Consent, Submission, SubmissionStatus, TriageError, check_publish, may_see_case,
 };
+use crate::services::share::Sharing;
 use crate::store::{Closing, Store, StoreError, SubmissionFilter};
 
 /// The most items one listing returns.
@@ -30,8 +30,9 @@ pub const MAX_LISTED: u32 = 1_000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TriageServiceError {
-    #[error("only CSIRT analysts triage submissions")]
-    NotAnalyst,
+    /// A queue filter the hub cannot apply.
+    #[error("{0}")]
+    BadQuery(String),
     /// Missing, or not the caller's: the same answer.
     #[error("no such submission")]
     NotFound,
@@ -148,16 +149,80 @@ fn yes() -> bool {
 
 pub struct Triage<'a> {
     pub store: &'a dyn Store,
-    pub policy: &'a MarkingPolicy,
-    pub federation: &'a FederationPolicy,
+    /// Every object this service hands out or reads the content of goes through its `release`.
+    pub sharing: Sharing<'a>,
 }
 
-fn require_analyst(caller: &RegistryRecord) -> Result<(), TriageServiceError> {
-    if caller.principal.kind == PrincipalKind::Analyst {
-        Ok(())
-    } else {
-        Err(TriageServiceError::NotAnalyst)
+/// Queue filters, as a client writes them. Ages are a number and a unit: `90s`, `30m`,
+/// `12h`, `7d`.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueueQuery {
+    /// `pending` (the default), `published`, `merged`, `rejected` or `all`.
+    pub status: Option<String>,
+    /// Provider organisation id.
+    pub provider: Option<String>,
+    #[serde(rename = "type")]
+    pub object_type: Option<String>,
+    pub tlp: Option<Tlp>,
+    pub consent: Option<Consent>,
+    pub older_than: Option<String>,
+    pub newer_than: Option<String>,
+    pub limit: Option<u32>,
+}
+
+impl QueueQuery {
+    fn filter(self, now: OffsetDateTime) -> Result<SubmissionFilter, TriageServiceError> {
+        let status = match self.status.as_deref() {
+            None => Some(SubmissionStatus::Pending),
+            Some("all") => None,
+            Some(s) => Some(
+                s.parse()
+                    .map_err(|e| TriageServiceError::BadQuery(format!("{e}")))?,
+            ),
+        };
+        let before = |text: Option<String>| text.as_deref().map(|t| before(now, t)).transpose();
+        Ok(SubmissionFilter {
+            status,
+            provider: self.provider.map(OrganisationId::from_stored),
+            object_type: self.object_type,
+            stix_id: None,
+            tlp: self.tlp,
+            consent: self.consent,
+            submitted_before: before(self.older_than)?,
+            submitted_after: before(self.newer_than)?,
+            limit: self.limit.unwrap_or(MAX_LISTED).clamp(1, MAX_LISTED),
+        })
     }
+}
+
+fn age(text: &str) -> Result<time::Duration, TriageServiceError> {
+    let bad = || {
+        TriageServiceError::BadQuery(format!(
+            "{text:?} is not an age such as 90s, 30m, 12h or 7d"
+        ))
+    };
+    let unit = text.chars().last().ok_or_else(bad)?;
+    let number = text.strip_suffix(unit).ok_or_else(bad)?;
+    let n: i64 = number.parse().map_err(|_| bad())?;
+    if n < 0 {
+        return Err(bad());
+    }
+    let seconds = match unit {
+        's' => Some(n),
+        'm' => n.checked_mul(60),
+        'h' => n.checked_mul(3_600),
+        'd' => n.checked_mul(86_400),
+        _ => None,
+    }
+    .ok_or_else(bad)?;
+    Ok(time::Duration::seconds(seconds))
+}
+
+/// `now - age`, refused rather than overflowing.
+fn before(now: OffsetDateTime, text: &str) -> Result<OffsetDateTime, TriageServiceError> {
+    now.checked_sub(age(text)?)
+        .ok_or_else(|| TriageServiceError::BadQuery(format!("{text:?} reaches before year -9999")))
 }
 
 /// A provider learns that its submission was merged or published, not into which object: a
@@ -201,6 +266,7 @@ fn remark(object: &mut Value, tlp: Tlp, pap: Option<Pap>, levels: &[String]) {
 impl Triage<'_> {
     async fn sightings(
         &self,
+        caller: &RegistryRecord,
         submissions: Vec<Submission>,
     ) -> Result<Vec<Sighting>, TriageServiceError> {
         let names: HashMap<OrganisationId, String> = self
@@ -217,7 +283,12 @@ impl Triage<'_> {
                 None => None,
                 Some(id) => {
                     if !cases.contains_key(id) {
-                        let found = self.store.case(id).await?.map(|c| (c.reference, c.consent));
+                        let found = self
+                            .store
+                            .case(id)
+                            .await?
+                            .filter(|c| may_see_case(caller, c))
+                            .map(|c| (c.reference, c.consent));
                         cases.insert(id.clone(), found);
                     }
                     cases.get(id).cloned().flatten()
@@ -248,12 +319,11 @@ impl Triage<'_> {
     /// several sightings, in order of first arrival.
     pub async fn queue(
         &self,
-        caller: &RegistryRecord,
-        mut filter: SubmissionFilter,
+        caller: &Analyst,
+        query: QueueQuery,
         now: OffsetDateTime,
     ) -> Result<Vec<QueueItem>, TriageServiceError> {
-        require_analyst(caller)?;
-        filter.limit = filter.limit.clamp(1, MAX_LISTED);
+        let filter = query.filter(now)?;
         let submissions = self.store.submissions(&filter).await?;
         self.record_reads(caller, &submissions, false, now).await?;
         let keys: Vec<(String, String)> = submissions
@@ -262,8 +332,9 @@ impl Triage<'_> {
             .collect();
         let mut items: Vec<QueueItem> = Vec::new();
         let mut index: HashMap<String, usize> = HashMap::new();
-        for ((key, object_type), sighting) in
-            keys.into_iter().zip(self.sightings(submissions).await?)
+        for ((key, object_type), sighting) in keys
+            .into_iter()
+            .zip(self.sightings(caller, submissions).await?)
         {
             let at = *index.entry(key.clone()).or_insert_with(|| {
                 items.push(QueueItem {
@@ -292,7 +363,7 @@ impl Triage<'_> {
         };
         let submissions = self.store.submissions(&filter).await?;
         self.record_reads(caller, &submissions, false, now).await?;
-        let mut sightings = self.sightings(submissions).await?;
+        let mut sightings = self.sightings(caller, submissions).await?;
         for s in &mut sightings {
             hide_result(caller, s);
         }
@@ -310,6 +381,54 @@ impl Triage<'_> {
             )))
     }
 
+    /// What `caller` may have of one stored object, by the one marking decision.
+    async fn released(
+        &self,
+        caller: &RegistryRecord,
+        object: StoredObject,
+    ) -> Result<Option<Releasable<StoredObject>>, TriageServiceError> {
+        Ok(self
+            .sharing
+            .release_objects(caller, vec![object])
+            .await?
+            .pop())
+    }
+
+    /// A submission's object as `caller` may have it, parsed; `NotFound` if the markings
+    /// withhold it: the same answer as a submission that does not exist.
+    async fn submitted_json(
+        &self,
+        caller: &RegistryRecord,
+        submission: &Submission,
+    ) -> Result<(Value, ObjectAccess), TriageServiceError> {
+        let stored = self.stored_object(submission).await?;
+        let released = self
+            .released(caller, stored)
+            .await?
+            .ok_or(TriageServiceError::NotFound)?;
+        let json = released.json().ok_or_else(|| {
+            TriageServiceError::Store(StoreError::Corrupt("submitted object".into()))
+        })?;
+        Ok((json, released.item().access.clone()))
+    }
+
+    /// The submission as received (TLP:RED), if the anonymiser changed it: the stored
+    /// object with the original's text, released to `caller` like the object itself.
+    async fn original(
+        &self,
+        caller: &RegistryRecord,
+        submission: &Submission,
+    ) -> Result<Option<Value>, TriageServiceError> {
+        let Some(text) = self.store.submission_original(&submission.id).await? else {
+            return Ok(None);
+        };
+        let mut stored = self.stored_object(submission).await?;
+        stored.raw = text;
+        stored.refs = Vec::new();
+        stored.access.tlp = Tlp::Red;
+        Ok(self.released(caller, stored).await?.and_then(|r| r.json()))
+    }
+
     /// Logs the read of the submissions that are case material or marked AMBER+STRICT or RED;
     /// `original`: the TLP:RED original of each is read too.
     async fn record_reads(
@@ -321,7 +440,7 @@ impl Triage<'_> {
     ) -> Result<(), TriageServiceError> {
         let sensitive: Vec<&Submission> = submissions
             .iter()
-            .filter(|s| original || s.case_id.is_some() || s.tlp >= Tlp::AmberStrict)
+            .filter(|s| on_record(Material::Submission { tlp: s.tlp }))
             .collect();
         if sensitive.is_empty() {
             return Ok(());
@@ -355,14 +474,10 @@ impl Triage<'_> {
         if !analyst && submission.provider != caller.organisation.id {
             return Err(TriageServiceError::NotFound);
         }
-        let stored = self.stored_object(&submission).await?;
-        let object: Value = serde_json::from_str(&stored.raw)
-            .map_err(|e| TriageServiceError::Store(StoreError::Corrupt(e.to_string())))?;
+        let (object, _) = self.submitted_json(caller, &submission).await?;
+        // The original names the victim: it is the CSIRT's, never returned to its provider.
         let original = if analyst {
-            self.store
-                .submission_original(id)
-                .await?
-                .and_then(|raw| serde_json::from_str(&raw).ok())
+            self.original(caller, &submission).await?
         } else {
             None
         };
@@ -374,7 +489,7 @@ impl Triage<'_> {
         )
         .await?;
         let report = submission.report.clone();
-        let mut sightings = self.sightings(vec![submission]).await?;
+        let mut sightings = self.sightings(caller, vec![submission]).await?;
         let mut sighting = sightings.pop().ok_or(TriageServiceError::NotFound)?;
         hide_result(caller, &mut sighting);
         Ok(SubmissionView {
@@ -398,12 +513,11 @@ impl Triage<'_> {
     /// Publishes a submission to the community collection; returns the published object's id.
     pub async fn publish(
         &self,
-        caller: &RegistryRecord,
+        caller: &Analyst,
         id: &str,
         request: &PublishRequest,
         now: OffsetDateTime,
     ) -> Result<String, TriageServiceError> {
-        require_analyst(caller)?;
         let submission = self.pending(id).await?;
         let consent = match &submission.case_id {
             Some(case) => Some(
@@ -421,9 +535,7 @@ impl Triage<'_> {
             return Err(TriageServiceError::AudienceNotAllowed(submission.tlp));
         }
         let (shared_with, recipients) = self.audience(request).await?;
-        let stored = self.stored_object(&submission).await?;
-        let mut object: Value = serde_json::from_str(&stored.raw)
-            .map_err(|e| TriageServiceError::Invalid(e.to_string()))?;
+        let (mut object, stored_access) = self.submitted_json(caller, &submission).await?;
         let stamp = utc_timestamp(now, 3);
         let object_type = submission.object_type.clone();
         // Observables (no `created`) have no versions, no creator and ids derived from
@@ -455,7 +567,7 @@ impl Triage<'_> {
             map.insert("modified".into(), Value::from(stamp));
         }
         self.remap_references(&mut object, &submission).await?;
-        let levels = self.level_definitions(&object).await?;
+        let levels = self.level_definitions(caller, &object).await?;
         remark(&mut object, tlp, pap, &levels);
         let raw = serde_json::to_string(&object)
             .map_err(|e| TriageServiceError::Invalid(e.to_string()))?;
@@ -484,7 +596,7 @@ impl Triage<'_> {
                 producer,
                 shared_with,
                 recipients,
-                granular: stored.access.granular.clone(),
+                granular: stored_access.granular,
                 confined: false,
                 submission: false,
             },
@@ -581,7 +693,11 @@ impl Triage<'_> {
     /// The non-standard marking definitions an object cites that stand for a TLP or PAP level
     /// (OpenCTI exports its own), so that re-marking replaces them too instead of leaving two
     /// contradictory levels.
-    async fn level_definitions(&self, object: &Value) -> Result<Vec<String>, TriageServiceError> {
+    async fn level_definitions(
+        &self,
+        caller: &RegistryRecord,
+        object: &Value,
+    ) -> Result<Vec<String>, TriageServiceError> {
         let mut levels = Vec::new();
         let refs = object
             .get("object_marking_refs")
@@ -592,9 +708,10 @@ impl Triage<'_> {
             if definitions::standard(id).is_some() {
                 continue;
             }
-            for stored in self.store.marking_definitions(id).await? {
-                let level = serde_json::from_str::<Value>(&stored.raw)
-                    .ok()
+            let stored = self.store.marking_definitions(id).await?;
+            for definition in self.sharing.release_objects(caller, stored).await? {
+                let level = definition
+                    .json()
                     .and_then(|d| definitions::interpret(&d).ok());
                 if matches!(level, Some(definitions::Meaning::Level(_))) {
                     levels.push(id.to_owned());
@@ -651,20 +768,21 @@ impl Triage<'_> {
     /// Records that a submission duplicates `into`, a community object the analyst reads.
     pub async fn merge(
         &self,
-        caller: &RegistryRecord,
+        caller: &Analyst,
         id: &str,
         into: &str,
         now: OffsetDateTime,
     ) -> Result<(), TriageServiceError> {
-        require_analyst(caller)?;
         self.pending(id).await?;
-        let reader = self.federation.reader(caller);
-        let readable = self
+        let versions = self
             .store
             .versions_of_many(COMMUNITY.id, &[into.to_owned()])
+            .await?;
+        let readable = !self
+            .sharing
+            .release_objects(caller, versions)
             .await?
-            .iter()
-            .any(|o| decide(self.policy, &reader, &o.access) != Decision::Withhold);
+            .is_empty();
         if !readable {
             return Err(TriageServiceError::NoMergeTarget(into.to_owned()));
         }
@@ -687,12 +805,11 @@ impl Triage<'_> {
     /// Rejects a submission; the provider reads the reason.
     pub async fn reject(
         &self,
-        caller: &RegistryRecord,
+        caller: &Analyst,
         id: &str,
         reason: &str,
         now: OffsetDateTime,
     ) -> Result<(), TriageServiceError> {
-        require_analyst(caller)?;
         let reason = triage::rejection_reason(reason)?;
         self.pending(id).await?;
         self.store
@@ -719,6 +836,21 @@ impl Triage<'_> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn ages_have_a_unit() {
+        assert_eq!(age("90s").unwrap(), time::Duration::seconds(90));
+        assert_eq!(age("2d").unwrap(), time::Duration::days(2));
+        assert!(age("2").is_err());
+        assert!(age("").is_err());
+        assert!(age("-1h").is_err());
+        assert!(age("2w").is_err());
+        assert!(age("99999999999999999d").is_err());
+        assert!(age("1é").is_err());
+        assert!(age("é").is_err());
+        let now = OffsetDateTime::UNIX_EPOCH;
+        assert!(before(now, "99999999999d").is_err());
+    }
 
     #[test]
     fn remarking_replaces_tlp_and_pap_only() {

@@ -13,15 +13,7 @@ use crate::domain::principal::OrganisationId;
 
 use super::StoreResult;
 
-/// An entry as stored: its canonical bytes and leaf hash.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredEntry {
-    pub seq: u64,
-    pub entry: Vec<u8>,
-    pub leaf_hash: Hash,
-    /// The actor's organisation, if the actor is a registry principal.
-    pub organisation: Option<OrganisationId>,
-}
+pub use crate::domain::audit::entry::StoredEntry;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredCheckpoint {

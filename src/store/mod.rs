@@ -22,6 +22,7 @@ use time::OffsetDateTime;
 use crate::domain::access::RegistryRecord;
 use crate::domain::audit::record::AuditRecord;
 use crate::domain::markings::release::VisibilityFilter;
+use crate::domain::markings::sealed::Sealed;
 use crate::domain::principal::{
     CertificateBinding, Organisation, OrganisationId, OrganisationStatus, Principal, PrincipalId,
     PrincipalStatus, SpkiFingerprint,
@@ -117,7 +118,10 @@ pub trait SubmissionStore: Send + Sync {
     /// Whether any of these stored objects is a submission already decided on.
     async fn decided_among(&self, seqs: &[i64]) -> StoreResult<bool>;
     /// The submission as received (TLP:RED), if the anonymiser changed it.
-    async fn submission_original(&self, id: &str) -> StoreResult<Option<String>>;
+    async fn submission_original(
+        &self,
+        id: &str,
+    ) -> StoreResult<Option<crate::domain::markings::sealed::Sealed>>;
     async fn submissions(&self, filter: &SubmissionFilter) -> StoreResult<Vec<Submission>>;
     /// Stores the published object and closes the submission in one transaction; `Conflict`
     /// (and nothing stored) if it was decided meanwhile.
@@ -238,12 +242,11 @@ pub trait Store:
         ids: &[String],
         visibility: &VisibilityFilter,
     ) -> StoreResult<Vec<ReferencedObject>>;
-    /// The stored text of the given object versions (by `seq`).
-    async fn object_texts(&self, seqs: &[i64]) -> StoreResult<Vec<(i64, String)>>;
-    /// Up to `limit` stored objects (seq and text) whose references were never recorded.
-    async fn objects_without_references(&self, limit: u32) -> StoreResult<Vec<(i64, String)>>;
-    /// Records the references of stored objects (a derived column: not an audited change).
-    async fn set_references(&self, refs: &[(i64, Vec<String>)]) -> StoreResult<()>;
+    /// The stored text of the given object versions (by `seq`), sealed.
+    async fn object_texts(&self, seqs: &[i64]) -> StoreResult<Vec<(i64, Sealed)>>;
+    /// Records what up to `limit` objects stored before migration 0010 reference (a derived
+    /// column: not an audited change); returns how many it filled, 0 when none is left.
+    async fn fill_references(&self, limit: u32) -> StoreResult<u64>;
     /// How many objects the query matches, all pages together.
     async fn count_objects(&self, query: &ObjectQuery) -> StoreResult<u64>;
     /// Every stored version of the given objects in a collection, whoever may read them: for

@@ -98,6 +98,7 @@ macro_rules! portable_store {
             PendingState, PendingWrites, Resolution, StoredPending,
         };
         use $crate::domain::markings::release::VisibilityFilter;
+        use $crate::domain::markings::sealed::Sealed;
         use sqlx::Row as _;
         use time::OffsetDateTime;
 
@@ -149,6 +150,13 @@ macro_rules! portable_store {
             })
         }
 
+        /// What a stored text references, for rows stored before that was recorded.
+        fn references_of(raw: &str) -> Vec<String> {
+            serde_json::from_str(raw)
+                .map(|v| $crate::domain::stix::references::referenced_ids(&v))
+                .unwrap_or_default()
+        }
+
         fn json_list(text: String) -> StoreResult<Vec<String>> {
             serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(e.to_string()))
         }
@@ -182,6 +190,7 @@ macro_rules! portable_store {
         }
 
         fn stored_object_from_row(row: &$row) -> StoreResult<StoredObject> {
+            let raw: String = row.try_get("raw")?;
             Ok(StoredObject {
                 seq: row.try_get("seq")?,
                 id: row.try_get("id")?,
@@ -193,11 +202,13 @@ macro_rules! portable_store {
                 tlp_defaulted: row.try_get("tlp_defaulted")?,
                 collection: row.try_get("collection_id")?,
                 submitted_by: PrincipalId::from_stored(row.try_get("submitted_by")?),
-                raw: row.try_get("raw")?,
-                refs: row
-                    .try_get::<Option<String>, _>("refs")?
-                    .map(json_list)
-                    .transpose()?,
+                // A row stored before its references were recorded (migration 0010) has them
+                // read from its text until the start-up fill records them.
+                refs: match row.try_get::<Option<String>, _>("refs")? {
+                    Some(text) => json_list(text)?,
+                    None => references_of(&raw),
+                },
+                raw: Sealed::new(raw),
             })
         }
 
@@ -822,7 +833,8 @@ macro_rules! portable_store {
                     // serves the lookup. The text is read only for rows stored before their
                     // references were recorded, the markings only for rows with granular ones.
                     let mut qb = sqlx::QueryBuilder::new(
-                        "SELECT o.seq, o.id, o.refs, o.granular_max IS NOT NULL AS granular, \
+                        "SELECT o.seq, o.id, o.collection_id, o.refs, \
+                         o.granular_max IS NOT NULL AS granular, \
                          CASE WHEN o.refs IS NULL THEN o.raw END AS legacy_raw \
                          FROM stix_objects o WHERE o.collection_id IN (",
                     );
@@ -845,20 +857,20 @@ macro_rules! portable_store {
                             Some(text) => json_list(text)?,
                             None => {
                                 let raw: Option<String> = row.try_get("legacy_raw")?;
-                                raw.and_then(|r| serde_json::from_str(&r).ok())
-                                    .map(|v| $crate::domain::stix::references::referenced_ids(&v))
-                                    .unwrap_or_default()
+                                raw.as_deref().map(references_of).unwrap_or_default()
                             }
                         };
                         let seq: i64 = row.try_get("seq")?;
                         if row.try_get::<bool, _>("granular")? {
                             marked.push(seq);
                         }
+                        let collection: String = row.try_get("collection_id")?;
                         out.push(ReferencedObject {
                             seq,
                             id: row.try_get("id")?,
                             refs,
                             access: None,
+                            submission: collection == $crate::domain::collections::SUBMISSIONS.id,
                             raw: None,
                         });
                     }
@@ -890,7 +902,7 @@ macro_rules! portable_store {
                 Ok(out)
             }
 
-            async fn object_texts(&self, seqs: &[i64]) -> StoreResult<Vec<(i64, String)>> {
+            async fn object_texts(&self, seqs: &[i64]) -> StoreResult<Vec<(i64, Sealed)>> {
                 const CHUNK: usize = 500;
                 let mut out = Vec::with_capacity(seqs.len());
                 for chunk in seqs.chunks(CHUNK) {
@@ -903,38 +915,31 @@ macro_rules! portable_store {
                     }
                     qb.push(")");
                     for row in qb.build().fetch_all(&self.pool).await? {
-                        out.push((row.try_get("seq")?, row.try_get("raw")?));
+                        out.push((row.try_get("seq")?, Sealed::new(row.try_get("raw")?)));
                     }
                 }
                 Ok(out)
             }
 
-            async fn objects_without_references(
-                &self,
-                limit: u32,
-            ) -> StoreResult<Vec<(i64, String)>> {
+            async fn fill_references(&self, limit: u32) -> StoreResult<u64> {
+                let mut tx = self.begin_write().await?;
                 let rows = sqlx::query(
                     "SELECT seq, raw FROM stix_objects WHERE refs IS NULL ORDER BY seq LIMIT $1",
                 )
                 .bind(i64::from(limit))
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *tx)
                 .await?;
-                rows.iter()
-                    .map(|r| Ok((r.try_get("seq")?, r.try_get("raw")?)))
-                    .collect()
-            }
-
-            async fn set_references(&self, refs: &[(i64, Vec<String>)]) -> StoreResult<()> {
-                let mut tx = self.begin_write().await?;
-                for (seq, ids) in refs {
+                for row in &rows {
+                    let seq: i64 = row.try_get("seq")?;
+                    let raw: String = row.try_get("raw")?;
                     sqlx::query("UPDATE stix_objects SET refs = $1 WHERE seq = $2")
-                        .bind(to_json(ids)?)
-                        .bind(*seq)
+                        .bind(to_json(&references_of(&raw))?)
+                        .bind(seq)
                         .execute(&mut *tx)
                         .await?;
                 }
                 tx.commit().await?;
-                Ok(())
+                Ok(rows.len() as u64)
             }
 
             async fn count_objects(&self, query: &ObjectQuery) -> StoreResult<u64> {

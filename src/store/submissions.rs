@@ -213,7 +213,7 @@ macro_rules! submission_sql {
                          AND id IN (SELECT c.id FROM stix_objects c WHERE c.case_id = $1)",
                     )
                     .bind(id)
-                    .bind(!consent.allows_sharing())
+                    .bind(crate::domain::triage::case_material_confined(consent))
                     .bind(submissions_collection)
                     .execute(&mut *tx)
                     .await?
@@ -308,14 +308,17 @@ macro_rules! submission_sql {
                     Ok(false)
                 }
 
-                async fn submission_original(&self, id: &str) -> StoreResult<Option<String>> {
-                    Ok(
+                async fn submission_original(
+                    &self,
+                    id: &str,
+                ) -> StoreResult<Option<$crate::domain::markings::sealed::Sealed>> {
+                    let original: Option<String> =
                         sqlx::query_scalar("SELECT original FROM submissions WHERE id = $1")
                             .bind(id)
                             .fetch_optional(&self.pool)
                             .await?
-                            .flatten(),
-                    )
+                            .flatten();
+                    Ok(original.map($crate::domain::markings::sealed::Sealed::new))
                 }
 
                 async fn submissions(
@@ -394,7 +397,11 @@ macro_rules! submission_sql {
                                 .bind(case)
                                 .fetch_optional(&mut *tx)
                                 .await?;
-                        if consent.as_deref() != Some(Consent::Given.as_str()) {
+                        let gate = consent
+                            .as_deref()
+                            .and_then(|c| c.parse::<Consent>().ok())
+                            .is_some_and(Consent::allows_sharing);
+                        if !gate {
                             return Err(StoreError::Conflict(
                                 $crate::store::submissions::CONSENT_CHANGED,
                             ));

@@ -1056,3 +1056,83 @@ async fn a_relationship_is_published_only_once_what_it_joins_is_and_points_at_it
     assert_eq!(object["target_ref"], pattern["published"], "{body}");
     hub.shutdown().await;
 }
+
+const TLP_RED: &str = "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1";
+
+/// The objects `who` reads of `id` in the submissions collection over TAXII.
+async fn taxii_submission(hub: &TestHub, who: &str, id: &str) -> (u16, Vec<Value>) {
+    let resp = hub
+        .client(who)
+        .get(hub.url(&format!(
+            "/taxii2/api/collections/{SUBMISSIONS}/objects/?match[id]={id}"
+        )))
+        .header(ACCEPT, TAXII)
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    let body: Value = resp.json().await.unwrap_or(Value::Null);
+    let objects = body["objects"].as_array().cloned().unwrap_or_default();
+    (status, objects)
+}
+
+/// A provider's TLP:RED submission is addressed to the CSIRT: the one decision of what the
+/// CSIRT reads of it gives TAXII and the triage API the same answer, for every caller.
+#[tokio::test]
+async fn a_red_submission_reads_the_same_through_taxii_and_triage() {
+    let hub = spawn_hub().await;
+    let case = open_case(&hub, "given").await;
+    let object = indicator(
+        40,
+        "[ipv4-addr:value = '185.220.101.40']",
+        "C2 seen from SRV-COMPTA at victim.re",
+        TLP_RED,
+    );
+    let stix_id = object["id"].as_str().unwrap().to_owned();
+    let status = submit(&hub, "provider-a", Some(&case), &[object]).await;
+    assert_eq!(status["success_count"], 1, "{status}");
+    let (_, mine) = get(&hub, "provider-a", "/api/v1/submissions").await;
+    let submission = mine[0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(mine[0]["tlp"], "red", "{mine}");
+
+    // The analyst: the object, both ways, byte for byte the same JSON; the original in triage.
+    let (status, taxii) = taxii_submission(&hub, "csirt-analyst", &stix_id).await;
+    assert_eq!((status, taxii.len()), (200, 1), "{taxii:?}");
+    let (status, item) = get(
+        &hub,
+        "csirt-analyst",
+        &format!("/api/v1/triage/{submission}"),
+    )
+    .await;
+    assert_eq!(status, 200, "{item}");
+    assert_eq!(item["object"], taxii[0], "the same object both ways");
+    assert!(item["original"].is_object(), "{item}");
+
+    // Its producer: the object both ways, no original.
+    let (status, taxii) = taxii_submission(&hub, "provider-a", &stix_id).await;
+    assert_eq!((status, taxii.len()), (200, 1));
+    let (status, item) = get(
+        &hub,
+        "provider-a",
+        &format!("/api/v1/submissions/{submission}"),
+    )
+    .await;
+    assert_eq!(status, 200, "{item}");
+    assert_eq!(item["object"], taxii[0]);
+    assert!(item.get("original").is_none(), "{item}");
+
+    // Another provider and a partner hub: nothing either way, as for a missing submission.
+    for who in ["provider-b", "partner-csirt"] {
+        let (_, taxii) = taxii_submission(&hub, who, &stix_id).await;
+        assert!(taxii.is_empty(), "{who}: {taxii:?}");
+        let (status, _) = get(&hub, who, &format!("/api/v1/submissions/{submission}")).await;
+        let (missing, _) = get(
+            &hub,
+            who,
+            "/api/v1/submissions/00000000-0000-4000-8000-000000000000",
+        )
+        .await;
+        assert_eq!(status, missing, "{who}: hidden looks missing");
+    }
+    hub.shutdown().await;
+}

@@ -216,6 +216,16 @@ fn write_string(out: &mut String, s: &str) {
     out.push('"');
 }
 
+/// An entry as the log holds it: its canonical bytes and leaf hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredEntry {
+    pub seq: u64,
+    pub entry: Vec<u8>,
+    pub leaf_hash: crate::domain::audit::merkle::Hash,
+    /// The actor's organisation, if the actor is a registry principal.
+    pub organisation: Option<crate::domain::principal::OrganisationId>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,6 +7,7 @@
 pub mod checkpoint;
 pub mod entry;
 pub mod merkle;
+pub mod reads;
 pub mod record;
 pub mod refusal_budget;
 pub mod tls_refusal;

@@ -7,6 +7,7 @@ pub mod definitions;
 pub mod policy;
 pub mod references;
 pub mod release;
+pub mod sealed;
 
 use std::fmt;
 use std::str::FromStr;

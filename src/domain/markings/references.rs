@@ -7,7 +7,7 @@
 use std::collections::HashSet;
 
 use super::policy::MarkingPolicy;
-use super::release::{Content, Decision, Marked, ReadableSet, Reader, cut, decide};
+use super::release::{Content, Marked, ReadableSet, Reader, Verdict, cut, verdict};
 
 /// How many hops of references are followed from a page. Anything further counts as
 /// unreadable, so the bound can only withhold more, never release more.
@@ -16,22 +16,19 @@ pub const MAX_REFERENCE_DEPTH: usize = 6;
 /// An object version the reference rule weighs: what the markings remove of it for the
 /// reader, `None` if they withhold it.
 pub trait Candidate: Content {
-    fn redactions(&self, policy: &MarkingPolicy, reader: &Reader) -> Option<Vec<String>>;
+    fn verdict(&self, policy: &MarkingPolicy, reader: &Reader) -> Option<Verdict>;
 }
 
 impl<T: Marked> Candidate for T {
-    fn redactions(&self, policy: &MarkingPolicy, reader: &Reader) -> Option<Vec<String>> {
-        match decide(policy, reader, self.access()) {
-            Decision::Withhold => None,
-            Decision::Release { redact } => Some(redact),
-        }
+    fn verdict(&self, policy: &MarkingPolicy, reader: &Reader) -> Option<Verdict> {
+        verdict(policy, reader, self.access())
     }
 }
 
 /// A candidate the markings let through, and what they remove of it.
 struct Pending<'a, T> {
     candidate: &'a T,
-    redact: Vec<String>,
+    verdict: Verdict,
 }
 
 fn visible<'a, T: Candidate>(
@@ -42,9 +39,9 @@ fn visible<'a, T: Candidate>(
     candidates
         .iter()
         .filter_map(|c| {
-            c.redactions(policy, reader).map(|redact| Pending {
+            c.verdict(policy, reader).map(|verdict| Pending {
                 candidate: c,
-                redact,
+                verdict,
             })
         })
         .collect()
@@ -60,7 +57,9 @@ fn cheap_rounds<T: Candidate>(set: &mut ReadableSet, pending: &mut Vec<Pending<'
             if set.contains(c.stix_id()) {
                 return false;
             }
-            if p.redact.is_empty() && c.references().iter().all(|id| set.contains(id)) {
+            let grounded =
+                !p.verdict.judge_references || c.references().iter().all(|id| set.contains(id));
+            if p.verdict.redact.is_empty() && grounded {
                 set.insert(c.stix_id());
                 return false;
             }
@@ -109,7 +108,7 @@ pub fn readable<T: Candidate>(
             if found.contains(c.stix_id()) {
                 return false;
             }
-            if cut(c, &p.redact, &set).is_some() {
+            if cut(c, &p.verdict, &set).is_some() {
                 found.insert(c.stix_id());
                 return false;
             }
@@ -135,6 +134,7 @@ mod tests {
     use crate::domain::markings::release::{
         Content, Decision, GranularTlp, Marked, ObjectAccess, Reader, decide, released_form,
     };
+    use crate::domain::markings::sealed::Sealed;
     use crate::domain::markings::{Pap, Tlp};
     use crate::domain::principal::{OrganisationId, PrincipalId, PrincipalKind};
     use crate::domain::stix::references::references;
@@ -145,6 +145,7 @@ mod tests {
         json: Value,
         id: String,
         refs: Vec<String>,
+        text: Sealed,
     }
 
     impl Marked for Obj {
@@ -160,8 +161,8 @@ mod tests {
         fn references(&self) -> Cow<'_, [String]> {
             Cow::Borrowed(&self.refs)
         }
-        fn json(&self) -> Option<Value> {
-            Some(self.json.clone())
+        fn text(&self) -> Option<&Sealed> {
+            Some(&self.text)
         }
     }
 
@@ -272,6 +273,7 @@ mod tests {
                 let refs = crate::domain::stix::references::referenced_ids(&o);
                 Obj {
                     access,
+                    text: Sealed::new(o.to_string()),
                     json: o,
                     id,
                     refs,

@@ -11,6 +11,7 @@ use std::collections::HashSet;
 use serde_json::Value;
 
 use super::policy::{Audience, GranularRule, MarkingPolicy};
+use super::sealed::Sealed;
 use super::{Pap, Tlp};
 use crate::domain::principal::{OrganisationId, PrincipalId, PrincipalKind};
 use crate::domain::stix::prune::{Pruning, parse_selector};
@@ -276,9 +277,31 @@ impl<T> Releasable<T> {
         &self.item
     }
 
-    /// The JSON to send instead of the stored bytes, when parts were removed.
-    pub fn redacted(&self) -> Option<&Value> {
-        self.redacted.as_ref()
+    /// Whether parts were removed for this reader.
+    pub fn is_cut(&self) -> bool {
+        self.redacted.is_some()
+    }
+}
+
+impl<T: Content> Releasable<T> {
+    /// The object as its reader may have it: the stored bytes exactly, or, when parts were
+    /// removed, the JSON that is left. Empty if the stored text was not at hand.
+    pub fn text(&self) -> Cow<'_, str> {
+        match &self.redacted {
+            Some(v) => Cow::Owned(v.to_string()),
+            None => self
+                .item
+                .text()
+                .map_or(Cow::Borrowed(""), |t| Cow::Borrowed(t.text())),
+        }
+    }
+
+    /// The object as its reader may have it, parsed.
+    pub fn json(&self) -> Option<Value> {
+        match &self.redacted {
+            Some(v) => Some(v.clone()),
+            None => self.item.text()?.json(),
+        }
     }
 }
 
@@ -289,8 +312,8 @@ pub trait Content {
     /// The distinct ids the object references under the reference rule (see
     /// `stix::references`).
     fn references(&self) -> Cow<'_, [String]>;
-    /// The object as JSON, needed only when parts must be removed.
-    fn json(&self) -> Option<Value>;
+    /// The object's stored text, if it is at hand: needed to send it, and to cut it.
+    fn text(&self) -> Option<&Sealed>;
 }
 
 /// Something whose markings the policy can inspect.
@@ -330,25 +353,47 @@ pub(super) fn released_form<T: Marked>(
     item: &T,
     readable: &ReadableSet,
 ) -> Option<Option<Value>> {
-    let Decision::Release { redact } = decide(policy, reader, item.access()) else {
-        return None;
-    };
-    cut(item, &redact, readable)
+    cut(item, &verdict(policy, reader, item.access())?, readable)
 }
 
-/// `item` without the fields `redact` names and the references `readable` lacks, if what is
-/// left is still a valid STIX object (see `released_form`).
+/// What the markings let one reader have of an object: withheld (`None`), or these fields
+/// removed and, unless the object is addressed to the reader whole, its references judged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    pub redact: Vec<String>,
+    pub judge_references: bool,
+}
+
+pub fn verdict(policy: &MarkingPolicy, reader: &Reader, access: &ObjectAccess) -> Option<Verdict> {
+    match decide(policy, reader, access) {
+        Decision::Withhold => None,
+        Decision::Release { redact } => Some(Verdict {
+            redact,
+            judge_references: !addressed_whole(access.submission, reader),
+        }),
+    }
+}
+
+/// A submission reaches the CSIRT whole: what it names is what its provider wrote, not
+/// something the hub reveals of its store.
+pub fn addressed_whole(submission: bool, reader: &Reader) -> bool {
+    submission && reads_all_submissions(reader)
+}
+
+/// `item` without the fields `verdict` names and, if it says so, the references `readable`
+/// lacks, if what is left is still a valid STIX object (see `released_form`).
 pub(super) fn cut<T: Content + ?Sized>(
     item: &T,
-    redact: &[String],
+    verdict: &Verdict,
     readable: &ReadableSet,
 ) -> Option<Option<Value>> {
+    let redact = &verdict.redact;
     let refs = item.references();
-    let hides_references = refs.iter().any(|id| !readable.contains(id));
+    let hides_references = verdict.judge_references && refs.iter().any(|id| !readable.contains(id));
     if redact.is_empty() && !hides_references {
         return Some(None);
     }
-    let mut json = item.json()?;
+    let mut json = item.text()?.json()?;
     let mut pruning = Pruning::default();
     for s in redact {
         // A selector that cannot be read withholds the object rather than sending it whole.
@@ -462,7 +507,12 @@ mod tests {
     }
 
     /// A test object: its markings and its JSON.
-    struct Obj(ObjectAccess, Value);
+    struct Obj(ObjectAccess, Value, Sealed);
+
+    fn obj(access: ObjectAccess, json: Value) -> Obj {
+        let text = Sealed::new(json.to_string());
+        Obj(access, json, text)
+    }
 
     impl Marked for Obj {
         fn access(&self) -> &ObjectAccess {
@@ -477,8 +527,8 @@ mod tests {
         fn references(&self) -> Cow<'_, [String]> {
             Cow::Owned(crate::domain::stix::references::referenced_ids(&self.1))
         }
-        fn json(&self) -> Option<Value> {
-            Some(self.1.clone())
+        fn text(&self) -> Option<&Sealed> {
+            Some(&self.2)
         }
     }
 
@@ -520,8 +570,8 @@ mod tests {
             ]
         }));
         let none = ReadableSet::default();
-        let out = release(&policy, &provider_b, Obj(a.clone(), json.clone()), &none).unwrap();
-        let redacted = out.redacted().unwrap();
+        let out = release(&policy, &provider_b, obj(a.clone(), json.clone()), &none).unwrap();
+        let redacted = out.redacted.as_ref().unwrap();
         assert!(redacted.get("description").is_none());
         // The item goes (no null left behind) and the GREEN marking follows its item.
         assert_eq!(
@@ -537,9 +587,10 @@ mod tests {
         // The producer sees everything, as stored.
         let provider_a = reader(PrincipalKind::Provider, 10, 2, None);
         assert!(
-            release(&policy, &provider_a, Obj(a, json), &none)
+            release(&policy, &provider_a, obj(a, json), &none)
                 .unwrap()
-                .redacted()
+                .redacted
+                .as_ref()
                 .is_none()
         );
     }
@@ -565,7 +616,7 @@ mod tests {
                 "granular_markings": [{"marking_ref": RED, "selectors": [required]}]
             }));
             assert!(
-                release(&policy, &provider_b, Obj(a, json), &ReadableSet::default()).is_none(),
+                release(&policy, &provider_b, obj(a, json), &ReadableSet::default()).is_none(),
                 "{required}"
             );
         }
@@ -591,15 +642,16 @@ mod tests {
         let mut readable = ReadableSet::default();
         readable.insert(MAL);
         // A required reference to what B may not read: withheld.
-        let rel = Obj(green.clone(), relationship(IND, MAL));
+        let rel = obj(green.clone(), relationship(IND, MAL));
         assert!(release(&policy, &b, rel, &readable).is_none());
         // Both readable: as stored.
         readable.insert(IND);
-        let rel = Obj(green.clone(), relationship(IND, MAL));
+        let rel = obj(green.clone(), relationship(IND, MAL));
         assert!(
             release(&policy, &b, rel, &readable)
                 .unwrap()
-                .redacted()
+                .redacted
+                .as_ref()
                 .is_none()
         );
         // An optional list loses what B may not read; emptied, the object is withheld when
@@ -611,19 +663,25 @@ mod tests {
             "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z",
             "name": "r", "published": "2026-01-01T00:00:00Z", "object_refs": [hidden, MAL]
         });
-        let out = release(&policy, &b, Obj(green.clone(), report.clone()), &readable).unwrap();
-        assert_eq!(out.redacted().unwrap()["object_refs"], json!([MAL]));
+        let out = release(&policy, &b, obj(green.clone(), report.clone()), &readable).unwrap();
+        assert_eq!(out.redacted.as_ref().unwrap()["object_refs"], json!([MAL]));
         let mut only_hidden = report;
         only_hidden["object_refs"] = json!([hidden]);
-        assert!(release(&policy, &b, Obj(green.clone(), only_hidden), &readable).is_none());
+        assert!(release(&policy, &b, obj(green.clone(), only_hidden), &readable).is_none());
         let sighting = json!({
             "type": "sighting", "spec_version": "2.1",
             "id": "sighting--ee20065d-2555-424f-ad9e-0f8fd5b6fa2a",
             "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z",
             "sighting_of_ref": IND, "where_sighted_refs": ["identity--00000000-0000-4000-8000-000000000002"]
         });
-        let out = release(&policy, &b, Obj(green, sighting), &readable).unwrap();
-        assert!(out.redacted().unwrap().get("where_sighted_refs").is_none());
+        let out = release(&policy, &b, obj(green, sighting), &readable).unwrap();
+        assert!(
+            out.redacted
+                .as_ref()
+                .unwrap()
+                .get("where_sighted_refs")
+                .is_none()
+        );
     }
 
     #[test]
@@ -635,13 +693,13 @@ mod tests {
         let rel = |id: &str, s: &str, t: &str| {
             let mut r = relationship(s, t);
             r["id"] = json!(id);
-            Obj(green(), r)
+            obj(green(), r)
         };
         let r1 = "relationship--00000000-0000-4000-8000-000000000001";
         let r2 = "relationship--00000000-0000-4000-8000-000000000002";
         let r3 = "relationship--00000000-0000-4000-8000-000000000003";
         let report = |id: &str, refs: &[&str]| {
-            Obj(
+            obj(
                 green(),
                 json!({
                     "type": "report", "spec_version": "2.1", "id": id,
@@ -652,7 +710,7 @@ mod tests {
         };
         let report_id = "report--00000000-0000-4000-8000-000000000004";
         let candidates = vec![
-            Obj(green(), indicator(json!({}))),
+            obj(green(), indicator(json!({}))),
             // Its target is not among the candidates: hidden or missing, the same.
             rel(r1, IND, MAL),
             // Grounded in the indicator and in r1, which is not.
@@ -660,7 +718,7 @@ mod tests {
             // A cycle vouches for nothing.
             rel(r3, r3, IND),
             report(report_id, &[r2, IND]),
-            Obj(access(Tlp::Red, 10), indicator(json!({"id": MAL}))),
+            obj(access(Tlp::Red, 10), indicator(json!({"id": MAL}))),
         ];
         let set = readable(&policy, &b, &candidates);
         assert!(set.contains(IND) && set.contains(report_id));
@@ -919,10 +977,10 @@ mod tests {
                 hidden_selectors.contains(format!("external_references.[{i}].url").as_str())
                     && !hidden_selectors.contains(format!("external_references.[{i}]").as_str())
             });
-            let out = release(&policy, &provider_b, Obj(a, object.clone()), &ReadableSet::default());
+            let out = release(&policy, &provider_b, obj(a, object.clone()), &ReadableSet::default());
             prop_assert_eq!(out.is_none(), broken, "{}", object);
             let Some(out) = out else { return Ok(()) };
-            let released = out.redacted().cloned().unwrap_or_else(|| object.clone());
+            let released = out.redacted.as_ref().cloned().unwrap_or_else(|| object.clone());
             let mut all = HashSet::new();
             let mut left = HashSet::new();
             for field in ["description", "labels", "external_references"] {

@@ -3,16 +3,14 @@
 
 use std::borrow::Cow;
 
-use serde_json::Value;
 use time::OffsetDateTime;
-
-use super::references::referenced_ids;
 
 use crate::domain::markings::policy::MarkingPolicy;
 use crate::domain::markings::references::Candidate;
 use crate::domain::markings::release::{
-    Content, Decision, Marked, ObjectAccess, Reader, VisibilityFilter, decide,
+    Content, Marked, ObjectAccess, Reader, Verdict, VisibilityFilter, addressed_whole, verdict,
 };
+use crate::domain::markings::sealed::Sealed;
 use crate::domain::principal::PrincipalId;
 
 /// An object version about to be stored.
@@ -53,10 +51,10 @@ pub struct StoredObject {
     pub access: ObjectAccess,
     pub tlp_defaulted: bool,
     pub submitted_by: PrincipalId,
-    pub raw: String,
-    /// What the object references (see `NewObject::refs`); `None` for rows stored before the
-    /// hub kept it, read from `raw` when needed.
-    pub refs: Option<Vec<String>>,
+    /// The object exactly as received, readable only through `release`.
+    pub raw: Sealed,
+    /// What the object references (see `NewObject::refs`).
+    pub refs: Vec<String>,
 }
 
 impl Marked for StoredObject {
@@ -71,15 +69,11 @@ impl Content for StoredObject {
     }
 
     fn references(&self) -> Cow<'_, [String]> {
-        match &self.refs {
-            Some(refs) => Cow::Borrowed(refs),
-            // An unreadable row references nothing it could leak: it is never released.
-            None => Cow::Owned(self.json().map(|v| referenced_ids(&v)).unwrap_or_default()),
-        }
+        Cow::Borrowed(&self.refs)
     }
 
-    fn json(&self) -> Option<Value> {
-        serde_json::from_str(&self.raw).ok()
+    fn text(&self) -> Option<&Sealed> {
+        Some(&self.raw)
     }
 }
 
@@ -94,7 +88,9 @@ pub struct ReferencedObject {
     /// `None`: no granular marking, so the SQL visibility filter the row passed is the whole
     /// decision and nothing of it is removed.
     pub access: Option<ObjectAccess>,
-    pub raw: Option<String>,
+    /// In the submissions collection (`ObjectAccess::submission`).
+    pub submission: bool,
+    pub raw: Option<Sealed>,
 }
 
 impl Content for ReferencedObject {
@@ -107,19 +103,19 @@ impl Content for ReferencedObject {
     }
 
     /// Without its text the object cannot be cut, so it is not released (fail closed).
-    fn json(&self) -> Option<Value> {
-        serde_json::from_str(self.raw.as_deref()?).ok()
+    fn text(&self) -> Option<&Sealed> {
+        self.raw.as_ref()
     }
 }
 
 impl Candidate for ReferencedObject {
-    fn redactions(&self, policy: &MarkingPolicy, reader: &Reader) -> Option<Vec<String>> {
+    fn verdict(&self, policy: &MarkingPolicy, reader: &Reader) -> Option<Verdict> {
         match &self.access {
-            None => Some(Vec::new()),
-            Some(access) => match decide(policy, reader, access) {
-                Decision::Withhold => None,
-                Decision::Release { redact } => Some(redact),
-            },
+            Some(access) => verdict(policy, reader, access),
+            None => Some(Verdict {
+                redact: Vec::new(),
+                judge_references: !addressed_whole(self.submission, reader),
+            }),
         }
     }
 }

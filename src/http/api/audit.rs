@@ -9,13 +9,12 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
 
+use crate::domain::audit::entry::StoredEntry;
 use crate::domain::audit::merkle::Hash;
 use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::identity::AnyPrincipal;
 use crate::services::audit_log::{AuditLog, AuditLogError};
-use crate::store::StoredEntry;
-use crate::store::audit::MAX_ENTRIES_PAGE;
 
 impl From<AuditLogError> for ApiError {
     fn from(e: AuditLogError) -> Self {
@@ -23,15 +22,13 @@ impl From<AuditLogError> for ApiError {
             AuditLogError::NotFound | AuditLogError::NoCheckpoint => ApiError::NotFound,
             AuditLogError::BadRange(detail) => ApiError::BadRequest(detail),
             AuditLogError::NotPermitted(detail) => ApiError::NotPermitted(detail.to_owned()),
-            AuditLogError::Store(s) => s.into(),
+            AuditLogError::Store(s) => crate::http::error::storage(s),
         }
     }
 }
 
 fn log(state: &AppState) -> AuditLog<'_> {
-    AuditLog {
-        store: state.store.as_ref(),
-    }
+    state.services.audit_log()
 }
 
 fn b64(hash: &Hash) -> String {
@@ -57,6 +54,7 @@ pub async fn public_key(
     State(state): State<AppState>,
 ) -> Result<Response, ApiError> {
     let armored = state
+        .services
         .checkpoints
         .key
         .public_armored()
@@ -102,14 +100,10 @@ pub async fn entries(
     params: Result<Query<EntriesParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<EntriesPage>, ApiError> {
     let p = query(params)?;
-    let limit = p.limit.unwrap_or(100).clamp(1, MAX_ENTRIES_PAGE);
-    let found = log(&state).entries(&caller, p.from, limit).await?;
-    let next = (found.len() == limit as usize)
-        .then(|| found.last().map(|e| e.seq + 1))
-        .flatten();
+    let page = log(&state).entries(&caller, p.from, p.limit).await?;
     Ok(Json(EntriesPage {
-        entries: found.into_iter().map(entry_view).collect(),
-        next,
+        entries: page.entries.into_iter().map(entry_view).collect(),
+        next: page.next,
     }))
 }
 

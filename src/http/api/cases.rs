@@ -8,79 +8,49 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 use super::body::JsonBody;
-use crate::domain::principal::PrincipalKind;
-use crate::domain::triage::{Case, Consent, VictimIdentifiers};
+use crate::domain::access::Analyst;
+use crate::domain::triage::Consent;
 use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::identity::AnyPrincipal;
-use crate::services::cases::{CaseError, Cases, NewCase};
+use crate::services::cases::{CaseError, CaseView, NewCase};
 
 impl From<CaseError> for ApiError {
     fn from(e: CaseError) -> Self {
         match e {
-            CaseError::NotAnalyst => ApiError::NotPermitted(e.to_string()),
             CaseError::NotFound => ApiError::NotFound,
             CaseError::Invalid(detail) => ApiError::Unprocessable(detail),
             CaseError::Duplicate(_) => ApiError::Conflict(e.to_string()),
-            CaseError::Store(s) => s.into(),
+            CaseError::Store(s) => crate::http::error::storage(s),
         }
     }
 }
 
-/// A case as the API shows it. Providers get no identifiers: they are the CSIRT's working
-/// material for the anonymiser.
-#[derive(Debug, Serialize)]
-pub struct CaseView {
-    pub id: String,
-    pub reference: String,
-    pub beneficiary: String,
-    pub provider: String,
-    pub consent: Consent,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub identifiers: Option<VictimIdentifiers>,
-    #[serde(with = "time::serde::rfc3339")]
-    pub created_at: time::OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339::option")]
-    pub consent_at: Option<time::OffsetDateTime>,
-}
-
-fn view(case: Case, kind: PrincipalKind) -> CaseView {
-    CaseView {
-        id: case.id,
-        reference: case.reference,
-        beneficiary: case.beneficiary,
-        provider: case.provider.to_string(),
-        consent: case.consent,
-        identifiers: (kind == PrincipalKind::Analyst).then_some(case.identifiers),
-        created_at: case.created_at,
-        consent_at: case.consent_at,
-    }
-}
-
-fn cases(state: &AppState) -> Cases<'_> {
-    Cases {
-        store: state.store.as_ref(),
-    }
-}
-
 pub async fn open(
-    AnyPrincipal(caller): AnyPrincipal,
+    caller: Result<Analyst, ApiError>,
     State(state): State<AppState>,
     JsonBody(request): JsonBody<NewCase>,
 ) -> Result<Response, ApiError> {
-    let case = cases(&state)
+    // What was sent is judged before who sent it, as for every other caller.
+    let caller = caller?;
+    let case = state
+        .services
+        .cases()
         .open(&caller, request, state.clock.now())
         .await?;
-    Ok((StatusCode::CREATED, Json(view(case, caller.principal.kind))).into_response())
+    Ok((StatusCode::CREATED, Json(case)).into_response())
 }
 
 pub async fn list(
     AnyPrincipal(caller): AnyPrincipal,
     State(state): State<AppState>,
 ) -> Result<Json<Vec<CaseView>>, ApiError> {
-    let kind = caller.principal.kind;
-    let all = cases(&state).list(&caller, state.clock.now()).await?;
-    Ok(Json(all.into_iter().map(|c| view(c, kind)).collect()))
+    let cases = state
+        .services
+        .cases()
+        .list(&caller, state.clock.now())
+        .await?;
+    Ok(Json(cases))
 }
 
 pub async fn get(
@@ -88,8 +58,12 @@ pub async fn get(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<CaseView>, ApiError> {
-    let case = cases(&state).get(&caller, &id, state.clock.now()).await?;
-    Ok(Json(view(case, caller.principal.kind)))
+    let case = state
+        .services
+        .cases()
+        .get(&caller, &id, state.clock.now())
+        .await?;
+    Ok(Json(case))
 }
 
 #[derive(Debug, Deserialize)]
@@ -106,12 +80,16 @@ pub struct ConsentOutcome {
 }
 
 pub async fn set_consent(
-    AnyPrincipal(caller): AnyPrincipal,
+    caller: Result<Analyst, ApiError>,
     State(state): State<AppState>,
     Path(id): Path<String>,
     JsonBody(request): JsonBody<ConsentRequest>,
 ) -> Result<Json<ConsentOutcome>, ApiError> {
-    let moved = cases(&state)
+    // What was sent is judged before who sent it, as for every other caller.
+    let caller = caller?;
+    let moved = state
+        .services
+        .cases()
         .set_consent(&caller, &id, request.consent, state.clock.now())
         .await?;
     Ok(Json(ConsentOutcome {

@@ -37,7 +37,7 @@ pub async fn blocklist(
         .blocklist(&caller, state.clock.now())
         .await
         .map_err(|e| match e {
-            ShareError::Store(s) => ApiError::from(s),
+            ShareError::Store(s) => crate::http::error::storage(s),
             other => ApiError::Internal(Box::new(other)),
         })?;
     Ok(match params.format {

@@ -30,7 +30,7 @@ impl From<RegistryError> for ApiError {
                 ApiError::Conflict(e.to_string())
             }
             RegistryError::Transition(_) => ApiError::Conflict(e.to_string()),
-            RegistryError::Store(s) => s.into(),
+            RegistryError::Store(s) => crate::http::error::storage(s),
             RegistryError::Signing(_) => ApiError::Internal(Box::new(e)),
             RegistryError::BadRequest(_) => ApiError::BadRequest(e.to_string()),
             RegistryError::Invalid(_)

@@ -74,7 +74,7 @@ pub async fn verify(State(state): State<AppState>, headers: HeaderMap, body: Byt
     if plain {
         return match result {
             Ok(check) => (StatusCode::OK, axum::Json(check)).into_response(),
-            Err(RegistryError::Store(e)) => crate::http::error::ApiError::from(e).into_response(),
+            Err(RegistryError::Store(e)) => crate::http::error::storage(e).into_response(),
             Err(e) => (
                 StatusCode::OK,
                 axum::Json(serde_json::json!({"valid": false, "reason": e.to_string()})),

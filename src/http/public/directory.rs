@@ -45,7 +45,7 @@ pub async fn html(State(state): State<AppState>) -> Result<Response, ApiError> {
         "<p>Prestataires de réponse à incident référencés par {}. \
          JHO&nbsp;: jours et heures ouvrés&nbsp;; JHNO&nbsp;: non ouvrés. \
          Aussi en JSON&nbsp;: <a href=\"/directory.json\">/directory.json</a>.</p>\n",
-        escape(&state.organisation)
+        escape(&state.services.organisation)
     );
     if entries.is_empty() {
         body.push_str("<p>Aucun prestataire référencé.</p>");

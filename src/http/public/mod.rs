@@ -34,7 +34,11 @@ struct Health {
 
 /// Ready when the database answers.
 async fn health(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
-    state.store.ping().await?;
+    state
+        .services
+        .ping()
+        .await
+        .map_err(crate::http::error::storage)?;
     Ok(Json(Health {
         status: "ok",
         version: env!("CARGO_PKG_VERSION"),

@@ -67,7 +67,7 @@ pub async fn form(State(state): State<AppState>, Query(link): Query<Link>) -> Re
         "<input type=\"hidden\" name=\"token\" value=\"{}\">\n",
         escape(&link.token)
     ));
-    for q in &state.survey_policy.questions {
+    for q in &state.services.survey_policy.questions {
         body.push_str(&format!("<fieldset><legend>{}</legend>", escape(&q.text)));
         for n in 1..=5 {
             body.push_str(&format!(

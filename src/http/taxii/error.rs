@@ -7,6 +7,7 @@ use serde::Serialize;
 use super::media::TAXII_MEDIA_TYPE;
 use crate::http::error::{ApiError, Denial};
 use crate::services::share::ShareError;
+use crate::services::taxii::DeleteError;
 
 #[derive(Debug)]
 pub struct TaxiiError {
@@ -103,8 +104,19 @@ impl From<crate::services::ingest::IngestError> for TaxiiError {
             IngestError::UnknownCase => {
                 Self::new(StatusCode::NOT_FOUND, "Not found", "no such case")
             }
-            IngestError::CaseOutsideSubmissions => Self::bad_request(e.to_string()),
-            IngestError::Store(s) => ApiError::from(s).into(),
+            IngestError::CaseOutsideSubmissions | IngestError::Items(_) => {
+                Self::bad_request(e.to_string())
+            }
+            IngestError::Store(s) => crate::http::error::storage(s).into(),
+        }
+    }
+}
+
+impl From<DeleteError> for TaxiiError {
+    fn from(e: DeleteError) -> Self {
+        match e {
+            DeleteError::Read(e) => e.into(),
+            DeleteError::Write(e) => e.into(),
         }
     }
 }
@@ -119,7 +131,7 @@ impl From<ShareError> for TaxiiError {
                 "this collection cannot be read with this certificate",
             ),
             ShareError::BadCursor(b) => Self::bad_request(b.to_string()),
-            ShareError::Store(s) => ApiError::from(s).into(),
+            ShareError::Store(s) => crate::http::error::storage(s).into(),
             ShareError::Random => ApiError::Internal(Box::new(ShareError::Random)).into(),
         }
     }

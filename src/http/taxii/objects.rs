@@ -15,10 +15,9 @@ use super::{API_ROOT, TaxiiError};
 use crate::domain::access::RegistryRecord;
 use crate::domain::collections::{COLLECTIONS, Collection};
 use crate::domain::markings::release::Releasable;
-use crate::domain::stix::pending::{PendingState, StoredPending};
 use crate::domain::stix::stored::{StoredObject, VersionSelector, utc_timestamp, version_key};
 use crate::http::AppState;
-use crate::services::ingest::Waiting;
+use crate::services::ingest::Deleted;
 use crate::services::share::{MAX_PAGE_SIZE, Page, ReadRequest};
 
 const STIX_MEDIA_TYPE: &str = "application/stix+json;version=2.1";
@@ -157,10 +156,7 @@ fn parse_request(query: Option<&str>, allow_id_filter: bool) -> Result<ReadReque
 
 /// The JSON text of a released object: the stored bytes, or the redacted form.
 fn object_text(r: &Releasable<StoredObject>) -> String {
-    match r.redacted() {
-        Some(v) => v.to_string(),
-        None => r.item().raw.clone(),
-    }
+    r.text().into_owned()
 }
 
 /// Adds `X-TAXII-Date-Added-First` / `-Last` for a non-empty page.
@@ -208,12 +204,10 @@ async fn read_page(
     request: ReadRequest,
     default_versions: VersionSelector,
 ) -> Result<Page, TaxiiError> {
-    let reader = state.federation.reader(caller);
     Ok(state
         .sharing()
         .read(
             caller,
-            &reader,
             collection,
             request,
             default_versions,
@@ -272,14 +266,7 @@ pub async fn object(
 /// The `modified` (or `created`) text of a released version, read from what the caller may see:
 /// a granular marking can remove even these fields.
 fn version_text(o: &Releasable<StoredObject>) -> Option<String> {
-    let parsed;
-    let v = match o.redacted() {
-        Some(v) => v,
-        None => {
-            parsed = serde_json::from_str::<Value>(&o.item().raw).ok()?;
-            &parsed
-        }
-    };
+    let v = o.json()?;
     v.get("modified")
         .or_else(|| v.get("created"))
         .and_then(Value::as_str)
@@ -359,85 +346,14 @@ pub async fn add_objects(
             )))
         })?),
     };
-    let ingest = state.ingest();
-    let status_id = uuid::Uuid::new_v4().to_string();
-    let waiting = Waiting {
-        status_id: &status_id,
-        wait: time::Duration::seconds(
-            i64::try_from(state.limits.pending_marking_secs).unwrap_or(i64::MAX),
-        ),
-    };
-    let report = ingest
-        .envelope(&caller, &collection, &body, now, case, Some(waiting))
+    let wait = time::Duration::seconds(
+        i64::try_from(state.limits.pending_marking_secs).unwrap_or(i64::MAX),
+    );
+    let text = state
+        .services
+        .post_envelope(&caller, &collection, &body, case, wait, now)
         .await?;
-    let status = json!({
-        "id": status_id,
-        "status": if report.pendings.is_empty() { "complete" } else { "pending" },
-        "request_timestamp": taxii_timestamp(now),
-        "total_count": report.successes.len() + report.failures.len() + report.pendings.len(),
-        "success_count": report.successes.len(),
-        "successes": report.successes,
-        "failure_count": report.failures.len(),
-        "failures": report.failures,
-        "pending_count": report.pendings.len(),
-        "pendings": report.pendings,
-    });
-    let text = status.to_string();
-    state
-        .store
-        .insert_status(&status_id, &caller.principal.id, now, &text)
-        .await
-        .map_err(|e| TaxiiError::from(crate::http::error::ApiError::from(e)))?;
     Ok((axum::http::StatusCode::ACCEPTED, text).into_response())
-}
-
-/// The status as it stands now: the objects that waited for marking definitions moved to
-/// `successes` or `failures` once resolved.
-fn with_pending(mut status: Value, pending: &[StoredPending]) -> Value {
-    if pending.is_empty() {
-        return status;
-    }
-    let entry = |p: &StoredPending, message: Option<&str>| {
-        let mut e = json!({});
-        if let Some(id) = &p.object_id {
-            e["id"] = json!(id);
-        }
-        if let Some(v) = &p.version {
-            e["version"] = json!(v);
-        }
-        if let Some(m) = message {
-            e["message"] = json!(m);
-        }
-        e
-    };
-    let list = |status: &Value, key: &str| status[key].as_array().cloned().unwrap_or_default();
-    let (mut successes, mut failures) = (list(&status, "successes"), list(&status, "failures"));
-    let mut pendings = Vec::new();
-    for p in pending {
-        match p.state {
-            PendingState::Pending => pendings.push(entry(
-                p,
-                Some(&format!(
-                    "waiting for marking definition {}",
-                    p.waiting_for.join(", ")
-                )),
-            )),
-            PendingState::Stored => successes.push(entry(p, None)),
-            PendingState::Failed => failures.push(entry(p, Some(&p.message))),
-        }
-    }
-    status["status"] = json!(if pendings.is_empty() {
-        "complete"
-    } else {
-        "pending"
-    });
-    status["success_count"] = json!(successes.len());
-    status["failure_count"] = json!(failures.len());
-    status["pending_count"] = json!(pendings.len());
-    status["successes"] = Value::Array(successes);
-    status["failures"] = Value::Array(failures);
-    status["pendings"] = Value::Array(pendings);
-    status
 }
 
 /// `GET /taxii2/api/status/{id}/`: only the principal that posted sees it.
@@ -446,24 +362,13 @@ pub async fn status(
     State(state): State<AppState>,
     TaxiiPath(id): TaxiiPath<String>,
 ) -> Result<Response, TaxiiError> {
-    let store_error = |e| TaxiiError::from(crate::http::error::ApiError::from(e));
     let body = state
-        .store
-        .status(&id, &caller.principal.id)
+        .services
+        .status(&caller, &id)
         .await
-        .map_err(store_error)?
+        .map_err(|e| TaxiiError::from(crate::http::error::ApiError::from(e)))?
         .ok_or_else(TaxiiError::not_found)?;
-    let pending = state
-        .store
-        .pending_of_status(&id)
-        .await
-        .map_err(store_error)?;
-    if pending.is_empty() {
-        return Ok(body.into_response());
-    }
-    let status: Value = serde_json::from_str(&body)
-        .map_err(|e| store_error(crate::store::StoreError::Corrupt(e.to_string())))?;
-    Ok(with_pending(status, &pending).to_string().into_response())
+    Ok(body.into_response())
 }
 
 /// `DELETE …/objects/{id}/`: the producer removes versions of its object (`match[version]`:
@@ -475,48 +380,25 @@ pub async fn delete_object(
     RawQuery(query): RawQuery,
 ) -> Result<Response, TaxiiError> {
     let request = parse_request(query.as_deref(), false)?;
-    let reader = state.federation.reader(&caller);
-    // first/last are resolved among the versions the caller sees, like a read.
-    let mut keys = Vec::new();
-    if !request.versions.is_empty() && !request.versions.contains(&VersionSelector::All) {
-        let read = ReadRequest {
-            ids: vec![object.clone()],
-            versions: request.versions.clone(),
-            limit: Some(MAX_PAGE_SIZE),
-            ..ReadRequest::default()
-        };
-        let page = read_page(&state, &caller, &collection, read, VersionSelector::All).await?;
-        keys = page
-            .objects
-            .iter()
-            .map(|o| o.item().version.clone())
-            .collect();
-        if keys.is_empty() {
-            return Err(TaxiiError::not_found());
-        }
-    }
-    let ingest = state.ingest();
-    match ingest
-        .delete(
+    let deleted = state
+        .services
+        .delete_versions(
             &caller,
-            &reader,
             &collection,
             &object,
-            &keys,
+            request.versions,
             state.clock.now(),
         )
-        .await?
-    {
-        crate::services::ingest::Deleted::Versions(_) => {
-            Ok(axum::http::StatusCode::OK.into_response())
-        }
-        crate::services::ingest::Deleted::NotProducer => Err(TaxiiError::new(
+        .await?;
+    match deleted {
+        Deleted::Versions(_) => Ok(axum::http::StatusCode::OK.into_response()),
+        Deleted::NotProducer => Err(TaxiiError::new(
             axum::http::StatusCode::FORBIDDEN,
             "Forbidden",
             "only the producer of an object may delete it",
         )),
-        crate::services::ingest::Deleted::NotFound => Err(TaxiiError::not_found()),
-        crate::services::ingest::Deleted::Decided => Err(TaxiiError::new(
+        Deleted::NotFound => Err(TaxiiError::not_found()),
+        Deleted::Decided => Err(TaxiiError::new(
             axum::http::StatusCode::CONFLICT,
             "Conflict",
             "the CSIRT has decided on this submission; it is kept and cannot be deleted",
