@@ -26,6 +26,33 @@ pub struct BlocklistRow {
     pub pap: Pap,
 }
 
+/// One value per line, for tools that take a plain list.
+pub fn text(rows: &[BlocklistRow]) -> String {
+    rows.iter()
+        .map(|r| format!("{}\n", r.entry.value))
+        .collect()
+}
+
+/// RFC 4180 CSV (CRLF line ends, fields quoted when they must be), with a header row.
+pub fn csv(rows: &[BlocklistRow]) -> Result<String, csv::Error> {
+    let mut out = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new());
+    out.write_record(["type", "value", "indicator_id", "tlp", "pap"])?;
+    for r in rows {
+        out.write_record([
+            r.entry.kind.to_string().as_str(),
+            &r.entry.value,
+            &r.indicator,
+            r.tlp.label(),
+            r.pap.label(),
+        ])?;
+    }
+    let bytes = out.into_inner().map_err(|e| e.into_error())?;
+    // Every field written is a `str`.
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
 /// Whether an indicator is in force at `now`: not revoked, and `valid_until` (if any) ahead.
 fn in_force(object: &Value, now: OffsetDateTime) -> bool {
     if object.get("revoked").and_then(Value::as_bool) == Some(true) {
@@ -103,5 +130,45 @@ impl Sharing<'_> {
             }
         }
         Ok(rows.into_values().collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::blocklist::EntryKind;
+
+    fn row(kind: EntryKind, value: &str) -> BlocklistRow {
+        BlocklistRow {
+            entry: Entry {
+                kind,
+                value: value.into(),
+            },
+            indicator: "indicator--1".into(),
+            tlp: Tlp::Clear,
+            pap: Pap::Green,
+        }
+    }
+
+    #[test]
+    fn csv_quotes_only_what_it_must() {
+        let rows = [
+            row(EntryKind::Domain, "evil.example"),
+            row(EntryKind::Url, "https://evil.example/a,b?q=\"x\""),
+        ];
+        let out = csv(&rows).unwrap();
+        let lines: Vec<&str> = out.split("\r\n").collect();
+        assert_eq!(lines[0], "type,value,indicator_id,tlp,pap");
+        assert!(lines[1].starts_with(&format!("{},evil.example,", EntryKind::Domain)));
+        assert!(
+            lines[2].contains(",\"https://evil.example/a,b?q=\"\"x\"\"\","),
+            "{}",
+            lines[2]
+        );
+        assert_eq!(lines.len(), 4, "CRLF after every record");
+        assert_eq!(
+            text(&rows),
+            "evil.example\nhttps://evil.example/a,b?q=\"x\"\n"
+        );
     }
 }

@@ -9,6 +9,7 @@ use std::borrow::Cow;
 use std::collections::HashSet;
 
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use super::policy::{Audience, GranularRule, MarkingPolicy};
 use super::sealed::Sealed;
@@ -294,6 +295,13 @@ impl<T: Content> Releasable<T> {
                 .text()
                 .map_or(Cow::Borrowed(""), |t| Cow::Borrowed(t.text())),
         }
+    }
+
+    /// The object as its reader may have it, to embed verbatim in a larger document (a TAXII
+    /// envelope): checked to be one JSON value, so that a corrupt row cannot break the
+    /// document around it.
+    pub fn raw_json(&self) -> Option<Box<RawValue>> {
+        RawValue::from_string(self.text().into_owned()).ok()
     }
 
     /// The object as its reader may have it, parsed.

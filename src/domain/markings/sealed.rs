@@ -5,6 +5,20 @@
 //! federation row or a console page gets an object's text through `release`, for one reader
 //! (`Releasable::text`), or not at all.
 //!
+//! What the rest of the hub may do with a stored object: read its markings and metadata, and
+//! hand it to `release` for one reader, whose answer alone carries the text:
+//!
+//! ```
+//! use relais::domain::markings::policy::MarkingPolicy;
+//! use relais::domain::markings::release::{ReadableSet, Reader, release};
+//! use relais::domain::stix::stored::StoredObject;
+//!
+//! fn send(policy: &MarkingPolicy, reader: &Reader, o: StoredObject) -> Option<String> {
+//!     let _tlp = o.access.tlp;
+//!     release(policy, reader, o, &ReadableSet::default()).map(|r| r.text().into_owned())
+//! }
+//! ```
+//!
 //! ```compile_fail
 //! // A service, a handler or an export cannot take the bytes of a stored object itself:
 //! fn leak(o: &relais::domain::stix::stored::StoredObject) -> String {

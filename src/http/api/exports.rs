@@ -8,7 +8,7 @@ use serde::Deserialize;
 use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::identity::AnyPrincipal;
-use crate::services::export::BlocklistRow;
+use crate::services::export::{csv, text};
 use crate::services::share::ShareError;
 
 #[derive(Debug, Default, Deserialize, PartialEq, Eq, Clone, Copy)]
@@ -32,8 +32,8 @@ pub async fn blocklist(
     params: Result<Query<Params>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(params) = params.map_err(|_| ApiError::BadRequest("format is txt or csv".into()))?;
-    let sharing = state.sharing();
-    let rows = sharing
+    let rows = state
+        .sharing()
         .blocklist(&caller, state.clock.now())
         .await
         .map_err(|e| match e {
@@ -43,39 +43,13 @@ pub async fn blocklist(
     Ok(match params.format {
         Format::Txt => (
             [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-            rows.iter()
-                .map(|r| format!("{}\n", r.entry.value))
-                .collect::<String>(),
+            text(&rows),
         )
             .into_response(),
         Format::Csv => (
             [(header::CONTENT_TYPE, "text/csv; charset=utf-8")],
-            csv(&rows),
+            csv(&rows).map_err(|e| ApiError::Internal(Box::new(e)))?,
         )
             .into_response(),
     })
-}
-
-/// RFC 4180 CSV. Values are syntax-checked per kind (no commas, quotes or line breaks except
-/// in URLs, which are quoted).
-fn csv(rows: &[BlocklistRow]) -> String {
-    let field = |s: &str| {
-        if s.contains([',', '"']) {
-            format!("\"{}\"", s.replace('"', "\"\""))
-        } else {
-            s.to_owned()
-        }
-    };
-    let mut out = String::from("type,value,indicator_id,tlp,pap\r\n");
-    for r in rows {
-        out.push_str(&format!(
-            "{},{},{},{},{}\r\n",
-            r.entry.kind,
-            field(&r.entry.value),
-            r.indicator,
-            r.tlp.label(),
-            r.pap.label()
-        ));
-    }
-    out
 }

@@ -6,6 +6,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::HeaderValue;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use serde_json::value::RawValue;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -154,11 +155,6 @@ fn parse_request(query: Option<&str>, allow_id_filter: bool) -> Result<ReadReque
     Ok(request)
 }
 
-/// The JSON text of a released object: the stored bytes, or the redacted form.
-fn object_text(r: &Releasable<StoredObject>) -> String {
-    r.text().into_owned()
-}
-
 /// Adds `X-TAXII-Date-Added-First` / `-Last` for a non-empty page.
 fn with_date_headers(mut response: Response, page: &Page) -> Response {
     let dates = (page.objects.first(), page.objects.last());
@@ -175,26 +171,37 @@ fn with_date_headers(mut response: Response, page: &Page) -> Response {
     response
 }
 
-/// `{"more":…, "next":…, "objects":[…]}` with each object's text spliced in as it is.
-fn envelope(page: &Page) -> String {
-    let mut out = String::from("{\"more\":");
-    out.push_str(if page.more { "true" } else { "false" });
-    if let Some(next) = &page.next {
-        out.push_str(",\"next\":");
-        out.push_str(&Value::String(next.clone()).to_string());
-    }
-    if !page.objects.is_empty() {
-        out.push_str(",\"objects\":[");
-        for (i, o) in page.objects.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
+/// A TAXII envelope whose objects are the released texts, embedded as they are.
+#[derive(Serialize)]
+struct Envelope<'a> {
+    more: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next: Option<&'a str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    objects: Vec<Box<RawValue>>,
+}
+
+/// `{"more":…, "next":…, "objects":[…]}`. A stored text that is not one JSON value (a corrupt
+/// row) is left out and logged rather than breaking the envelope.
+fn envelope(page: &Page) -> Result<String, TaxiiError> {
+    let objects = page
+        .objects
+        .iter()
+        .filter_map(|o| {
+            let raw = o.raw_json();
+            if raw.is_none() {
+                tracing::error!(seq = o.item().seq, "stored object is not JSON");
             }
-            out.push_str(&object_text(o));
-        }
-        out.push(']');
-    }
-    out.push('}');
-    out
+            raw
+        })
+        .collect();
+    let body = serde_json::to_string(&Envelope {
+        more: page.more,
+        next: page.next.as_deref(),
+        objects,
+    })
+    .map_err(|e| TaxiiError::from(crate::http::error::ApiError::Internal(Box::new(e))))?;
+    Ok(body)
 }
 
 async fn read_page(
@@ -224,7 +231,7 @@ pub async fn objects(
 ) -> Result<Response, TaxiiError> {
     let request = parse_request(query.as_deref(), true)?;
     let page = read_page(&state, &caller, &collection, request, VersionSelector::Last).await?;
-    Ok(with_date_headers(envelope(&page).into_response(), &page))
+    Ok(with_date_headers(envelope(&page)?.into_response(), &page))
 }
 
 /// The versions of one object the caller may see; none is a 404, for missing and hidden alike.
@@ -260,7 +267,7 @@ pub async fn object(
         VersionSelector::Last,
     )
     .await?;
-    Ok(with_date_headers(envelope(&page).into_response(), &page))
+    Ok(with_date_headers(envelope(&page)?.into_response(), &page))
 }
 
 /// The `modified` (or `created`) text of a released version, read from what the caller may see:
