@@ -6,6 +6,7 @@
 //! migrations) lives in `sqlite.rs` and `postgres.rs`.
 
 pub mod audit;
+mod codec;
 mod portable;
 pub mod postgres;
 pub mod registry;

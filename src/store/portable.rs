@@ -55,16 +55,7 @@ macro_rules! object_columns {
 }
 pub(super) use {binding_columns, object_columns, org_columns, principal_columns};
 
-/// `date_added` as stored: microseconds since the Unix epoch, an integer on both backends so
-/// that it compares and indexes alike (SQLite would compare timestamp text).
-pub(super) fn micros(at: time::OffsetDateTime) -> i64 {
-    i64::try_from(at.unix_timestamp_nanos() / 1000).unwrap_or(i64::MAX)
-}
-
-pub(super) fn from_micros(us: i64) -> Result<time::OffsetDateTime, StoreError> {
-    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(us) * 1000)
-        .map_err(|e| StoreError::Corrupt(format!("date_added {us}: {e}")))
-}
+pub(super) use super::codec::{from_micros, micros};
 
 /// JSON text of the list columns that mirror the share and recipient tables.
 pub(super) fn to_json<T: serde::Serialize + ?Sized>(value: &T) -> Result<String, StoreError> {

@@ -144,7 +144,7 @@ where
         qb.push(")");
     }
     if let Some(after) = query.added_after {
-        let after = super::portable::micros(after);
+        let after = super::codec::micros(after);
         // date_added grows strictly with seq (one writer at a time, see `insert_objects`), so
         // "added after T" is exactly "after the last row added at or before T": one index seek,
         // then the page walks (collection, seq). Repeating `date_added > T` here would lead
