@@ -22,6 +22,7 @@ use crate::domain::registry::survey::SurveyPolicy;
 use crate::http::tls::{ReloadingConfig, TlsError, TlsMaterial};
 use crate::http::{self, AppState, server};
 use crate::services::checkpoints::Checkpointer;
+use crate::services::jobs::Periodic;
 use crate::services::revocation::Revocations;
 use crate::services::{Services, ServicesParts, secrets};
 use crate::store::SharedStore;
@@ -327,25 +328,16 @@ const PENDING_CHECK: Duration = Duration::from_secs(5);
 /// Resolves pending objects on the hub's clock. Every instance runs it; a row another instance
 /// resolved first makes this one's write a conflict, and it moves on.
 fn spawn_pending(state: AppState, shutdown: CancellationToken, jobs: &TaskTracker) {
-    jobs.spawn(tracing::Instrument::instrument(
+    Periodic::new("pending_markings", PENDING_CHECK).spawn(shutdown, jobs, move || {
+        let state = state.clone();
         async move {
-            let mut tick = tokio::time::interval(PENDING_CHECK);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                tokio::select! {
-                    () = shutdown.cancelled() => break,
-                    _ = tick.tick() => {
-                        match state.ingest().resume_pending(state.clock.now()).await {
-                            Ok(0) => {}
-                            Ok(n) => tracing::info!(resolved = n, "pending objects resolved"),
-                            Err(e) => tracing::warn!(error = %e, "resolving pending objects failed"),
-                        }
-                    }
-                }
+            match state.ingest().resume_pending(state.clock.now()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(resolved = n, "pending objects resolved"),
+                Err(e) => tracing::warn!(error = %e, "resolving pending objects failed"),
             }
-        },
-        tracing::info_span!("job", name = "pending_markings"),
-    ));
+        }
+    });
 }
 
 /// Applies the registry's due transitions (renewals, expiries, notices, unsigned convention

@@ -25,12 +25,12 @@ use rustls::{CertificateError, DigitallySignedStruct, DistinguishedName, Signatu
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, CertificateRevocationListDer, PrivateKeyDer, UnixTime};
 use tokio_util::sync::CancellationToken;
-use tracing::Instrument;
 
 use crate::config::Config;
 use crate::pki::PkiError;
 use crate::pki::certificate::read_pem_certificates;
 use crate::services::Failure;
+use crate::services::jobs::Periodic;
 use crate::services::revocation::Revocations;
 
 #[derive(Debug, thiserror::Error)]
@@ -291,23 +291,15 @@ impl ReloadingConfig {
         tracker: &tokio_util::task::TaskTracker,
     ) {
         let this = Arc::clone(self);
-        tracker.spawn(
+        Periodic::new("crl_refresh", every).spawn(shutdown, tracker, move || {
+            let this = Arc::clone(&this);
+            let revocations = revocations.clone();
             async move {
-                let mut tick = tokio::time::interval(every);
-                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-                loop {
-                    tokio::select! {
-                        () = shutdown.cancelled() => break,
-                        _ = tick.tick() => {
-                            if let Err(e) = this.refresh(&revocations).await {
-                                tracing::warn!(error = %e, "CRL refresh failed; keeping the previous CRL");
-                            }
-                        }
-                    }
+                if let Err(e) = this.refresh(&revocations).await {
+                    tracing::warn!(error = %e, "CRL refresh failed; keeping the previous CRL");
                 }
             }
-            .instrument(tracing::info_span!("job", name = "crl_refresh")),
-        );
+        });
     }
 }
 

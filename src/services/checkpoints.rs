@@ -11,12 +11,12 @@ use std::time::Duration;
 
 use time::OffsetDateTime;
 use tokio_util::sync::CancellationToken;
-use tracing::Instrument as _;
 
 use crate::clock::SharedClock;
 use crate::crypto::openpgp::{AuditKey, OpenPgpError};
 use crate::domain::audit::checkpoint::{Checkpoint, SignedCheckpoint};
 use crate::domain::audit::merkle::{self, CompactRange, Hash};
+use crate::services::jobs::Periodic;
 use crate::store::audit::TILE_LEAVES;
 use crate::store::{SharedStore, StoreError, StoredCheckpoint};
 
@@ -137,25 +137,23 @@ impl Checkpointer {
         shutdown: CancellationToken,
         jobs: &tokio_util::task::TaskTracker,
     ) {
-        jobs.spawn(
-            async move {
-                let mut tick = tokio::time::interval(POLL);
-                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-                loop {
-                    tokio::select! {
-                        () = shutdown.cancelled() => break,
-                        _ = tick.tick() => {
-                            if let Err(e) = self.checkpoint_if_due().await {
-                                tracing::warn!(error = %e, "audit checkpoint failed");
-                            }
-                        }
+        let this = Arc::clone(&self);
+        Periodic::new("audit_checkpoint", POLL).spawn_then(
+            shutdown,
+            jobs,
+            move || {
+                let this = Arc::clone(&this);
+                async move {
+                    if let Err(e) = this.checkpoint_if_due().await {
+                        tracing::warn!(error = %e, "audit checkpoint failed");
                     }
                 }
+            },
+            async move {
                 if let Err(e) = self.checkpoint_now().await {
                     tracing::warn!(error = %e, "final audit checkpoint failed");
                 }
-            }
-            .instrument(tracing::info_span!("job", name = "audit_checkpoint")),
+            },
         );
     }
 }

@@ -11,6 +11,7 @@ pub mod export;
 pub mod identity;
 pub mod ingest;
 pub mod iocs;
+pub mod jobs;
 pub mod pki;
 pub mod registry;
 pub mod registry_demo;
