@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use super::body::json_value;
 use crate::domain::collections::SUBMISSIONS;
 use crate::domain::ioc::{ConvertedIoc, RandomIds, convert_request};
-use crate::domain::stix::validate::StixId;
+use crate::domain::stix::id::StixId;
 use crate::domain::triage::ReportedChange;
 use crate::http::AppState;
 use crate::http::error::ApiError;
