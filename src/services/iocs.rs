@@ -13,7 +13,7 @@ use super::ingest::{Ingest, IngestError, Outcome};
 use crate::domain::access::RegistryRecord;
 use crate::domain::collections::SUBMISSIONS;
 use crate::domain::ioc::{ConvertedIoc, RandomIds, convert_request};
-use crate::domain::stix::validate::StixId;
+use crate::domain::stix::id::StixId;
 use crate::domain::triage::ReportedChange;
 use crate::store::StoreError;
 

@@ -55,9 +55,10 @@ use std::fmt;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::domain::stix::json::push_pointer;
+use crate::domain::stix::id::StixId;
 use crate::domain::stix::pattern::{self, PatternLimits};
-use crate::domain::stix::validate::{ObjectKind, StixId, Timestamp};
+use crate::domain::stix::pointer::push_pointer;
+use crate::domain::stix::validate::{ObjectKind, Timestamp};
 
 use detect::Detector;
 use pattern_literals::PieceKind;

@@ -9,8 +9,8 @@ use super::request::ValidIoc;
 use super::value::{IocType, Technique};
 use crate::domain::markings::Tlp;
 use crate::domain::markings::definitions::pap_id;
+use crate::domain::stix::id::StixId;
 use crate::domain::stix::stored::utc_timestamp;
-use crate::domain::stix::validate::StixId;
 
 /// The namespace of attack-pattern ids: UUIDv5 of the URL namespace and
 /// `urn:relais:attack-pattern`. An attack-pattern's id is the UUIDv5 of the technique id

@@ -72,7 +72,7 @@ use time::OffsetDateTime;
 
 use crate::domain::exports::NetworkBounds;
 
-use crate::domain::stix::validate::StixId;
+use crate::domain::stix::id::StixId;
 
 /// [`parse_request`], then [`to_stix`] on every valid item: the whole conversion of one
 /// request, item `i` of the result being item `i` of the body.

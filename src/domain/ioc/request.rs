@@ -9,7 +9,7 @@ use time::{Duration, OffsetDateTime, UtcOffset};
 use super::value::{self, IocType, Technique, TechniqueError, UnknownType, ValueError, shorten};
 use crate::domain::exports::NetworkBounds;
 use crate::domain::markings::{Pap, Tlp};
-use crate::domain::stix::json::push_pointer;
+use crate::domain::stix::pointer::push_pointer;
 
 /// Most items in one request. More is refused as a whole: a bulk load belongs on TAXII.
 pub const MAX_ITEMS: usize = 1_000;

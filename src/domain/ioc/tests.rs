@@ -8,8 +8,9 @@ use time::macros::datetime;
 use uuid::Uuid;
 
 use super::*;
+use crate::domain::stix::id::StixId;
 use crate::domain::stix::pattern::{self, Literal, PatternLimits};
-use crate::domain::stix::validate::{StixId, validate};
+use crate::domain::stix::validate::validate;
 
 /// The ids of MARKINGS.md, copied from there rather than from the code under test.
 const TLP_CLEAR: &str = "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487";

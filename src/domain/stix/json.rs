@@ -30,7 +30,8 @@
 
 use serde_json::{Map, Number, Value};
 
-use super::validate::StixId;
+use super::id::StixId;
+use super::pointer::push_pointer;
 
 /// Default bound on nesting: an envelope (1) holding an `objects` array (2) leaves STIX objects
 /// 62 levels, far more than any real object uses.
@@ -147,18 +148,6 @@ fn cut(s: &str) -> String {
     match s.char_indices().nth(MAX_QUOTED_CHARS) {
         Some((i, _)) => format!("{}…", &s[..i]),
         None => s.to_owned(),
-    }
-}
-
-/// Appends `/token` to a JSON pointer, escaping `~` and `/` (RFC 6901).
-pub fn push_pointer(pointer: &mut String, token: &str) {
-    pointer.push('/');
-    for c in token.chars() {
-        match c {
-            '~' => pointer.push_str("~0"),
-            '/' => pointer.push_str("~1"),
-            c => pointer.push(c),
-        }
     }
 }
 

@@ -8,8 +8,9 @@
 
 use serde_json::Value;
 
+use super::id::StixId;
 use super::prune::{Path, Segment};
-use super::validate::{DICTIONARIES, StixId, free_form_properties};
+use super::validate::{DICTIONARIES, free_form_properties};
 
 /// Top-level properties whose references the rule leaves alone.
 const NOT_GOVERNED: &[&str] = &["created_by_ref", "object_marking_refs", "granular_markings"];
