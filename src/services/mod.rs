@@ -13,7 +13,6 @@ pub mod ingest;
 pub mod pki;
 pub mod registry;
 pub mod registry_demo;
-pub mod registry_import;
 pub mod secrets;
 pub mod share;
 pub mod tls_refusals;

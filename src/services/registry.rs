@@ -32,8 +32,7 @@ use crate::store::{Store, StoreError};
 
 /// How long a survey link stays valid.
 pub const SURVEY_VALIDITY: Duration = Duration::days(30);
-/// Largest evidence file accepted (the request body limit applies first over HTTP).
-pub const MAX_EVIDENCE_BYTES: usize = 8 * 1024 * 1024;
+pub use crate::domain::registry::file::MAX_EVIDENCE_BYTES;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RegistryError {

@@ -4,5 +4,6 @@
 
 pub mod directory;
 pub mod file;
+pub mod import;
 pub mod lifecycle;
 pub mod survey;
