@@ -110,7 +110,8 @@ impl Registry<'_> {
     }
 
     /// Publishes a new convention text: the next version. Every provider in force must sign
-    /// it within 15 days of now (the deadline job records it on each provider).
+    /// it within [`RESIGN_WITHIN`](crate::domain::registry::lifecycle::RESIGN_WITHIN) of its
+    /// publication (the deadline job records it on each provider).
     pub async fn publish_convention(
         &self,
         who: Who<'_>,

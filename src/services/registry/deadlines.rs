@@ -5,7 +5,7 @@ use time::OffsetDateTime;
 
 use super::{Reason, Registry, RegistryError, Who};
 use crate::domain::principal::OrganisationId;
-use crate::domain::registry::lifecycle::Event;
+use crate::domain::registry::lifecycle::{Event, RESIGN_WITHIN};
 use crate::store::registry::{Convention, ProviderRecord};
 
 impl Registry<'_> {
@@ -63,8 +63,9 @@ impl Registry<'_> {
                     None,
                     event.action(),
                     Reason::Generated(format!(
-                        "convention version {} published; to be signed within 15 days",
-                        latest.version
+                        "convention version {} published; to be signed within {} days",
+                        latest.version,
+                        RESIGN_WITHIN.whole_days()
                     )),
                     now.max(latest.published_at),
                 )

@@ -30,7 +30,9 @@ mod transitions;
 pub use badges::BadgeCheck;
 pub use files::adopt;
 pub use standing::{DashboardItem, Standing};
-pub use surveys::{SURVEY_VALIDITY, SurveySummary};
+pub use surveys::SURVEY_VALIDITY;
+
+pub use crate::domain::registry::survey::SurveySummary;
 
 pub use crate::domain::registry::file::MAX_EVIDENCE_BYTES;
 

@@ -2,10 +2,11 @@
 
 use time::OffsetDateTime;
 
-use super::surveys::{SurveySummary, summarise};
+use super::surveys::summary;
 use super::{Registry, RegistryError, Who};
 use crate::domain::principal::{OrganisationId, OrganisationStatus};
 use crate::domain::registry::lifecycle::Overdue;
+use crate::domain::registry::survey::SurveySummary;
 
 /// A provider's view of its own standing.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -69,7 +70,7 @@ impl Registry<'_> {
             renewals: record.referencing.renewals,
             convention_version: record.referencing.convention.map(|c| c.version),
             due: record.referencing.overdue(now),
-            surveys: summarise(&surveys),
+            surveys: summary(&surveys),
         })
     }
 }

@@ -9,23 +9,14 @@ use super::{Reason, Registry, RegistryError, Who};
 use crate::crypto::tokens::{SurveyClaims, issue_survey_token, verify_survey_token};
 use crate::domain::audit::record::Acting;
 use crate::domain::principal::OrganisationId;
-use crate::domain::registry::lifecycle::{
-    DereferencingCause, Event, NoticeKind, UNFAVOURABLE_SURVEYS,
+use crate::domain::registry::lifecycle::{DereferencingCause, Event, NoticeKind};
+use crate::domain::registry::survey::{
+    Answers, Outcome, SurveySummary, opens_dereferencing, score, summarise, unfavourable_since,
 };
-use crate::domain::registry::survey::{Answers, score};
 use crate::store::registry::Survey;
 
 /// How long a survey link stays valid.
 pub const SURVEY_VALIDITY: Duration = Duration::days(30);
-
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
-pub struct SurveySummary {
-    pub issued: u32,
-    pub answered: u32,
-    pub unfavourable: u32,
-    /// Average of the answered surveys' scores.
-    pub average: Option<f64>,
-}
 
 impl Registry<'_> {
     /// Issues a survey link for the beneficiary of a case, about the case's provider.
@@ -171,17 +162,12 @@ impl Registry<'_> {
         now: OffsetDateTime,
     ) -> Result<bool, RegistryError> {
         let record = self.record(org).await?;
-        let from = record.referencing.surveys_count_from;
-        let cases: std::collections::BTreeSet<String> = self
-            .store
-            .surveys_of(org)
-            .await?
-            .into_iter()
-            .filter(|s| s.unfavourable == Some(true) && s.answered_at.is_some_and(|a| a >= from))
-            .map(|s| s.case_id)
-            .collect();
-        let unfavourable = u32::try_from(cases.len()).unwrap_or(u32::MAX);
-        if unfavourable < UNFAVOURABLE_SURVEYS {
+        let surveys = self.store.surveys_of(org).await?;
+        let unfavourable = unfavourable_since(
+            &surveys.iter().map(outcome).collect::<Vec<_>>(),
+            record.referencing.surveys_count_from,
+        );
+        if !opens_dereferencing(unfavourable) {
             return Ok(false);
         }
         let event = Event::GiveNotice(NoticeKind::Dereferencing {
@@ -208,19 +194,17 @@ impl Registry<'_> {
     }
 }
 
-pub(super) fn summarise(surveys: &[Survey]) -> SurveySummary {
-    let answered: Vec<&Survey> = surveys.iter().filter(|s| s.answered_at.is_some()).collect();
-    let scores: Vec<f64> = answered.iter().filter_map(|s| s.average).collect();
-    SurveySummary {
-        issued: u32::try_from(surveys.len()).unwrap_or(u32::MAX),
-        answered: u32::try_from(answered.len()).unwrap_or(u32::MAX),
-        unfavourable: u32::try_from(
-            answered
-                .iter()
-                .filter(|s| s.unfavourable == Some(true))
-                .count(),
-        )
-        .unwrap_or(u32::MAX),
-        average: (!scores.is_empty()).then(|| scores.iter().sum::<f64>() / scores.len() as f64),
+/// A stored survey as the domain's rules read it.
+fn outcome(s: &Survey) -> Outcome<'_> {
+    Outcome {
+        case: &s.case_id,
+        answered_at: s.answered_at,
+        average: s.average,
+        unfavourable: s.unfavourable == Some(true),
     }
+}
+
+/// A provider's surveys in aggregate.
+pub(super) fn summary(surveys: &[Survey]) -> SurveySummary {
+    summarise(&surveys.iter().map(outcome).collect::<Vec<_>>())
 }
