@@ -12,10 +12,10 @@ use crate::clock::{Clock, SystemClock};
 use crate::crypto::openpgp::AuditKey;
 use crate::domain::principal::{Organisation, OrganisationId};
 use crate::domain::registry::file::ProviderFile;
+use crate::domain::registry::import::{ImportError, SheetFormat, read_applications};
 use crate::domain::registry::lifecycle::{DereferencingCause, Event, NoticeKind, Party};
 use crate::domain::registry::survey::SurveyPolicy;
 use crate::services::registry::{Registry, RegistryError, Who};
-use crate::services::registry_import::{ImportError, SheetFormat, read_applications};
 use crate::services::secrets;
 use crate::store::{SharedStore, Store};
 

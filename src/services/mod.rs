@@ -15,7 +15,6 @@ pub mod jobs;
 pub mod pki;
 pub mod registry;
 pub mod registry_demo;
-pub mod registry_import;
 pub mod revocation;
 pub mod secrets;
 pub mod share;

@@ -4,6 +4,10 @@
 use serde::{Deserialize, Serialize};
 use time::Date;
 
+/// Largest evidence file the registry accepts (8 MiB): from the API (whose body limit applies
+/// first), the command line and a spreadsheet import alike.
+pub const MAX_EVIDENCE_BYTES: usize = 8 * 1024 * 1024;
+
 /// The incident-response services of the convention, each offered in business hours (JHO),
 /// outside them (JHNO), or both.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

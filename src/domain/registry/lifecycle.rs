@@ -17,11 +17,22 @@ use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 
 use crate::domain::principal::OrganisationStatus;
+use crate::domain::registry::calendar::calendar_year;
 
 /// How long a provider has to sign a new convention version (art. 14).
 pub const RESIGN_WITHIN: Duration = Duration::days(15);
 /// Tacit renewals of a convention (art. 12).
 pub const MAX_RENEWALS: u8 = 2;
+/// A convention's term, in calendar months from its signature or its last renewal (art. 12).
+pub const TERM_MONTHS: u32 = 12;
+/// A notice, of termination by either party (art. 13) or of de-referencing (art. 10, 16),
+/// takes effect this many calendar months after it is given.
+pub const NOTICE_MONTHS: u32 = 1;
+/// The yearly re-evaluation (art. 12) is due this many months after the last one: one term.
+pub const EVALUATION_MONTHS: u32 = TERM_MONTHS;
+// The reasons written below spell these durations out in words ("one month", "three years
+// after signature, renewed twice"): a change of one must change them too.
+const _: () = assert!(TERM_MONTHS == 12 && NOTICE_MONTHS == 1 && MAX_RENEWALS == 2);
 /// Unfavourable satisfaction surveys that open the de-referencing procedure (art. 10, 16).
 pub const UNFAVOURABLE_SURVEYS: u32 = 3;
 
@@ -176,7 +187,7 @@ pub enum Overdue {
         #[serde(with = "time::serde::rfc3339")]
         due: OffsetDateTime,
     },
-    /// No update of the file this calendar year (art. 4).
+    /// No update of the file this calendar year (art. 4), counted in the hub's time zone.
     FileUpdate { year: i32 },
     Signature {
         version: u32,
@@ -266,7 +277,7 @@ impl Referencing {
                     signed_at: at,
                 });
                 next.renewals = 0;
-                next.term_ends = Some(add_months(at, 12));
+                next.term_ends = Some(add_months(at, TERM_MONTHS));
                 next.last_evaluation = Some(at);
                 next.surveys_count_from = at;
             }
@@ -305,7 +316,7 @@ impl Referencing {
                 next.notice = Some(Notice {
                     kind: *kind,
                     given_at: at,
-                    effective_at: add_months(at, 1),
+                    effective_at: add_months(at, NOTICE_MONTHS),
                 });
                 next.enter(S::NoticeGiven, at);
             }
@@ -406,7 +417,10 @@ impl Referencing {
                     (
                         S::Dereferenced,
                         "registry.convention_unsigned",
-                        format!("convention version {version} not signed within 15 days"),
+                        format!(
+                            "convention version {version} not signed within {} days",
+                            RESIGN_WITHIN.whole_days()
+                        ),
                     )
                 }
                 Deadline::Notice => {
@@ -432,7 +446,7 @@ impl Referencing {
                 }
                 Deadline::Term if self.renewals < MAX_RENEWALS => {
                     self.renewals += 1;
-                    self.term_ends = Some(add_months(at, 12));
+                    self.term_ends = Some(add_months(at, TERM_MONTHS));
                     // Under notice or suspension the renewal happens all the same; the
                     // status shown stays, the one to resume to is `renewed`.
                     if in_force(self.status) {
@@ -476,13 +490,15 @@ impl Referencing {
             return out;
         }
         if let Some(last) = self.last_evaluation {
-            let due = add_months(last, 12);
+            let due = add_months(last, EVALUATION_MONTHS);
             if due <= now {
                 out.push(Overdue::Evaluation { due });
             }
         }
-        if self.file_updated_at.year() < now.year() {
-            out.push(Overdue::FileUpdate { year: now.year() });
+        // Art. 4's calendar year is the island's: see `calendar`.
+        let year = calendar_year(now);
+        if calendar_year(self.file_updated_at) < year {
+            out.push(Overdue::FileUpdate { year });
         }
         if let Some(p) = self.pending_version {
             out.push(Overdue::Signature {
@@ -683,5 +699,52 @@ mod tests {
             .apply(&Event::FileUpdated, datetime!(2027-01-15 0:00 UTC))
             .unwrap();
         assert!(evaluated.overdue(datetime!(2027-02-01 0:00 UTC)).is_empty());
+    }
+
+    #[test]
+    fn the_file_update_year_is_the_one_in_reunion() {
+        let r = referenced();
+        let updates = |at| {
+            r.apply(&Event::FileUpdated, at)
+                .unwrap()
+                .overdue(datetime!(2027-01-15 0:00 UTC))
+                .contains(&Overdue::FileUpdate { year: 2027 })
+        };
+        // 21:00 UTC on 31 December 2026 is already 2027 in Réunion: this year's update.
+        assert!(!updates(datetime!(2026-12-31 21:00 UTC)));
+        // 19:00 UTC is still 2026 there: last year's.
+        assert!(updates(datetime!(2026-12-31 19:00 UTC)));
+
+        // And the other way: on the island's New Year's night, a file updated in June is
+        // due for 2027 while UTC still says 2026.
+        let june = r
+            .apply(&Event::FileUpdated, datetime!(2026-06-01 0:00 UTC))
+            .unwrap();
+        assert_eq!(
+            june.overdue(datetime!(2026-12-31 21:00 UTC)),
+            [Overdue::FileUpdate { year: 2027 }]
+        );
+        assert!(june.overdue(datetime!(2026-12-31 19:00 UTC)).is_empty());
+    }
+
+    #[test]
+    fn the_durations_are_the_conventions() {
+        let r = referenced();
+        assert_eq!(r.term_ends, Some(add_months(T0, TERM_MONTHS)));
+        let notice = r
+            .apply(
+                &Event::GiveNotice(NoticeKind::Termination { by: Party::Csirt }),
+                T0,
+            )
+            .unwrap();
+        assert_eq!(
+            notice.notice.map(|n| n.effective_at),
+            Some(add_months(T0, NOTICE_MONTHS))
+        );
+        assert_eq!(add_months(T0, TERM_MONTHS), datetime!(2027-01-31 10:00 UTC));
+        assert_eq!(
+            add_months(T0, NOTICE_MONTHS),
+            datetime!(2026-02-28 10:00 UTC)
+        );
     }
 }

@@ -2,7 +2,9 @@
 //! lifecycle and its deadlines, satisfaction surveys, and what the public directory shows.
 //! Pure: deadlines are computed from times passed in.
 
+pub mod calendar;
 pub mod directory;
 pub mod file;
+pub mod import;
 pub mod lifecycle;
 pub mod survey;

@@ -4,6 +4,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::domain::registry::lifecycle::UNFAVOURABLE_SURVEYS;
 
 /// The policy shipped in `policies/survey.toml`, compiled in so the hub always has one.
 pub const SHIPPED: &str = include_str!("../../../policies/survey.toml");
@@ -171,6 +174,60 @@ pub fn score(policy: &SurveyPolicy, answers: &Answers) -> Result<Score, AnswerEr
         average,
         unfavourable: average < policy.unfavourable_below,
     })
+}
+
+/// A survey as the registry's rules count it: the case it was sent for, and its answer if one
+/// came.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Outcome<'a> {
+    pub case: &'a str,
+    pub answered_at: Option<OffsetDateTime>,
+    /// The answers' average, once answered.
+    pub average: Option<f64>,
+    /// Answered, and unfavourable.
+    pub unfavourable: bool,
+}
+
+/// The unfavourable surveys that count towards de-referencing (art. 10, 16): answered at or
+/// after `since` (the referencing, or the last cancelled procedure, which wipes the slate),
+/// one per case: a beneficiary has one voice, however many links it was sent.
+pub fn unfavourable_since(surveys: &[Outcome<'_>], since: OffsetDateTime) -> u32 {
+    let cases: BTreeSet<&str> = surveys
+        .iter()
+        .filter(|s| s.unfavourable && s.answered_at.is_some_and(|at| at >= since))
+        .map(|s| s.case)
+        .collect();
+    u32::try_from(cases.len()).unwrap_or(u32::MAX)
+}
+
+/// Whether that many unfavourable surveys open the de-referencing procedure.
+pub fn opens_dereferencing(unfavourable: u32) -> bool {
+    unfavourable >= UNFAVOURABLE_SURVEYS
+}
+
+/// A provider's surveys in aggregate, as the provider itself may see them: counts and the
+/// average, never an answer.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct SurveySummary {
+    pub issued: u32,
+    pub answered: u32,
+    /// Answered unfavourably, over the whole history (what de-referencing counts is
+    /// [`unfavourable_since`]).
+    pub unfavourable: u32,
+    /// Average of the answered surveys' scores.
+    pub average: Option<f64>,
+}
+
+pub fn summarise(surveys: &[Outcome<'_>]) -> SurveySummary {
+    let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+    let answered: Vec<&Outcome<'_>> = surveys.iter().filter(|s| s.answered_at.is_some()).collect();
+    let scores: Vec<f64> = answered.iter().filter_map(|s| s.average).collect();
+    SurveySummary {
+        issued: count(surveys.len()),
+        answered: count(answered.len()),
+        unfavourable: count(answered.iter().filter(|s| s.unfavourable).count()),
+        average: (!scores.is_empty()).then(|| scores.iter().sum::<f64>() / scores.len() as f64),
+    }
 }
 
 #[cfg(test)]
@@ -413,6 +470,88 @@ mod tests {
                 matches!(SurveyPolicy::parse(&text), Err(SurveyPolicyError::Parse(_))),
                 "{text}"
             );
+        }
+    }
+
+    mod counting {
+        use super::super::*;
+        use time::macros::datetime;
+
+        const SINCE: OffsetDateTime = datetime!(2026-03-01 0:00 UTC);
+
+        fn answered(case: &str, at: OffsetDateTime, unfavourable: bool) -> Outcome<'_> {
+            Outcome {
+                case,
+                answered_at: Some(at),
+                average: Some(if unfavourable { 1.5 } else { 4.5 }),
+                unfavourable,
+            }
+        }
+
+        fn open(case: &str) -> Outcome<'_> {
+            Outcome {
+                case,
+                answered_at: None,
+                average: None,
+                unfavourable: false,
+            }
+        }
+
+        #[test]
+        fn one_voice_per_case_since_the_slate_was_wiped() {
+            let after = SINCE + time::Duration::days(1);
+            let surveys = [
+                answered("case-1", after, true),
+                // Two links for one case, both answered: one voice.
+                answered("case-2", after, true),
+                answered("case-2", after, true),
+                // Before the referencing or the cancelled procedure: wiped.
+                answered("case-3", SINCE - time::Duration::seconds(1), true),
+                // Favourable, or not answered: not counted.
+                answered("case-4", after, false),
+                open("case-5"),
+            ];
+            assert_eq!(unfavourable_since(&surveys, SINCE), 2);
+            // At the very instant counts.
+            assert_eq!(
+                unfavourable_since(&[answered("case-6", SINCE, true)], SINCE),
+                1
+            );
+            assert_eq!(unfavourable_since(&[], SINCE), 0);
+        }
+
+        #[test]
+        fn three_open_the_procedure() {
+            assert!(!opens_dereferencing(UNFAVOURABLE_SURVEYS - 1));
+            assert!(opens_dereferencing(UNFAVOURABLE_SURVEYS));
+            assert!(opens_dereferencing(UNFAVOURABLE_SURVEYS + 1));
+            assert_eq!(UNFAVOURABLE_SURVEYS, 3);
+            let at = SINCE + time::Duration::days(1);
+            let two = [answered("a", at, true), answered("b", at, true)];
+            assert!(!opens_dereferencing(unfavourable_since(&two, SINCE)));
+            let three = [two[0], two[1], answered("c", at, true)];
+            assert!(opens_dereferencing(unfavourable_since(&three, SINCE)));
+        }
+
+        #[test]
+        fn the_summary_counts_every_answer() {
+            let at = SINCE - time::Duration::days(30);
+            let surveys = [
+                answered("a", at, true),
+                answered("a", at, true),
+                answered("b", at, false),
+                open("c"),
+            ];
+            assert_eq!(
+                summarise(&surveys),
+                SurveySummary {
+                    issued: 4,
+                    answered: 3,
+                    unfavourable: 2,
+                    average: Some((1.5 + 1.5 + 4.5) / 3.0),
+                }
+            );
+            assert_eq!(summarise(&[]), SurveySummary::default());
         }
     }
 }

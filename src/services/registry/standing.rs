@@ -1,0 +1,76 @@
+//! What is due: a provider's standing, and the analysts' dashboard.
+
+use time::OffsetDateTime;
+
+use super::surveys::summary;
+use super::{Registry, RegistryError, Who};
+use crate::domain::principal::{OrganisationId, OrganisationStatus};
+use crate::domain::registry::lifecycle::Overdue;
+use crate::domain::registry::survey::SurveySummary;
+
+/// A provider's view of its own standing.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Standing {
+    pub status: OrganisationStatus,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub term_ends: Option<OffsetDateTime>,
+    pub renewals: u8,
+    pub convention_version: Option<u32>,
+    pub due: Vec<Overdue>,
+    pub surveys: SurveySummary,
+}
+
+/// What the analysts' dashboard lists.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct DashboardItem {
+    pub organisation: String,
+    pub name: String,
+    pub status: OrganisationStatus,
+    pub due: Vec<Overdue>,
+}
+
+impl Registry<'_> {
+    /// What is due or overdue, provider by provider (analysts' dashboard).
+    pub async fn dashboard(
+        &self,
+        who: Who<'_>,
+        now: OffsetDateTime,
+    ) -> Result<Vec<DashboardItem>, RegistryError> {
+        Self::require_csirt(who)?;
+        let mut out = Vec::new();
+        for r in self.store.providers().await? {
+            let mut due = r.referencing.overdue(now);
+            if r.referencing.status == OrganisationStatus::UnderReview
+                || r.referencing.status == OrganisationStatus::Applied
+            {
+                due.clear();
+            }
+            out.push(DashboardItem {
+                organisation: r.organisation.id.as_str().to_owned(),
+                name: r.organisation.name.clone(),
+                status: r.referencing.status,
+                due,
+            });
+        }
+        Ok(out)
+    }
+
+    /// A provider's standing: status, deadlines, its surveys in aggregate.
+    pub async fn standing(
+        &self,
+        who: Who<'_>,
+        org: &OrganisationId,
+        now: OffsetDateTime,
+    ) -> Result<Standing, RegistryError> {
+        let record = self.get(who, org).await?;
+        let surveys = self.store.surveys_of(org).await?;
+        Ok(Standing {
+            status: record.referencing.status,
+            term_ends: record.referencing.term_ends,
+            renewals: record.referencing.renewals,
+            convention_version: record.referencing.convention.map(|c| c.version),
+            due: record.referencing.overdue(now),
+            surveys: summary(&surveys),
+        })
+    }
+}
