@@ -165,6 +165,14 @@ pub fn storage(e: impl Into<Failure>) -> ApiError {
     ApiError::from(e.into())
 }
 
+/// A page that failed to render: a bug of the hub (a template or the values given to it), never
+/// the visitor's doing.
+impl From<askama::Error> for ApiError {
+    fn from(e: askama::Error) -> Self {
+        ApiError::Internal(Box::new(e))
+    }
+}
+
 impl From<IdentityError> for ApiError {
     fn from(e: IdentityError) -> Self {
         match e {

@@ -6,6 +6,7 @@ mod body_limit;
 mod drain;
 pub mod error;
 pub mod identity;
+pub mod page;
 pub mod public;
 pub mod refused;
 pub mod server;

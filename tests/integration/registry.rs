@@ -586,6 +586,15 @@ fn application(name: &str, key: &AuditKey, evidence: &str) -> Value {
     })
 }
 
+/// The text of the convention in force, which a provider signs to be referenced.
+async fn latest_convention(hub: &TestHub) -> String {
+    let (_, conventions) = get(hub, "csirt-analyst", "/api/v1/registry/conventions").await;
+    conventions.as_array().unwrap().last().unwrap()["text"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
 #[tokio::test]
 async fn an_application_is_reviewed_signed_referenced_and_badged() {
     let (hub, _clock) = driven_hub().await;
@@ -643,11 +652,7 @@ async fn an_application_is_reviewed_signed_referenced_and_badged() {
     let id = applied["id"].as_str().unwrap().to_owned();
     let base = format!("/api/v1/registry/providers/{id}");
 
-    let (_, conventions) = get(&hub, "csirt-analyst", "/api/v1/registry/conventions").await;
-    let text = conventions.as_array().unwrap().last().unwrap()["text"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let text = latest_convention(&hub).await;
     let signature = key.sign_detached(text.as_bytes(), now).unwrap();
     // Not before review.
     let (code, _) = post(
@@ -821,6 +826,129 @@ async fn an_application_is_reviewed_signed_referenced_and_badged() {
             "registry.suspend"
         ]
     );
+    hub.shutdown().await;
+}
+
+/// Text of an HTML page with its character references decoded, as a browser shows it; whichever
+/// form the escaper chose (`&lt;`, `&#60;`, `&#x3c;`) reads the same.
+fn html_text(page: &str) -> String {
+    let mut out = String::with_capacity(page.len());
+    let mut rest = page;
+    while let Some(at) = rest.find('&') {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        let decoded = rest.find(';').and_then(|end| {
+            let entity = &rest[1..end];
+            let c = match entity {
+                "lt" => Some('<'),
+                "gt" => Some('>'),
+                "amp" => Some('&'),
+                "quot" => Some('"'),
+                "apos" => Some('\''),
+                "nbsp" => Some('\u{a0}'),
+                _ => entity
+                    .strip_prefix("#x")
+                    .or_else(|| entity.strip_prefix("#X"))
+                    .map(|hex| u32::from_str_radix(hex, 16))
+                    .or_else(|| entity.strip_prefix('#').map(str::parse::<u32>))
+                    .and_then(Result::ok)
+                    .and_then(char::from_u32),
+            };
+            c.map(|c| (c, end + 1))
+        });
+        match decoded {
+            Some((c, len)) => {
+                out.push(c);
+                rest = &rest[len..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// A provider whose legal name is markup: the public directory and its badge page show the
+/// name as text, escaped, and never as markup (the pages are templates that escape every
+/// value; this fails if the name is ever written out raw).
+#[tokio::test]
+async fn a_provider_name_that_is_markup_is_shown_escaped_on_the_public_pages() {
+    let (hub, _clock) = driven_hub().await;
+    let name = r#"Evil <script>alert(1)</script> "SARL" & Co"#;
+    let now = OffsetDateTime::now_utc();
+    let key = AuditKey::generate("Evil <contact@evil.example>", now).unwrap();
+    let mut file = application(name, &key, "");
+    // No qualification: nothing to upload, and the level stays "Référencé".
+    file["qualifications"] = json!([]);
+    let (code, applied) = post(&hub, "csirt-analyst", "/api/v1/registry/providers", file).await;
+    assert_eq!(code, 201, "{applied}");
+    let base = format!(
+        "/api/v1/registry/providers/{}",
+        applied["id"].as_str().unwrap()
+    );
+    let (code, p) = post(
+        &hub,
+        "csirt-analyst",
+        &format!("{base}/transitions"),
+        json!({"event": "start_review"}),
+    )
+    .await;
+    assert_eq!(code, 200, "{p}");
+    let signature = key
+        .sign_detached(latest_convention(&hub).await.as_bytes(), now)
+        .unwrap();
+    let (code, p) = post(
+        &hub,
+        "csirt-analyst",
+        &format!("{base}/reference"),
+        json!({"signature": signature}),
+    )
+    .await;
+    assert_eq!(
+        (code, p["status"].as_str()),
+        (200, Some("referenced")),
+        "{p}"
+    );
+    let (code, badge) = post(&hub, "csirt-analyst", &format!("{base}/badge"), json!({})).await;
+    assert_eq!(code, 201, "{badge}");
+    let badge_page = badge["verify"]
+        .as_str()
+        .unwrap()
+        .split_once("/badges/")
+        .map(|(_, id)| format!("/badges/{id}"))
+        .unwrap();
+
+    for path in ["/directory", badge_page.as_str()] {
+        let resp = hub
+            .client_with(None)
+            .get(hub.public_url(path))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), 200, "{path}");
+        assert_eq!(
+            resp.headers()["content-type"],
+            "text/html; charset=utf-8",
+            "{path}"
+        );
+        let page = resp.text().await.unwrap();
+        // Never raw: no tag of the name, no unescaped quote or ampersand of it.
+        for raw in ["<script", "</script>", "\"SARL\"", "\" & Co"] {
+            assert!(!page.contains(raw), "{path} shows {raw:?} raw:\n{page}");
+        }
+        // Escaped, and read back as the very name.
+        assert!(
+            page.contains("&lt;script&gt;") || page.contains("&#60;script&#62;"),
+            "{path} does not show the escaped tag:\n{page}"
+        );
+        assert!(
+            html_text(&page).contains(name),
+            "{path} does not show the name as text:\n{page}"
+        );
+    }
     hub.shutdown().await;
 }
 

@@ -1,60 +1,75 @@
 //! Badge checks: `/badges/{id}` (the page a badge links to) and `/badge/verify` (paste the
 //! clear-signed statement). A badge verifies only while its provider is referenced.
 
+use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use super::html::{escape, page};
+use super::message::message;
 use crate::http::AppState;
+use crate::http::error::ApiError;
+use crate::http::page::render;
 use crate::services::registry::{BadgeCheck, RegistryError};
 
-fn outcome(result: Result<BadgeCheck, RegistryError>) -> Response {
-    let body = match result {
-        Ok(check) if check.valid => format!(
-            "<p class=\"ok\">Badge valide&nbsp;: <strong>{}</strong> est référencé(e) \
-             aujourd'hui.</p><p>Badge {}.</p>",
-            escape(&check.provider),
-            escape(&check.badge)
-        ),
-        Ok(check) => format!(
-            "<p class=\"ko\">Badge non valide&nbsp;: {} n'est plus référencé(e) (statut&nbsp;: \
-             {}).</p>",
-            escape(&check.provider),
-            escape(check.status.as_str())
-        ),
-        Err(RegistryError::Store(e)) => {
-            tracing::error!(error = %e, "badge check unavailable");
-            return page(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "Vérification de badge",
-                "<p>Service momentanément indisponible.</p>",
-            );
-        }
-        Err(_) => "<p class=\"ko\">Badge non valide&nbsp;: signature ou badge inconnus.</p>".into(),
-    };
-    page(StatusCode::OK, "Vérification de badge", &body)
+const TITLE: &str = "Vérification de badge";
+
+/// The answer to a check: `None` when the signature or the badge is unknown.
+#[derive(Template)]
+#[template(path = "public/badge.html")]
+struct CheckPage {
+    title: &'static str,
+    check: Option<BadgeCheck>,
 }
 
-pub async fn by_id(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+#[derive(Template)]
+#[template(path = "public/badge_form.html")]
+struct FormPage {
+    title: &'static str,
+}
+
+fn outcome(result: Result<BadgeCheck, RegistryError>) -> Result<Response, ApiError> {
+    let check = match result {
+        Ok(check) => Some(check),
+        Err(RegistryError::Store(e)) => {
+            tracing::error!(error = %e, "badge check unavailable");
+            return message(
+                StatusCode::SERVICE_UNAVAILABLE,
+                TITLE,
+                None,
+                "Service momentanément indisponible.",
+            );
+        }
+        Err(_) => None,
+    };
+    render(
+        StatusCode::OK,
+        &CheckPage {
+            title: TITLE,
+            check,
+        },
+    )
+}
+
+pub async fn by_id(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
     outcome(state.registry().badge_status(&id).await)
 }
 
-pub async fn form() -> Response {
-    page(
-        StatusCode::OK,
-        "Vérification de badge",
-        "<form method=\"post\" action=\"/badge/verify\">\
-         <p><label for=\"badge\">Collez le badge signé (texte OpenPGP)&nbsp;:</label><br>\
-         <textarea id=\"badge\" name=\"badge\" rows=\"16\" cols=\"80\" required></textarea></p>\
-         <p><button type=\"submit\">Vérifier</button></p></form>",
-    )
+pub async fn form() -> Result<Response, ApiError> {
+    render(StatusCode::OK, &FormPage { title: TITLE })
 }
 
 /// A form post (`badge=…`) answers with a page; a `text/plain` body (the statement itself,
 /// e.g. from curl) with JSON.
-pub async fn verify(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn verify(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
     let plain = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -73,14 +88,67 @@ pub async fn verify(State(state): State<AppState>, headers: HeaderMap, body: Byt
         .await;
     if plain {
         return match result {
-            Ok(check) => (StatusCode::OK, axum::Json(check)).into_response(),
-            Err(RegistryError::Store(e)) => crate::http::error::storage(e).into_response(),
-            Err(e) => (
+            Ok(check) => Ok((StatusCode::OK, axum::Json(check)).into_response()),
+            Err(RegistryError::Store(e)) => Err(crate::http::error::storage(e)),
+            Err(e) => Ok((
                 StatusCode::OK,
                 axum::Json(serde_json::json!({"valid": false, "reason": e.to_string()})),
             )
-                .into_response(),
+                .into_response()),
         };
     }
     outcome(result)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::principal::OrganisationStatus;
+
+    fn page(check: Option<BadgeCheck>) -> String {
+        CheckPage {
+            title: TITLE,
+            check,
+        }
+        .render()
+        .unwrap()
+    }
+
+    fn check(valid: bool, status: OrganisationStatus) -> BadgeCheck {
+        BadgeCheck {
+            badge: "badge--1".into(),
+            provider: "<b>Cyber</b> & \"974\"".into(),
+            status,
+            valid,
+        }
+    }
+
+    #[test]
+    fn a_valid_badge_names_its_provider_as_text() {
+        let html = page(Some(check(true, OrganisationStatus::Referenced)));
+        assert!(
+            html.contains(
+                "<p class=\"ok\">Badge valide&nbsp;: <strong>&#60;b&#62;Cyber&#60;/b&#62; &#38; \
+                 &#34;974&#34;</strong> est référencé(e) aujourd'hui.</p><p>Badge badge--1.</p>"
+            ),
+            "{html}"
+        );
+    }
+
+    #[test]
+    fn an_invalid_or_unknown_badge_says_so() {
+        let html = page(Some(check(false, OrganisationStatus::Suspended)));
+        assert!(
+            html.contains("<p class=\"ko\">Badge non valide&nbsp;: &#60;b&#62;"),
+            "{html}"
+        );
+        assert!(html.contains("(statut&nbsp;: suspended).</p>"), "{html}");
+        let html = page(None);
+        assert!(
+            html.contains(
+                "<p class=\"ko\">Badge non valide&nbsp;: signature ou badge inconnus.</p>"
+            ),
+            "{html}"
+        );
+    }
 }

@@ -4,7 +4,7 @@
 
 mod badge;
 mod directory;
-mod html;
+mod message;
 mod survey;
 
 use axum::Json;

@@ -3,15 +3,21 @@
 
 use std::collections::BTreeMap;
 
+use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::html::{escape, page};
+use super::message::message;
+use crate::domain::registry::survey::Question;
 use crate::http::AppState;
+use crate::http::error::ApiError;
+use crate::http::page::render;
 use crate::services::registry::RegistryError;
+
+const TITLE: &str = "Questionnaire de satisfaction";
 
 #[derive(Debug, Deserialize)]
 pub struct Link {
@@ -19,8 +25,17 @@ pub struct Link {
     token: String,
 }
 
+#[derive(Template)]
+#[template(path = "public/survey.html")]
+struct FormPage<'a> {
+    title: &'static str,
+    /// Sent back with the answers; an attribute value, escaped like any other.
+    token: &'a str,
+    questions: &'a [Question],
+}
+
 /// Refusals say what happened in words a beneficiary understands, nothing more.
-fn refusal(e: &RegistryError) -> Response {
+fn refusal(e: &RegistryError) -> Result<Response, ApiError> {
     let (status, text) = match e {
         RegistryError::AlreadyAnswered => (
             StatusCode::CONFLICT,
@@ -43,14 +58,13 @@ fn refusal(e: &RegistryError) -> Response {
     if matches!(e, RegistryError::Store(_)) {
         tracing::error!(error = %e, "survey unavailable");
     }
-    page(
-        status,
-        "Questionnaire de satisfaction",
-        &format!("<p>{}</p>", escape(text)),
-    )
+    message(status, TITLE, None, text)
 }
 
-pub async fn form(State(state): State<AppState>, Query(link): Query<Link>) -> Response {
+pub async fn form(
+    State(state): State<AppState>,
+    Query(link): Query<Link>,
+) -> Result<Response, ApiError> {
     if let Err(e) = state
         .registry()
         .open_survey(&link.token, state.clock.now())
@@ -58,34 +72,17 @@ pub async fn form(State(state): State<AppState>, Query(link): Query<Link>) -> Re
     {
         return refusal(&e);
     }
-    let mut body = String::from(
-        "<p>Le CSIRT vous a orienté vers un prestataire pour traiter votre incident. \
-         Votre avis compte&nbsp;: notez chaque point de 1 (très insatisfait) à 5 (très \
-         satisfait).</p>\n<form method=\"post\" action=\"/survey\">\n",
-    );
-    body.push_str(&format!(
-        "<input type=\"hidden\" name=\"token\" value=\"{}\">\n",
-        escape(&link.token)
-    ));
-    for q in &state.services.survey_policy.questions {
-        body.push_str(&format!("<fieldset><legend>{}</legend>", escape(&q.text)));
-        for n in 1..=5 {
-            body.push_str(&format!(
-                "<label><input type=\"radio\" name=\"{id}\" value=\"{n}\" required> {n}</label>",
-                id = escape(&q.id)
-            ));
-        }
-        body.push_str("</fieldset>\n");
-    }
-    body.push_str(
-        "<p><label for=\"comment\">Commentaire (facultatif)</label><br>\
-         <textarea id=\"comment\" name=\"comment\" rows=\"4\" cols=\"60\" maxlength=\"2000\"></textarea></p>\n\
-         <p><button type=\"submit\">Envoyer</button></p>\n</form>",
-    );
-    page(StatusCode::OK, "Questionnaire de satisfaction", &body)
+    render(
+        StatusCode::OK,
+        &FormPage {
+            title: TITLE,
+            token: &link.token,
+            questions: &state.services.survey_policy.questions,
+        },
+    )
 }
 
-pub async fn answer(State(state): State<AppState>, body: Bytes) -> Response {
+pub async fn answer(State(state): State<AppState>, body: Bytes) -> Result<Response, ApiError> {
     let mut token = String::new();
     let mut comment = String::new();
     let mut ratings = BTreeMap::new();
@@ -108,12 +105,51 @@ pub async fn answer(State(state): State<AppState>, body: Bytes) -> Response {
         .answer_survey(&token, ratings, comment, state.clock.now())
         .await
     {
-        Ok(_) => page(
+        Ok(_) => message(
             StatusCode::OK,
-            "Questionnaire de satisfaction",
-            "<p class=\"ok\">Merci, votre réponse a bien été enregistrée.</p>",
+            TITLE,
+            Some("ok"),
+            "Merci, votre réponse a bien été enregistrée.",
         ),
-        Err(RegistryError::Answer(e)) => refusal(&RegistryError::Answer(e)),
         Err(e) => refusal(&e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_form_asks_each_question_from_1_to_5_and_carries_the_token() {
+        let questions = [Question {
+            id: "overall".into(),
+            text: "Globalement <satisfait> ?".into(),
+        }];
+        let html = FormPage {
+            title: TITLE,
+            token: "a.b\"><script>",
+            questions: &questions,
+        }
+        .render()
+        .unwrap();
+        assert!(
+            html.contains(
+                "<input type=\"hidden\" name=\"token\" value=\"a.b&#34;&#62;&#60;script&#62;\">"
+            ),
+            "{html}"
+        );
+        assert!(
+            html.contains("<fieldset><legend>Globalement &#60;satisfait&#62; ?</legend><label>"),
+            "{html}"
+        );
+        for n in 1..=5 {
+            assert!(
+                html.contains(&format!(
+                    "<label><input type=\"radio\" name=\"overall\" value=\"{n}\" required> {n}</label>"
+                )),
+                "{html}"
+            );
+        }
+        assert!(html.contains("name=\"comment\""), "{html}");
     }
 }
