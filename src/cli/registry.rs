@@ -15,7 +15,7 @@ use crate::domain::registry::file::ProviderFile;
 use crate::domain::registry::import::{ImportError, SheetFormat, read_applications};
 use crate::domain::registry::lifecycle::{DereferencingCause, Event, NoticeKind, Party};
 use crate::domain::registry::survey::SurveyPolicy;
-use crate::services::registry::{Registry, RegistryError, Who};
+use crate::services::registry::{Csirt, Registry, RegistryError, Who};
 use crate::services::secrets;
 use crate::store::{SharedStore, Store};
 
@@ -238,9 +238,10 @@ async fn execute(
     let registry = loaded.registry();
     let store = loaded.store.as_ref();
     let who = Who::Operator;
+    let csirt = Csirt::Operator;
     match cmd {
         RegistryCommand::List { json: as_json } => {
-            let all = registry.list(who).await.map_err(failed)?;
+            let all = registry.list(csirt).await.map_err(failed)?;
             if as_json {
                 let rows: Vec<_> = all
                     .iter()
@@ -295,7 +296,7 @@ async fn execute(
         RegistryCommand::Import(args) => import(&registry, &args, now).await,
         RegistryCommand::Apply { file } => {
             let r = registry
-                .apply(who, provider_file(&file)?, now)
+                .apply(csirt, provider_file(&file)?, now)
                 .await
                 .map_err(failed)?;
             println!(
@@ -306,18 +307,21 @@ async fn execute(
             Ok(())
         }
         RegistryCommand::Evidence { file, provider } => {
-            let org = match provider {
-                Some(p) => Some(organisation(store, &p).await?.id),
-                None => None,
-            };
             let name = file
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            let sha = registry
-                .upload_evidence(who, org.as_ref(), &name, read(&file)?, now)
-                .await
-                .map_err(failed)?;
+            let content = read(&file)?;
+            let sha = match provider {
+                Some(p) => {
+                    let org = organisation(store, &p).await?.id;
+                    registry
+                        .upload_provider_evidence(who, &org, &name, content, now)
+                        .await
+                }
+                None => registry.upload_evidence(csirt, &name, content, now).await,
+            }
+            .map_err(failed)?;
             println!("{sha}");
             Ok(())
         }
@@ -361,7 +365,7 @@ async fn execute(
         } => {
             let org = organisation(store, &provider).await?;
             let r = registry
-                .reference(who, &org.id, &read_text(&signature)?, now)
+                .reference(csirt, &org.id, &read_text(&signature)?, now)
                 .await
                 .map_err(failed)?;
             println!("{}: {}", org.name, r.referencing.status.as_str());
@@ -382,7 +386,7 @@ async fn execute(
         }
         RegistryCommand::Convention(ConventionCommand::Publish { file }) => {
             let c = registry
-                .publish_convention(who, &read_text(&file)?, now)
+                .publish_convention(csirt, &read_text(&file)?, now)
                 .await
                 .map_err(failed)?;
             println!(
@@ -425,10 +429,10 @@ async fn execute(
             println!("{n} changes applied");
             Ok(())
         }
-        RegistryCommand::Dashboard => json(&registry.dashboard(who, now).await.map_err(failed)?),
+        RegistryCommand::Dashboard => json(&registry.dashboard(csirt, now).await.map_err(failed)?),
         RegistryCommand::Survey { case } => {
             let (token, expires) = registry
-                .issue_survey(who, &case, now)
+                .issue_survey(csirt, &case, now)
                 .await
                 .map_err(failed)?;
             println!("{}/survey?token={token}", loaded.public_url);
@@ -508,13 +512,13 @@ async fn import(
     for a in applications {
         for e in a.evidence {
             registry
-                .upload_evidence(Who::Operator, None, &e.name, e.bytes, now)
+                .upload_evidence(Csirt::Operator, &e.name, e.bytes, now)
                 .await
                 .map_err(failed)?;
         }
         let row = a.row;
         let r = registry
-            .apply(Who::Operator, a.file, now)
+            .apply(Csirt::Operator, a.file, now)
             .await
             .map_err(|e| CliError::Usage(format!("row {row}: {e}")))?;
         println!(

@@ -13,7 +13,7 @@ use crate::domain::registry::file::{
     Contact, ProviderFile, Qualification, QualificationKind, Service, ServiceOffer,
 };
 use crate::pki::PkiError;
-use crate::services::registry::{RegistryError, Who, adopt};
+use crate::services::registry::{Csirt, RegistryError, adopt};
 use crate::store::registry::Convention;
 use crate::store::{Store, StoreError};
 
@@ -175,7 +175,7 @@ pub async fn seed(
             .pop()
             .ok_or(RegistryError::NoConvention)?;
         let signature = key.sign_detached(convention.text.as_bytes(), now)?;
-        adopt(store, Who::Hub, &org, file, &signature, now).await?;
+        adopt(store, Csirt::Hub, &org, file, &signature, now).await?;
     }
     Ok(())
 }

@@ -4,22 +4,23 @@
 
 use axum::Json;
 use axum::body::Bytes;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 use super::body::JsonBody;
+use crate::domain::access::{Analyst, Provider};
 use crate::domain::principal::{OrganisationId, OrganisationStatus};
 use crate::domain::registry::file::{Conditions, ProviderFile};
-use crate::domain::registry::lifecycle::{
-    DereferencingCause, Event, NoticeKind, Party, Referencing,
-};
+use crate::domain::registry::lifecycle::Referencing;
 use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::identity::AnyPrincipal;
-use crate::services::registry::{DashboardItem, RegistryError, Standing, Who};
-use crate::store::registry::{HistoryEntry, ProviderRecord};
+use crate::services::registry::{
+    Asked, DashboardItem, HistoryEntry, ProviderRecord, RegistryError, Standing, Who,
+};
 
 impl From<RegistryError> for ApiError {
     fn from(e: RegistryError) -> Self {
@@ -78,21 +79,21 @@ fn org(id: String) -> OrganisationId {
 }
 
 pub async fn list(
-    AnyPrincipal(caller): AnyPrincipal,
+    analyst: Analyst,
     State(state): State<AppState>,
 ) -> Result<Json<Vec<ProviderView>>, ApiError> {
-    let all = state.registry().list(Who::Principal(&caller)).await?;
+    let all = state.registry().list(&analyst).await?;
     Ok(Json(all.into_iter().map(view).collect()))
 }
 
 pub async fn apply(
-    AnyPrincipal(caller): AnyPrincipal,
+    analyst: Analyst,
     State(state): State<AppState>,
     JsonBody(file): JsonBody<ProviderFile>,
 ) -> Result<Response, ApiError> {
     let record = state
         .registry()
-        .apply(Who::Principal(&caller), file, state.clock.now())
+        .apply(&analyst, file, state.clock.now())
         .await?;
     Ok((StatusCode::CREATED, Json(view(record))).into_response())
 }
@@ -111,16 +112,10 @@ pub async fn get(
 
 /// The caller's own organisation's entry.
 pub async fn me(
-    AnyPrincipal(caller): AnyPrincipal,
+    provider: Provider,
     State(state): State<AppState>,
 ) -> Result<Json<ProviderView>, ApiError> {
-    if caller.principal.kind != crate::domain::principal::PrincipalKind::Provider {
-        return Err(ApiError::NotPermitted(
-            "the registry holds providers; this principal is not one".into(),
-        ));
-    }
-    let id = caller.organisation.id.clone();
-    let record = state.registry().get(Who::Principal(&caller), &id).await?;
+    let record = state.registry().own_entry(&provider).await?;
     Ok(Json(view(record)))
 }
 
@@ -148,66 +143,57 @@ pub struct EvidenceStored {
     pub sha256: String,
 }
 
-async fn store_evidence(
-    state: &AppState,
-    caller: &crate::domain::access::RegistryRecord,
-    id: Option<OrganisationId>,
-    params: Result<Query<EvidenceParams>, axum::extract::rejection::QueryRejection>,
-    body: Bytes,
-) -> Result<Response, ApiError> {
+fn evidence_name(
+    params: Result<Query<EvidenceParams>, QueryRejection>,
+) -> Result<String, ApiError> {
     let Query(p) = params.map_err(|_| ApiError::BadRequest("give ?name=FILE-NAME".into()))?;
-    let sha256 = state
-        .registry()
-        .upload_evidence(
-            Who::Principal(caller),
-            id.as_ref(),
-            &p.name,
-            body.to_vec(),
-            state.clock.now(),
-        )
-        .await?;
-    Ok((StatusCode::CREATED, Json(EvidenceStored { sha256 })).into_response())
+    Ok(p.name)
+}
+
+fn stored(sha256: String) -> Response {
+    (StatusCode::CREATED, Json(EvidenceStored { sha256 })).into_response()
 }
 
 /// Evidence for a file not recorded yet (an application).
 pub async fn upload_evidence(
-    AnyPrincipal(caller): AnyPrincipal,
+    analyst: Analyst,
     State(state): State<AppState>,
-    params: Result<Query<EvidenceParams>, axum::extract::rejection::QueryRejection>,
+    params: Result<Query<EvidenceParams>, QueryRejection>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    store_evidence(&state, &caller, None, params, body).await
+    let name = evidence_name(params)?;
+    let sha256 = state
+        .registry()
+        .upload_evidence(&analyst, &name, body.to_vec(), state.clock.now())
+        .await?;
+    Ok(stored(sha256))
 }
 
 pub async fn upload_provider_evidence(
     AnyPrincipal(caller): AnyPrincipal,
     State(state): State<AppState>,
     Path(id): Path<String>,
-    params: Result<Query<EvidenceParams>, axum::extract::rejection::QueryRejection>,
+    params: Result<Query<EvidenceParams>, QueryRejection>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    store_evidence(&state, &caller, Some(org(id)), params, body).await
-}
-
-/// The lifecycle events a request may name.
-#[derive(Debug, Clone, Copy, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TransitionName {
-    StartReview,
-    Suspend,
-    Reinstate,
-    /// Termination notice by the CSIRT (analysts) or by the provider (its own principals).
-    Terminate,
-    /// A recorded breach of the commitments: opens the de-referencing procedure.
-    Breach,
-    CancelNotice,
-    Evaluate,
+    let name = evidence_name(params)?;
+    let sha256 = state
+        .registry()
+        .upload_provider_evidence(
+            Who::Principal(&caller),
+            &org(id),
+            &name,
+            body.to_vec(),
+            state.clock.now(),
+        )
+        .await?;
+    Ok(stored(sha256))
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TransitionRequest {
-    pub event: TransitionName,
+    pub event: Asked,
     #[serde(default)]
     pub reason: String,
 }
@@ -218,30 +204,12 @@ pub async fn transition(
     Path(id): Path<String>,
     JsonBody(request): JsonBody<TransitionRequest>,
 ) -> Result<Json<ProviderView>, ApiError> {
-    let analyst = caller.principal.kind == crate::domain::principal::PrincipalKind::Analyst;
-    let event = match request.event {
-        TransitionName::StartReview => Event::StartReview,
-        TransitionName::Suspend => Event::Suspend,
-        TransitionName::Reinstate => Event::Reinstate,
-        TransitionName::Terminate => Event::GiveNotice(NoticeKind::Termination {
-            by: if analyst {
-                Party::Csirt
-            } else {
-                Party::Provider
-            },
-        }),
-        TransitionName::Breach => Event::GiveNotice(NoticeKind::Dereferencing {
-            cause: DereferencingCause::Breach,
-        }),
-        TransitionName::CancelNotice => Event::CancelNotice,
-        TransitionName::Evaluate => Event::Evaluate,
-    };
     let record = state
         .registry()
-        .transition(
+        .ask(
             Who::Principal(&caller),
             &org(id),
-            event,
+            request.event,
             &request.reason,
             state.clock.now(),
         )
@@ -257,23 +225,17 @@ pub struct ReferenceRequest {
 }
 
 pub async fn reference(
-    AnyPrincipal(caller): AnyPrincipal,
+    analyst: Analyst,
     State(state): State<AppState>,
     Path(id): Path<String>,
     JsonBody(request): JsonBody<ReferenceRequest>,
 ) -> Result<Json<ProviderView>, ApiError> {
     let record = state
         .registry()
-        .reference(
-            Who::Principal(&caller),
-            &org(id),
-            &request.signature,
-            state.clock.now(),
-        )
+        .reference(&analyst, &org(id), &request.signature, state.clock.now())
         .await?;
     Ok(Json(view(record)))
 }
-
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SignatureRequest {
@@ -393,13 +355,13 @@ pub struct ConventionRequest {
 }
 
 pub async fn publish_convention(
-    AnyPrincipal(caller): AnyPrincipal,
+    analyst: Analyst,
     State(state): State<AppState>,
     JsonBody(request): JsonBody<ConventionRequest>,
 ) -> Result<Response, ApiError> {
     let c = state
         .registry()
-        .publish_convention(Who::Principal(&caller), &request.text, state.clock.now())
+        .publish_convention(&analyst, &request.text, state.clock.now())
         .await?;
     Ok((
         StatusCode::CREATED,
@@ -413,13 +375,13 @@ pub async fn publish_convention(
 }
 
 pub async fn dashboard(
-    AnyPrincipal(caller): AnyPrincipal,
+    analyst: Analyst,
     State(state): State<AppState>,
 ) -> Result<Json<Vec<DashboardItem>>, ApiError> {
     Ok(Json(
         state
             .registry()
-            .dashboard(Who::Principal(&caller), state.clock.now())
+            .dashboard(&analyst, state.clock.now())
             .await?,
     ))
 }
@@ -432,10 +394,10 @@ pub struct ShortlistItem {
 }
 
 pub async fn shortlist(
-    AnyPrincipal(caller): AnyPrincipal,
+    analyst: Analyst,
     State(state): State<AppState>,
 ) -> Result<Json<Vec<ShortlistItem>>, ApiError> {
-    let list = state.registry().shortlist(Who::Principal(&caller)).await?;
+    let list = state.registry().shortlist(&analyst).await?;
     Ok(Json(
         list.into_iter()
             .map(|r| ShortlistItem {
@@ -457,13 +419,13 @@ pub struct SurveyLink {
 
 /// Issues the satisfaction survey of a case's service, for its beneficiary.
 pub async fn issue_survey(
-    AnyPrincipal(caller): AnyPrincipal,
+    analyst: Analyst,
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let (token, expires_at) = state
         .registry()
-        .issue_survey(Who::Principal(&caller), &id, state.clock.now())
+        .issue_survey(&analyst, &id, state.clock.now())
         .await?;
     Ok((
         StatusCode::CREATED,

@@ -3,7 +3,7 @@
 
 use time::OffsetDateTime;
 
-use super::{Reason, Registry, RegistryError, Who};
+use super::{Csirt, Reason, Registry, RegistryError, Who};
 use crate::crypto::openpgp::{PublicKey, verify_detached};
 use crate::crypto::sha256_hex;
 use crate::domain::principal::OrganisationId;
@@ -38,12 +38,12 @@ impl Registry<'_> {
     /// by the key in its file, is verified and kept.
     pub async fn reference(
         &self,
-        who: Who<'_>,
+        by: impl Into<Csirt<'_>>,
         org: &OrganisationId,
         signature: &str,
         now: OffsetDateTime,
     ) -> Result<ProviderRecord, RegistryError> {
-        Self::require_csirt(who)?;
+        let who = Who::from(by.into());
         let record = self.record(org).await?;
         let conditions = record.file.conditions();
         if !conditions.met() {
@@ -114,11 +114,11 @@ impl Registry<'_> {
     /// publication (the deadline job records it on each provider).
     pub async fn publish_convention(
         &self,
-        who: Who<'_>,
+        by: impl Into<Csirt<'_>>,
         text: &str,
         now: OffsetDateTime,
     ) -> Result<Convention, RegistryError> {
-        Self::require_csirt(who)?;
+        let who = Who::from(by.into());
         if text.trim().is_empty() || text.len() > 1_000_000 {
             return Err(RegistryError::BadRequest(
                 "the convention text must hold 1 byte to 1 MB".into(),

@@ -3,10 +3,11 @@
 use time::OffsetDateTime;
 
 use super::{
-    MAX_EVIDENCE_BYTES, Reason, Registry, RegistryError, Who, conflict_or_store, file_hash,
+    Csirt, MAX_EVIDENCE_BYTES, Reason, Registry, RegistryError, Who, conflict_or_store, file_hash,
 };
 use crate::crypto::openpgp::PublicKey;
 use crate::crypto::sha256_hex;
+use crate::domain::access::Provider;
 use crate::domain::principal::{
     Organisation, OrganisationId, OrganisationKind, OrganisationStatus,
 };
@@ -30,13 +31,50 @@ impl Registry<'_> {
         self.record(org).await
     }
 
-    pub async fn list(&self, who: Who<'_>) -> Result<Vec<ProviderRecord>, RegistryError> {
-        Self::require_csirt(who)?;
+    /// The CSIRT only: the caller's type is the check.
+    pub async fn list(
+        &self,
+        _by: impl Into<Csirt<'_>>,
+    ) -> Result<Vec<ProviderRecord>, RegistryError> {
         Ok(self.store.providers().await?)
     }
 
-    /// Stores an evidence file; its SHA-256 names it in a file.
+    /// The entry of the caller's own organisation.
+    pub async fn own_entry(&self, provider: &Provider) -> Result<ProviderRecord, RegistryError> {
+        self.get(Who::Principal(provider.record()), &provider.organisation.id)
+            .await
+    }
+
+    /// Stores an evidence file for an application not recorded yet (the CSIRT's); its SHA-256
+    /// names it in the file.
     pub async fn upload_evidence(
+        &self,
+        by: impl Into<Csirt<'_>>,
+        name: &str,
+        content: Vec<u8>,
+        now: OffsetDateTime,
+    ) -> Result<String, RegistryError> {
+        self.store_evidence(Who::from(by.into()), None, name, content, now)
+            .await
+    }
+
+    /// Stores an evidence file of a provider's, by the CSIRT or the provider itself.
+    pub async fn upload_provider_evidence(
+        &self,
+        who: Who<'_>,
+        org: &OrganisationId,
+        name: &str,
+        content: Vec<u8>,
+        now: OffsetDateTime,
+    ) -> Result<String, RegistryError> {
+        if !(who.is_csirt() || who.is_provider(org)) {
+            return Err(RegistryError::NotAnalyst);
+        }
+        self.store_evidence(who, Some(org), name, content, now)
+            .await
+    }
+
+    async fn store_evidence(
         &self,
         who: Who<'_>,
         org: Option<&OrganisationId>,
@@ -44,10 +82,6 @@ impl Registry<'_> {
         content: Vec<u8>,
         now: OffsetDateTime,
     ) -> Result<String, RegistryError> {
-        let allowed = who.is_csirt() || org.is_some_and(|o| who.is_provider(o));
-        if !allowed {
-            return Err(RegistryError::NotAnalyst);
-        }
         if content.is_empty() || content.len() > MAX_EVIDENCE_BYTES {
             return Err(RegistryError::BadRequest(format!(
                 "evidence must hold 1 to {MAX_EVIDENCE_BYTES} bytes"
@@ -80,11 +114,11 @@ impl Registry<'_> {
     /// Records an application: a new provider organisation in `applied`, with its file.
     pub async fn apply(
         &self,
-        who: Who<'_>,
+        by: impl Into<Csirt<'_>>,
         file: ProviderFile,
         now: OffsetDateTime,
     ) -> Result<ProviderRecord, RegistryError> {
-        Self::require_csirt(who)?;
+        let who = Who::from(by.into());
         let conditions = check_file(self.store, &file, None).await?;
         if let Some(other) = self
             .store
@@ -229,15 +263,13 @@ impl Registry<'_> {
 /// that first start can seed the demo providers.
 pub async fn adopt(
     store: &dyn Store,
-    who: Who<'_>,
+    by: Csirt<'_>,
     organisation: &Organisation,
     file: ProviderFile,
     signature: &str,
     now: OffsetDateTime,
 ) -> Result<ProviderRecord, RegistryError> {
-    if !who.is_csirt() {
-        return Err(RegistryError::NotAnalyst);
-    }
+    let who = Who::from(by);
     if organisation.kind != OrganisationKind::Provider {
         return Err(RegistryError::BadRequest(format!(
             "{:?} is not a provider",

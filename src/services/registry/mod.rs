@@ -8,13 +8,13 @@ use time::OffsetDateTime;
 use crate::crypto::openpgp::{AuditKey, OpenPgpError};
 use crate::crypto::sha256_hex;
 use crate::crypto::tokens::TokenError;
-use crate::domain::access::RegistryRecord;
+use crate::domain::access::{Analyst, RegistryRecord};
 use crate::domain::audit::record::{Acting, AuditRecord, HUB_ACTOR, OPERATOR_ACTOR, text_digest};
 use crate::domain::principal::{OrganisationId, PrincipalKind};
 use crate::domain::registry::file::{Conditions, FieldError, ProviderFile};
 use crate::domain::registry::lifecycle::{Referencing, TransitionError};
 use crate::domain::registry::survey::{AnswerError, SurveyPolicy};
-use crate::store::registry::{Creation, HistoryEntry, ProviderRecord, ProviderWrite};
+use crate::store::registry::{Creation, ProviderWrite};
 use crate::store::{Store, StoreError};
 
 mod badges;
@@ -31,8 +31,12 @@ pub use badges::BadgeCheck;
 pub use files::adopt;
 pub use standing::{DashboardItem, Standing};
 pub use surveys::SURVEY_VALIDITY;
+pub use transitions::Asked;
 
 pub use crate::domain::registry::survey::SurveySummary;
+/// What the use-cases return: the callers' vocabulary, so that `http/` and `cli/` need not
+/// reach into the store for it.
+pub use crate::store::registry::{Badge, Convention, HistoryEntry, ProviderRecord};
 
 pub use crate::domain::registry::file::MAX_EVIDENCE_BYTES;
 
@@ -112,7 +116,35 @@ impl Reason {
     }
 }
 
-/// Who is asking: a principal over mTLS, or `relais` run on the hub's host, or the hub's
+/// The CSIRT acting: one of its analysts over mTLS, the operator running `relais` on the hub's
+/// host, or the hub itself (its deadline job, its first start). A use-case that only the CSIRT
+/// may run takes one of these, so the check is in the type: a provider's or a peer's record
+/// cannot be passed in, and an analyst comes from [`Analyst::new`] or its extractor.
+#[derive(Debug, Clone, Copy)]
+pub enum Csirt<'a> {
+    Analyst(&'a Analyst),
+    Operator,
+    Hub,
+}
+
+impl<'a> From<&'a Analyst> for Csirt<'a> {
+    fn from(analyst: &'a Analyst) -> Self {
+        Csirt::Analyst(analyst)
+    }
+}
+
+impl<'a> From<Csirt<'a>> for Who<'a> {
+    fn from(csirt: Csirt<'a>) -> Self {
+        match csirt {
+            Csirt::Analyst(analyst) => Who::Principal(analyst.record()),
+            Csirt::Operator => Who::Operator,
+            Csirt::Hub => Who::Hub,
+        }
+    }
+}
+
+/// Who is asking for what either the CSIRT or the provider concerned may do: a principal over
+/// mTLS (of any kind: the use-case decides), `relais` run on the hub's host, or the hub's
 /// deadline job.
 #[derive(Debug, Clone, Copy)]
 pub enum Who<'a> {
@@ -179,14 +211,6 @@ fn file_hash(file: &ProviderFile) -> String {
 }
 
 impl Registry<'_> {
-    fn require_csirt(who: Who<'_>) -> Result<(), RegistryError> {
-        if who.is_csirt() {
-            Ok(())
-        } else {
-            Err(RegistryError::NotAnalyst)
-        }
-    }
-
     async fn record(&self, org: &OrganisationId) -> Result<ProviderRecord, RegistryError> {
         self.store
             .provider(org)

@@ -2,14 +2,17 @@
 
 use time::OffsetDateTime;
 
-use super::{Registry, RegistryError, Who};
+use super::{Csirt, Registry, RegistryError};
 use crate::domain::registry::directory::{self, DirectoryEntry};
 use crate::store::registry::ProviderRecord;
 
 impl Registry<'_> {
     /// Providers a victim may be handed to: referenced ones only.
-    pub async fn shortlist(&self, who: Who<'_>) -> Result<Vec<ProviderRecord>, RegistryError> {
-        Self::require_csirt(who)?;
+    /// The CSIRT only: the caller's type is the check.
+    pub async fn shortlist(
+        &self,
+        _by: impl Into<Csirt<'_>>,
+    ) -> Result<Vec<ProviderRecord>, RegistryError> {
         Ok(self
             .store
             .providers()

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use time::{Duration, OffsetDateTime};
 
-use super::{Reason, Registry, RegistryError, Who};
+use super::{Csirt, Reason, Registry, RegistryError, Who};
 use crate::crypto::tokens::{SurveyClaims, issue_survey_token, verify_survey_token};
 use crate::domain::audit::record::Acting;
 use crate::domain::principal::OrganisationId;
@@ -22,11 +22,11 @@ impl Registry<'_> {
     /// Issues a survey link for the beneficiary of a case, about the case's provider.
     pub async fn issue_survey(
         &self,
-        who: Who<'_>,
+        by: impl Into<Csirt<'_>>,
         case_id: &str,
         now: OffsetDateTime,
     ) -> Result<(String, OffsetDateTime), RegistryError> {
-        Self::require_csirt(who)?;
+        let who = Who::from(by.into());
         let case = self
             .store
             .case(case_id)

@@ -4,10 +4,62 @@ use time::OffsetDateTime;
 
 use super::{Reason, Registry, RegistryError, Who};
 use crate::domain::principal::OrganisationId;
-use crate::domain::registry::lifecycle::{Event, NoticeKind, Party};
+use crate::domain::registry::lifecycle::{DereferencingCause, Event, NoticeKind, Party};
 use crate::store::registry::ProviderRecord;
 
+/// The lifecycle events a principal may ask for by name (the API's `event`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Asked {
+    StartReview,
+    Suspend,
+    Reinstate,
+    /// Termination notice by the CSIRT (analysts) or by the provider (its own principals).
+    Terminate,
+    /// A recorded breach of the commitments: opens the de-referencing procedure.
+    Breach,
+    CancelNotice,
+    Evaluate,
+}
+
+impl Asked {
+    /// The event `who` asks for: a termination is the party's own, the CSIRT's or the
+    /// provider's.
+    fn event(self, who: Who<'_>) -> Event {
+        match self {
+            Asked::StartReview => Event::StartReview,
+            Asked::Suspend => Event::Suspend,
+            Asked::Reinstate => Event::Reinstate,
+            Asked::Terminate => Event::GiveNotice(NoticeKind::Termination {
+                by: if who.is_csirt() {
+                    Party::Csirt
+                } else {
+                    Party::Provider
+                },
+            }),
+            Asked::Breach => Event::GiveNotice(NoticeKind::Dereferencing {
+                cause: DereferencingCause::Breach,
+            }),
+            Asked::CancelNotice => Event::CancelNotice,
+            Asked::Evaluate => Event::Evaluate,
+        }
+    }
+}
+
 impl Registry<'_> {
+    /// A lifecycle event asked for by name, by a principal: see [`Registry::transition`].
+    pub async fn ask(
+        &self,
+        who: Who<'_>,
+        org: &OrganisationId,
+        asked: Asked,
+        reason: &str,
+        now: OffsetDateTime,
+    ) -> Result<ProviderRecord, RegistryError> {
+        self.transition(who, org, asked.event(who), reason, now)
+            .await
+    }
+
     /// A lifecycle event asked by someone (not a signature: see [`Registry::reference`] and
     /// [`Registry::sign_convention`]).
     pub async fn transition(
