@@ -547,8 +547,8 @@ impl<'a> Parser<'a> {
         })
     }
 
-    /// A `MATCHES` operand (unescaped) against [`matches`]; the error points into the
-    /// string literal `at`.
+    /// A `MATCHES` operand (unescaped) against [`crate::domain::stix::matches`]; the error
+    /// points into the string literal `at`.
     fn check_regex(&mut self, regex: &str, at: Token) -> Result<(), PatternError> {
         matches::check(regex, &mut self.regex_budget).map_err(|e| {
             // The regex offset is in the unescaped text; the literal's opening quote is the
