@@ -57,7 +57,7 @@ use serde_json::Value;
 
 use crate::domain::stix::id::StixId;
 use crate::domain::stix::pattern::{self, PatternLimits};
-use crate::domain::stix::pointer::push_pointer;
+use crate::domain::stix::pointer::child;
 use crate::domain::stix::validate::{ObjectKind, Timestamp};
 
 use detect::Detector;
@@ -245,12 +245,6 @@ struct Walk<'a> {
 
 fn is_sco(object_type: &str) -> bool {
     ObjectKind::of_type(object_type) == ObjectKind::Sco
-}
-
-fn child(pointer: &str, key: &str) -> String {
-    let mut p = pointer.to_owned();
-    push_pointer(&mut p, key);
-    p
 }
 
 impl Walk<'_> {

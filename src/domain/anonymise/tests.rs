@@ -970,6 +970,9 @@ fn long_adversarial_texts_take_linear_time() {
         let small = time(&piece.repeat(12_500 / piece.len()));
         let large = time(&piece.repeat(100_000 / piece.len()));
         let ratio = large.as_secs_f64() / small.as_secs_f64().max(1e-4);
-        assert!(ratio < 24.0, "{piece:?}: {small:?} then {large:?} (x{ratio:.1})");
+        assert!(
+            ratio < 24.0,
+            "{piece:?}: {small:?} then {large:?} (x{ratio:.1})"
+        );
     }
 }
