@@ -28,6 +28,7 @@ mod surveys;
 mod transitions;
 
 pub use badges::BadgeCheck;
+pub use deadlines::{Deadlines, Round};
 pub use files::adopt;
 pub use standing::{DashboardItem, Standing};
 pub use surveys::SURVEY_VALIDITY;
@@ -212,31 +213,10 @@ fn file_hash(file: &ProviderFile) -> String {
 
 impl Registry<'_> {
     async fn record(&self, org: &OrganisationId) -> Result<ProviderRecord, RegistryError> {
-        self.store
-            .provider(org)
-            .await?
-            .ok_or(RegistryError::NotFound)
+        record(self.store, org).await
     }
 
-    fn audit_of(
-        &self,
-        who: Who<'_>,
-        org: &OrganisationId,
-        h: &HistoryEntry,
-        reason: &str,
-    ) -> AuditRecord {
-        who.acting(h.at)
-            .record(&h.action)
-            .objects([org.as_str().to_owned(), format!("sha256:{}", h.file_sha256)])
-            .reason(format!(
-                "{} -> {}: {}",
-                h.from_status.map_or("new", |s| s.as_str()),
-                h.to_status.as_str(),
-                reason
-            ))
-    }
-
-    /// Writes `record` changed to `file`/`referencing`, explained by `action` and `reason`.
+    /// Writes `record` changed to `file`/`referencing`: see [`write`].
     #[allow(clippy::too_many_arguments)]
     async fn write(
         &self,
@@ -249,31 +229,81 @@ impl Registry<'_> {
         reason: Reason,
         at: OffsetDateTime,
     ) -> Result<(), RegistryError> {
-        let history = HistoryEntry {
+        write(
+            self.store,
+            who,
+            record,
+            file,
+            referencing,
+            signature,
+            action,
+            reason,
             at,
-            actor: who.name(),
-            action: action.to_owned(),
-            from_status: Some(record.referencing.status),
-            to_status: referencing.status,
-            reason: reason.text().to_owned(),
-            file_sha256: file_hash(file),
-        };
-        let audit = self.audit_of(who, &record.organisation.id, &history, &reason.audited());
-        self.store
-            .write_provider(
-                &ProviderWrite {
-                    organisation: &record.organisation,
-                    create: Creation::Nothing,
-                    file,
-                    referencing,
-                    conditions: file.conditions(),
-                    convention_signature: signature.or(record.convention_signature.as_deref()),
-                    expected: Some(&record.referencing),
-                    history: &history,
-                },
-                &audit,
-            )
-            .await
-            .map_err(conflict_or_store)
+        )
+        .await
     }
+
+    /// The deadline job's rounds, on this registry's store.
+    pub fn deadlines(&self) -> Deadlines<'_> {
+        Deadlines::new(self.store)
+    }
+}
+
+async fn record(store: &dyn Store, org: &OrganisationId) -> Result<ProviderRecord, RegistryError> {
+    store.provider(org).await?.ok_or(RegistryError::NotFound)
+}
+
+fn audit_of(who: Who<'_>, org: &OrganisationId, h: &HistoryEntry, reason: &str) -> AuditRecord {
+    who.acting(h.at)
+        .record(&h.action)
+        .objects([org.as_str().to_owned(), format!("sha256:{}", h.file_sha256)])
+        .reason(format!(
+            "{} -> {}: {}",
+            h.from_status.map_or("new", |s| s.as_str()),
+            h.to_status.as_str(),
+            reason
+        ))
+}
+
+/// Writes `record` changed to `file`/`referencing`, explained by `action` and `reason`, with
+/// its history line and audit entry, against the state it was computed from (a change made
+/// meanwhile is a conflict).
+#[allow(clippy::too_many_arguments)]
+async fn write(
+    store: &dyn Store,
+    who: Who<'_>,
+    record: &ProviderRecord,
+    file: &ProviderFile,
+    referencing: &Referencing,
+    signature: Option<&str>,
+    action: &str,
+    reason: Reason,
+    at: OffsetDateTime,
+) -> Result<(), RegistryError> {
+    let history = HistoryEntry {
+        at,
+        actor: who.name(),
+        action: action.to_owned(),
+        from_status: Some(record.referencing.status),
+        to_status: referencing.status,
+        reason: reason.text().to_owned(),
+        file_sha256: file_hash(file),
+    };
+    let audit = audit_of(who, &record.organisation.id, &history, &reason.audited());
+    store
+        .write_provider(
+            &ProviderWrite {
+                organisation: &record.organisation,
+                create: Creation::Nothing,
+                file,
+                referencing,
+                conditions: file.conditions(),
+                convention_signature: signature.or(record.convention_signature.as_deref()),
+                expected: Some(&record.referencing),
+                history: &history,
+            },
+            &audit,
+        )
+        .await
+        .map_err(conflict_or_store)
 }
