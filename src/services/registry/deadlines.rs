@@ -12,7 +12,7 @@ use tracing::Instrument;
 
 use super::{Reason, Registry, RegistryError, Who, record, write};
 use crate::domain::principal::OrganisationId;
-use crate::domain::registry::lifecycle::{Event, RESIGN_WITHIN};
+use crate::domain::registry::lifecycle::{Event, RESIGN_WITHIN, Referencing};
 use crate::store::Store;
 use crate::store::registry::{Convention, ProviderRecord};
 
@@ -91,19 +91,16 @@ impl<'a> Deadlines<'a> {
                 && !asked
                 && let Ok(next) = record.referencing.apply(&event, latest.published_at)
             {
-                write(
-                    self.store,
-                    Who::Hub,
+                let reason = format!(
+                    "convention version {} published; to be signed within {} days",
+                    latest.version,
+                    RESIGN_WITHIN.whole_days()
+                );
+                self.hub_change(
                     &record,
-                    &record.file,
                     &next,
-                    None,
                     event.action(),
-                    Reason::Generated(format!(
-                        "convention version {} published; to be signed within {} days",
-                        latest.version,
-                        RESIGN_WITHIN.whole_days()
-                    )),
+                    reason,
                     now.max(latest.published_at),
                 )
                 .await?;
@@ -124,24 +121,37 @@ impl<'a> Deadlines<'a> {
                     now,
                 ),
             };
-            write(
-                self.store,
-                Who::Hub,
-                &record,
-                &record.file,
-                &next,
-                None,
-                action,
-                Reason::Generated(reason),
-                at,
-            )
-            .await?;
+            self.hub_change(&record, &next, action, reason, at).await?;
             written += 1;
         }
         if self.consider_dereferencing(org, now).await? {
             written += 1;
         }
         Ok(written)
+    }
+
+    /// A change the hub makes to `record`'s lifecycle on its own: the file and the signature
+    /// stay, the reason is the hub's words.
+    pub(super) async fn hub_change(
+        &self,
+        record: &ProviderRecord,
+        next: &Referencing,
+        action: &str,
+        reason: String,
+        at: OffsetDateTime,
+    ) -> Result<(), RegistryError> {
+        write(
+            self.store,
+            Who::Hub,
+            record,
+            &record.file,
+            next,
+            None,
+            action,
+            Reason::Generated(reason),
+            at,
+        )
+        .await
     }
 }
 

@@ -4,7 +4,7 @@ use time::OffsetDateTime;
 
 use super::{
     Csirt, MAX_EVIDENCE_BYTES, Reason, Registry, RegistryError, Who, audit_of, conflict_or_store,
-    file_hash,
+    file_hash, write,
 };
 use crate::crypto::openpgp::PublicKey;
 use crate::crypto::sha256_hex;
@@ -235,7 +235,8 @@ impl Registry<'_> {
             )));
         }
         let referencing = record.referencing.apply(&Event::FileUpdated, now)?;
-        self.write(
+        write(
+            self.store,
             who,
             &record,
             &file,

@@ -17,10 +17,11 @@ use crate::domain::registry::survey::{AnswerError, SurveyPolicy};
 use crate::store::registry::{Creation, ProviderWrite};
 use crate::store::{Store, StoreError};
 
+// One module per concern, each adding its use-cases to `Registry`; the write path every one
+// of them shares (`write`, with its history line and audit entry) is below.
 mod badges;
 mod conventions;
 mod deadlines;
-
 mod files;
 mod referenced;
 mod standing;
@@ -34,12 +35,11 @@ pub use standing::{DashboardItem, Standing};
 pub use surveys::SURVEY_VALIDITY;
 pub use transitions::Asked;
 
+pub use crate::domain::registry::file::MAX_EVIDENCE_BYTES;
 pub use crate::domain::registry::survey::SurveySummary;
 /// What the use-cases return: the callers' vocabulary, so that `http/` and `cli/` need not
 /// reach into the store for it.
 pub use crate::store::registry::{Badge, Convention, HistoryEntry, ProviderRecord};
-
-pub use crate::domain::registry::file::MAX_EVIDENCE_BYTES;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RegistryError {
@@ -214,33 +214,6 @@ fn file_hash(file: &ProviderFile) -> String {
 impl Registry<'_> {
     async fn record(&self, org: &OrganisationId) -> Result<ProviderRecord, RegistryError> {
         record(self.store, org).await
-    }
-
-    /// Writes `record` changed to `file`/`referencing`: see [`write`].
-    #[allow(clippy::too_many_arguments)]
-    async fn write(
-        &self,
-        who: Who<'_>,
-        record: &ProviderRecord,
-        file: &ProviderFile,
-        referencing: &Referencing,
-        signature: Option<&str>,
-        action: &str,
-        reason: Reason,
-        at: OffsetDateTime,
-    ) -> Result<(), RegistryError> {
-        write(
-            self.store,
-            who,
-            record,
-            file,
-            referencing,
-            signature,
-            action,
-            reason,
-            at,
-        )
-        .await
     }
 
     /// The deadline job's rounds, on this registry's store.

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use time::{Duration, OffsetDateTime};
 
-use super::{Csirt, Deadlines, Reason, Registry, RegistryError, Who, record, write};
+use super::{Csirt, Deadlines, Registry, RegistryError, Who, record};
 use crate::crypto::tokens::{SurveyClaims, issue_survey_token, verify_survey_token};
 use crate::domain::audit::record::Acting;
 use crate::domain::principal::OrganisationId;
@@ -182,20 +182,11 @@ impl Deadlines<'_> {
         let Ok(next) = record.referencing.apply(&event, now) else {
             return Ok(false);
         };
-        write(
-            self.store,
-            Who::Hub,
-            &record,
-            &record.file,
-            &next,
-            None,
-            event.action(),
-            Reason::Generated(format!(
-                "{unfavourable} unfavourable satisfaction surveys: de-referencing procedure opened"
-            )),
-            now,
-        )
-        .await?;
+        let reason = format!(
+            "{unfavourable} unfavourable satisfaction surveys: de-referencing procedure opened"
+        );
+        self.hub_change(&record, &next, event.action(), reason, now)
+            .await?;
         Ok(true)
     }
 }
