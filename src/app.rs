@@ -357,9 +357,9 @@ fn spawn_deadlines(
                 tokio::select! {
                     () = shutdown.cancelled() => break,
                     _ = tick.tick() => {
-                        match state.registry().run_deadlines(state.clock.now()).await {
-                            Ok(0) => {}
-                            Ok(n) => tracing::info!(changes = n, "registry deadlines applied"),
+                        match state.registry().deadlines().tick(state.clock.now()).await {
+                            Ok(round) if round.changes == 0 => {}
+                            Ok(round) => tracing::info!(changes = round.changes, "registry deadlines applied"),
                             Err(e) => tracing::warn!(error = %e, "registry deadlines failed"),
                         }
                     }

@@ -425,8 +425,8 @@ async fn execute(
             }
         }
         RegistryCommand::Deadlines => {
-            let n = registry.run_deadlines(now).await.map_err(failed)?;
-            println!("{n} changes applied");
+            let round = registry.deadlines().tick(now).await.map_err(failed)?;
+            println!("{} changes applied", round.changes);
             Ok(())
         }
         RegistryCommand::Dashboard => json(&registry.dashboard(csirt, now).await.map_err(failed)?),

@@ -2,17 +2,22 @@
 //! re-signature rule, the one-month notices, the three-survey rule, access cut on suspension;
 //! applications with real OpenPGP signatures; the public directory, survey form and badge
 //! checks (reqwest, curl and headless Chromium).
+//!
+//! The deadline job's rounds are the tests' own: each moves the clock, runs one round with
+//! [`tick`] and awaits it, so that what it asserts next (a change, or that nothing changed) is
+//! that round's doing. The hub's own loop around the same round has a test of its own.
 
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
-use relais::clock::FixedClock;
+use relais::clock::{Clock, FixedClock};
 use relais::crypto::openpgp::AuditKey;
+use relais::services::registry::{Deadlines, RegistryError, Round};
 use reqwest::Method;
 use serde_json::{Value, json};
 use time::{Duration, OffsetDateTime};
 
-use crate::common::{HubOptions, TestHub, have, not_run, spawn_hub_with, succeed};
+use crate::common::{HubOptions, PgDatabase, TestHub, have, not_run, spawn_hub_with, succeed};
 
 async fn api(
     hub: &TestHub,
@@ -49,21 +54,60 @@ async fn whoami(hub: &TestHub, who: &str) -> u16 {
 }
 
 /// A hub whose clock the test moves; certificates last ten years so that only the registry
-/// decides access; the deadline job runs every second.
+/// decides access. The hub's deadline job runs its round at start and then once a day of real
+/// time, that is not again during the test: the test runs the rounds with [`tick`].
 async fn driven_hub() -> (TestHub, FixedClock) {
+    driven_hub_every(86_400).await
+}
+
+/// As [`driven_hub`], with the hub's deadline job running every `secs` seconds.
+async fn driven_hub_every(secs: u64) -> (TestHub, FixedClock) {
+    driven_hub_on(None, secs).await
+}
+
+/// As [`driven_hub`], on a PostgreSQL database of its own; None (the test says it did not
+/// run) without `RELAIS_TEST_POSTGRES_URL`.
+async fn driven_hub_on_postgres() -> Option<(TestHub, FixedClock)> {
+    let pg = PgDatabase::create().await?;
+    Some(driven_hub_on(Some(pg), 86_400).await)
+}
+
+async fn driven_hub_on(postgres: Option<PgDatabase>, secs: u64) -> (TestHub, FixedClock) {
     // A minute ahead: the demo providers' keys and signatures, made at first start on the
     // system clock, are in the hub's past.
     let clock = FixedClock::new(OffsetDateTime::now_utc() + Duration::minutes(1));
     let hub = spawn_hub_with(HubOptions {
+        postgres,
         clock: Some(Arc::new(clock.clone())),
-        tweak: Some(Box::new(|c, _| {
+        tweak: Some(Box::new(move |c, _| {
             c.pki.client_validity_days = 3650;
-            c.registry.deadline_check_secs = 1;
+            c.registry.deadline_check_secs = secs;
         })),
-        ..HubOptions::default()
     })
     .await;
     (hub, clock)
+}
+
+/// One round of the deadline job at the hub's time, awaited: a round that hangs fails the
+/// test after 20 s rather than letting a later assertion pass by luck.
+async fn tick(hub: &TestHub, clock: &FixedClock) -> Round {
+    let round = tokio::time::timeout(
+        StdDuration::from_secs(20),
+        Deadlines::new(hub.store.as_ref()).tick(clock.now()),
+    )
+    .await
+    .expect("the deadline round finishes")
+    .expect("the deadline round reads the registry");
+    // A conflict can only be the hub's own round at start writing the same change first: the
+    // state the caller asserts is then its doing, and the same. Any other failure is a bug.
+    for (org, e) in &round.failures {
+        assert!(
+            matches!(e, RegistryError::Conflict(_)),
+            "{}: {e}",
+            org.as_str()
+        );
+    }
+    round
 }
 
 async fn org_id(hub: &TestHub, name: &str) -> String {
@@ -88,7 +132,8 @@ async fn status(hub: &TestHub, org: &str) -> String {
     p["status"].as_str().unwrap().to_owned()
 }
 
-/// Waits for the deadline job to bring `org` to `wanted`.
+/// Waits for the hub's own deadline job to bring `org` to `wanted`: only for the test of the
+/// job's loop, the others run their rounds with [`tick`].
 async fn wait_status(hub: &TestHub, org: &str, wanted: &str) {
     for _ in 0..50 {
         if status(hub, org).await == wanted {
@@ -125,6 +170,19 @@ fn demo_key(hub: &TestHub, principal: &str) -> AuditKey {
 #[tokio::test]
 async fn renewals_then_expiry_follow_the_clock() {
     let (hub, clock) = driven_hub().await;
+    renewals_then_expiry(hub, clock).await;
+}
+
+/// The same rounds against PostgreSQL, whose store checks each write against the state it was
+/// computed from in its own way.
+#[tokio::test]
+async fn renewals_then_expiry_follow_the_clock_on_postgres() {
+    if let Some((hub, clock)) = driven_hub_on_postgres().await {
+        renewals_then_expiry(hub, clock).await;
+    }
+}
+
+async fn renewals_then_expiry(hub: TestHub, clock: FixedClock) {
     let a = org_id(&hub, "Provider A (demo)").await;
     assert_eq!(status(&hub, &a).await, "referenced");
     let (_, me) = get(&hub, "provider-a", "/api/v1/registry/me").await;
@@ -132,26 +190,20 @@ async fn renewals_then_expiry_follow_the_clock() {
 
     for year in [1, 2] {
         clock.advance(Duration::days(366));
-        let mut standing = Value::Null;
-        for _ in 0..50 {
-            standing = get(
-                &hub,
-                "provider-a",
-                &format!("/api/v1/registry/providers/{a}/standing"),
-            )
-            .await
-            .1;
-            if standing["renewals"] == year {
-                break;
-            }
-            tokio::time::sleep(StdDuration::from_millis(100)).await;
-        }
+        tick(&hub, &clock).await;
+        let (_, standing) = get(
+            &hub,
+            "provider-a",
+            &format!("/api/v1/registry/providers/{a}/standing"),
+        )
+        .await;
         assert_eq!(standing["renewals"], year, "{standing}");
         assert_eq!(standing["status"], "renewed", "{standing}");
         assert_eq!(whoami(&hub, "provider-a").await, 200);
     }
     clock.advance(Duration::days(366));
-    wait_status(&hub, &a, "expired").await;
+    tick(&hub, &clock).await;
+    assert_eq!(status(&hub, &a).await, "expired");
     // Access, shortlists and the directory follow at once; past contributions stay.
     assert_eq!(whoami(&hub, "provider-a").await, 403);
     assert!(
@@ -187,6 +239,18 @@ async fn renewals_then_expiry_follow_the_clock() {
             .iter()
             .all(|h| h["actor"] == "hub")
     );
+    hub.shutdown().await;
+}
+
+/// The hub's own loop runs the same round: left to itself, it renews a provider whose term
+/// ended, on the hub's clock.
+#[tokio::test]
+async fn the_hub_runs_its_deadline_job_by_itself() {
+    let (hub, clock) = driven_hub_every(1).await;
+    let a = org_id(&hub, "Provider A (demo)").await;
+    assert_eq!(status(&hub, &a).await, "referenced");
+    clock.advance(Duration::days(366));
+    wait_status(&hub, &a, "renewed").await;
     hub.shutdown().await;
 }
 
@@ -293,31 +357,19 @@ async fn a_new_convention_version_must_be_signed_within_15_days() {
     assert_eq!(code, 201, "{v2}");
     assert_eq!(v2["version"], 2);
     // The deadline job asks each provider in force for its signature.
-    let mut standing = Value::Null;
-    for _ in 0..50 {
-        standing = get(
-            &hub,
-            "provider-b",
-            &format!("/api/v1/registry/providers/{b}/standing"),
-        )
-        .await
-        .1;
-        if standing["due"].to_string().contains("signature") {
-            break;
-        }
-        tokio::time::sleep(StdDuration::from_millis(100)).await;
-    }
+    tick(&hub, &clock).await;
+    let (_, standing) = get(
+        &hub,
+        "provider-b",
+        &format!("/api/v1/registry/providers/{b}/standing"),
+    )
+    .await;
     assert!(
         standing["due"].to_string().contains("signature"),
         "{standing}"
     );
-    for _ in 0..50 {
-        let (_, me) = get(&hub, "provider-a", "/api/v1/registry/me").await;
-        if !me["referencing"]["pending_version"].is_null() {
-            break;
-        }
-        tokio::time::sleep(StdDuration::from_millis(100)).await;
-    }
+    let (_, me) = get(&hub, "provider-a", "/api/v1/registry/me").await;
+    assert_eq!(me["referencing"]["pending_version"]["version"], 2, "{me}");
 
     // Provider A signs with its registered key; a signature by another key is refused.
     let (_, conventions) = get(&hub, "provider-a", "/api/v1/registry/conventions").await;
@@ -351,10 +403,11 @@ async fn a_new_convention_version_must_be_signed_within_15_days() {
     assert_eq!(code, 200, "{p}");
 
     clock.advance(Duration::days(14));
-    tokio::time::sleep(StdDuration::from_millis(1500)).await;
+    assert_eq!(tick(&hub, &clock).await.changes, 0, "nothing is due yet");
     assert_eq!(status(&hub, &b).await, "referenced");
     clock.advance(Duration::days(1) + Duration::minutes(1));
-    wait_status(&hub, &b, "dereferenced").await;
+    assert_eq!(tick(&hub, &clock).await.changes, 1, "B's deadline passed");
+    assert_eq!(status(&hub, &b).await, "dereferenced");
     assert_eq!(status(&hub, &a).await, "referenced");
     assert_eq!(whoami(&hub, "provider-b").await, 403);
     assert_eq!(whoami(&hub, "provider-a").await, 200);
@@ -436,11 +489,12 @@ async fn notices_take_effect_after_one_month_unless_cancelled() {
     assert_eq!((code, p["status"].as_str()), (200, Some("referenced")));
 
     clock.advance(Duration::days(27));
-    tokio::time::sleep(StdDuration::from_millis(1500)).await;
+    assert_eq!(tick(&hub, &clock).await.changes, 0, "nothing is due yet");
     assert_eq!(status(&hub, &a).await, "notice_given");
     assert_eq!(whoami(&hub, "provider-a").await, 200);
     clock.advance(Duration::days(5));
-    wait_status(&hub, &a, "terminated").await;
+    tick(&hub, &clock).await;
+    assert_eq!(status(&hub, &a).await, "terminated");
     assert_eq!(whoami(&hub, "provider-a").await, 403);
     assert_eq!(status(&hub, &b).await, "referenced");
     hub.shutdown().await;
@@ -547,7 +601,8 @@ async fn three_unfavourable_surveys_open_the_dereferencing_procedure() {
     assert!(!standing.to_string().contains("réponse de test"));
 
     clock.advance(Duration::days(32));
-    wait_status(&hub, &b, "dereferenced").await;
+    tick(&hub, &clock).await;
+    assert_eq!(status(&hub, &b).await, "dereferenced");
     assert_eq!(whoami(&hub, "provider-b").await, 403);
     // An expired link is refused with its own message.
     let case = open_case(&hub, &org_id(&hub, "Provider A (demo)").await, 9).await;

@@ -3,7 +3,7 @@
 
 use time::OffsetDateTime;
 
-use super::{Csirt, Reason, Registry, RegistryError, Who};
+use super::{Csirt, Reason, Registry, RegistryError, Who, write};
 use crate::crypto::openpgp::{PublicKey, verify_detached};
 use crate::crypto::sha256_hex;
 use crate::domain::principal::OrganisationId;
@@ -55,7 +55,8 @@ impl Registry<'_> {
             version: convention.version,
         };
         let referencing = record.referencing.apply(&event, now)?;
-        self.write(
+        write(
+            self.store,
             who,
             &record,
             &record.file,
@@ -95,7 +96,8 @@ impl Registry<'_> {
         Self::check_signature(&record.file, &convention.text, signature, now)?;
         let event = Event::SignVersion { version };
         let referencing = record.referencing.apply(&event, now)?;
-        self.write(
+        write(
+            self.store,
             who,
             &record,
             &record.file,

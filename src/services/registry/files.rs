@@ -3,7 +3,8 @@
 use time::OffsetDateTime;
 
 use super::{
-    Csirt, MAX_EVIDENCE_BYTES, Reason, Registry, RegistryError, Who, conflict_or_store, file_hash,
+    Csirt, MAX_EVIDENCE_BYTES, Reason, Registry, RegistryError, Who, audit_of, conflict_or_store,
+    file_hash, write,
 };
 use crate::crypto::openpgp::PublicKey;
 use crate::crypto::sha256_hex;
@@ -174,7 +175,7 @@ impl Registry<'_> {
             ),
             file_sha256: file_hash(&file),
         };
-        let audit = self.audit_of(who, &organisation.id, &history, &history.reason);
+        let audit = audit_of(who, &organisation.id, &history, &history.reason);
         self.store
             .write_provider(
                 &ProviderWrite {
@@ -234,7 +235,8 @@ impl Registry<'_> {
             )));
         }
         let referencing = record.referencing.apply(&Event::FileUpdated, now)?;
-        self.write(
+        write(
+            self.store,
             who,
             &record,
             &file,

@@ -17,10 +17,11 @@ use crate::domain::registry::survey::{AnswerError, SurveyPolicy};
 use crate::store::registry::{Creation, ProviderWrite};
 use crate::store::{Store, StoreError};
 
+// One module per concern, each adding its use-cases to `Registry`; the write path every one
+// of them shares (`write`, with its history line and audit entry) is below.
 mod badges;
 mod conventions;
 mod deadlines;
-
 mod files;
 mod referenced;
 mod standing;
@@ -28,17 +29,17 @@ mod surveys;
 mod transitions;
 
 pub use badges::BadgeCheck;
+pub use deadlines::{Deadlines, Round};
 pub use files::adopt;
 pub use standing::{DashboardItem, Standing};
 pub use surveys::SURVEY_VALIDITY;
 pub use transitions::Asked;
 
+pub use crate::domain::registry::file::MAX_EVIDENCE_BYTES;
 pub use crate::domain::registry::survey::SurveySummary;
 /// What the use-cases return: the callers' vocabulary, so that `http/` and `cli/` need not
 /// reach into the store for it.
 pub use crate::store::registry::{Badge, Convention, HistoryEntry, ProviderRecord};
-
-pub use crate::domain::registry::file::MAX_EVIDENCE_BYTES;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RegistryError {
@@ -212,68 +213,70 @@ fn file_hash(file: &ProviderFile) -> String {
 
 impl Registry<'_> {
     async fn record(&self, org: &OrganisationId) -> Result<ProviderRecord, RegistryError> {
-        self.store
-            .provider(org)
-            .await?
-            .ok_or(RegistryError::NotFound)
+        record(self.store, org).await
     }
 
-    fn audit_of(
-        &self,
-        who: Who<'_>,
-        org: &OrganisationId,
-        h: &HistoryEntry,
-        reason: &str,
-    ) -> AuditRecord {
-        who.acting(h.at)
-            .record(&h.action)
-            .objects([org.as_str().to_owned(), format!("sha256:{}", h.file_sha256)])
-            .reason(format!(
-                "{} -> {}: {}",
-                h.from_status.map_or("new", |s| s.as_str()),
-                h.to_status.as_str(),
-                reason
-            ))
+    /// The deadline job's rounds, on this registry's store.
+    pub fn deadlines(&self) -> Deadlines<'_> {
+        Deadlines::new(self.store)
     }
+}
 
-    /// Writes `record` changed to `file`/`referencing`, explained by `action` and `reason`.
-    #[allow(clippy::too_many_arguments)]
-    async fn write(
-        &self,
-        who: Who<'_>,
-        record: &ProviderRecord,
-        file: &ProviderFile,
-        referencing: &Referencing,
-        signature: Option<&str>,
-        action: &str,
-        reason: Reason,
-        at: OffsetDateTime,
-    ) -> Result<(), RegistryError> {
-        let history = HistoryEntry {
-            at,
-            actor: who.name(),
-            action: action.to_owned(),
-            from_status: Some(record.referencing.status),
-            to_status: referencing.status,
-            reason: reason.text().to_owned(),
-            file_sha256: file_hash(file),
-        };
-        let audit = self.audit_of(who, &record.organisation.id, &history, &reason.audited());
-        self.store
-            .write_provider(
-                &ProviderWrite {
-                    organisation: &record.organisation,
-                    create: Creation::Nothing,
-                    file,
-                    referencing,
-                    conditions: file.conditions(),
-                    convention_signature: signature.or(record.convention_signature.as_deref()),
-                    expected: Some(&record.referencing),
-                    history: &history,
-                },
-                &audit,
-            )
-            .await
-            .map_err(conflict_or_store)
-    }
+async fn record(store: &dyn Store, org: &OrganisationId) -> Result<ProviderRecord, RegistryError> {
+    store.provider(org).await?.ok_or(RegistryError::NotFound)
+}
+
+fn audit_of(who: Who<'_>, org: &OrganisationId, h: &HistoryEntry, reason: &str) -> AuditRecord {
+    who.acting(h.at)
+        .record(&h.action)
+        .objects([org.as_str().to_owned(), format!("sha256:{}", h.file_sha256)])
+        .reason(format!(
+            "{} -> {}: {}",
+            h.from_status.map_or("new", |s| s.as_str()),
+            h.to_status.as_str(),
+            reason
+        ))
+}
+
+/// Writes `record` changed to `file`/`referencing`, explained by `action` and `reason`, with
+/// its history line and audit entry, against the state it was computed from (a change made
+/// meanwhile is a conflict).
+#[allow(clippy::too_many_arguments)]
+async fn write(
+    store: &dyn Store,
+    who: Who<'_>,
+    record: &ProviderRecord,
+    file: &ProviderFile,
+    referencing: &Referencing,
+    signature: Option<&str>,
+    action: &str,
+    reason: Reason,
+    at: OffsetDateTime,
+) -> Result<(), RegistryError> {
+    let history = HistoryEntry {
+        at,
+        actor: who.name(),
+        action: action.to_owned(),
+        from_status: Some(record.referencing.status),
+        to_status: referencing.status,
+        reason: reason.text().to_owned(),
+        file_sha256: file_hash(file),
+    };
+    let audit = audit_of(who, &record.organisation.id, &history, &reason.audited());
+    store
+        .write_provider(
+            &ProviderWrite {
+                organisation: &record.organisation,
+                create: Creation::Nothing,
+                file,
+                referencing,
+                conditions: file.conditions(),
+                convention_signature: signature.or(record.convention_signature.as_deref()),
+                expected: Some(&record.referencing),
+                history: &history,
+            },
+            &audit,
+        )
+        .await
+        .map_err(conflict_or_store)
 }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use time::{Duration, OffsetDateTime};
 
-use super::{Csirt, Reason, Registry, RegistryError, Who};
+use super::{Csirt, Deadlines, Registry, RegistryError, Who, record};
 use crate::crypto::tokens::{SurveyClaims, issue_survey_token, verify_survey_token};
 use crate::domain::audit::record::Acting;
 use crate::domain::principal::OrganisationId;
@@ -146,13 +146,18 @@ impl Registry<'_> {
         // The answer is stored: whatever happens next, the beneficiary is told so. A failure
         // to open the procedure now is retried by the deadline job, which counts the same way.
         if scored.unfavourable
-            && let Err(e) = self.consider_dereferencing(&survey.organisation, now).await
+            && let Err(e) = self
+                .deadlines()
+                .consider_dereferencing(&survey.organisation, now)
+                .await
         {
             tracing::warn!(error = %e, "de-referencing procedure not opened yet; the deadline job retries");
         }
         Ok(scored.unfavourable)
     }
+}
 
+impl Deadlines<'_> {
     /// Opens the de-referencing procedure if enough distinct beneficiaries answered
     /// unfavourably since the referencing (or the last cancelled procedure). Idempotent:
     /// the answer path and the deadline job both call it. True if it opened one.
@@ -161,7 +166,7 @@ impl Registry<'_> {
         org: &OrganisationId,
         now: OffsetDateTime,
     ) -> Result<bool, RegistryError> {
-        let record = self.record(org).await?;
+        let record = record(self.store, org).await?;
         let surveys = self.store.surveys_of(org).await?;
         let unfavourable = unfavourable_since(
             &surveys.iter().map(outcome).collect::<Vec<_>>(),
@@ -177,19 +182,11 @@ impl Registry<'_> {
         let Ok(next) = record.referencing.apply(&event, now) else {
             return Ok(false);
         };
-        self.write(
-            Who::Hub,
-            &record,
-            &record.file,
-            &next,
-            None,
-            event.action(),
-            Reason::Generated(format!(
-                "{unfavourable} unfavourable satisfaction surveys: de-referencing procedure opened"
-            )),
-            now,
-        )
-        .await?;
+        let reason = format!(
+            "{unfavourable} unfavourable satisfaction surveys: de-referencing procedure opened"
+        );
+        self.hub_change(&record, &next, event.action(), reason, now)
+            .await?;
         Ok(true)
     }
 }

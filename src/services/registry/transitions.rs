@@ -2,7 +2,7 @@
 
 use time::OffsetDateTime;
 
-use super::{Reason, Registry, RegistryError, Who};
+use super::{Reason, Registry, RegistryError, Who, write};
 use crate::domain::principal::OrganisationId;
 use crate::domain::registry::lifecycle::{DereferencingCause, Event, NoticeKind, Party};
 use crate::store::registry::ProviderRecord;
@@ -94,7 +94,8 @@ impl Registry<'_> {
             return Err(RegistryError::BadRequest("a reason is required".into()));
         }
         let referencing = record.referencing.apply(&event, now)?;
-        self.write(
+        write(
+            self.store,
             who,
             &record,
             &record.file,
