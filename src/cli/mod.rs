@@ -1,10 +1,7 @@
 //! Command line: `relais serve`, `relais init`, `relais pki …`, `relais registry …`,
-//! `relais config …`,
-//! `relais audit …`, `relais bench …`.
+//! `relais config …`, `relais audit …`. The load generator is another binary, `relais-bench`.
 
 mod audit;
-mod bench;
-mod bench_audit;
 mod context;
 mod pki;
 mod registry;
@@ -58,9 +55,6 @@ pub enum Command {
     /// The tamper-evident audit log: export it from the database, verify an export offline.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
-    /// Generate load against a running hub's mTLS listener: full handshakes per second, or
-    /// whoami requests per second on kept-alive connections.
-    Bench(bench::BenchArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -78,7 +72,6 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Pki(cmd) => pki::run(cmd, &cli.data, cli.config.as_deref()).await,
         Command::Registry(cmd) => registry::run(cmd, &cli.data, cli.config.as_deref()).await,
         Command::Audit(cmd) => audit::run(cmd, &cli.data, cli.config.as_deref()).await,
-        Command::Bench(args) => bench::run(args, &cli.data).await,
         Command::Config(ConfigCommand::Env) => {
             for (var, key) in crate::config::Config::env_variables() {
                 println!("{var:<40} {key}");

@@ -156,95 +156,173 @@ fn policies() -> Vec<MarkingPolicy> {
     ]
 }
 
-/// For each case: store the objects in a fresh collection, then for each reader and policy
-/// compare what SQL returns (and counts) with what `decide` releases.
-async fn sql_agrees_with_decide(store: &SharedStore, cases: Vec<(Vec<ObjectAccess>, Vec<Reader>)>) {
-    seed_registry(store).await;
-    let policies = policies();
-    for (case, (mut objects, readers)) in cases.into_iter().enumerate() {
-        // The first case is stored as provider submissions, which the CSIRT reads whatever
-        // their markings.
-        let collection = if case == 0 {
-            for a in &mut objects {
-                a.submission = true;
-                a.confined = true;
-            }
-            relais::domain::collections::SUBMISSIONS.id.to_owned()
-        } else {
-            format!("case-{case}")
-        };
-        for (n, access) in objects.iter().enumerate() {
-            store
-                .insert_object(
-                    &new_object(n, &collection, access.clone()),
-                    &relais_test_audit(),
-                )
-                .await
-                .unwrap();
-        }
-        for reader in &readers {
-            for policy in &policies {
-                let filter = VisibilityFilter::for_reader(policy, reader);
-                let q = query(&collection, filter);
-                let from_sql: BTreeSet<String> = store
-                    .objects(&q)
-                    .await
-                    .unwrap()
-                    .into_iter()
-                    .map(|o| o.id)
-                    .collect();
-                let expected: BTreeSet<String> = objects
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, a)| decide(policy, reader, a) != Decision::Withhold)
-                    .map(|(n, a)| new_object(n, &collection, a.clone()).id)
-                    .collect();
-                assert_eq!(
-                    from_sql, expected,
-                    "reader {reader:?}, policy {:?}",
-                    policy.granular
-                );
-                assert_eq!(
-                    store.count_objects(&q).await.unwrap(),
-                    expected.len() as u64
-                );
-            }
-        }
+/// One case of the property: objects (all stored as provider submissions, or none) and the
+/// readers that query them.
+#[derive(Debug, Clone)]
+struct Case {
+    submission: bool,
+    objects: Vec<ObjectAccess>,
+    readers: Vec<Reader>,
+}
+
+prop_compose! {
+    fn arb_case()(
+        submission in any::<bool>(),
+        objects in prop::collection::vec(arb_access(), 1..40),
+        readers in prop::collection::vec(arb_reader(), 1..8),
+    ) -> Case {
+        Case { submission, objects, readers }
     }
 }
 
-fn cases(count: usize) -> Vec<(Vec<ObjectAccess>, Vec<Reader>)> {
-    use proptest::strategy::ValueTree;
+fn store_failed(e: impl std::fmt::Debug) -> TestCaseError {
+    TestCaseError::fail(format!("store: {e:?}"))
+}
+
+/// Stores the case's objects, then for each reader and policy compares what SQL returns (and
+/// counts) with what `decide` releases.
+async fn sql_agrees_with_decide(
+    store: &SharedStore,
+    case: &Case,
+    policies: &[MarkingPolicy],
+) -> Result<(), TestCaseError> {
+    let mut objects = case.objects.clone();
+    // Provider submissions, which the CSIRT reads whatever their markings.
+    let collection = if case.submission {
+        for a in &mut objects {
+            a.submission = true;
+            a.confined = true;
+        }
+        relais::domain::collections::SUBMISSIONS.id
+    } else {
+        "community"
+    };
+    for (n, access) in objects.iter().enumerate() {
+        store
+            .insert_object(
+                &new_object(n, collection, access.clone()),
+                &relais_test_audit(),
+            )
+            .await
+            .map_err(store_failed)?;
+    }
+    for reader in &case.readers {
+        for policy in policies {
+            let q = query(collection, VisibilityFilter::for_reader(policy, reader));
+            let from_sql: BTreeSet<String> = store
+                .objects(&q)
+                .await
+                .map_err(store_failed)?
+                .into_iter()
+                .map(|o| o.id)
+                .collect();
+            let expected: BTreeSet<String> = objects
+                .iter()
+                .enumerate()
+                .filter(|(_, a)| decide(policy, reader, a) != Decision::Withhold)
+                .map(|(n, a)| new_object(n, collection, a.clone()).id)
+                .collect();
+            let counted = store.count_objects(&q).await.map_err(store_failed)?;
+            if from_sql != expected || counted != expected.len() as u64 {
+                return Err(TestCaseError::fail(format!(
+                    "reader {reader:?}, policy {:?}: SQL returned {from_sql:?} and counted \
+                     {counted}, decide released {expected:?}",
+                    policy.granular
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `cases` random cases through proptest's runner, each on a fresh store from `fresh_store`
+/// (with whatever keeps its database alive while it is used), so that cases are independent
+/// and a failure shrinks to a minimal case.
+fn sql_filter_agrees_with_decide<G>(
+    rt: &tokio::runtime::Runtime,
+    cases: u32,
+    fresh_store: impl AsyncFn() -> (SharedStore, G),
+) {
     use proptest::test_runner::{Config, TestRunner};
-    let mut runner = TestRunner::new(Config::default());
-    let strategy = (
-        prop::collection::vec(arb_access(), 10..40),
-        prop::collection::vec(arb_reader(), 4..8),
-    );
-    (0..count)
-        .map(|_| strategy.new_tree(&mut runner).unwrap().current())
-        .collect()
+    let policies = policies();
+    let mut runner = TestRunner::new(Config {
+        cases,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let result = runner.run(&arb_case(), |case| {
+        rt.block_on(async {
+            let (store, guard) = fresh_store().await;
+            seed_registry(&store).await;
+            let outcome = sql_agrees_with_decide(&store, &case, &policies).await;
+            store.close().await;
+            drop(guard);
+            outcome
+        })
+    });
+    if let Err(e) = result {
+        panic!("the SQL filter and decide disagree: {e}");
+    }
 }
 
-#[tokio::test]
-async fn sql_filter_agrees_with_decide_on_sqlite() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = relais::store::open("sqlite://v.db", dir.path(), 4)
-        .await
-        .unwrap();
-    sql_agrees_with_decide(&store, cases(60)).await;
+fn current_thread_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
 }
 
-#[tokio::test]
-async fn sql_filter_agrees_with_decide_on_postgres() {
-    let Some(db) = PgDatabase::create().await else {
+#[test]
+fn sql_filter_agrees_with_decide_on_sqlite() {
+    let rt = current_thread_runtime();
+    sql_filter_agrees_with_decide(&rt, 60, async || {
+        let dir = tempfile::tempdir().unwrap();
+        let store = relais::store::open("sqlite://v.db", dir.path(), 4)
+            .await
+            .unwrap();
+        (store, dir)
+    });
+}
+
+#[test]
+fn sql_filter_agrees_with_decide_on_postgres() {
+    let rt = current_thread_runtime();
+    // Says NOT RUN (and returns) without RELAIS_TEST_POSTGRES_URL.
+    let Some(db) = rt.block_on(PgDatabase::create()) else {
         return;
     };
-    let store = relais::store::open(&db.url, std::path::Path::new("."), 4)
+    // One database, emptied before each case: creating and migrating one per case would take
+    // most of the test's time.
+    sql_filter_agrees_with_decide(&rt, 30, async || {
+        empty_postgres(&db.url).await;
+        let store = relais::store::open(&db.url, std::path::Path::new("."), 4)
+            .await
+            .unwrap();
+        (store, ())
+    });
+}
+
+/// Empties every table of a PostgreSQL database but the migrations' record, as if it had just
+/// been migrated (the migrations insert no rows).
+async fn empty_postgres(url: &str) {
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
+    let tables: Option<String> = sqlx::query_scalar(
+        "SELECT string_agg(format('%I', tablename), ', ') FROM pg_tables \
+         WHERE schemaname = current_schema() AND tablename <> '_sqlx_migrations'",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    if let Some(tables) = tables {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "TRUNCATE {tables} RESTART IDENTITY CASCADE"
+        )))
+        .execute(&mut conn)
         .await
         .unwrap();
-    sql_agrees_with_decide(&store, cases(30)).await;
-    store.close().await;
+    }
+    conn.close().await.unwrap();
 }
 
 async fn storage_is_idempotent_and_pages_stably(store: &SharedStore) {

@@ -23,6 +23,8 @@ use serde::Deserialize;
 use time::format_description::well_known::Rfc3339;
 use time::{OffsetDateTime, UtcOffset};
 
+use crate::domain::stix::stored::utc_timestamp;
+
 /// Whether the request was carried out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Decision {
@@ -172,18 +174,7 @@ enum RawDecision {
 }
 
 fn write_time(out: &mut String, at: OffsetDateTime) {
-    let at = at.to_offset(UtcOffset::UTC);
-    let _ = write!(
-        out,
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
-        at.year(),
-        u8::from(at.month()),
-        at.day(),
-        at.hour(),
-        at.minute(),
-        at.second(),
-        at.microsecond()
-    );
+    out.push_str(&utc_timestamp(at, 6));
 }
 
 fn write_list(out: &mut String, items: &[String]) {

@@ -1,4 +1,4 @@
-//! `relais bench audit-verify`: the offline verifier's rate on a synthetic export.
+//! `relais-bench audit-verify`: the offline verifier's rate on a synthetic export.
 //!
 //! Writes `--entries` entries shaped like the hub's (principal id, certificate fingerprint,
 //! action, one object id, one marking, decision, reason) into a fresh directory under the
@@ -12,12 +12,11 @@ use std::time::Instant;
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 
-use super::CliError;
-use crate::crypto::openpgp::AuditKey;
-use crate::domain::audit::checkpoint::{Checkpoint, SignedCheckpoint};
-use crate::domain::audit::entry::{Actor, AuditEntry, Decision};
-use crate::domain::audit::merkle::{CompactRange, leaf_hash};
-use crate::services::audit_verify::{ExportWriter, VerifyOptions, verify_export};
+use relais::crypto::openpgp::AuditKey;
+use relais::domain::audit::checkpoint::{Checkpoint, SignedCheckpoint};
+use relais::domain::audit::entry::{Actor, AuditEntry, Decision};
+use relais::domain::audit::merkle::{CompactRange, leaf_hash};
+use relais::services::audit_verify::{ExportWriter, VerifyOptions, verify_export};
 
 const CHECKPOINT_EVERY: u64 = 10_000;
 const ORIGIN: &str = "relais.bench.invalid/audit";
@@ -104,11 +103,7 @@ fn size_of(dir: &Path) -> u64 {
 
 fn peak_memory_kb() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|v| v.parse().ok())
+    crate::host::status_kb(&status, "VmHWM:")
 }
 
 fn bench(dir: &Path, entries: u64) -> Result<(), String> {
@@ -149,17 +144,16 @@ fn bench(dir: &Path, entries: u64) -> Result<(), String> {
     Ok(())
 }
 
-pub async fn run(entries: u64) -> Result<(), CliError> {
+pub async fn run(entries: u64) -> Result<(), String> {
     if entries == 0 {
-        return Err(CliError::Usage("--entries must be above 0".into()));
+        return Err("--entries must be above 0".into());
     }
     let dir: PathBuf =
         std::env::temp_dir().join(format!("relais-bench-audit-{}", uuid::Uuid::new_v4()));
     let work = dir.clone();
     let result = tokio::task::spawn_blocking(move || bench(&work, entries))
         .await
-        .map_err(|e| CliError::Usage(format!("bench task failed: {e}")))
-        .and_then(|r| r.map_err(CliError::Usage));
+        .unwrap_or_else(|e| Err(crate::task_failed(e)));
     let _ = std::fs::remove_dir_all(&dir);
     result
 }
