@@ -349,23 +349,14 @@ fn spawn_deadlines(
     shutdown: CancellationToken,
     jobs: &TaskTracker,
 ) {
-    jobs.spawn(tracing::Instrument::instrument(
+    Periodic::new("registry_deadlines", every).spawn(shutdown, jobs, move || {
+        let state = state.clone();
         async move {
-            let mut tick = tokio::time::interval(every);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                tokio::select! {
-                    () = shutdown.cancelled() => break,
-                    _ = tick.tick() => {
-                        match state.registry().deadlines().tick(state.clock.now()).await {
-                            Ok(round) if round.changes == 0 => {}
-                            Ok(round) => tracing::info!(changes = round.changes, "registry deadlines applied"),
-                            Err(e) => tracing::warn!(error = %e, "registry deadlines failed"),
-                        }
-                    }
-                }
+            match state.registry().deadlines().tick(state.clock.now()).await {
+                Ok(round) if round.changes == 0 => {}
+                Ok(round) => tracing::info!(changes = round.changes, "registry deadlines applied"),
+                Err(e) => tracing::warn!(error = %e, "registry deadlines failed"),
             }
-        },
-        tracing::info_span!("job", name = "registry_deadlines"),
-    ));
+        }
+    });
 }
