@@ -170,21 +170,7 @@ fn string_close(bytes: &[u8], open: usize) -> Option<usize> {
     }
 }
 
-/// The text of a literal's content (`\'` → `'`, `\\` → `\`).
-pub(super) fn unescape(content: &str) -> String {
-    let mut out = String::with_capacity(content.len());
-    let mut chars = content.chars();
-    while let Some(c) = chars.next() {
-        if c == '\\' {
-            if let Some(escaped) = chars.next() {
-                out.push(escaped);
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
+pub(super) use crate::domain::stix::pattern::unescape_content as unescape;
 
 /// A literal's content for a text: `'` and `\` escaped, so that `escape(unescape(x)) == x`
 /// for every valid literal.

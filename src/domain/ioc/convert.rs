@@ -10,6 +10,7 @@ use super::value::{IocType, Technique};
 use crate::domain::markings::Tlp;
 use crate::domain::markings::definitions::pap_id;
 use crate::domain::stix::id::StixId;
+use crate::domain::stix::pattern::push_quoted;
 use crate::domain::stix::stored::utc_timestamp;
 
 /// The namespace of attack-pattern ids: UUIDv5 of the URL namespace and
@@ -188,22 +189,9 @@ pub fn pattern(kind: IocType, value: &str) -> String {
     out.push('[');
     out.push_str(path);
     out.push_str(" = ");
-    push_string_literal(&mut out, value);
+    push_quoted(&mut out, value);
     out.push(']');
     out
-}
-
-/// A pattern string literal: quoted with `'`, and `'` and `\` escaped with `\` (the only two
-/// escapes the grammar has; every other character stands for itself).
-fn push_string_literal(out: &mut String, s: &str) {
-    out.push('\'');
-    for c in s.chars() {
-        if c == '\'' || c == '\\' {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out.push('\'');
 }
 
 /// "URL http://…", cut to [`MAX_NAME_CHARS`].

@@ -24,6 +24,12 @@ pub(super) fn unescape(quoted: &str) -> String {
         .strip_prefix('\'')
         .and_then(|s| s.strip_suffix('\''))
         .unwrap_or(quoted);
+    unescape_content(inner)
+}
+
+/// The text of a string literal's content, between its quotes (`\'` → `'`, `\\` → `\`: the
+/// grammar's only two escapes).
+pub fn unescape_content(inner: &str) -> String {
     let mut out = String::with_capacity(inner.len());
     let mut chars = inner.chars();
     while let Some(c) = chars.next() {

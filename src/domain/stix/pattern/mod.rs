@@ -59,7 +59,9 @@ pub use ast::{
 };
 pub use error::PatternError;
 pub use limits::{MAX_DEPTH_CEILING, PatternLimits, YEAR_SECS};
+pub use literal::unescape_content;
 pub use parser::parse;
+pub use print::push_quoted;
 
 #[cfg(test)]
 mod tests;

@@ -53,7 +53,9 @@ fn is_plain_identifier(s: &str) -> bool {
         && s != "false"
 }
 
-fn push_quoted(out: &mut String, s: &str) {
+/// Appends `s` as a pattern string literal: quoted with `'`, and `'` and `\` escaped with `\`
+/// (the only two escapes the grammar has; every other character stands for itself).
+pub fn push_quoted(out: &mut String, s: &str) {
     out.push('\'');
     for c in s.chars() {
         if c == '\'' || c == '\\' {
