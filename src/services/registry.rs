@@ -153,7 +153,7 @@ impl Who<'_> {
 }
 
 /// A provider's view of its own standing.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct Standing {
     pub status: OrganisationStatus,
     #[serde(with = "time::serde::rfc3339::option")]
@@ -164,7 +164,7 @@ pub struct Standing {
     pub surveys: SurveySummary,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct SurveySummary {
     pub issued: u32,
     pub answered: u32,
@@ -174,7 +174,7 @@ pub struct SurveySummary {
 }
 
 /// What the analysts' dashboard lists.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct DashboardItem {
     pub organisation: String,
     pub name: String,
