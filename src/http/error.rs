@@ -48,12 +48,16 @@ pub enum ApiError {
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
-#[derive(Debug, Serialize)]
-struct Problem {
+/// RFC 9457 problem details: the body of every REST error.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct Problem {
+    /// Always `about:blank`: the status says what happened.
     #[serde(rename = "type")]
     kind: &'static str,
     title: &'static str,
+    #[schema(minimum = 400, maximum = 599)]
     status: u16,
+    /// What to change; never internal detail.
     #[serde(skip_serializing_if = "Option::is_none")]
     detail: Option<String>,
 }

@@ -20,6 +20,8 @@ use crate::store::{Store, StoreError};
 pub const MAX_IDENTIFIERS: usize = 200;
 pub const MAX_IDENTIFIER_LEN: usize = 253;
 pub const MAX_TEXT_LEN: usize = 200;
+// `NewCase`'s schema states these bounds in literals.
+const _: () = assert!(MAX_TEXT_LEN == 200);
 
 #[derive(Debug, thiserror::Error)]
 pub enum CaseError {
@@ -41,12 +43,18 @@ impl From<StoreError> for CaseError {
 }
 
 /// What an analyst sends to open a case.
-#[derive(Debug, Clone, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewCase {
+    /// The CSIRT's own reference, e.g. `CSIRT-RE-2026-0042`: unique, 1 to 200 bytes once
+    /// trimmed, no control characters.
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     pub reference: String,
+    /// 1 to 200 bytes once trimmed, no control characters.
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     pub beneficiary: String,
     /// The provider organisation chosen by the beneficiary: its id or its exact name.
+    #[schema(min_length = 1)]
     pub provider: String,
     #[serde(default)]
     pub identifiers: VictimIdentifiers,
@@ -63,7 +71,7 @@ pub struct Cases<'a> {
 }
 
 /// A case as one caller may have it: the identifiers only for those who see them.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct CaseView {
     pub id: String,
     pub reference: String,

@@ -18,10 +18,11 @@ use crate::domain::triage::ReportedChange;
 use crate::store::StoreError;
 
 /// The outcome of one item, at its position in the request.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ItemOutcome {
     pub index: usize,
     /// `accepted` (queued for triage) or `refused`.
+    #[schema(value_type = String, pattern = "^(accepted|refused)$")]
     pub status: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub indicator: Option<String>,
@@ -34,7 +35,7 @@ pub struct ItemOutcome {
     pub errors: Vec<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct IocResponse {
     pub accepted: usize,
     pub refused: usize,

@@ -68,7 +68,7 @@ impl From<StoreError> for TriageServiceError {
 }
 
 /// One submission as listed: the queue entry, who sent it and the consent of its case.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Sighting {
     pub id: String,
     pub stix_id: String,
@@ -100,7 +100,7 @@ pub struct Sighting {
 }
 
 /// Submissions of the same indicator value (or object), shown as one item.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct QueueItem {
     pub key: String,
     pub object_type: String,
@@ -108,7 +108,7 @@ pub struct QueueItem {
 }
 
 /// One submission in full, for the analyst deciding on it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SubmissionView {
     #[serde(flatten)]
     pub sighting: Sighting,
@@ -121,7 +121,7 @@ pub struct SubmissionView {
 }
 
 /// What an analyst asks for when publishing.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PublishRequest {
     /// Stricter than the producer's, or absent for the producer's own.
@@ -132,16 +132,21 @@ pub struct PublishRequest {
     #[serde(default = "yes")]
     pub as_csirt: bool,
     /// Organisations (ids or exact names) that may read it beyond what its TLP allows
-    /// (TLP:AMBER: "shared with").
+    /// (TLP:AMBER: "shared with"). With `recipients`, at most 100 names.
     #[serde(default)]
+    #[schema(max_items = 100)]
     pub shared_with: Vec<String>,
-    /// Principals (ids) named as recipients (TLP:AMBER+STRICT and TLP:RED).
+    /// Principals (ids) named as recipients (TLP:AMBER+STRICT and TLP:RED). With
+    /// `shared_with`, at most 100 names.
     #[serde(default)]
+    #[schema(max_items = 100)]
     pub recipients: Vec<String>,
 }
 
 /// How many organisations and recipients one publication may name.
 pub const MAX_AUDIENCE: usize = 100;
+// `PublishRequest`'s and the listings' schemas state these bounds in literals.
+const _: () = assert!(MAX_AUDIENCE == 100 && MAX_LISTED == 1_000);
 
 fn yes() -> bool {
     true
@@ -155,19 +160,29 @@ pub struct Triage<'a> {
 
 /// Queue filters, as a client writes them. Ages are a number and a unit: `90s`, `30m`,
 /// `12h`, `7d`.
-#[derive(Debug, Default, serde::Deserialize)]
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct QueueQuery {
     /// `pending` (the default), `published`, `merged`, `rejected` or `all`.
+    #[param(pattern = "^(pending|published|merged|rejected|all)$")]
     pub status: Option<String>,
     /// Provider organisation id.
     pub provider: Option<String>,
+    /// STIX object type.
     #[serde(rename = "type")]
     pub object_type: Option<String>,
+    #[param(inline)]
     pub tlp: Option<Tlp>,
+    #[param(inline)]
     pub consent: Option<Consent>,
+    /// Submitted longer ago than this age: a number and a unit, `90s`, `30m`, `12h`, `7d`.
+    #[param(pattern = "^[0-9]+[smhd]$")]
     pub older_than: Option<String>,
+    /// Submitted more recently than this age (same form as `older_than`).
+    #[param(pattern = "^[0-9]+[smhd]$")]
     pub newer_than: Option<String>,
+    /// How many items to list: 1000 if absent; a larger value is cut to 1000.
     pub limit: Option<u32>,
 }
 

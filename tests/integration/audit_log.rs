@@ -122,7 +122,7 @@ where
 
 /// The write operations of the REST API, from its OpenAPI description, and of TAXII.
 fn write_endpoints() -> BTreeSet<String> {
-    let doc: Value = serde_json::from_str(relais::http::api::OPENAPI).unwrap();
+    let doc: Value = serde_json::to_value(relais::http::api::openapi_document()).unwrap();
     let mut out = BTreeSet::new();
     for (path, item) in doc["paths"].as_object().unwrap() {
         for method in item.as_object().unwrap().keys() {

@@ -650,6 +650,26 @@ async fn latest_convention(hub: &TestHub) -> String {
         .to_owned()
 }
 
+/// Found by schemathesis: evidence for a provider id that names no entry failed on the
+/// store's foreign key and was answered 503, as if the database were down.
+#[tokio::test]
+async fn evidence_for_an_unknown_provider_is_not_found() {
+    let hub = crate::common::spawn_hub().await;
+    let resp = hub
+        .client("csirt-analyst")
+        .post(hub.url("/api/v1/registry/providers/%C3%A3/evidence?name=x.pdf"))
+        .body(b"8".to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 404);
+    assert_eq!(
+        resp.headers()[reqwest::header::CONTENT_TYPE],
+        "application/problem+json"
+    );
+    hub.shutdown().await;
+}
+
 #[tokio::test]
 async fn an_application_is_reviewed_signed_referenced_and_badged() {
     let (hub, _clock) = driven_hub().await;

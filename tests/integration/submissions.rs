@@ -700,59 +700,164 @@ async fn the_ioc_api_converts_items_and_answers_item_by_item() {
     hub.shutdown().await;
 }
 
+/// Every route of the REST API, as `src/http/api/mod.rs` declares them.
+const ROUTES: &[(&str, &str)] = &[
+    ("GET", "/api/v1/whoami"),
+    ("GET", "/api/v1/exports/blocklist"),
+    ("GET", "/api/v1/cases"),
+    ("POST", "/api/v1/cases"),
+    ("GET", "/api/v1/cases/{id}"),
+    ("PUT", "/api/v1/cases/{id}/consent"),
+    ("POST", "/api/v1/cases/{id}/survey"),
+    ("GET", "/api/v1/triage"),
+    ("GET", "/api/v1/triage/{id}"),
+    ("POST", "/api/v1/triage/{id}/publish"),
+    ("POST", "/api/v1/triage/{id}/merge"),
+    ("POST", "/api/v1/triage/{id}/reject"),
+    ("GET", "/api/v1/submissions"),
+    ("GET", "/api/v1/submissions/{id}"),
+    ("POST", "/api/v1/iocs"),
+    ("GET", "/api/v1/openapi.json"),
+    ("GET", "/api/v1/registry/providers"),
+    ("POST", "/api/v1/registry/providers"),
+    ("GET", "/api/v1/registry/me"),
+    ("POST", "/api/v1/registry/evidence"),
+    ("GET", "/api/v1/registry/providers/{id}"),
+    ("PUT", "/api/v1/registry/providers/{id}/file"),
+    ("POST", "/api/v1/registry/providers/{id}/evidence"),
+    ("POST", "/api/v1/registry/providers/{id}/transitions"),
+    ("POST", "/api/v1/registry/providers/{id}/reference"),
+    (
+        "POST",
+        "/api/v1/registry/providers/{id}/convention-signature",
+    ),
+    ("GET", "/api/v1/registry/providers/{id}/history"),
+    ("GET", "/api/v1/registry/providers/{id}/standing"),
+    ("POST", "/api/v1/registry/providers/{id}/badge"),
+    ("GET", "/api/v1/registry/conventions"),
+    ("POST", "/api/v1/registry/conventions"),
+    ("GET", "/api/v1/registry/dashboard"),
+    ("GET", "/api/v1/registry/shortlist"),
+    ("GET", "/api/v1/audit/checkpoint"),
+    ("GET", "/api/v1/audit/public-key"),
+    ("GET", "/api/v1/audit/entries"),
+    ("GET", "/api/v1/audit/proofs/inclusion"),
+    ("GET", "/api/v1/audit/proofs/consistency"),
+];
+
+/// The routes the hub really answers and the operations its OpenAPI description names are the
+/// same, both ways: the description names exactly `ROUTES`; for each of their paths the router
+/// answers a method no route takes with 405 and an `Allow` naming exactly the methods of
+/// `ROUTES` (an unrouted path gets the 404 fallback instead); and each documented operation
+/// reaches its handler.
 #[tokio::test]
-async fn the_openapi_description_names_every_route() {
+async fn the_openapi_description_and_the_router_have_the_same_routes() {
+    use std::collections::{BTreeMap, BTreeSet};
+
     let hub = spawn_hub().await;
     let (status, doc) = get(&hub, "provider-a", "/api/v1/openapi.json").await;
     assert_eq!(status, 200);
     assert_eq!(doc["openapi"], "3.1.0");
-    let paths = doc["paths"].as_object().unwrap();
-    for path in [
-        "/api/v1/whoami",
-        "/api/v1/exports/blocklist",
-        "/api/v1/iocs",
-        "/api/v1/submissions",
-        "/api/v1/submissions/{id}",
-        "/api/v1/triage",
-        "/api/v1/triage/{id}",
-        "/api/v1/triage/{id}/publish",
-        "/api/v1/triage/{id}/merge",
-        "/api/v1/triage/{id}/reject",
-        "/api/v1/cases",
-        "/api/v1/cases/{id}",
-        "/api/v1/cases/{id}/consent",
-        "/api/v1/cases/{id}/survey",
-        "/api/v1/openapi.json",
-        "/api/v1/audit/checkpoint",
-        "/api/v1/audit/entries",
-        "/api/v1/audit/proofs/inclusion",
-        "/api/v1/audit/proofs/consistency",
-        "/api/v1/registry/providers",
-        "/api/v1/registry/me",
-        "/api/v1/registry/providers/{id}/transitions",
-        "/api/v1/registry/conventions",
-        "/api/v1/registry/dashboard",
-    ] {
-        assert!(paths.contains_key(path), "{path} is not documented");
+    // `servers` names the main listener as configured (here derived from the bound port).
+    assert_eq!(
+        doc["servers"],
+        json!([{"url": format!("https://localhost:{}", hub.main.port())}])
+    );
+
+    let declared: BTreeSet<(String, String)> = ROUTES
+        .iter()
+        .map(|(m, p)| ((*m).to_owned(), (*p).to_owned()))
+        .collect();
+    assert_eq!(declared.len(), ROUTES.len(), "a route is listed twice");
+    let mut documented = BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            if [
+                "get", "put", "post", "delete", "patch", "head", "options", "trace",
+            ]
+            .contains(&method.as_str())
+            {
+                documented.insert((method.to_uppercase(), path.clone()));
+            }
+        }
     }
-    // And every documented path is routed: none falls through to the 404 fallback.
-    for path in paths.keys() {
-        let concrete = path.replace("{id}", "x");
-        let resp = hub
-            .client("csirt-analyst")
-            .get(hub.url(&concrete))
+    let undocumented: Vec<_> = declared.difference(&documented).collect();
+    let unrouted: Vec<_> = documented.difference(&declared).collect();
+    assert!(
+        undocumented.is_empty(),
+        "routes not documented: {undocumented:?}"
+    );
+    assert!(
+        unrouted.is_empty(),
+        "documented but not in ROUTES: {unrouted:?}"
+    );
+
+    let mut methods: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+    for (method, path) in ROUTES {
+        methods
+            .entry(path)
+            .or_default()
+            .insert((*method).to_owned());
+    }
+    let concrete = |path: &str| path.replace("{id}", "x");
+    let client = hub.client("csirt-analyst");
+    for (path, expected) in &methods {
+        // The REST API takes no DELETE: the router's answer says which methods it routes.
+        let resp = client
+            .delete(hub.url(&concrete(path)))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), 405, "{path} is not routed");
+        let allow: BTreeSet<String> = resp.headers()[reqwest::header::ALLOW]
+            .to_str()
+            .unwrap()
+            .split(',')
+            .map(|m| m.trim().to_owned())
+            .filter(|m| m != "HEAD")
+            .collect();
+        assert_eq!(&allow, expected, "{path}: the router's methods");
+    }
+    // Each documented operation reaches a handler: never the method fallback (405), and never
+    // the path fallback (404) where no item is named (with `{id}` = `x`, 404 is the handler's
+    // "no such item").
+    for (method, path) in &documented {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let resp = client
+            .request(method.clone(), hub.url(&concrete(path)))
             .send()
             .await
             .unwrap();
         let status = resp.status().as_u16();
         let body = resp.text().await.unwrap();
-        // The fallback answers a bare 404 problem; routed handlers answer 404 with their
-        // own (missing item) or another status.
+        assert_ne!(status, 405, "{method} {path}: {body}");
         assert!(
-            status != 404 || concrete.ends_with("/x") || concrete.contains("/x/"),
-            "{path}: {status} {body}"
+            status != 404 || path.contains("{id}"),
+            "{method} {path}: {status} {body}"
         );
     }
+    // The fallback, for contrast.
+    let resp = client
+        .delete(hub.url("/api/v1/nowhere"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 404);
+    hub.shutdown().await;
+
+    // Behind a load balancer or a port mapping, the operator says where clients connect.
+    let hub = crate::common::spawn_hub_with(crate::common::HubOptions {
+        tweak: Some(Box::new(|config, _| {
+            config.taxii.public_url = "https://hub.csirt.re:8443/".into();
+        })),
+        ..crate::common::HubOptions::default()
+    })
+    .await;
+    let (_, doc) = get(&hub, "provider-a", "/api/v1/openapi.json").await;
+    assert_eq!(
+        doc["servers"],
+        json!([{"url": "https://hub.csirt.re:8443"}])
+    );
     hub.shutdown().await;
 }
 

@@ -207,7 +207,7 @@ pub fn opens_dereferencing(unfavourable: u32) -> bool {
 
 /// A provider's surveys in aggregate, as the provider itself may see them: counts and the
 /// average, never an answer.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct SurveySummary {
     pub issued: u32,
     pub answered: u32,

@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::domain::audit::entry::StoredEntry;
 use crate::domain::audit::merkle::Hash;
@@ -41,6 +42,17 @@ fn query<T>(q: Result<Query<T>, axum::extract::rejection::QueryRejection>) -> Re
         .map_err(|e| ApiError::BadRequest(e.body_text()))
 }
 
+/// The latest signed checkpoint (tree head) of the audit log: the checkpoint text and its
+/// OpenPGP signature by the hub's key.
+#[utoipa::path(
+    get,
+    path = "/api/v1/audit/checkpoint",
+    tag = "audit",
+    responses(
+        (status = 200, description = "The signed checkpoint.", content_type = "text/plain", body = String),
+        (status = 404, description = "No checkpoint signed yet."),
+    )
+)]
 pub async fn checkpoint(
     AnyPrincipal(_): AnyPrincipal,
     State(state): State<AppState>,
@@ -49,6 +61,15 @@ pub async fn checkpoint(
     Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response())
 }
 
+/// The hub's OpenPGP public key, which signs the checkpoints.
+#[utoipa::path(
+    get,
+    path = "/api/v1/audit/public-key",
+    tag = "audit",
+    responses(
+        (status = 200, description = "The armored public key.", content_type = "application/pgp-keys", body = String),
+    )
+)]
 pub async fn public_key(
     AnyPrincipal(_): AnyPrincipal,
     State(state): State<AppState>,
@@ -62,19 +83,23 @@ pub async fn public_key(
     Ok(([(header::CONTENT_TYPE, "application/pgp-keys")], armored).into_response())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct EntriesParams {
+    /// The first sequence number (0 if absent).
     #[serde(default)]
     from: u64,
+    /// How many entries: 100 if absent; a larger value is cut to 1000.
     limit: Option<u32>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct EntryView {
     pub seq: u64,
     /// The canonical bytes, exactly (one line of printable ASCII): hash these.
     pub entry: String,
+    /// SHA-256 (RFC 6962 leaf hash), standard base64.
     pub leaf_hash: String,
 }
 
@@ -86,7 +111,7 @@ fn entry_view(e: StoredEntry) -> EntryView {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct EntriesPage {
     pub entries: Vec<EntryView>,
     /// Where the next page starts, if there may be more.
@@ -94,6 +119,18 @@ pub struct EntriesPage {
     pub next: Option<u64>,
 }
 
+/// A page of the audit log's entries (analysts see every entry; others their own).
+#[utoipa::path(
+    get,
+    path = "/api/v1/audit/entries",
+    tag = "audit",
+    params(EntriesParams),
+    responses(
+        (status = 200, description = "The entries from `from`.", body = EntriesPage),
+        (status = 400, description = "The range is malformed."),
+        (status = 403, description = "The caller may not read the log."),
+    )
+)]
 pub async fn entries(
     AnyPrincipal(caller): AnyPrincipal,
     State(state): State<AppState>,
@@ -107,14 +144,17 @@ pub async fn entries(
     }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct InclusionParams {
+    /// The entry's sequence number.
     seq: u64,
+    /// The tree size the proof is for (the latest checkpoint's if absent).
     size: Option<u64>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct InclusionView {
     pub seq: u64,
     pub tree_size: u64,
@@ -124,6 +164,19 @@ pub struct InclusionView {
     pub path: Vec<String>,
 }
 
+/// The inclusion proof of one entry in a tree of the log.
+#[utoipa::path(
+    get,
+    path = "/api/v1/audit/proofs/inclusion",
+    tag = "audit",
+    params(InclusionParams),
+    responses(
+        (status = 200, description = "The proof.", body = InclusionView),
+        (status = 400, description = "The entry is not in a tree of that size."),
+        (status = 403, description = "The caller may not read that entry."),
+        (status = 404, description = "No such entry, or no checkpoint yet."),
+    )
+)]
 pub async fn inclusion(
     AnyPrincipal(caller): AnyPrincipal,
     State(state): State<AppState>,
@@ -141,20 +194,36 @@ pub async fn inclusion(
     }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ConsistencyParams {
+    /// The older tree size.
     from: u64,
+    /// The newer tree size (the latest checkpoint's if absent).
     to: Option<u64>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ConsistencyView {
     pub from: u64,
     pub to: u64,
     pub path: Vec<String>,
 }
 
+/// The consistency proof between two tree sizes of the log.
+#[utoipa::path(
+    get,
+    path = "/api/v1/audit/proofs/consistency",
+    tag = "audit",
+    params(ConsistencyParams),
+    responses(
+        (status = 200, description = "The proof.", body = ConsistencyView),
+        (status = 400, description = "The sizes are out of range."),
+        (status = 403, description = "The caller may not read the log's proofs."),
+        (status = 404, description = "No checkpoint yet."),
+    )
+)]
 pub async fn consistency(
     AnyPrincipal(caller): AnyPrincipal,
     State(state): State<AppState>,

@@ -4,6 +4,7 @@ use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::http::AppState;
 use crate::http::error::ApiError;
@@ -11,7 +12,8 @@ use crate::http::identity::AnyPrincipal;
 use crate::services::export::{csv, text};
 use crate::services::share::ShareError;
 
-#[derive(Debug, Default, Deserialize, PartialEq, Eq, Clone, Copy)]
+/// `txt`: one value a line; `csv`: values with their type and markings.
+#[derive(Debug, Default, Deserialize, PartialEq, Eq, Clone, Copy, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Format {
     #[default]
@@ -19,13 +21,31 @@ pub enum Format {
     Csv,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct Params {
     #[serde(default)]
+    #[param(inline)]
     format: Format,
 }
 
+/// The values the caller may export to its firewalls or EDRs: PAP:CLEAR and PAP:GREEN
+/// material it may read.
+#[utoipa::path(
+    get,
+    path = "/api/v1/exports/blocklist",
+    tag = "exports",
+    params(Params),
+    responses(
+        (status = 200, description = "The block list.",
+            content(
+                (String = "text/plain; charset=utf-8"),
+                (String = "text/csv; charset=utf-8"),
+            )),
+        (status = 400, description = "format is txt or csv."),
+    )
+)]
 pub async fn blocklist(
     AnyPrincipal(caller): AnyPrincipal,
     State(state): State<AppState>,

@@ -1,11 +1,20 @@
 //! The REST API under `/api/v1`, on the main listener.
 
+use std::sync::LazyLock;
+
 use axum::Json;
 use axum::Router;
-use axum::routing::{get, post, put};
+use axum::extract::State;
 use serde::Serialize;
+use utoipa::openapi::path::{Operation, ParameterIn};
+use utoipa::openapi::response::Response;
+use utoipa::openapi::{Content, OpenApi, Ref, RefOr, Server};
+use utoipa::{Modify, OpenApi as _, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::AppState;
+use super::error::{PROBLEM_JSON, Problem};
 use super::identity::AnyPrincipal;
 use crate::domain::principal::{
     OrganisationKind, OrganisationStatus, PrincipalKind, PrincipalStatus,
@@ -17,80 +26,171 @@ mod cases;
 mod exports;
 mod iocs;
 mod registry;
+mod schema;
 mod triage;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/whoami", get(whoami))
-        .route("/api/v1/exports/blocklist", get(exports::blocklist))
-        .route("/api/v1/cases", get(cases::list).post(cases::open))
-        .route("/api/v1/cases/{id}", get(cases::get))
-        .route("/api/v1/cases/{id}/consent", put(cases::set_consent))
-        .route("/api/v1/triage", get(triage::queue))
-        .route("/api/v1/triage/{id}", get(triage::item))
-        .route("/api/v1/triage/{id}/publish", post(triage::publish))
-        .route("/api/v1/triage/{id}/merge", post(triage::merge))
-        .route("/api/v1/triage/{id}/reject", post(triage::reject))
-        .route("/api/v1/submissions", get(triage::own))
-        .route("/api/v1/iocs", post(iocs::submit))
-        .route("/api/v1/openapi.json", get(openapi))
-        .route(
-            "/api/v1/registry/providers",
-            get(registry::list).post(registry::apply),
-        )
-        .route("/api/v1/registry/me", get(registry::me))
-        .route("/api/v1/registry/evidence", post(registry::upload_evidence))
-        .route("/api/v1/registry/providers/{id}", get(registry::get))
-        .route(
-            "/api/v1/registry/providers/{id}/file",
-            put(registry::update_file),
-        )
-        .route(
-            "/api/v1/registry/providers/{id}/evidence",
-            post(registry::upload_provider_evidence),
-        )
-        .route(
-            "/api/v1/registry/providers/{id}/transitions",
-            post(registry::transition),
-        )
-        .route(
-            "/api/v1/registry/providers/{id}/reference",
-            post(registry::reference),
-        )
-        .route(
-            "/api/v1/registry/providers/{id}/convention-signature",
-            post(registry::sign_convention),
-        )
-        .route(
-            "/api/v1/registry/providers/{id}/history",
-            get(registry::history),
-        )
-        .route(
-            "/api/v1/registry/providers/{id}/standing",
-            get(registry::standing),
-        )
-        .route(
-            "/api/v1/registry/providers/{id}/badge",
-            post(registry::badge),
-        )
-        .route(
-            "/api/v1/registry/conventions",
-            get(registry::conventions).post(registry::publish_convention),
-        )
-        .route("/api/v1/registry/dashboard", get(registry::dashboard))
-        .route("/api/v1/registry/shortlist", get(registry::shortlist))
-        .route("/api/v1/cases/{id}/survey", post(registry::issue_survey))
-        .route("/api/v1/audit/checkpoint", get(audit::checkpoint))
-        .route("/api/v1/audit/public-key", get(audit::public_key))
-        .route("/api/v1/audit/entries", get(audit::entries))
-        .route("/api/v1/audit/proofs/inclusion", get(audit::inclusion))
-        .route("/api/v1/audit/proofs/consistency", get(audit::consistency))
-        .route("/api/v1/submissions/{id}", get(triage::item))
-        // The request-context middleware enforces `limits.body_bytes`.
-        .layer(axum::extract::DefaultBodyLimit::disable())
+/// The REST API's routes. Each comes with its OpenAPI entry (`routes!` reads both from the
+/// handler's `#[utoipa::path]`), so no route exists without its description.
+fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(whoami))
+        .routes(routes!(exports::blocklist))
+        .routes(routes!(cases::list, cases::open))
+        .routes(routes!(cases::get))
+        .routes(routes!(cases::set_consent))
+        .routes(routes!(triage::queue))
+        .routes(routes!(triage::item))
+        .routes(routes!(triage::publish))
+        .routes(routes!(triage::merge))
+        .routes(routes!(triage::reject))
+        .routes(routes!(triage::own))
+        .routes(routes!(triage::own_item))
+        .routes(routes!(iocs::submit))
+        .routes(routes!(openapi))
+        .routes(routes!(registry::list, registry::apply))
+        .routes(routes!(registry::me))
+        .routes(routes!(registry::upload_evidence))
+        .routes(routes!(registry::get))
+        .routes(routes!(registry::update_file))
+        .routes(routes!(registry::upload_provider_evidence))
+        .routes(routes!(registry::transition))
+        .routes(routes!(registry::reference))
+        .routes(routes!(registry::sign_convention))
+        .routes(routes!(registry::history))
+        .routes(routes!(registry::standing))
+        .routes(routes!(registry::badge))
+        .routes(routes!(registry::conventions, registry::publish_convention))
+        .routes(routes!(registry::dashboard))
+        .routes(routes!(registry::shortlist))
+        .routes(routes!(registry::issue_survey))
+        .routes(routes!(audit::checkpoint))
+        .routes(routes!(audit::public_key))
+        .routes(routes!(audit::entries))
+        .routes(routes!(audit::inclusion))
+        .routes(routes!(audit::consistency))
 }
 
-#[derive(Debug, Serialize)]
+pub fn router() -> Router<AppState> {
+    let (router, _) = routes().split_for_parts();
+    // The request-context middleware enforces `limits.body_bytes`.
+    router.layer(axum::extract::DefaultBodyLimit::disable())
+}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(
+        title = "relais REST API",
+        version = "1",
+        description = "The REST API of a relais hub, under /api/v1 on the main listener. Every \
+request needs a client certificate issued by the hub's CA and bound to an active principal \
+(mutual TLS); there is no other authentication. Errors are RFC 9457 problem+json, those of the \
+router included (404 for an unknown path, 405 with Allow for a method a path does not take). \
+Request bodies are strict JSON (duplicate keys and nesting deeper than 64 levels refused) of at \
+most limits.body_bytes (10 MiB by default), declared or not; a body refused before it was read \
+(413, 403, 415...) is read and discarded after the answer up to limits.refused_body_drain_bytes \
+(64 MiB) and limits.refused_body_drain_secs (30 s), so that a client that sends its whole body \
+first still reads the answer, and a client that sent Expect: 100-continue is answered without \
+being asked for the body. STIX 2.1 over TAXII 2.1 is served under /taxii2/."
+    ),
+    components(schemas(Problem))
+)]
+struct ApiDoc;
+
+/// The description of the REST API, without `servers` (the hub adds its main listener's URL
+/// when it serves it at `/api/v1/openapi.json`).
+pub fn openapi_document() -> OpenApi {
+    let mut doc = routes().into_openapi();
+    Completion.modify(&mut doc);
+    doc
+}
+
+static DOCUMENT: LazyLock<OpenApi> = LazyLock::new(openapi_document);
+
+/// What the handlers' attributes leave to one place: the refusals every operation can meet,
+/// the problem+json body of every error answer, and operation ids unique across modules
+/// (`cases_get`, not `get`).
+struct Completion;
+
+impl Modify for Completion {
+    fn modify(&self, doc: &mut OpenApi) {
+        for item in doc.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for operation in operations.into_iter().flatten() {
+                refusals(operation);
+                if let (Some(tag), Some(id)) = (
+                    operation.tags.as_ref().and_then(|t| t.first()),
+                    &operation.operation_id,
+                ) {
+                    operation.operation_id = Some(format!("{tag}_{id}"));
+                }
+            }
+        }
+    }
+}
+
+fn refusals(operation: &mut Operation) {
+    let query = operation
+        .parameters
+        .iter()
+        .flatten()
+        .any(|p| matches!(p, RefOr::T(p) if p.parameter_in == ParameterIn::Query));
+    let body = operation.request_body.is_some();
+    let mut add = |status: &str, description: &str| {
+        operation
+            .responses
+            .responses
+            .entry(status.to_owned())
+            .or_insert_with(|| RefOr::T(Response::new(description)));
+    };
+    add(
+        "401",
+        "No client certificate reached the handler (never on a correctly wired listener).",
+    );
+    add(
+        "403",
+        "The certificate is not bound to an active principal of this hub.",
+    );
+    if query {
+        add(
+            "400",
+            "The query string is malformed or names an unknown parameter.",
+        );
+    }
+    if body {
+        add(
+            "400",
+            "The body is malformed, or not of the request's shape.",
+        );
+        add("413", "The body is larger than limits.body_bytes.");
+        add(
+            "415",
+            "The body is not of the media type this operation reads.",
+        );
+    }
+    add(
+        "503",
+        "The store is unavailable, or the request ran past limits.request_timeout_secs.",
+    );
+    let problem = Content::new(Some(Ref::from_schema_name(Problem::name())));
+    for (status, response) in &mut operation.responses.responses {
+        if let RefOr::T(response) = response
+            && (status.starts_with('4') || status.starts_with('5'))
+            && response.content.is_empty()
+        {
+            response
+                .content
+                .insert(PROBLEM_JSON.to_owned(), RefOr::T(problem.clone()));
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
 pub struct WhoAmI {
     pub id: String,
     pub kind: PrincipalKind,
@@ -100,7 +200,7 @@ pub struct WhoAmI {
     pub certificate: CertificateView,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct OrganisationView {
     pub id: String,
     pub name: String,
@@ -110,7 +210,7 @@ pub struct OrganisationView {
     pub stix_identity: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct CertificateView {
     pub fingerprint: String,
     pub serial: String,
@@ -118,18 +218,28 @@ pub struct CertificateView {
     pub not_after: time::OffsetDateTime,
 }
 
-/// The OpenAPI 3.1 description of this API, written by hand next to the handlers (a test
-/// checks that it names every route).
-pub const OPENAPI: &str = include_str!("openapi.json");
-
-async fn openapi() -> impl axum::response::IntoResponse {
-    (
-        [(axum::http::header::CONTENT_TYPE, "application/json")],
-        OPENAPI,
-    )
+/// This description, OpenAPI 3.1, generated from the handlers and their types; `servers`
+/// names the main listener.
+#[utoipa::path(
+    get,
+    path = "/api/v1/openapi.json",
+    tag = "meta",
+    responses((status = 200, description = "The OpenAPI 3.1 description of this API.",
+        content_type = "application/json", body = Object))
+)]
+async fn openapi(State(state): State<AppState>) -> Json<OpenApi> {
+    let mut doc = DOCUMENT.clone();
+    doc.servers = Some(vec![Server::new(&*state.taxii_url)]);
+    Json(doc)
 }
 
 /// The principal the hub sees behind the presented certificate.
+#[utoipa::path(
+    get,
+    path = "/api/v1/whoami",
+    tag = "meta",
+    responses((status = 200, description = "The caller.", body = WhoAmI))
+)]
 async fn whoami(AnyPrincipal(record): AnyPrincipal) -> Json<WhoAmI> {
     let p = record.principal;
     let o = record.organisation;

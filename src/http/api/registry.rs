@@ -2,6 +2,7 @@
 //! a provider reads and updates its own file, signs convention versions, follows its
 //! deadlines and surveys, and gets its badge.
 
+use utoipa::{IntoParams, ToSchema};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
@@ -48,7 +49,7 @@ impl From<RegistryError> for ApiError {
 }
 
 /// A provider's entry as the API shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ProviderView {
     pub id: String,
     pub name: String,
@@ -78,6 +79,15 @@ fn org(id: String) -> OrganisationId {
     OrganisationId::from_stored(id)
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/registry/providers",
+    tag = "registry",
+    responses(
+        (status = 200, description = "The entries the caller may see.", body = Vec<ProviderView>),
+        (status = 403, description = "The caller may not list the registry."),
+    )
+)]
 pub async fn list(
     analyst: Analyst,
     State(state): State<AppState>,
@@ -86,6 +96,19 @@ pub async fn list(
     Ok(Json(all.into_iter().map(view).collect()))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/registry/providers",
+    tag = "registry",
+    request_body(content = ProviderFile, content_type = "application/json"),
+    responses(
+        (status = 201, description = "The application, recorded.", body = ProviderView),
+        (status = 403, description = "The caller may not do this to this entry."),
+        (status = 404, description = "No such provider, or one the caller may not see."),
+        (status = 409, description = "The entry's state does not allow it."),
+        (status = 422, description = "The content breaks a rule of the convention (the detail says which)."),
+    )
+)]
 pub async fn apply(
     analyst: Analyst,
     State(state): State<AppState>,
@@ -98,6 +121,16 @@ pub async fn apply(
     Ok((StatusCode::CREATED, Json(view(record))).into_response())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/registry/providers/{id}",
+    tag = "registry",
+    params(("id" = String, Path, description = "The provider organisation id.")),
+    responses(
+        (status = 200, description = "The entry.", body = ProviderView),
+        (status = 404, description = "No such provider, or one the caller may not see."),
+    )
+)]
 pub async fn get(
     AnyPrincipal(caller): AnyPrincipal,
     State(state): State<AppState>,
@@ -111,6 +144,16 @@ pub async fn get(
 }
 
 /// The caller's own organisation's entry.
+#[utoipa::path(
+    get,
+    path = "/api/v1/registry/me",
+    tag = "registry",
+    responses(
+        (status = 200, description = "The caller's own entry.", body = ProviderView),
+        (status = 403, description = "The caller is not a provider."),
+        (status = 404, description = "The caller's organisation has no entry."),
+    )
+)]
 pub async fn me(
     provider: Provider,
     State(state): State<AppState>,
@@ -119,6 +162,20 @@ pub async fn me(
     Ok(Json(view(record)))
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/v1/registry/providers/{id}/file",
+    tag = "registry",
+    params(("id" = String, Path, description = "The provider organisation id.")),
+    request_body(content = ProviderFile, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The entry with its new file.", body = ProviderView),
+        (status = 403, description = "The caller may not do this to this entry."),
+        (status = 404, description = "No such provider, or one the caller may not see."),
+        (status = 409, description = "The entry's state does not allow it."),
+        (status = 422, description = "The content breaks a rule of the convention (the detail says which)."),
+    )
+)]
 pub async fn update_file(
     AnyPrincipal(caller): AnyPrincipal,
     State(state): State<AppState>,
@@ -132,13 +189,14 @@ pub async fn update_file(
     Ok(Json(view(record)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct EvidenceParams {
     name: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct EvidenceStored {
     pub sha256: String,
 }
@@ -155,6 +213,20 @@ fn stored(sha256: String) -> Response {
 }
 
 /// Evidence for a file not recorded yet (an application).
+#[utoipa::path(
+    post,
+    path = "/api/v1/registry/evidence",
+    tag = "registry",
+    params(EvidenceParams),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The file."),
+    responses(
+        (status = 201, description = "Stored.", body = EvidenceStored),
+        (status = 400, description = "No `name`, or the file is empty or too large."),
+        (status = 403, description = "The caller may not upload evidence here."),
+        (status = 409, description = "The entry's state does not allow it."),
+        (status = 422, description = "The file is refused (the detail says why)."),
+    )
+)]
 pub async fn upload_evidence(
     analyst: Analyst,
     State(state): State<AppState>,
@@ -169,6 +241,21 @@ pub async fn upload_evidence(
     Ok(stored(sha256))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/registry/providers/{id}/evidence",
+    tag = "registry",
+    params(("id" = String, Path, description = "The provider organisation id."), EvidenceParams),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The file."),
+    responses(
+        (status = 201, description = "Stored.", body = EvidenceStored),
+        (status = 400, description = "No `name`, or the file is empty or too large."),
+        (status = 403, description = "The caller may not upload evidence here."),
+        (status = 404, description = "No such provider, or one the caller may not see."),
+        (status = 409, description = "The entry's state does not allow it."),
+        (status = 422, description = "The file is refused (the detail says why)."),
+    )
+)]
 pub async fn upload_provider_evidence(
     AnyPrincipal(caller): AnyPrincipal,
     State(state): State<AppState>,
@@ -190,7 +277,7 @@ pub async fn upload_provider_evidence(
     Ok(stored(sha256))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TransitionRequest {
     pub event: Asked,
@@ -198,6 +285,20 @@ pub struct TransitionRequest {
     pub reason: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/registry/providers/{id}/transitions",
+    tag = "registry",
+    params(("id" = String, Path, description = "The provider organisation id.")),
+    request_body(content = TransitionRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The entry after the transition.", body = ProviderView),
+        (status = 403, description = "The caller may not do this to this entry."),
+        (status = 404, description = "No such provider, or one the caller may not see."),
+        (status = 409, description = "The entry's state does not allow it."),
+        (status = 422, description = "The content breaks a rule of the convention (the detail says which)."),
+    )
+)]
 pub async fn transition(
     AnyPrincipal(caller): AnyPrincipal,
     State(state): State<AppState>,
@@ -217,13 +318,27 @@ pub async fn transition(
     Ok(Json(view(record)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReferenceRequest {
     /// The provider's armored detached signature over the latest convention text.
     pub signature: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/registry/providers/{id}/reference",
+    tag = "registry",
+    params(("id" = String, Path, description = "The provider organisation id.")),
+    request_body(content = ReferenceRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The provider, referenced.", body = ProviderView),
+        (status = 403, description = "The caller may not do this to this entry."),
+        (status = 404, description = "No such provider, or one the caller may not see."),
+        (status = 409, description = "The entry's state does not allow it."),
+        (status = 422, description = "The content breaks a rule of the convention (the detail says which)."),
+    )
+)]
 pub async fn reference(
     analyst: Analyst,
     State(state): State<AppState>,
@@ -236,13 +351,27 @@ pub async fn reference(
         .await?;
     Ok(Json(view(record)))
 }
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SignatureRequest {
     pub version: u32,
     pub signature: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/registry/providers/{id}/convention-signature",
+    tag = "registry",
+    params(("id" = String, Path, description = "The provider organisation id.")),
+    request_body(content = SignatureRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The signature recorded.", body = ProviderView),
+        (status = 403, description = "The caller may not do this to this entry."),
+        (status = 404, description = "No such provider, or one the caller may not see."),
+        (status = 409, description = "The entry's state does not allow it."),
+        (status = 422, description = "The content breaks a rule of the convention (the detail says which)."),
+    )
+)]
 pub async fn sign_convention(
     AnyPrincipal(caller): AnyPrincipal,
     State(state): State<AppState>,
@@ -262,6 +391,17 @@ pub async fn sign_convention(
     Ok(Json(view(record)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/registry/providers/{id}/history",
+    tag = "registry",
+    params(("id" = String, Path, description = "The provider organisation id.")),
+    responses(
+        (status = 200, description = "The entry's history, oldest first.", body = Vec<HistoryEntry>),
+        (status = 403, description = "The caller may not read this history."),
+        (status = 404, description = "No such provider, or one the caller may not see."),
+    )
+)]
 pub async fn history(
     AnyPrincipal(caller): AnyPrincipal,
     State(state): State<AppState>,
@@ -275,6 +415,17 @@ pub async fn history(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/registry/providers/{id}/standing",
+    tag = "registry",
+    params(("id" = String, Path, description = "The provider organisation id.")),
+    responses(
+        (status = 200, description = "The provider's standing.", body = Standing),
+        (status = 403, description = "The caller may not read this standing."),
+        (status = 404, description = "No such provider, or one the caller may not see."),
+    )
+)]
 pub async fn standing(
     AnyPrincipal(caller): AnyPrincipal,
     State(state): State<AppState>,
@@ -288,7 +439,7 @@ pub async fn standing(
     ))
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct BadgeView {
     pub id: String,
     /// The clear-signed statement to show.
@@ -297,6 +448,19 @@ pub struct BadgeView {
     pub verify: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/registry/providers/{id}/badge",
+    tag = "registry",
+    params(("id" = String, Path, description = "The provider organisation id.")),
+    responses(
+        (status = 201, description = "A signed badge.", body = BadgeView),
+        (status = 403, description = "The caller may not do this to this entry."),
+        (status = 404, description = "No such provider, or one the caller may not see."),
+        (status = 409, description = "The entry's state does not allow it."),
+        (status = 422, description = "The content breaks a rule of the convention (the detail says which)."),
+    )
+)]
 pub async fn badge(
     AnyPrincipal(caller): AnyPrincipal,
     State(state): State<AppState>,
@@ -323,7 +487,7 @@ pub async fn badge(
         .into_response())
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ConventionView {
     pub version: u32,
     pub text: String,
@@ -332,6 +496,14 @@ pub struct ConventionView {
 }
 
 /// Every convention version, for providers to read and sign.
+#[utoipa::path(
+    get,
+    path = "/api/v1/registry/conventions",
+    tag = "registry",
+    responses(
+        (status = 200, description = "Every version, oldest first.", body = Vec<ConventionView>),
+    )
+)]
 pub async fn conventions(
     AnyPrincipal(_): AnyPrincipal,
     State(state): State<AppState>,
@@ -348,12 +520,24 @@ pub async fn conventions(
     ))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConventionRequest {
     pub text: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/registry/conventions",
+    tag = "registry",
+    request_body(content = ConventionRequest, content_type = "application/json"),
+    responses(
+        (status = 201, description = "The new version.", body = ConventionView),
+        (status = 403, description = "Only analysts publish the convention."),
+        (status = 409, description = "The registry's state does not allow it."),
+        (status = 422, description = "The text is refused (the detail says why)."),
+    )
+)]
 pub async fn publish_convention(
     analyst: Analyst,
     State(state): State<AppState>,
@@ -374,6 +558,15 @@ pub async fn publish_convention(
         .into_response())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/registry/dashboard",
+    tag = "registry",
+    responses(
+        (status = 200, description = "What is due or overdue, provider by provider.", body = Vec<DashboardItem>),
+        (status = 403, description = "Only analysts read the dashboard."),
+    )
+)]
 pub async fn dashboard(
     analyst: Analyst,
     State(state): State<AppState>,
@@ -386,13 +579,22 @@ pub async fn dashboard(
     ))
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ShortlistItem {
     pub id: String,
     pub name: String,
     pub status: OrganisationStatus,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/registry/shortlist",
+    tag = "registry",
+    responses(
+        (status = 200, description = "The providers a beneficiary may choose from.", body = Vec<ShortlistItem>),
+        (status = 403, description = "Only analysts read the shortlist."),
+    )
+)]
 pub async fn shortlist(
     analyst: Analyst,
     State(state): State<AppState>,
@@ -409,7 +611,7 @@ pub async fn shortlist(
     ))
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct SurveyLink {
     /// The link to send the beneficiary (public listener; no certificate needed).
     pub url: String,
@@ -418,6 +620,20 @@ pub struct SurveyLink {
 }
 
 /// Issues the satisfaction survey of a case's service, for its beneficiary.
+#[utoipa::path(
+    post,
+    path = "/api/v1/cases/{id}/survey",
+    tag = "cases",
+    params(("id" = String, Path, description = "The case id.")),
+    responses(
+        (status = 201, description = "The link to send the beneficiary.", body = SurveyLink),
+        (status = 400, description = "The case cannot have a survey."),
+        (status = 403, description = "Only analysts issue surveys."),
+        (status = 404, description = "No such case."),
+        (status = 409, description = "A survey was issued or answered already."),
+        (status = 422, description = "The case's state does not allow a survey."),
+    )
+)]
 pub async fn issue_survey(
     analyst: Analyst,
     State(state): State<AppState>,

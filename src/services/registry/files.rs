@@ -93,6 +93,11 @@ impl Registry<'_> {
                 "the evidence name must be 1 to 200 characters without control characters".into(),
             ));
         }
+        // Evidence is stored under an existing entry only: a missing one is the caller's
+        // mistake (404), not a broken reference in the store.
+        if let Some(org) = org {
+            self.record(org).await?;
+        }
         let sha256 = sha256_hex(&content);
         let audit = who.acting(now).record("registry.evidence").objects(
             std::iter::once(format!("sha256:{sha256}")).chain(org.map(|o| o.as_str().to_owned())),

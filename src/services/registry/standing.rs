@@ -9,7 +9,7 @@ use crate::domain::registry::lifecycle::Overdue;
 use crate::domain::registry::survey::SurveySummary;
 
 /// A provider's view of its own standing.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct Standing {
     pub status: OrganisationStatus,
     #[serde(with = "time::serde::rfc3339::option")]
@@ -21,7 +21,7 @@ pub struct Standing {
 }
 
 /// What the analysts' dashboard lists.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct DashboardItem {
     pub organisation: String,
     pub name: String,

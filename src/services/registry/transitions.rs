@@ -8,7 +8,7 @@ use crate::domain::registry::lifecycle::{DereferencingCause, Event, NoticeKind, 
 use crate::store::registry::ProviderRecord;
 
 /// The lifecycle events a principal may ask for by name (the API's `event`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Asked {
     StartReview,
