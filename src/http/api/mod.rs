@@ -140,7 +140,11 @@ fn refusals(operation: &mut Operation) {
         .iter()
         .flatten()
         .any(|p| matches!(p, RefOr::T(p) if p.parameter_in == ParameterIn::Query));
-    let body = operation.request_body.is_some();
+    // `Some(reads JSON)` for an operation that takes a body.
+    let body = operation.request_body.as_ref().map(|b| match b {
+        RefOr::T(b) => b.content.contains_key("application/json"),
+        RefOr::Ref(_) => false,
+    });
     let mut add = |status: &str, description: &str| {
         operation
             .responses
@@ -162,16 +166,18 @@ fn refusals(operation: &mut Operation) {
             "The query string is malformed or names an unknown parameter.",
         );
     }
-    if body {
+    if let Some(json) = body {
         add(
             "400",
             "The body is malformed, or not of the request's shape.",
         );
         add("413", "The body is larger than limits.body_bytes.");
-        add(
-            "415",
-            "The body is not of the media type this operation reads.",
-        );
+        if json {
+            add(
+                "415",
+                "The body is not declared Content-Type: application/json.",
+            );
+        }
     }
     add(
         "503",
