@@ -2,7 +2,6 @@
 //! a provider reads and updates its own file, signs convention versions, follows its
 //! deadlines and surveys, and gets its badge.
 
-use utoipa::{IntoParams, ToSchema};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
@@ -10,6 +9,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use super::body::JsonBody;
 use crate::domain::access::{Analyst, Provider};
