@@ -415,7 +415,7 @@ impl Triage<'_> {
         &self,
         caller: &RegistryRecord,
         submission: &Submission,
-    ) -> Result<(Value, ObjectAccess), TriageServiceError> {
+    ) -> Result<(Value, StoredObject), TriageServiceError> {
         let stored = self.stored_object(submission).await?;
         let released = self
             .released(caller, stored)
@@ -424,28 +424,28 @@ impl Triage<'_> {
         let json = released.json().ok_or_else(|| {
             TriageServiceError::Store(StoreError::Corrupt("submitted object".into()))
         })?;
-        Ok((json, released.item().access.clone()))
+        Ok((json, released.item().clone()))
     }
 
-    /// The submission as received (TLP:RED), if the anonymiser changed it: the stored
-    /// object with the original's text, released to `caller` like the object itself.
+    /// The submission as received (TLP:RED), if the anonymiser changed it: `stored` (its
+    /// stored object) with the original's text, released to `caller` like the object itself.
     async fn original(
         &self,
         caller: &RegistryRecord,
         submission: &Submission,
+        mut stored: StoredObject,
     ) -> Result<Option<Value>, TriageServiceError> {
         let Some(text) = self.store.submission_original(&submission.id).await? else {
             return Ok(None);
         };
-        let mut stored = self.stored_object(submission).await?;
         stored.raw = text;
         stored.refs = Vec::new();
         stored.access.tlp = Tlp::Red;
         Ok(self.released(caller, stored).await?.and_then(|r| r.json()))
     }
 
-    /// Logs the read of the submissions that are case material or marked AMBER+STRICT or RED;
-    /// `original`: the TLP:RED original of each is read too.
+    /// Logs the read of the submissions the read-on-record rule names (every submission: it is
+    /// material the CSIRT holds for one provider); `original`: the TLP:RED original was read too.
     async fn record_reads(
         &self,
         caller: &RegistryRecord,
@@ -489,10 +489,10 @@ impl Triage<'_> {
         if !analyst && submission.provider != caller.organisation.id {
             return Err(TriageServiceError::NotFound);
         }
-        let (object, _) = self.submitted_json(caller, &submission).await?;
+        let (object, stored) = self.submitted_json(caller, &submission).await?;
         // The original names the victim: it is the CSIRT's, never returned to its provider.
         let original = if analyst {
-            self.original(caller, &submission).await?
+            self.original(caller, &submission, stored).await?
         } else {
             None
         };
@@ -550,7 +550,7 @@ impl Triage<'_> {
             return Err(TriageServiceError::AudienceNotAllowed(submission.tlp));
         }
         let (shared_with, recipients) = self.audience(request).await?;
-        let (mut object, stored_access) = self.submitted_json(caller, &submission).await?;
+        let (mut object, stored) = self.submitted_json(caller, &submission).await?;
         let stamp = utc_timestamp(now, 3);
         let object_type = submission.object_type.clone();
         // Observables (no `created`) have no versions, no creator and ids derived from
@@ -611,7 +611,7 @@ impl Triage<'_> {
                 producer,
                 shared_with,
                 recipients,
-                granular: stored_access.granular,
+                granular: stored.access.granular,
                 confined: false,
                 submission: false,
             },
