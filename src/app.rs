@@ -51,6 +51,59 @@ pub enum HubError {
     Checkpoint(#[from] crate::services::checkpoints::CheckpointError),
     #[error(transparent)]
     Config(#[from] crate::config::ConfigError),
+    #[error("cases.csirt_key {path}: {message}")]
+    CsirtKey {
+        path: std::path::PathBuf,
+        message: String,
+    },
+}
+
+/// The CSIRT's key that handoff packages are encrypted to: the configured public key, or one
+/// the hub generates and keeps (its secret written for the demo analyst in demo mode).
+async fn csirt_key(
+    config: &Config,
+    data_dir: &Path,
+    store: &SharedStore,
+    now: time::OffsetDateTime,
+) -> Result<crate::crypto::openpgp::PublicKey, HubError> {
+    use crate::crypto::openpgp::PublicKey;
+    if !config.cases.csirt_key.as_os_str().is_empty() {
+        let path = config.resolve(data_dir, &config.cases.csirt_key);
+        let failed = |message: String| HubError::CsirtKey {
+            path: path.clone(),
+            message,
+        };
+        let bytes = std::fs::read(&path).map_err(|e| failed(e.to_string()))?;
+        let key = PublicKey::from_bytes(&bytes).map_err(|e| failed(e.to_string()))?;
+        if !crate::crypto::envelope::can_receive(&key, now) {
+            return Err(failed(
+                "the key has no valid encryption subkey; handoffs could not be encrypted to it"
+                    .into(),
+            ));
+        }
+        return Ok(key);
+    }
+    let key = secrets::ensure_case_key(
+        store.as_ref(),
+        &format!("{} cases <csirt@relais.invalid>", config.hub.organisation),
+        now,
+    )
+    .await?;
+    if config.pki.demo {
+        let path = crate::services::bootstrap::demo_dir(data_dir).join("csirt-openpgp.asc");
+        if !path.exists() {
+            let armored = key
+                .to_armored_secret()
+                .map_err(secrets::SecretError::from)?;
+            crate::pki::files::write_private(&path, armored.as_bytes()).map_err(|e| {
+                HubError::CsirtKey {
+                    path: path.clone(),
+                    message: e.to_string(),
+                }
+            })?;
+        }
+    }
+    Ok(key.public_key())
 }
 
 /// Why a policy file could not be used.
@@ -173,6 +226,16 @@ impl Hub {
         )
         .await?;
         let survey_key = secrets::ensure(store.as_ref(), secrets::SURVEY_KEY, clock.now()).await?;
+        let csirt_key = csirt_key(config, data_dir, &store, clock.now()).await?;
+        let case_settings = crate::services::cases::CaseSettings {
+            shortlist_size: config.cases.shortlist_size,
+            answer_within: crate::config::parse_duration(&config.cases.answer_within)
+                .ok_or_else(|| crate::config::ConfigError::Invalid("cases.answer_within".into()))?,
+            choice_link_validity: crate::config::parse_duration(&config.cases.choice_link_valid)
+                .ok_or_else(|| {
+                    crate::config::ConfigError::Invalid("cases.choice_link_valid".into())
+                })?,
+        };
         let main = bind(config.listen.main).await?;
         let public = bind(config.listen.public).await?;
         let public_port = public
@@ -222,6 +285,9 @@ impl Hub {
                     survey_key: Arc::from(survey_key),
                     survey_policy,
                     organisation: Arc::from(config.hub.organisation.as_str()),
+                    case_settings: Arc::new(case_settings),
+                    calendar: Arc::new(crate::domain::cases::hours::WeeklySchedule::reference()),
+                    csirt_key: Arc::new(csirt_key),
                 })),
                 clock,
                 limits: config.limits.clone(),
@@ -271,6 +337,12 @@ impl Hub {
             &jobs,
         );
         spawn_pending(self.state.clone(), shutdown.clone(), &jobs);
+        spawn_handoff_check(
+            self.state.clone(),
+            Duration::from_secs(self.config.cases.handoff_check_secs.max(1)),
+            shutdown.clone(),
+            &jobs,
+        );
         let main = server::Listener {
             name: "main",
             socket: self.main,
@@ -335,6 +407,26 @@ fn spawn_pending(state: AppState, shutdown: CancellationToken, jobs: &TaskTracke
                 Ok(0) => {}
                 Ok(n) => tracing::info!(resolved = n, "pending objects resolved"),
                 Err(e) => tracing::warn!(error = %e, "resolving pending objects failed"),
+            }
+        }
+    });
+}
+
+/// Flags handoffs whose answer did not come within `cases.answer_within`. Every instance
+/// runs it; a handoff is flagged once, by whichever instance gets there first.
+fn spawn_handoff_check(
+    state: AppState,
+    every: Duration,
+    shutdown: CancellationToken,
+    jobs: &TaskTracker,
+) {
+    Periodic::new("case_handoffs", every).spawn(shutdown, jobs, move || {
+        let state = state.clone();
+        async move {
+            match state.services.cases().flag_overdue(state.clock.now()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(flagged = n, "handoffs overdue"),
+                Err(e) => tracing::warn!(error = %e, "checking handoffs failed"),
             }
         }
     });

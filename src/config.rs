@@ -20,6 +20,62 @@ pub struct Config {
     pub audit: AuditConfig,
     pub registry: RegistryConfig,
     pub taxii: TaxiiConfig,
+    pub cases: CasesConfig,
+}
+
+/// Victim cases (`[cases]`): the shortlist, the handoff's answer deadline, the beneficiary's
+/// choice link, the CSIRT's own key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CasesConfig {
+    /// How many referenced providers a shortlist proposes (at least 2: the convention asks
+    /// for several).
+    pub shortlist_size: usize,
+    /// How long the chosen provider has to answer a handoff: `4h`, `90m`, `1h30m`, `45s`.
+    pub answer_within: String,
+    /// How long a beneficiary's choice link stays valid, in the same form.
+    pub choice_link_valid: String,
+    /// The CSIRT's armored OpenPGP public key, to which every handoff package is encrypted
+    /// besides the provider's. Empty: the hub generates one and keeps it (its secret is
+    /// written to `certs/demo/csirt-openpgp.asc` in demo mode).
+    pub csirt_key: PathBuf,
+    /// How often the hub looks for handoffs whose answer is overdue.
+    pub handoff_check_secs: u64,
+}
+
+impl Default for CasesConfig {
+    fn default() -> Self {
+        Self {
+            shortlist_size: 3,
+            answer_within: "4h".into(),
+            choice_link_valid: "72h".into(),
+            csirt_key: PathBuf::new(),
+            handoff_check_secs: 60,
+        }
+    }
+}
+
+/// `4h`, `90m`, `1h30m`, `45s`, `2d`: a duration of whole units, at least one second.
+pub fn parse_duration(text: &str) -> Option<time::Duration> {
+    let mut total: i64 = 0;
+    let mut number = String::new();
+    for c in text.trim().chars() {
+        if c.is_ascii_digit() {
+            number.push(c);
+            continue;
+        }
+        let n: i64 = number.parse().ok()?;
+        number.clear();
+        let unit = match c {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            'd' => 86_400,
+            _ => return None,
+        };
+        total = total.checked_add(n.checked_mul(unit)?)?;
+    }
+    (number.is_empty() && total > 0).then(|| time::Duration::seconds(total))
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -462,6 +518,29 @@ impl Config {
                 "registry.deadline_check_secs must be above 0".into(),
             ));
         }
+        let c = &self.cases;
+        if c.shortlist_size < 2 {
+            return Err(ConfigError::Invalid(
+                "cases.shortlist_size must be at least 2: the beneficiary chooses among several \
+                 providers"
+                    .into(),
+            ));
+        }
+        for (key, value) in [
+            ("cases.answer_within", &c.answer_within),
+            ("cases.choice_link_valid", &c.choice_link_valid),
+        ] {
+            if parse_duration(value).is_none() {
+                return Err(ConfigError::Invalid(format!(
+                    "{key} = {value:?}: a duration such as 4h, 90m, 1h30m"
+                )));
+            }
+        }
+        if c.handoff_check_secs == 0 {
+            return Err(ConfigError::Invalid(
+                "cases.handoff_check_secs must be above 0".into(),
+            ));
+        }
         if self.audit.checkpoint_entries == 0 || self.audit.checkpoint_secs == 0 {
             return Err(ConfigError::Invalid(
                 "audit.checkpoint_entries and audit.checkpoint_secs must be above 0".into(),
@@ -615,6 +694,16 @@ mod tests {
             .iter()
             .map(|(a, b)| (a.to_string(), b.to_string()))
             .collect()
+    }
+
+    #[test]
+    fn durations_read_as_written() {
+        assert_eq!(parse_duration("4h"), Some(time::Duration::hours(4)));
+        assert_eq!(parse_duration("1h30m"), Some(time::Duration::minutes(90)));
+        assert_eq!(parse_duration("45s"), Some(time::Duration::seconds(45)));
+        for bad in ["", "4", "h", "0h", "4x", "-1h", "99999999999999999999h"] {
+            assert_eq!(parse_duration(bad), None, "{bad}");
+        }
     }
 
     #[test]

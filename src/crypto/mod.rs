@@ -2,6 +2,7 @@
 //! (sequoia), and the signed links of satisfaction surveys (JWT).
 
 pub mod cursor;
+pub mod envelope;
 pub mod openpgp;
 pub mod tokens;
 

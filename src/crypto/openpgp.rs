@@ -101,6 +101,10 @@ impl PublicKey {
     pub fn fingerprint(&self) -> String {
         self.cert.fingerprint().to_hex()
     }
+
+    pub(crate) fn cert(&self) -> &Cert {
+        &self.cert
+    }
 }
 
 /// The hub's audit signing key, secrets included. Its `Debug` shows the fingerprint only.
@@ -156,6 +160,34 @@ impl AuditKey {
         Ok(key)
     }
 
+    /// A new key as [`AuditKey::generate`] makes, with an X25519 subkey for encryption: the
+    /// kind of key a provider registers to receive handoffs, and the CSIRT's own.
+    pub fn generate_with_encryption(
+        user_id: &str,
+        created: OffsetDateTime,
+    ) -> Result<Self, OpenPgpError> {
+        let (cert, _revocation) = CertBuilder::new()
+            .set_cipher_suite(CipherSuite::Cv25519)
+            .set_primary_key_flags(KeyFlags::empty().set_certification().set_signing())
+            .add_subkey(
+                KeyFlags::empty()
+                    .set_transport_encryption()
+                    .set_storage_encryption(),
+                None,
+                None,
+            )
+            .set_creation_time(SystemTime::from(created))
+            .set_validity_period(None)
+            .add_userid(user_id)
+            .generate()
+            .map_err(|e| OpenPgpError::Generate(text(&e)))?;
+        Ok(Self { cert })
+    }
+
+    pub(crate) fn cert(&self) -> &Cert {
+        &self.cert
+    }
+
     pub fn public_key(&self) -> PublicKey {
         PublicKey {
             cert: self.cert.clone().strip_secret_key_material(),
@@ -170,7 +202,7 @@ impl AuditKey {
         self.cert.fingerprint().to_hex()
     }
 
-    fn signing_keypair(
+    pub(crate) fn signing_keypair(
         &self,
         at: Option<SystemTime>,
     ) -> Result<openpgp::crypto::KeyPair, OpenPgpError> {
@@ -227,6 +259,17 @@ impl AuditKey {
     /// signature. A message [`verify_cleartext`] would refuse as too large is refused here
     /// rather than published.
     pub fn sign_cleartext(&self, text: &str, at: OffsetDateTime) -> Result<String, OpenPgpError> {
+        self.sign_cleartext_within(text, at, MAX_CLEARTEXT_MESSAGE)
+    }
+
+    /// As [`AuditKey::sign_cleartext`], for documents larger than what the hub verifies in
+    /// clear itself (a case journal a beneficiary keeps and checks with GnuPG), up to `limit`.
+    pub fn sign_cleartext_within(
+        &self,
+        text: &str,
+        at: OffsetDateTime,
+        limit: usize,
+    ) -> Result<String, OpenPgpError> {
         let at = SystemTime::from(at);
         let keypair = self.signing_keypair(Some(at))?;
         let sign = |e: openpgp::anyhow::Error| OpenPgpError::Sign(self::text(&e));
@@ -243,10 +286,10 @@ impl AuditKey {
             .write_all(text.as_bytes())
             .map_err(|e| OpenPgpError::Sign(e.to_string()))?;
         signer.finalize().map_err(sign)?;
-        if out.len() > MAX_CLEARTEXT_MESSAGE {
+        if out.len() > limit {
             return Err(OpenPgpError::TooLarge {
                 size: out.len(),
-                limit: MAX_CLEARTEXT_MESSAGE,
+                limit,
             });
         }
         String::from_utf8(out).map_err(|e| OpenPgpError::Sign(e.to_string()))

@@ -17,6 +17,9 @@ use time::OffsetDateTime;
 /// with the same secret by mistake, is still not a survey token.
 pub const ISSUER: &str = "relais";
 pub const AUDIENCE: &str = "relais-survey";
+/// The audience of the links by which a beneficiary chooses its provider: a survey token is
+/// not a choice token, nor the reverse, though both are keyed with the same secret.
+pub const CHOICE_AUDIENCE: &str = "relais-choice";
 
 /// The longest token accepted. A survey token is a few hundred bytes; a longer one is not
 /// ours, and is refused before any base64 or JSON of it is decoded.
@@ -93,6 +96,49 @@ fn check_key(key: &[u8]) -> Result<(), TokenError> {
 
 /// The token for `claims`, signed with the hub's survey secret `key`.
 pub fn issue_survey_token(key: &[u8], claims: &SurveyClaims) -> Result<String, TokenError> {
+    issue(key, AUDIENCE, claims)
+}
+
+/// What a choice link grants: choosing, once, a provider from the case's shortlist.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChoiceClaims {
+    /// The link's id: the store records its use.
+    pub jti: String,
+    pub case: String,
+    pub iat: i64,
+    pub exp: i64,
+}
+
+pub fn issue_choice_token(key: &[u8], claims: &ChoiceClaims) -> Result<String, TokenError> {
+    issue(
+        key,
+        CHOICE_AUDIENCE,
+        &SurveyClaims {
+            jti: claims.jti.clone(),
+            provider: String::new(),
+            case: claims.case.clone(),
+            iat: claims.iat,
+            exp: claims.exp,
+        },
+    )
+}
+
+/// The claims of a choice link signed by the hub with `key`, unexpired as of `now`.
+pub fn verify_choice_token(
+    key: &[u8],
+    token: &str,
+    now: OffsetDateTime,
+) -> Result<ChoiceClaims, TokenError> {
+    let c = verify(key, CHOICE_AUDIENCE, token, now)?;
+    Ok(ChoiceClaims {
+        jti: c.jti,
+        case: c.case,
+        iat: c.iat,
+        exp: c.exp,
+    })
+}
+
+fn issue(key: &[u8], audience: &str, claims: &SurveyClaims) -> Result<String, TokenError> {
     check_key(key)?;
     if claims.exp <= claims.iat {
         return Err(TokenError::Issue(
@@ -101,7 +147,7 @@ pub fn issue_survey_token(key: &[u8], claims: &SurveyClaims) -> Result<String, T
     }
     let wire = Wire {
         iss: Some(ISSUER.into()),
-        aud: Some(AUDIENCE.into()),
+        aud: Some(audience.into()),
         jti: claims.jti.clone(),
         provider: claims.provider.clone(),
         case: claims.case.clone(),
@@ -131,6 +177,15 @@ pub fn verify_survey_token(
     token: &str,
     now: OffsetDateTime,
 ) -> Result<SurveyClaims, TokenError> {
+    verify(key, AUDIENCE, token, now)
+}
+
+fn verify(
+    key: &[u8],
+    audience: &str,
+    token: &str,
+    now: OffsetDateTime,
+) -> Result<SurveyClaims, TokenError> {
     check_key(key)?;
     if token.len() > MAX_TOKEN_LEN {
         return Err(TokenError::TooLong {
@@ -147,7 +202,7 @@ pub fn verify_survey_token(
     validation.leeway = 0;
     validation.set_required_spec_claims(&["exp", "iss", "aud"]);
     validation.set_issuer(&[ISSUER]);
-    validation.set_audience(&[AUDIENCE]);
+    validation.set_audience(&[audience]);
     let wire = jsonwebtoken::decode::<Wire>(token, &DecodingKey::from_secret(key), &validation)
         .map_err(|e| match e.into_kind() {
             ErrorKind::InvalidSignature | ErrorKind::InvalidAlgorithm => TokenError::BadSignature,
@@ -162,7 +217,7 @@ pub fn verify_survey_token(
 
     // The library accepts an audience list that merely includes ours; a survey token names
     // exactly one (and `Wire` has a string there, so a list does not even parse).
-    if wire.iss.as_deref() != Some(ISSUER) || wire.aud.as_deref() != Some(AUDIENCE) {
+    if wire.iss.as_deref() != Some(ISSUER) || wire.aud.as_deref() != Some(audience) {
         return Err(TokenError::WrongAudience);
     }
     // RFC 7519 §4.1.4: not accepted on or after `exp`.
@@ -462,6 +517,45 @@ mod tests {
         assert!(matches!(
             issue_survey_token(&KEY, &backwards),
             Err(TokenError::Issue(_))
+        ));
+    }
+
+    #[test]
+    fn survey_and_choice_links_are_not_interchangeable() {
+        let key = [7u8; 32];
+        let now = time::macros::datetime!(2026-12-03 10:00 UTC);
+        let choice = issue_choice_token(
+            &key,
+            &ChoiceClaims {
+                jti: "link-1".into(),
+                case: "case--1".into(),
+                iat: now.unix_timestamp(),
+                exp: now.unix_timestamp() + 3600,
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            verify_choice_token(&key, &choice, now).unwrap().case,
+            "case--1"
+        );
+        assert_eq!(
+            verify_survey_token(&key, &choice, now),
+            Err(TokenError::WrongAudience)
+        );
+        let survey = issue_survey_token(
+            &key,
+            &SurveyClaims {
+                jti: "s".into(),
+                provider: "p".into(),
+                case: "case--1".into(),
+                iat: now.unix_timestamp(),
+                exp: now.unix_timestamp() + 3600,
+            },
+        )
+        .unwrap();
+        assert!(matches!(
+            verify_choice_token(&key, &survey, now),
+            Err(TokenError::WrongAudience)
         ));
     }
 }

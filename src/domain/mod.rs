@@ -5,6 +5,7 @@ pub mod access;
 pub mod anonymise;
 pub mod audit;
 pub mod blocklist;
+pub mod cases;
 pub mod collections;
 pub mod exports;
 pub mod federation;

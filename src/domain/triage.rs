@@ -59,7 +59,7 @@ pub fn new_version_confined(submission: bool, previous_confined: Option<bool>) -
 pub fn may_see_case(caller: &RegistryRecord, case: &Case) -> bool {
     match caller.principal.kind {
         PrincipalKind::Analyst => true,
-        PrincipalKind::Provider => case.provider == caller.organisation.id,
+        PrincipalKind::Provider => case.provider.as_ref() == Some(&caller.organisation.id),
         PrincipalKind::Peer => false,
     }
 }
@@ -92,8 +92,9 @@ pub struct Case {
     /// The CSIRT's own reference, e.g. `CSIRT-RE-2026-0042`.
     pub reference: String,
     pub beneficiary: String,
-    /// The provider organisation the case was handed to.
-    pub provider: OrganisationId,
+    /// The provider organisation the case is handed to: set by the beneficiary's choice,
+    /// cleared when that provider declines. `None` before any choice.
+    pub provider: Option<OrganisationId>,
     pub consent: Consent,
     pub identifiers: VictimIdentifiers,
     pub created_by: PrincipalId,

@@ -60,7 +60,7 @@ pub struct DemoPrincipal {
     pub organisation: Option<&'static str>,
 }
 
-pub const DEMO_PRINCIPALS: [DemoPrincipal; 4] = [
+pub const DEMO_PRINCIPALS: [DemoPrincipal; 6] = [
     DemoPrincipal {
         name: "csirt-analyst",
         kind: PrincipalKind::Analyst,
@@ -75,6 +75,16 @@ pub const DEMO_PRINCIPALS: [DemoPrincipal; 4] = [
         name: "provider-b",
         kind: PrincipalKind::Provider,
         organisation: Some("Provider B (demo)"),
+    },
+    DemoPrincipal {
+        name: "provider-c",
+        kind: PrincipalKind::Provider,
+        organisation: Some("Provider C (demo)"),
+    },
+    DemoPrincipal {
+        name: "provider-d",
+        kind: PrincipalKind::Provider,
+        organisation: Some("Provider D (demo)"),
     },
     DemoPrincipal {
         name: "partner-csirt",

@@ -25,8 +25,9 @@ pub mod triage;
 use std::sync::Arc;
 
 use crate::crypto::cursor::CursorKey;
-use crate::crypto::openpgp::AuditKey;
+use crate::crypto::openpgp::{AuditKey, PublicKey};
 use crate::domain::anonymise::{AnonymisationPolicy, PseudonymKey};
+use crate::domain::cases::hours::BusinessCalendar;
 use crate::domain::exports::ExportPolicy;
 use crate::domain::federation::FederationPolicy;
 use crate::domain::markings::policy::MarkingPolicy;
@@ -67,6 +68,11 @@ pub struct Services {
     pub survey_policy: Arc<SurveyPolicy>,
     /// The CSIRT that runs the hub (`hub.organisation`).
     pub organisation: Arc<str>,
+    pub case_settings: Arc<cases::CaseSettings>,
+    /// Business hours, for the shortlist (JHNO) and, later, the SLA.
+    pub calendar: Arc<dyn BusinessCalendar>,
+    /// The CSIRT's own OpenPGP key: every handoff package is encrypted to it too.
+    pub csirt_key: Arc<PublicKey>,
 }
 
 /// What a `Services` is made of.
@@ -84,6 +90,9 @@ pub struct ServicesParts {
     pub survey_key: Arc<[u8]>,
     pub survey_policy: Arc<SurveyPolicy>,
     pub organisation: Arc<str>,
+    pub case_settings: Arc<cases::CaseSettings>,
+    pub calendar: Arc<dyn BusinessCalendar>,
+    pub csirt_key: Arc<PublicKey>,
 }
 
 impl Services {
@@ -101,6 +110,9 @@ impl Services {
             survey_key: parts.survey_key,
             survey_policy: parts.survey_policy,
             organisation: parts.organisation,
+            case_settings: parts.case_settings,
+            calendar: parts.calendar,
+            csirt_key: parts.csirt_key,
         }
     }
 
@@ -137,6 +149,13 @@ impl Services {
     pub fn cases(&self) -> cases::Cases<'_> {
         cases::Cases {
             store: self.store.as_ref(),
+            settings: &self.case_settings,
+            calendar: self.calendar.as_ref(),
+            hub_key: &self.registry_key,
+            csirt_key: &self.csirt_key,
+            link_key: &self.survey_key,
+            csirt: &self.organisation,
+            registry: self.registry(),
         }
     }
 

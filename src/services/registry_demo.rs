@@ -1,6 +1,7 @@
 //! The demo registry of a new data directory (`pki.demo`): a first convention version and the
-//! two demo providers referenced under it, each with its own OpenPGP key (written next to its
-//! certificate, to try signing) and a real signature of the convention, so that a new user
+//! four demo providers referenced under it (so that a case's shortlist of three has a choice
+//! to make), each with its own OpenPGP key (written next to its certificate, to try signing
+//! and to decrypt handoff packages) and a real signature of the convention, so that a new user
 //! sees a filled directory and can walk the whole lifecycle.
 
 use std::path::Path;
@@ -41,7 +42,7 @@ struct DemoProvider {
     jhno: &'static [Service],
 }
 
-const PROVIDERS: [DemoProvider; 2] = [
+const PROVIDERS: [DemoProvider; 4] = [
     DemoProvider {
         principal: "provider-a",
         organisation: "Provider A (demo)",
@@ -56,6 +57,22 @@ const PROVIDERS: [DemoProvider; 2] = [
         siren: "404833048",
         qualification: Some((QualificationKind::ExpertCyber, "expertcyber-demo.txt")),
         fields: &["messagerie", "sites web", "TPE/PME"],
+        jhno: &[],
+    },
+    DemoProvider {
+        principal: "provider-c",
+        organisation: "Provider C (demo)",
+        siren: "552100554",
+        qualification: None,
+        fields: &["collectivités", "Linux", "forensique"],
+        jhno: &Service::ALL,
+    },
+    DemoProvider {
+        principal: "provider-d",
+        organisation: "Provider D (demo)",
+        siren: "542051180",
+        qualification: Some((QualificationKind::Acyma, "acyma-demo.txt")),
+        fields: &["cloud", "Microsoft 365", "associations"],
         jhno: &[],
     },
 ];
@@ -97,7 +114,7 @@ pub async fn seed(
         if store.provider(&org.id).await?.is_some() {
             continue;
         }
-        let key = AuditKey::generate(
+        let key = AuditKey::generate_with_encryption(
             &format!(
                 "{} <{}@provider.example>",
                 demo.organisation, demo.principal

@@ -6,6 +6,7 @@
 //! migrations) lives in `sqlite.rs` and `postgres.rs`.
 
 pub mod audit;
+pub mod cases;
 mod codec;
 mod portable;
 pub mod postgres;
@@ -34,6 +35,7 @@ use crate::domain::stix::stored::{
 };
 use crate::domain::triage::{Case, Consent, Submission};
 pub use audit::{AuditStore, StoredCheckpoint, StoredEntry};
+pub use cases::CaseStore;
 pub use registry::RegistryStore;
 pub use submissions::{Closing, NewSubmission, SubmissionFilter};
 
@@ -92,7 +94,6 @@ pub struct StoredCrl {
 /// appends its entry in the same transaction (`audit`).
 #[async_trait]
 pub trait SubmissionStore: Send + Sync {
-    async fn insert_case(&self, case: &Case, audit: &AuditRecord) -> StoreResult<()>;
     async fn case(&self, id: &str) -> StoreResult<Option<Case>>;
     async fn cases(&self) -> StoreResult<Vec<Case>>;
     /// Records the beneficiary's answer and, in the same transaction, confines or frees the
@@ -148,7 +149,7 @@ pub trait SubmissionStore: Send + Sync {
 /// are committed together or not at all.
 #[async_trait]
 pub trait Store:
-    SubmissionStore + AuditStore + RegistryStore + Send + Sync + std::fmt::Debug
+    SubmissionStore + CaseStore + AuditStore + RegistryStore + Send + Sync + std::fmt::Debug
 {
     fn backend(&self) -> Backend;
 

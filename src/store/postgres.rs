@@ -136,3 +136,4 @@ super::audit::audit_sql!(PgStore, PgRow);
 super::registry::registry_sql!(PgStore, PgRow);
 super::portable::portable_store!(PgStore, PgRow);
 super::submissions::submission_sql!(PgStore, PgRow);
+super::cases::case_sql!(PgStore, PgRow);

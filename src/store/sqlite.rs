@@ -159,6 +159,7 @@ super::audit::audit_sql!(SqliteStore, SqliteRow);
 super::registry::registry_sql!(SqliteStore, SqliteRow);
 super::portable::portable_store!(SqliteStore, SqliteRow);
 super::submissions::submission_sql!(SqliteStore, SqliteRow);
+super::cases::case_sql!(SqliteStore, SqliteRow);
 
 #[cfg(test)]
 mod tests {

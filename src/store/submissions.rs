@@ -98,7 +98,9 @@ macro_rules! submission_sql {
                     id: row.try_get("id")?,
                     reference: row.try_get("reference")?,
                     beneficiary: row.try_get("beneficiary")?,
-                    provider: OrganisationId::from_stored(row.try_get("provider_id")?),
+                    provider: row
+                        .try_get::<Option<String>, _>("provider_id")?
+                        .map(OrganisationId::from_stored),
                     consent: consent.parse().map_err(corrupt)?,
                     identifiers: serde_json::from_str(&identifiers).map_err(corrupt)?,
                     created_by: PrincipalId::from_stored(row.try_get("created_by")?),
@@ -140,31 +142,6 @@ macro_rules! submission_sql {
 
             #[async_trait::async_trait]
             impl SubmissionStore for $store {
-                async fn insert_case(&self, case: &Case, audit: &AuditRecord) -> StoreResult<()> {
-                    let mut tx = self.begin_write().await?;
-                    sqlx::query(
-                        "INSERT INTO cases (id, reference, beneficiary, provider_id, consent, \
-                         identifiers, created_by, created_at, consent_by, consent_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-                    )
-                    .bind(&case.id)
-                    .bind(&case.reference)
-                    .bind(&case.beneficiary)
-                    .bind(case.provider.as_str())
-                    .bind(case.consent.as_str())
-                    .bind(to_json(&case.identifiers)?)
-                    .bind(case.created_by.as_str())
-                    .bind(micros(case.created_at))
-                    .bind(case.consent_by.as_ref().map(|p| p.as_str()))
-                    .bind(case.consent_at.map(micros))
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(|e| $crate::store::portable::write_error(e, "case"))?;
-                    append(&mut tx, audit).await?;
-                    tx.commit().await?;
-                    Ok(())
-                }
-
                 async fn case(&self, id: &str) -> StoreResult<Option<Case>> {
                     const SQL: &str =
                         concat!("SELECT ", case_columns!(), " FROM cases WHERE id = $1");

@@ -26,17 +26,17 @@ struct DirectoryPage<'a> {
 
 /// One provider as the table shows it: the entry, with the hub's French words for its level
 /// and services.
-struct Row<'a> {
-    name: &'a str,
-    level: &'static str,
-    certifications: &'a [Certification],
-    fields: &'a [String],
+pub(super) struct Row<'a> {
+    pub(super) name: &'a str,
+    pub(super) level: &'static str,
+    pub(super) certifications: &'a [Certification],
+    pub(super) fields: &'a [String],
     /// (service, hours) pairs.
-    services: Vec<(&'static str, &'static str)>,
+    pub(super) services: Vec<(&'static str, &'static str)>,
 }
 
 impl<'a> Row<'a> {
-    fn of(entry: &'a DirectoryEntry) -> Self {
+    pub(super) fn of(entry: &'a DirectoryEntry) -> Self {
         Self {
             name: &entry.name,
             level: entry.level.label(),

@@ -1,8 +1,9 @@
-//! The public listener: no client certificate. Health, the provider directory, badge checks
-//! and the satisfaction survey (whose link carries a signed single-use token); nothing that
-//! depends on who is asking.
+//! The public listener: no client certificate. Health, the provider directory, badge checks,
+//! the satisfaction survey and the beneficiary's choice of provider (whose links carry a
+//! signed single-use token); nothing that depends on who is asking.
 
 mod badge;
+mod choose;
 mod directory;
 mod message;
 mod survey;
@@ -22,6 +23,7 @@ pub fn router() -> Router<AppState> {
         .route("/directory", get(directory::html))
         .route("/directory.json", get(directory::json))
         .route("/survey", get(survey::form).post(survey::answer))
+        .route("/choose", get(choose::form).post(choose::answer))
         .route("/badge/verify", get(badge::form).post(badge::verify))
         .route("/badges/{id}", get(badge::by_id))
 }

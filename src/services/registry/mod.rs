@@ -216,6 +216,29 @@ impl Registry<'_> {
         record(self.store, org).await
     }
 
+    /// A conflict of interest the provider declared on a case (Convention art. 6.2), in its
+    /// file's history: who, when, which case.
+    pub async fn note_conflict(
+        &self,
+        provider: &crate::domain::access::Provider,
+        case_id: &str,
+        at: OffsetDateTime,
+    ) -> Result<(), RegistryError> {
+        let record = self.record(&provider.organisation.id).await?;
+        write(
+            self.store,
+            Who::Principal(provider),
+            &record,
+            &record.file,
+            &record.referencing,
+            None,
+            "registry.conflict_declared",
+            Reason::Generated(format!("conflict of interest declared on case {case_id}")),
+            at,
+        )
+        .await
+    }
+
     /// The deadline job's rounds, on this registry's store.
     pub fn deadlines(&self) -> Deadlines<'_> {
         Deadlines::new(self.store)

@@ -32,11 +32,14 @@ impl Registry<'_> {
             .case(case_id)
             .await?
             .ok_or_else(|| RegistryError::BadRequest(format!("no case {case_id:?}")))?;
-        self.record(&case.provider).await?;
+        let provider = case.provider.clone().ok_or_else(|| {
+            RegistryError::BadRequest("the case was handed to no provider".into())
+        })?;
+        self.record(&provider).await?;
         // One voice per beneficiary: a new link only while no answer came for the case.
         if self
             .store
-            .surveys_of(&case.provider)
+            .surveys_of(&provider)
             .await?
             .iter()
             .any(|s| s.case_id == case.id && s.answered_at.is_some())
@@ -51,7 +54,7 @@ impl Registry<'_> {
             self.survey_key,
             &SurveyClaims {
                 jti: id.clone(),
-                provider: case.provider.as_str().to_owned(),
+                provider: provider.as_str().to_owned(),
                 case: case.id.clone(),
                 iat: now.unix_timestamp(),
                 exp: expires.unix_timestamp(),
@@ -60,13 +63,13 @@ impl Registry<'_> {
         let audit = who.acting(now).record("registry.survey_issue").objects([
             id.clone(),
             case.id.clone(),
-            case.provider.as_str().to_owned(),
+            provider.as_str().to_owned(),
         ]);
         self.store
             .insert_survey(
                 &Survey {
                     id,
-                    organisation: case.provider.clone(),
+                    organisation: provider.clone(),
                     case_id: case.id,
                     issued_at: now,
                     expires_at: expires,
