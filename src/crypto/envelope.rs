@@ -99,6 +99,9 @@ pub fn encrypt_and_sign(
 struct Helper<'a> {
     secret: &'a Cert,
     signer: &'a Cert,
+    /// Keys are judged as of this time, not the system clock's: a key made on a hub whose
+    /// clock runs ahead is valid from its own creation.
+    at: SystemTime,
     signed: bool,
 }
 
@@ -140,7 +143,7 @@ impl DecryptionHelper for Helper<'_> {
             .secret
             .keys()
             .unencrypted_secret()
-            .with_policy(&policy, None)
+            .with_policy(&policy, Some(self.at))
             .supported()
             .for_transport_encryption()
             .for_storage_encryption()
@@ -178,6 +181,7 @@ pub fn decrypt_and_verify(
     let helper = Helper {
         secret: secret.cert(),
         signer: signer.cert(),
+        at: SystemTime::from(at),
         signed: false,
     };
     let mut decryptor = DecryptorBuilder::from_bytes(message)

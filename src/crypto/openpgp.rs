@@ -166,7 +166,13 @@ impl AuditKey {
         user_id: &str,
         created: OffsetDateTime,
     ) -> Result<Self, OpenPgpError> {
+        // Version 4 keys that ask for SEIPDv1 messages: what GnuPG, which providers and
+        // beneficiaries use, reads (it knows neither v6 keys nor SEIPDv2).
         let (cert, _revocation) = CertBuilder::new()
+            .set_profile(openpgp::Profile::RFC4880)
+            .map_err(|e| OpenPgpError::Generate(text(&e)))?
+            .set_features(openpgp::types::Features::empty().set_seipdv1())
+            .map_err(|e| OpenPgpError::Generate(text(&e)))?
             .set_cipher_suite(CipherSuite::Cv25519)
             .set_primary_key_flags(KeyFlags::empty().set_certification().set_signing())
             .add_subkey(

@@ -62,7 +62,7 @@ const PROVIDERS: [DemoProvider; 4] = [
     DemoProvider {
         principal: "provider-c",
         organisation: "Provider C (demo)",
-        siren: "552100554",
+        siren: "812345676",
         qualification: None,
         fields: &["collectivités", "Linux", "forensique"],
         jhno: &Service::ALL,
@@ -70,7 +70,7 @@ const PROVIDERS: [DemoProvider; 4] = [
     DemoProvider {
         principal: "provider-d",
         organisation: "Provider D (demo)",
-        siren: "542051180",
+        siren: "812345684",
         qualification: Some((QualificationKind::Acyma, "acyma-demo.txt")),
         fields: &["cloud", "Microsoft 365", "associations"],
         jhno: &[],

@@ -103,8 +103,9 @@ pub trait CaseStore: Send + Sync {
     ) -> StoreResult<Option<i64>>;
     /// A case's shortlists, oldest first.
     async fn shortlists(&self, case_id: &str) -> StoreResult<Vec<StoredShortlist>>;
-    /// For each provider ever proposed, the number of the last shortlist that proposed it.
-    async fn last_proposals(&self) -> StoreResult<Vec<(OrganisationId, i64)>>;
+    /// For each provider ever proposed, the number of the last shortlist that proposed it and
+    /// how many did.
+    async fn last_proposals(&self) -> StoreResult<Vec<(OrganisationId, i64, u64)>>;
     /// The providers that declared a conflict with this beneficiary.
     async fn conflicts_with(&self, beneficiary_key: &str) -> StoreResult<Vec<OrganisationId>>;
     async fn insert_choice_link(&self, link: &ChoiceLink, audit: &AuditRecord) -> StoreResult<()>;
@@ -463,10 +464,10 @@ macro_rules! case_sql {
                     rows.iter().map(shortlist_from_row).collect()
                 }
 
-                async fn last_proposals(&self) -> StoreResult<Vec<(OrganisationId, i64)>> {
+                async fn last_proposals(&self) -> StoreResult<Vec<(OrganisationId, i64, u64)>> {
                     let rows = sqlx::query(
-                        "SELECT provider_id, MAX(shortlist_id) AS last FROM case_proposals \
-                         GROUP BY provider_id",
+                        "SELECT provider_id, MAX(shortlist_id) AS last, COUNT(*) AS proposals \
+                         FROM case_proposals GROUP BY provider_id",
                     )
                     .fetch_all(&self.pool)
                     .await?;
@@ -475,6 +476,8 @@ macro_rules! case_sql {
                             Ok((
                                 OrganisationId::from_stored(row.try_get("provider_id")?),
                                 row.try_get("last")?,
+                                u64::try_from(row.try_get::<i64, _>("proposals")?)
+                                    .map_err(corrupt)?,
                             ))
                         })
                         .collect()

@@ -3,6 +3,8 @@
 //! needs.
 #![allow(dead_code)]
 
+pub mod webdriver;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -123,6 +125,8 @@ pub struct TestHub {
     pub store: SharedStore,
     pub main: SocketAddr,
     pub public: SocketAddr,
+    /// The hub's clock.
+    pub clock: relais::clock::SharedClock,
     shutdown: CancellationToken,
     task: Option<tokio::task::JoinHandle<()>>,
     _pg: Option<PgDatabase>,
@@ -191,14 +195,10 @@ pub async fn spawn_hub_with(options: HubOptions) -> TestHub {
     )
     .await
     .unwrap();
-    let hub = Hub::build(
-        &config,
-        dir.path(),
-        Arc::clone(&store),
-        options.clock.unwrap_or_else(|| Arc::new(SystemClock)),
-    )
-    .await
-    .unwrap();
+    let clock: relais::clock::SharedClock = options.clock.unwrap_or_else(|| Arc::new(SystemClock));
+    let hub = Hub::build(&config, dir.path(), Arc::clone(&store), Arc::clone(&clock))
+        .await
+        .unwrap();
     let main = hub.main_addr();
     let public = hub.public_addr();
     let shutdown = CancellationToken::new();
@@ -209,6 +209,7 @@ pub async fn spawn_hub_with(options: HubOptions) -> TestHub {
         store,
         main,
         public,
+        clock,
         shutdown,
         task: Some(task),
         _pg: options.postgres,
@@ -465,4 +466,130 @@ pub fn succeed(cmd: &mut std::process::Command) -> std::process::Output {
         String::from_utf8_lossy(&out.stderr)
     );
     out
+}
+
+/// A qualified case for `POST /api/v1/cases`: a ransomware incident reported on a weekday in
+/// business hours, needing analysis and containment.
+pub fn new_case(reference: &str, consent: &str) -> serde_json::Value {
+    serde_json::json!({
+        "reference": reference,
+        "beneficiary": {
+            "name": "Mairie de Saint-Leu",
+            "kind": "local_authority",
+            "sector": "administration",
+            "size": "mid_size",
+            "commune": "Saint-Leu"
+        },
+        "incident": {
+            "category": "ransomware",
+            "severity": 3,
+            "started_at": "2026-11-02T04:00:00Z",
+            "detected_at": "2026-11-02T05:00:00Z",
+            "reported_at": "2026-11-02T06:00:00Z"
+        },
+        "facts": "Postes chiffrés, note de rançon.",
+        "observables": [{
+            "type": "ipv4-addr", "spec_version": "2.1",
+            "id": "ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd", "value": "198.51.100.7"
+        }],
+        "services": ["analysis"],
+        "identifiers": {
+            "domains": ["victim.re"],
+            "hostnames": ["SRV-COMPTA"],
+            "organisations": ["Mairie de Saint-Leu"]
+        },
+        "consent": consent
+    })
+}
+
+async fn call(
+    hub: &TestHub,
+    who: &str,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> (u16, serde_json::Value) {
+    let mut req = hub.client(who).request(method, hub.url(path));
+    if let Some(body) = body {
+        req = req.json(&body);
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status().as_u16();
+    let text = resp.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
+    )
+}
+
+/// Opens `case` (a `new_case` body) and hands it to the demo provider `provider` the way the
+/// convention asks: shortlists until the rotation proposes it, records the beneficiary's
+/// choice by phone, and the provider accepts. Returns the case id.
+pub async fn handed_case(hub: &TestHub, case: serde_json::Value, provider: &str) -> String {
+    let org = hub.principal_named(provider).await.organisation_id;
+    let (status, opened) = call(
+        hub,
+        "csirt-analyst",
+        reqwest::Method::POST,
+        "/api/v1/cases",
+        Some(case),
+    )
+    .await;
+    assert_eq!(status, 201, "{opened}");
+    let id = opened["id"].as_str().unwrap().to_owned();
+    let mut proposed = false;
+    for _ in 0..6 {
+        let (status, list) = call(
+            hub,
+            "csirt-analyst",
+            reqwest::Method::POST,
+            &format!("/api/v1/cases/{id}/shortlist"),
+            None,
+        )
+        .await;
+        assert_eq!(status, 201, "{list}");
+        if list["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["provider"] == org.as_str())
+        {
+            proposed = true;
+            break;
+        }
+    }
+    assert!(proposed, "{provider} never shortlisted");
+    let (status, handoff) = call(
+        hub,
+        "csirt-analyst",
+        reqwest::Method::POST,
+        &format!("/api/v1/cases/{id}/choice"),
+        Some(serde_json::json!({"provider": org.as_str(), "channel": "phone"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{handoff}");
+    let (status, answered) = call(
+        hub,
+        provider,
+        reqwest::Method::POST,
+        &format!(
+            "/api/v1/handoffs/{}/answer",
+            handoff["id"].as_str().unwrap()
+        ),
+        Some(serde_json::json!({"answer": "accept"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{answered}");
+    id
+}
+
+/// The hub's today (its clock, the hub's time zone), as `YYYY-MM-DD`.
+pub fn today(hub: &TestHub) -> String {
+    let now = relais::domain::registry::calendar::local(hub.clock.now());
+    format!(
+        "{:04}-{:02}-{:02}",
+        now.year(),
+        u8::from(now.month()),
+        now.day()
+    )
 }

@@ -168,13 +168,15 @@ async fn write_endpoints_flow(db: Db) {
     let mut covered = BTreeSet::new();
     use reqwest::Method as M;
 
-    let (case, entry) = one_entry(&hub, "case.create", api(&hub, "csirt-analyst", M::POST, "/api/v1/cases", json!({
-        "reference": "CSIRT-RE-2026-0042",
-        "beneficiary": "Mairie de Saint-Leu",
-        "provider": provider.organisation_id.as_str(),
-        "identifiers": {"hostnames": ["SRV-COMPTA"], "organisations": ["Mairie de Saint-Leu"]},
-        "consent": "pending"
-    }))).await;
+    let mut opened = crate::common::new_case("CSIRT-RE-2026-0042", "pending");
+    opened["identifiers"] =
+        json!({"hostnames": ["SRV-COMPTA"], "organisations": ["Mairie de Saint-Leu"]});
+    let (case, entry) = one_entry(
+        &hub,
+        "case.create",
+        api(&hub, "csirt-analyst", M::POST, "/api/v1/cases", opened),
+    )
+    .await;
     covered.insert("POST /api/v1/cases");
     let case = case["id"].as_str().unwrap().to_owned();
     assert_eq!(entry.actor.principal, analyst.id.as_str());
@@ -201,6 +203,153 @@ async fn write_endpoints_flow(db: Db) {
     .await;
     covered.insert("PUT /api/v1/cases/{id}/consent");
     assert_eq!(entry.reason, "consent given");
+
+    // The case from the shortlist to the provider's journal: one entry per change.
+    let mut list = Value::Null;
+    for _ in 0..6 {
+        let (drawn, entry) = one_entry(
+            &hub,
+            "case.shortlist",
+            api(
+                &hub,
+                "csirt-analyst",
+                M::POST,
+                &format!("/api/v1/cases/{case}/shortlist"),
+                json!({}),
+            ),
+        )
+        .await;
+        assert!(entry.reason.starts_with("seed "), "{entry:?}");
+        let proposed = drawn["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["provider"] == provider.organisation_id.as_str());
+        list = drawn;
+        if proposed {
+            break;
+        }
+    }
+    assert!(
+        list["entries"]
+            .to_string()
+            .contains(provider.organisation_id.as_str())
+    );
+    covered.insert("POST /api/v1/cases/{id}/shortlist");
+    let (handoff, entry) = one_entry(
+        &hub,
+        "case.choice",
+        api(
+            &hub,
+            "csirt-analyst",
+            M::POST,
+            &format!("/api/v1/cases/{case}/choice"),
+            json!({"provider": provider.organisation_id.as_str(), "channel": "phone"}),
+        ),
+    )
+    .await;
+    covered.insert("POST /api/v1/cases/{id}/choice");
+    let handoff = handoff["id"].as_str().unwrap().to_owned();
+    assert!(entry.objects.contains(&handoff), "{entry:?}");
+    // The package holds the victim: neither its text nor the beneficiary is in the log.
+    let text = String::from_utf8(entry.to_canonical()).unwrap();
+    assert!(!text.contains("Saint-Leu"), "{text}");
+    one_entry(
+        &hub,
+        "case.handoff_answer",
+        api(
+            &hub,
+            "provider-a",
+            M::POST,
+            &format!("/api/v1/handoffs/{handoff}/answer"),
+            json!({"answer": "accept"}),
+        ),
+    )
+    .await;
+    covered.insert("POST /api/v1/handoffs/{id}/answer");
+    let (_, entry) = one_entry(
+        &hub,
+        "case.journal",
+        api(
+            &hub,
+            "provider-a",
+            M::POST,
+            &format!("/api/v1/cases/{case}/journal"),
+            json!({"kind": "action", "text": "Isolement du poste SRV-COMPTA"}),
+        ),
+    )
+    .await;
+    covered.insert("POST /api/v1/cases/{id}/journal");
+    assert!(
+        !String::from_utf8(entry.to_canonical())
+            .unwrap()
+            .contains("SRV-COMPTA")
+    );
+    one_entry(
+        &hub,
+        "case.dispute",
+        api(
+            &hub,
+            "csirt-analyst",
+            M::POST,
+            &format!("/api/v1/cases/{case}/disputes"),
+            json!({"raised_by": "beneficiary", "summary": "Délai contesté"}),
+        ),
+    )
+    .await;
+    covered.insert("POST /api/v1/cases/{id}/disputes");
+    one_entry(
+        &hub,
+        "case.dispute_outcome",
+        api(
+            &hub,
+            "csirt-analyst",
+            M::POST,
+            &format!("/api/v1/cases/{case}/disputes/1/outcome"),
+            json!({"outcome": "Accord trouvé en médiation"}),
+        ),
+    )
+    .await;
+    covered.insert("POST /api/v1/cases/{id}/disputes/{number}/outcome");
+    // A second case waits for its beneficiary's own choice, by link.
+    let (second, _) = one_entry(
+        &hub,
+        "case.create",
+        api(
+            &hub,
+            "csirt-analyst",
+            M::POST,
+            "/api/v1/cases",
+            crate::common::new_case("CSIRT-RE-2026-0043", "pending"),
+        ),
+    )
+    .await;
+    let second = second["id"].as_str().unwrap().to_owned();
+    one_entry(
+        &hub,
+        "case.shortlist",
+        api(
+            &hub,
+            "csirt-analyst",
+            M::POST,
+            &format!("/api/v1/cases/{second}/shortlist"),
+            json!({}),
+        ),
+    )
+    .await;
+    one_entry(
+        &hub,
+        "case.choice_link",
+        api(
+            &hub,
+            "csirt-analyst",
+            M::POST,
+            &format!("/api/v1/cases/{second}/choice-link"),
+            json!({}),
+        ),
+    )
+    .await;
+    covered.insert("POST /api/v1/cases/{id}/choice-link");
 
     let envelope = json!({"objects": [
         indicator(1, "beacon seen on SRV-COMPTA", TLP_GREEN),
@@ -559,6 +708,22 @@ async fn write_endpoints_flow(db: Db) {
     };
     let (_, entry) = one_entry(&hub, "registry.survey_answer", answer).await;
     assert_eq!(entry.actor.principal, "beneficiary");
+
+    // Closing issues no second survey: the beneficiary has answered the one issued above.
+    let today = crate::common::today(&hub);
+    one_entry(
+        &hub,
+        "case.close",
+        api(
+            &hub,
+            "provider-a",
+            M::POST,
+            &format!("/api/v1/cases/{case}/close"),
+            json!({"end_date": today}),
+        ),
+    )
+    .await;
+    covered.insert("POST /api/v1/cases/{id}/close");
 
     let covered: BTreeSet<String> = covered.into_iter().map(str::to_owned).collect();
     assert_eq!(

@@ -289,11 +289,34 @@ async fn suspension_cuts_access_at_once_and_reinstatement_restores_it() {
     .await;
     assert_eq!(code, 200, "{p}");
     assert_eq!(whoami(&hub, "provider-a").await, 403);
-    // Gone from case handoffs too.
-    let (code, p) = post(&hub, "csirt-analyst", "/api/v1/cases", json!({
-        "reference": "CSIRT-RE-2026-SUSP", "beneficiary": "Commune", "provider": a, "consent": "pending"
-    })).await;
-    assert_eq!(code, 422, "{p}");
+    // Gone from case shortlists too, whatever the draw.
+    let (code, p) = post(
+        &hub,
+        "csirt-analyst",
+        "/api/v1/cases",
+        crate::common::new_case("CSIRT-RE-2026-SUSP", "pending"),
+    )
+    .await;
+    assert_eq!(code, 201, "{p}");
+    let case = p["id"].as_str().unwrap().to_owned();
+    for _ in 0..4 {
+        let (code, list) = post(
+            &hub,
+            "csirt-analyst",
+            &format!("/api/v1/cases/{case}/shortlist"),
+            json!({}),
+        )
+        .await;
+        assert_eq!(code, 201, "{list}");
+        assert!(!list["entries"].to_string().contains(&a), "{list}");
+        let excluded = list["excluded"].as_array().unwrap();
+        assert!(
+            excluded
+                .iter()
+                .any(|e| e["provider"] == a.as_str() && e["reasons"][0]["detail"] == "suspended"),
+            "{list}"
+        );
+    }
     let (_, shortlist) = get(&hub, "csirt-analyst", "/api/v1/registry/shortlist").await;
     assert!(!shortlist.to_string().contains("Provider A"), "{shortlist}");
     assert!(
@@ -406,7 +429,12 @@ async fn a_new_convention_version_must_be_signed_within_15_days() {
     assert_eq!(tick(&hub, &clock).await.changes, 0, "nothing is due yet");
     assert_eq!(status(&hub, &b).await, "referenced");
     clock.advance(Duration::days(1) + Duration::minutes(1));
-    assert_eq!(tick(&hub, &clock).await.changes, 1, "B's deadline passed");
+    // B, and the demo's C and D, which did not sign either.
+    assert_eq!(
+        tick(&hub, &clock).await.changes,
+        3,
+        "B's, C's and D's deadlines passed"
+    );
     assert_eq!(status(&hub, &b).await, "dereferenced");
     assert_eq!(status(&hub, &a).await, "referenced");
     assert_eq!(whoami(&hub, "provider-b").await, 403);
@@ -501,20 +529,12 @@ async fn notices_take_effect_after_one_month_unless_cancelled() {
 }
 
 async fn open_case(hub: &TestHub, provider: &str, n: usize) -> String {
-    let (code, case) = post(
+    crate::common::handed_case(
         hub,
-        "csirt-analyst",
-        "/api/v1/cases",
-        json!({
-            "reference": format!("CSIRT-RE-2026-S{n}"),
-            "beneficiary": "Commune",
-            "provider": provider,
-            "consent": "pending"
-        }),
+        crate::common::new_case(&format!("CSIRT-RE-2026-S{n}"), "pending"),
+        provider,
     )
-    .await;
-    assert_eq!(code, 201, "{case}");
-    case["id"].as_str().unwrap().to_owned()
+    .await
 }
 
 async fn answer(hub: &TestHub, url: &str, rating: u8) -> (u16, String) {
@@ -548,7 +568,7 @@ async fn three_unfavourable_surveys_open_the_dereferencing_procedure() {
     let b = org_id(&hub, "Provider B (demo)").await;
     let mut links = Vec::new();
     for n in 0..4 {
-        let case = open_case(&hub, &b, n).await;
+        let case = open_case(&hub, "provider-b", n).await;
         let (code, link) = post(
             &hub,
             "csirt-analyst",
@@ -605,7 +625,7 @@ async fn three_unfavourable_surveys_open_the_dereferencing_procedure() {
     assert_eq!(status(&hub, &b).await, "dereferenced");
     assert_eq!(whoami(&hub, "provider-b").await, 403);
     // An expired link is refused with its own message.
-    let case = open_case(&hub, &org_id(&hub, "Provider A (demo)").await, 9).await;
+    let case = open_case(&hub, "provider-a", 9).await;
     let (_, link) = post(
         &hub,
         "csirt-analyst",
@@ -1032,8 +1052,7 @@ async fn a_provider_name_that_is_markup_is_shown_escaped_on_the_public_pages() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_public_pages_render_in_chromium_and_curl() {
     let (hub, _clock) = driven_hub().await;
-    let b = org_id(&hub, "Provider B (demo)").await;
-    let case = open_case(&hub, &b, 1).await;
+    let case = open_case(&hub, "provider-b", 1).await;
     let (_, link) = post(
         &hub,
         "csirt-analyst",
@@ -1054,7 +1073,7 @@ async fn the_public_pages_render_in_chromium_and_curl() {
                 .arg(hub.public_url("/directory.json")),
         );
         let list: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
-        assert_eq!(list.len(), 2);
+        assert_eq!(list.len(), 4);
         let out = succeed(
             std::process::Command::new("curl")
                 .args(["-sS", "--fail", "--cacert"])

@@ -83,26 +83,12 @@ async fn post(hub: &TestHub, who: &str, path: &str, body: Value) -> (u16, Value)
 }
 
 async fn open_case(hub: &TestHub, consent: &str) -> String {
-    let provider = hub.principal_named("provider-a").await.organisation_id;
-    let (status, case) = post(
+    crate::common::handed_case(
         hub,
-        "csirt-analyst",
-        "/api/v1/cases",
-        json!({
-            "reference": format!("CSIRT-RE-2026-{}", uuid::Uuid::new_v4()),
-            "beneficiary": "Mairie de Saint-Leu",
-            "provider": provider.as_str(),
-            "identifiers": {
-                "domains": ["victim.re"],
-                "hostnames": ["SRV-COMPTA"],
-                "organisations": ["Mairie de Saint-Leu"]
-            },
-            "consent": consent
-        }),
+        crate::common::new_case(&format!("CSIRT-RE-2026-{}", uuid::Uuid::new_v4()), consent),
+        "provider-a",
     )
-    .await;
-    assert_eq!(status, 201, "{case}");
-    case["id"].as_str().unwrap().to_owned()
+    .await
 }
 
 /// Everything `who` can read of the community, as text: every page of objects (all
@@ -574,7 +560,7 @@ async fn cases_belong_to_their_provider() {
         &hub,
         "provider-a",
         "/api/v1/cases",
-        json!({"reference": "x", "beneficiary": "y", "provider": "z"}),
+        crate::common::new_case("x", "pending"),
     )
     .await;
     assert_eq!(status, 403);
@@ -709,6 +695,19 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/cases/{id}"),
     ("PUT", "/api/v1/cases/{id}/consent"),
     ("POST", "/api/v1/cases/{id}/survey"),
+    ("POST", "/api/v1/cases/{id}/shortlist"),
+    ("GET", "/api/v1/cases/{id}/shortlists"),
+    ("POST", "/api/v1/cases/{id}/choice"),
+    ("POST", "/api/v1/cases/{id}/choice-link"),
+    ("GET", "/api/v1/cases/{id}/journal"),
+    ("POST", "/api/v1/cases/{id}/journal"),
+    ("GET", "/api/v1/cases/{id}/journal/signed"),
+    ("POST", "/api/v1/cases/{id}/close"),
+    ("POST", "/api/v1/cases/{id}/disputes"),
+    ("POST", "/api/v1/cases/{id}/disputes/{number}/outcome"),
+    ("GET", "/api/v1/handoffs"),
+    ("GET", "/api/v1/handoffs/{id}/package"),
+    ("POST", "/api/v1/handoffs/{id}/answer"),
     ("GET", "/api/v1/triage"),
     ("GET", "/api/v1/triage/{id}"),
     ("POST", "/api/v1/triage/{id}/publish"),

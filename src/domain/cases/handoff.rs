@@ -62,7 +62,8 @@ text_enum!(DeclineReason, "decline reason", {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "answer", deny_unknown_fields)]
 pub enum Answer {
-    Accept,
+    /// A struct variant, so that unknown fields are refused as for the others.
+    Accept {},
     Decline {
         reason: DeclineReason,
         #[serde(default)]
@@ -78,7 +79,7 @@ pub enum Answer {
 impl Answer {
     pub fn status(&self) -> HandoffStatus {
         match self {
-            Answer::Accept => HandoffStatus::Accepted,
+            Answer::Accept {} => HandoffStatus::Accepted,
             Answer::Decline { .. } => HandoffStatus::Declined,
             Answer::Conflict { .. } => HandoffStatus::Conflict,
         }
@@ -86,7 +87,7 @@ impl Answer {
 
     pub fn note(&self) -> &str {
         match self {
-            Answer::Accept => "",
+            Answer::Accept {} => "",
             Answer::Decline { note, .. } | Answer::Conflict { note } => note,
         }
     }

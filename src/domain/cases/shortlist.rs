@@ -1,8 +1,10 @@
 //! The fair shortlist (Convention art. 6.3, 9): several referenced providers proposed to the
 //! beneficiary, none favoured by size, sector or place, because none of these enters the
 //! decision. Eligibility is about the case (services, hours, conflicts); order is about
-//! rotation only: the least recently proposed first, ties broken by a draw from a recorded
-//! seed. The function is pure, so anyone holding the recorded inputs replays it and gets the
+//! rotation only: the least recently proposed first; among those last proposed in the same
+//! shortlist, the least often proposed; then a draw from a recorded seed. (Recency alone lets
+//! equally eligible providers drift apart by several proposals when a draw keeps favouring the
+//! same ones; with the count as the tie-break they never differ by more than one.) The function is pure, so anyone holding the recorded inputs replays it and gets the
 //! same list.
 
 use serde::{Deserialize, Serialize};
@@ -36,6 +38,9 @@ pub struct Candidate {
     pub withdrew: bool,
     /// The number of the last shortlist, of any case, that proposed it.
     pub last_proposed: Option<i64>,
+    /// How many shortlists proposed it.
+    #[serde(default)]
+    pub proposals: u64,
 }
 
 /// Why a provider is not on the shortlist. Shown to analysts only.
@@ -167,11 +172,13 @@ pub fn shortlist(needs: &Needs, candidates: &[Candidate], size: usize, seed: &[u
             });
         }
     }
-    // Never proposed sorts before any number; then the oldest proposal; then the draw.
+    // Never proposed sorts before any number; then the oldest proposal, the fewest proposals,
+    // the draw.
     eligible.sort_by(|(a, da), (b, db)| {
-        (a.last_proposed.is_some(), a.last_proposed, da).cmp(&(
+        (a.last_proposed.is_some(), a.last_proposed, a.proposals, da).cmp(&(
             b.last_proposed.is_some(),
             b.last_proposed,
+            b.proposals,
             db,
         ))
     });
@@ -198,7 +205,11 @@ pub fn shortlist(needs: &Needs, candidates: &[Candidate], size: usize, seed: &[u
             reasons.push("no declared conflict of interest with this beneficiary".into());
             reasons.push(match c.last_proposed {
                 None => "never proposed before".into(),
-                Some(n) => format!("last proposed in shortlist #{n}"),
+                Some(n) => format!(
+                    "last proposed in shortlist #{n} ({} proposal{} so far)",
+                    c.proposals,
+                    if c.proposals == 1 { "" } else { "s" }
+                ),
             });
             Entry {
                 rank: i + 1,
@@ -256,6 +267,7 @@ mod tests {
             can_receive: true,
             withdrew: false,
             last_proposed: None,
+            proposals: 0,
         }
     }
 
@@ -282,6 +294,7 @@ mod tests {
                         .find(|c| c.provider == e.provider)
                         .unwrap();
                     c.last_proposed = Some(number);
+                    c.proposals += 1;
                 }
                 let max = counts.values().max().unwrap();
                 let min = (0..4)

@@ -316,28 +316,21 @@ impl Cases<'_> {
         next.status = CaseStatus::HandedOff;
         next.case.provider = Some(provider.clone());
         next.revision += 1;
-        let audits = [
-            acting
-                .record("case.choice")
-                .objects([
-                    file.case.id.clone(),
-                    provider.to_string(),
-                    format!("shortlist:{}", shortlist.id),
-                ])
-                .reason(format!("channel {}", channel.as_str())),
-            acting
-                .record("case.handoff")
-                .objects([
-                    handoff.id.clone(),
-                    file.case.id.clone(),
-                    provider.to_string(),
-                    format!("sha256:{}", handoff.package_sha256),
-                ])
-                .reason(format!(
-                    "answer due {}",
-                    crate::domain::stix::stored::utc_timestamp(answer_due, 0)
-                )),
-        ];
+        // One change, one entry: the choice is the handoff.
+        let audits = [acting
+            .record("case.choice")
+            .objects([
+                file.case.id.clone(),
+                provider.to_string(),
+                handoff.id.clone(),
+                format!("shortlist:{}", shortlist.id),
+                format!("sha256:{}", handoff.package_sha256),
+            ])
+            .reason(format!(
+                "channel {}; answer due {}",
+                channel.as_str(),
+                crate::domain::stix::stored::utc_timestamp(answer_due, 0)
+            ))];
         let write = CaseWrite {
             handoff: Some(&handoff),
             link_used: link.map(|l| (l, now)),

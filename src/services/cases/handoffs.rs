@@ -153,7 +153,7 @@ impl Cases<'_> {
         next.revision += 1;
         let mut conflict = None;
         match answer {
-            Answer::Accept => next.status = CaseStatus::InProgress,
+            Answer::Accept {} => next.status = CaseStatus::InProgress,
             Answer::Decline { .. } | Answer::Conflict { .. } => {
                 next.status = CaseStatus::Shortlisted;
                 next.case.provider = None;

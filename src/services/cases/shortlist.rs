@@ -71,7 +71,13 @@ impl Cases<'_> {
                 crate::domain::cases::qualification::beneficiary_key(&file.case.beneficiary)
             });
         let conflicts = self.store.conflicts_with(&key).await?;
-        let last: HashMap<_, _> = self.store.last_proposals().await?.into_iter().collect();
+        let last: HashMap<_, _> = self
+            .store
+            .last_proposals()
+            .await?
+            .into_iter()
+            .map(|(id, last, count)| (id, (last, count)))
+            .collect();
         let withdrew: Vec<_> = self
             .store
             .handoffs_of_case(&file.case.id)
@@ -97,7 +103,8 @@ impl Cases<'_> {
                     can_receive: PublicKey::from_bytes(p.file.openpgp_key.as_bytes())
                         .is_ok_and(|k| can_receive(&k, now)),
                     withdrew: withdrew.contains(&id),
-                    last_proposed: last.get(&id).copied(),
+                    last_proposed: last.get(&id).map(|(n, _)| *n),
+                    proposals: last.get(&id).map_or(0, |(_, c)| *c),
                     provider: id,
                 }
             })
