@@ -772,9 +772,7 @@ async fn refused_requests_and_restricted_reads_are_on_record() {
         "provider-a",
         M::POST,
         "/api/v1/cases",
-        json!({
-            "reference": "x", "beneficiary": "y", "provider": "z"
-        }),
+        crate::common::new_case("x", "pending"),
     )
     .await;
     assert_eq!(status, 403);
@@ -865,19 +863,13 @@ async fn refused_requests_and_restricted_reads_are_on_record() {
     assert_eq!(entry.markings, ["tlp:red"]);
 
     // Case material: a case read by its provider.
-    let (status, case) = api(
+    let case = crate::common::handed_case(
         &hub,
-        "csirt-analyst",
-        M::POST,
-        "/api/v1/cases",
-        json!({
-            "reference": "CSIRT-RE-2026-0077", "beneficiary": "Clinique du Port",
-            "provider": provider.organisation_id.as_str(), "consent": "pending"
-        }),
+        crate::common::new_case("CSIRT-RE-2026-0077", "pending"),
+        "provider-a",
     )
     .await;
-    assert_eq!(status, 201);
-    let case = case["id"].as_str().unwrap();
+    let case = case.as_str();
     let (_, entry) = one_entry(
         &hub,
         "case.read",

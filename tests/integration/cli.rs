@@ -317,7 +317,8 @@ async fn pki_issue_list_crl_from_the_command_line() {
     let out = hub.cli().args(["pki", "list", "--json"]).output().unwrap();
     assert!(out.status.success());
     let rows: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(rows.len(), 6);
+    // The six demo principals and the two issued above.
+    assert_eq!(rows.len(), 8);
     assert!(rows.iter().any(|r| r["principal"]["name"] == "soc-tool"));
     let out = hub.cli().args(["pki", "list"]).output().unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).contains("soc-tool"));

@@ -24,7 +24,7 @@ pub struct Link {
     token: String,
 }
 
-struct Option_<'a> {
+struct Choice<'a> {
     id: &'a str,
     row: Row<'a>,
 }
@@ -34,7 +34,7 @@ struct Option_<'a> {
 struct ChoosePage<'a> {
     title: &'static str,
     token: &'a str,
-    options: Vec<Option_<'a>>,
+    options: Vec<Choice<'a>>,
     expires: String,
 }
 
@@ -92,7 +92,7 @@ pub async fn form(
             options: page
                 .options
                 .iter()
-                .map(|o| Option_ {
+                .map(|o| Choice {
                     id: &o.provider,
                     row: Row::of(&o.entry),
                 })
