@@ -249,7 +249,7 @@ mod tests {
                 .map(|service| ServiceOffer {
                     service,
                     jho: true,
-                    jhno: n % 2 == 0,
+                    jhno: n.is_multiple_of(2),
                 })
                 .collect(),
             conflict: false,

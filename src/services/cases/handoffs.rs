@@ -81,7 +81,7 @@ impl Cases<'_> {
                 for f in self.store.case_files().await? {
                     all.extend(self.store.handoffs_of_case(&f.case.id).await?);
                 }
-                all.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+                all.sort_by_key(|h| std::cmp::Reverse(h.created_at));
                 all
             }
             PrincipalKind::Peer => Vec::new(),
