@@ -40,6 +40,13 @@ pub enum CliError {
     NoDataDir(PathBuf),
     #[error("{0}")]
     Usage(String),
+    /// A request of `relais case …` that the hub refused or never answered.
+    #[error(transparent)]
+    Api(#[from] super::api_client::ApiClientError),
+    /// The hub read the case's journal and its hash chain did not hold: what was printed
+    /// cannot be relied on.
+    #[error("the journal of {0} does not verify: its hash chain is broken")]
+    JournalUnverified(String),
     /// `relais audit verify` found the export intact, but against the key the export carries.
     #[error(
         "the audit log in {0} is intact against its own key only: the key was not pinned (--key)"

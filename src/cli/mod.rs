@@ -1,7 +1,10 @@
 //! Command line: `relais serve`, `relais init`, `relais pki …`, `relais registry …`,
-//! `relais config …`, `relais audit …`. The load generator is another binary, `relais-bench`.
+//! `relais config …`, `relais audit …`, `relais case …` (a client of the REST API). The load
+//! generator is another binary, `relais-bench`.
 
+mod api_client;
 mod audit;
+mod case;
 mod context;
 mod pki;
 mod registry;
@@ -55,6 +58,9 @@ pub enum Command {
     /// The tamper-evident audit log: export it from the database, verify an export offline.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// Victim cases from an analyst's terminal: open, shortlist, choice, handoff, journal,
+    /// closure, through the hub's REST API with the analyst's certificate.
+    Case(case::CaseCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -72,6 +78,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Pki(cmd) => pki::run(cmd, &cli.data, cli.config.as_deref()).await,
         Command::Registry(cmd) => registry::run(cmd, &cli.data, cli.config.as_deref()).await,
         Command::Audit(cmd) => audit::run(cmd, &cli.data, cli.config.as_deref()).await,
+        Command::Case(cmd) => case::run(cmd, &cli.data, cli.config.as_deref()).await,
         Command::Config(ConfigCommand::Env) => {
             for (var, key) in crate::config::Config::env_variables() {
                 println!("{var:<40} {key}");

@@ -11,6 +11,7 @@ mod adversarial;
 mod audit_log;
 mod audit_verify;
 mod body_limit;
+mod case_cli;
 mod cases;
 mod cli;
 mod exports;

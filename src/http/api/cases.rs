@@ -445,7 +445,7 @@ pub async fn add_dispute(
     tag = "cases",
     params(
         ("id" = String, Path, description = "The case id."),
-        ("number" = u32, Path, description = "The dispute's number."),
+        ("number" = String, Path, description = "The dispute's number (1, 2, …)."),
     ),
     request_body(content = OutcomeRequest, content_type = "application/json"),
     responses(
@@ -458,10 +458,13 @@ pub async fn add_dispute(
 pub async fn dispute_outcome(
     caller: Result<Analyst, ApiError>,
     State(state): State<AppState>,
-    Path((id, number)): Path<(String, u32)>,
+    Path((id, number)): Path<(String, String)>,
     JsonBody(request): JsonBody<OutcomeRequest>,
 ) -> Result<Response, ApiError> {
     let caller = caller?;
+    // Taken as text so that a bad number is a dispute that does not exist, answered as
+    // problem+json like every other miss, not the router's plain-text rejection.
+    let number: u32 = number.parse().map_err(|_| ApiError::NotFound)?;
     let dispute = state
         .services
         .cases()
