@@ -274,7 +274,15 @@ async fn a_case_from_first_contact_to_closure() {
             browser.goto(&page_url).await;
             browser.click(&format!("input[value=\"{chosen}\"]")).await;
             browser.click("button[type=\"submit\"]").await;
-            let answer = browser.source().await;
+            // The click starts the form's navigation; the new page comes when it comes.
+            let mut answer = String::new();
+            for _ in 0..100 {
+                answer = browser.source().await;
+                if answer.contains("votre choix est enregistré") {
+                    break;
+                }
+                tokio::time::sleep(StdDuration::from_millis(100)).await;
+            }
             assert!(answer.contains("votre choix est enregistré"), "{answer}");
             browser.quit().await;
         }
