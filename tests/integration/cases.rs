@@ -49,15 +49,26 @@ async fn post(hub: &TestHub, who: &str, path: &str, body: Value) -> (u16, Value)
 
 /// A hub on a clock the test moves, whose handoff job looks every second.
 async fn driven_hub() -> (TestHub, FixedClock) {
+    driven_hub_on(None).await
+}
+
+/// As [`driven_hub`], on a PostgreSQL database of its own; None (the test says it did not
+/// run) without `RELAIS_TEST_POSTGRES_URL`.
+async fn driven_hub_on_postgres() -> Option<(TestHub, FixedClock)> {
+    let pg = crate::common::PgDatabase::create().await?;
+    Some(driven_hub_on(Some(pg)).await)
+}
+
+async fn driven_hub_on(postgres: Option<crate::common::PgDatabase>) -> (TestHub, FixedClock) {
     // A minute ahead: the demo keys, made at first start on the system clock, are in the past.
     let clock = FixedClock::new(OffsetDateTime::now_utc() + Duration::minutes(1));
     let hub = spawn_hub_with(HubOptions {
+        postgres,
         clock: Some(Arc::new(clock.clone())),
         tweak: Some(Box::new(|c, _| {
             c.pki.client_validity_days = 3650;
             c.cases.handoff_check_secs = 1;
         })),
-        ..HubOptions::default()
     })
     .await;
     (hub, clock)
@@ -595,7 +606,19 @@ async fn the_rotation_is_fair_over_thirty_cases() {
 /// this beneficiary's shortlists for good, on any later case.
 #[tokio::test]
 async fn decline_and_conflict_send_the_case_back_to_the_choice() {
-    let (hub, _clock) = driven_hub().await;
+    let (hub, clock) = driven_hub().await;
+    decline_and_conflict(hub, clock).await;
+}
+
+#[tokio::test]
+async fn decline_and_conflict_send_the_case_back_to_the_choice_on_postgres() {
+    let Some((hub, clock)) = driven_hub_on_postgres().await else {
+        return;
+    };
+    decline_and_conflict(hub, clock).await;
+}
+
+async fn decline_and_conflict(hub: TestHub, _clock: FixedClock) {
     let a = org(&hub, "provider-a").await;
     let b = org(&hub, "provider-b").await;
     let case = open(&hub, new_case("CSIRT-RE-2026-0201", "pending")).await;
@@ -698,6 +721,18 @@ async fn decline_and_conflict_send_the_case_back_to_the_choice() {
 #[tokio::test]
 async fn an_unanswered_handoff_is_flagged() {
     let (hub, clock) = driven_hub().await;
+    unanswered_handoff(hub, clock).await;
+}
+
+#[tokio::test]
+async fn an_unanswered_handoff_is_flagged_on_postgres() {
+    let Some((hub, clock)) = driven_hub_on_postgres().await else {
+        return;
+    };
+    unanswered_handoff(hub, clock).await;
+}
+
+async fn unanswered_handoff(hub: TestHub, clock: FixedClock) {
     let a = org(&hub, "provider-a").await;
     let case = open(&hub, new_case("CSIRT-RE-2026-0301", "pending")).await;
     shortlist_with(&hub, &case, &a).await;
