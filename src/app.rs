@@ -89,6 +89,14 @@ async fn csirt_key(
         now,
     )
     .await?;
+    if !config.pki.demo {
+        // The CSIRT's copy of every package would open only with a secret the hub keeps next
+        // to the packages, and no analyst holds.
+        tracing::warn!(
+            "cases.csirt_key is not set: handoff packages are encrypted to a key the hub \
+             generated and keeps; set the CSIRT's own public key"
+        );
+    }
     if config.pki.demo {
         let path = crate::services::bootstrap::demo_dir(data_dir).join("csirt-openpgp.asc");
         if !path.exists() {

@@ -57,7 +57,7 @@ CREATE TABLE case_handoffs (
     answer_due      BIGINT NOT NULL,
     package         TEXT NOT NULL,
     package_sha256  TEXT NOT NULL,
-    status          TEXT NOT NULL CHECK (status IN ('pending', 'accepted', 'declined', 'conflict')),
+    status          TEXT NOT NULL CHECK (status IN ('pending', 'accepted', 'declined', 'conflict', 'withdrawn')),
     answered_at     BIGINT,
     answered_by     TEXT,
     reason          TEXT,

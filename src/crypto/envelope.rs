@@ -17,7 +17,7 @@ use openpgp::parse::stream::{
 };
 use openpgp::policy::StandardPolicy;
 use openpgp::serialize::stream::{Armorer, Encryptor, LiteralWriter, Message, Signer};
-use openpgp::types::SymmetricAlgorithm;
+use openpgp::types::{RevocationStatus, SymmetricAlgorithm};
 use time::OffsetDateTime;
 
 use super::openpgp::{AuditKey, OpenPgpError, PublicKey};
@@ -29,19 +29,35 @@ fn text(e: &openpgp::anyhow::Error) -> String {
     format!("{e:#}")
 }
 
-/// Whether `key` has a valid, unexpired, unrevoked encryption-capable (sub)key as of `at`.
-pub fn can_receive(key: &PublicKey, at: OffsetDateTime) -> bool {
-    let policy = StandardPolicy::new();
-    key.cert()
+/// The encryption-capable (sub)keys of `cert` as of `when`, if the certificate itself is
+/// valid then: a revoked or expired certificate receives nothing, whatever its subkeys say.
+fn encryption_keys<'a>(
+    cert: &'a Cert,
+    policy: &'a StandardPolicy<'a>,
+    when: SystemTime,
+) -> Vec<openpgp::cert::prelude::ValidErasedKeyAmalgamation<'a, openpgp::packet::key::PublicParts>>
+{
+    let Ok(valid) = cert.with_policy(policy, Some(when)) else {
+        return Vec::new();
+    };
+    if matches!(valid.revocation_status(), RevocationStatus::Revoked(_)) || valid.alive().is_err() {
+        return Vec::new();
+    }
+    valid
         .keys()
-        .with_policy(&policy, Some(SystemTime::from(at)))
         .supported()
         .alive()
         .revoked(false)
         .for_transport_encryption()
         .for_storage_encryption()
-        .next()
-        .is_some()
+        .collect()
+}
+
+/// Whether `key` has a valid, unexpired, unrevoked encryption-capable (sub)key as of `at`, on
+/// a certificate that is itself valid, unexpired and unrevoked.
+pub fn can_receive(key: &PublicKey, at: OffsetDateTime) -> bool {
+    let policy = StandardPolicy::new();
+    !encryption_keys(key.cert(), &policy, SystemTime::from(at)).is_empty()
 }
 
 /// `data` encrypted to every key of `recipients` and signed by `signer`, armored
@@ -57,23 +73,14 @@ pub fn encrypt_and_sign(
     let when = SystemTime::from(at);
     let mut keys = Vec::new();
     for r in recipients {
-        let before = keys.len();
-        keys.extend(
-            r.cert()
-                .keys()
-                .with_policy(&policy, Some(when))
-                .supported()
-                .alive()
-                .revoked(false)
-                .for_transport_encryption()
-                .for_storage_encryption(),
-        );
-        if keys.len() == before {
+        let found = encryption_keys(r.cert(), &policy, when);
+        if found.is_empty() {
             return Err(OpenPgpError::Certificate(format!(
                 "{} has no key that can receive an encrypted message",
                 r.fingerprint()
             )));
         }
+        keys.extend(found);
     }
     let keypair = signer.signing_keypair(Some(when))?;
     let fail = |e: openpgp::anyhow::Error| OpenPgpError::Sign(text(&e));

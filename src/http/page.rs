@@ -25,6 +25,13 @@ pub fn render(status: StatusCode, page: &impl Template) -> Result<Response, ApiE
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
+    // Survey and choice pages carry a single-use token in their URL and form: neither a
+    // cache nor a referrer may keep it.
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     Ok(response)
 }
 

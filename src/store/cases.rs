@@ -123,9 +123,15 @@ pub trait CaseStore: Send + Sync {
         at: OffsetDateTime,
         audit: &AuditRecord,
     ) -> StoreResult<bool>;
-    /// Appends an entry; `Conflict` if its number is taken or its previous hash is not the
-    /// journal's head (another entry came meanwhile).
-    async fn append_journal(&self, entry: &Entry, audit: &AuditRecord) -> StoreResult<()>;
+    /// Appends an entry; `Conflict` if its number is taken, its previous hash is not the
+    /// journal's head (another entry came meanwhile), or the case is no longer at
+    /// `case_revision` (closed or handed back meanwhile: the checks made on it no longer hold).
+    async fn append_journal(
+        &self,
+        entry: &Entry,
+        case_revision: i64,
+        audit: &AuditRecord,
+    ) -> StoreResult<()>;
     /// A case's journal, in order.
     async fn journal(&self, case_id: &str) -> StoreResult<Vec<Entry>>;
 }
@@ -618,9 +624,18 @@ macro_rules! case_sql {
                 async fn append_journal(
                     &self,
                     entry: &Entry,
+                    case_revision: i64,
                     audit: &AuditRecord,
                 ) -> StoreResult<()> {
                     let mut tx = self.begin_write().await?;
+                    let revision: Option<i64> =
+                        sqlx::query_scalar("SELECT revision FROM cases WHERE id = $1")
+                            .bind(&entry.case_id)
+                            .fetch_optional(&mut *tx)
+                            .await?;
+                    if revision != Some(case_revision) {
+                        return Err(StoreError::Conflict(CASE_CHANGED));
+                    }
                     let head: Option<String> = sqlx::query_scalar(
                         "SELECT hash FROM case_journal WHERE case_id = $1 \
                          ORDER BY number DESC LIMIT 1",

@@ -350,6 +350,54 @@ async fn write_endpoints_flow(db: Db) {
     )
     .await;
     covered.insert("POST /api/v1/cases/{id}/choice-link");
+    let third = crate::common::new_case("CSIRT-RE-2026-0044", "pending");
+    let (third, _) = one_entry(
+        &hub,
+        "case.create",
+        api(&hub, "csirt-analyst", M::POST, "/api/v1/cases", third),
+    )
+    .await;
+    let third = third["id"].as_str().unwrap().to_owned();
+    let (list, _) = one_entry(
+        &hub,
+        "case.shortlist",
+        api(
+            &hub,
+            "csirt-analyst",
+            M::POST,
+            &format!("/api/v1/cases/{third}/shortlist"),
+            json!({}),
+        ),
+    )
+    .await;
+    let (pending, _) = one_entry(
+        &hub,
+        "case.choice",
+        api(
+            &hub,
+            "csirt-analyst",
+            M::POST,
+            &format!("/api/v1/cases/{third}/choice"),
+            json!({"provider": list["entries"][0]["provider"], "channel": "email"}),
+        ),
+    )
+    .await;
+    one_entry(
+        &hub,
+        "case.handoff_withdraw",
+        api(
+            &hub,
+            "csirt-analyst",
+            M::POST,
+            &format!(
+                "/api/v1/handoffs/{}/withdraw",
+                pending["id"].as_str().unwrap()
+            ),
+            json!({"reason": "no answer"}),
+        ),
+    )
+    .await;
+    covered.insert("POST /api/v1/handoffs/{id}/withdraw");
 
     let envelope = json!({"objects": [
         indicator(1, "beacon seen on SRV-COMPTA", TLP_GREEN),

@@ -776,6 +776,46 @@ async fn unanswered_handoff(hub: TestHub, clock: FixedClock) {
     // The provider sees its overdue handoff, not the analysts' attention list.
     let (_, seen) = get(&hub, "provider-a", &format!("/api/v1/cases/{case}")).await;
     assert!(seen.get("attention").is_none(), "{seen}");
+    // The analysts take it back: the case returns to the choice, A loses sight of it, and
+    // its late answer is refused.
+    let (code, p) = post(
+        &hub,
+        "provider-a",
+        &format!("/api/v1/handoffs/{handoff}/withdraw"),
+        json!({"reason": "x"}),
+    )
+    .await;
+    assert_eq!(code, 403, "{p}");
+    let (code, w) = post(
+        &hub,
+        "csirt-analyst",
+        &format!("/api/v1/handoffs/{handoff}/withdraw"),
+        json!({"reason": "pas de réponse sous 4 h"}),
+    )
+    .await;
+    assert_eq!(code, 200, "{w}");
+    assert_eq!(w["status"], "withdrawn");
+    let (_, back) = get(&hub, "csirt-analyst", &format!("/api/v1/cases/{case}")).await;
+    assert_eq!(back["status"], "shortlisted");
+    let (code, _) = get(&hub, "provider-a", &format!("/api/v1/cases/{case}")).await;
+    assert_eq!(code, 404);
+    let (code, _) = post(
+        &hub,
+        "provider-a",
+        &format!("/api/v1/handoffs/{handoff}/answer"),
+        json!({"answer": "accept"}),
+    )
+    .await;
+    assert_eq!(code, 409);
+    let (code, _) = get(
+        &hub,
+        "provider-a",
+        &format!("/api/v1/handoffs/{handoff}/package"),
+    )
+    .await;
+    assert_eq!(code, 404);
+    let list = shortlist(&hub, &case).await;
+    assert!(!proposed(&list).contains(&a), "{list}");
     hub.shutdown().await;
 }
 
@@ -919,6 +959,11 @@ async fn provider_b_learns_nothing_from_provider_a_case_ids() {
                 Method::POST,
                 format!("/api/v1/handoffs/{h}/answer"),
                 Some(json!({"answer": "accept"})),
+            ),
+            (
+                Method::POST,
+                format!("/api/v1/handoffs/{h}/withdraw"),
+                Some(json!({"reason": "x"})),
             ),
         ]
     };

@@ -708,6 +708,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/handoffs"),
     ("GET", "/api/v1/handoffs/{id}/package"),
     ("POST", "/api/v1/handoffs/{id}/answer"),
+    ("POST", "/api/v1/handoffs/{id}/withdraw"),
     ("GET", "/api/v1/triage"),
     ("GET", "/api/v1/triage/{id}"),
     ("POST", "/api/v1/triage/{id}/publish"),

@@ -38,12 +38,15 @@ pub enum HandoffStatus {
     Accepted,
     Declined,
     Conflict,
+    /// Taken back by the analysts from a provider that did not answer in time.
+    Withdrawn,
 }
 text_enum!(HandoffStatus, "handoff status", {
     Pending => "pending",
     Accepted => "accepted",
     Declined => "declined",
     Conflict => "conflict",
+    Withdrawn => "withdrawn",
 });
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

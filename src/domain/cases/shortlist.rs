@@ -70,7 +70,9 @@ impl Exclusion {
             Exclusion::NoEncryptionKey => {
                 "its registered OpenPGP key cannot receive an encrypted handoff".into()
             }
-            Exclusion::WithdrewFromThisCase => "declined this case already".into(),
+            Exclusion::WithdrewFromThisCase => {
+                "declined this case already, or did not answer it in time".into()
+            }
         }
     }
 }

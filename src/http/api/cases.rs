@@ -31,7 +31,10 @@ impl From<CaseError> for ApiError {
             CaseError::Duplicate(_) => ApiError::Conflict(e.to_string()),
             CaseError::NotNow(detail) => ApiError::Conflict(detail),
             // Links are met on the public pages, which map them themselves.
-            CaseError::BadLink | CaseError::ExpiredLink | CaseError::UsedLink => ApiError::NotFound,
+            CaseError::BadLink
+            | CaseError::ExpiredLink
+            | CaseError::UsedLink
+            | CaseError::StaleLink => ApiError::NotFound,
             CaseError::Package(detail) => ApiError::Internal(detail.into()),
             CaseError::Store(s) => crate::http::error::storage(s),
         }
@@ -384,8 +387,8 @@ pub struct Closed {
     responses(
         (status = 200, description = "The closure.", body = Closed),
         (status = 404, description = "No such case, or one the caller may not see."),
-        (status = 409, description = "The case is closed, or not in a state to close."),
-        (status = 422, description = "The end date is before the case or in the future."),
+        (status = 409, description = "The case is closed, not in a state to close, or the end date is before the case or in the future."),
+        (status = 422, description = "The summary is too long."),
     )
 )]
 pub async fn close(
@@ -524,6 +527,45 @@ pub async fn package(
         armored,
     )
         .into_response())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WithdrawRequest {
+    /// Why (1 to 200 bytes), e.g. "no answer within 4 h, provider unreachable".
+    pub reason: String,
+}
+
+/// Takes a pending handoff back from a provider that did not answer (analysts): the case
+/// returns to the beneficiary's choice, and the provider loses sight of it.
+#[utoipa::path(
+    post,
+    path = "/api/v1/handoffs/{id}/withdraw",
+    tag = "cases",
+    params(("id" = String, Path, description = "The handoff id.")),
+    request_body(content = WithdrawRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The handoff as withdrawn.", body = HandoffView),
+        (status = 403, description = "Only analysts withdraw handoffs."),
+        (status = 404, description = "No such handoff."),
+        (status = 409, description = "The provider has answered."),
+        (status = 422, description = "The reason is empty or too long."),
+    )
+)]
+pub async fn withdraw(
+    caller: Result<Analyst, ApiError>,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    JsonBody(request): JsonBody<WithdrawRequest>,
+) -> Result<Json<HandoffView>, ApiError> {
+    let caller = caller?;
+    Ok(Json(
+        state
+            .services
+            .cases()
+            .withdraw(&caller, &id, &request.reason, state.clock.now())
+            .await?,
+    ))
 }
 
 /// The provider's answer to its pending handoff, within `cases.answer_within`: accept,

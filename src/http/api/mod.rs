@@ -50,6 +50,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(cases::handoffs))
         .routes(routes!(cases::package))
         .routes(routes!(cases::answer))
+        .routes(routes!(cases::withdraw))
         .routes(routes!(triage::queue))
         .routes(routes!(triage::item))
         .routes(routes!(triage::publish))

@@ -46,6 +46,11 @@ fn refusal(e: &CaseError) -> Result<Response, ApiError> {
             "Ce lien a déjà servi : votre choix est enregistré. Contactez le CSIRT pour toute \
              question.",
         ),
+        CaseError::StaleLink => (
+            StatusCode::GONE,
+            "Ce lien n'est plus valable : le CSIRT vous a proposé une autre liste ou a \
+             enregistré votre choix autrement. Contactez-le au besoin.",
+        ),
         CaseError::ExpiredLink => (
             StatusCode::GONE,
             "Ce lien a expiré. Contactez le CSIRT pour choisir votre prestataire.",

@@ -169,11 +169,11 @@ impl Cases<'_> {
         // A link drawn from a shortlist that a newer one replaced, or for a case that moved
         // on, is spent.
         if file.status != CaseStatus::Shortlisted {
-            return Err(CaseError::UsedLink);
+            return Err(CaseError::StaleLink);
         }
         let current = self.current_shortlist(&file.case.id).await?;
         if current.id != link.shortlist_id {
-            return Err(CaseError::UsedLink);
+            return Err(CaseError::StaleLink);
         }
         Ok((link, file, current))
     }
@@ -184,10 +184,23 @@ impl Cases<'_> {
         token: &str,
         now: OffsetDateTime,
     ) -> Result<ChoicePage, CaseError> {
-        let (link, _, shortlist) = self.open_link(token, now).await?;
+        let (link, file, shortlist) = self.open_link(token, now).await?;
         let today = local(now).date();
+        // A provider that answered this case already is not offered again.
+        let answered: Vec<_> = self
+            .store
+            .handoffs_of_case(&file.case.id)
+            .await?
+            .into_iter()
+            .map(|h| h.provider)
+            .collect();
         let mut options = Vec::new();
-        for e in &shortlist.document.entries {
+        for e in shortlist
+            .document
+            .entries
+            .iter()
+            .filter(|e| !answered.contains(&e.provider))
+        {
             if let Some(record) = self.store.provider(&e.provider).await?
                 && let Some(listed) = entry(
                     &record.organisation.name,
@@ -271,12 +284,35 @@ impl Cases<'_> {
                     "{provider} is no longer referenced: draw a new shortlist"
                 ))
             })?;
+        // What the shortlist checked may have changed since it was drawn.
+        let beneficiary = file.qualification.as_ref().map_or_else(
+            || crate::domain::cases::qualification::beneficiary_key(&file.case.beneficiary),
+            |q| q.beneficiary.key(),
+        );
+        if self
+            .store
+            .conflicts_with(&beneficiary)
+            .await?
+            .contains(provider)
+        {
+            return Err(CaseError::NotNow(format!(
+                "{provider} declared a conflict of interest with this beneficiary: draw a new \
+                 shortlist"
+            )));
+        }
         let qualification = file
             .qualification
             .as_ref()
             .ok_or_else(|| CaseError::NotNow("the case has no qualification to hand off".into()))?;
         let key = PublicKey::from_bytes(record.file.openpgp_key.as_bytes())
-            .map_err(|e| CaseError::Package(e.to_string()))?;
+            .ok()
+            .filter(|k| crate::crypto::envelope::can_receive(k, now))
+            .ok_or_else(|| {
+                CaseError::NotNow(format!(
+                    "{provider}'s registered OpenPGP key can no longer receive a package: \
+                     draw a new shortlist"
+                ))
+            })?;
         let handoff_id = format!("handoff--{}", uuid::Uuid::new_v4());
         let answer_due = now + self.settings.answer_within;
         let document = package_document(&PackageInput {

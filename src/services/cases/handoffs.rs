@@ -5,7 +5,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use super::{CaseError, Cases};
-use crate::domain::access::{Provider, RegistryRecord};
+use crate::domain::access::{Analyst, Provider, RegistryRecord};
 use crate::domain::audit::record::{Acting, AuditRecord};
 use crate::domain::cases::access::{Disclosed, disclose_handoff, disclose_package};
 use crate::domain::cases::handoff::{Answer, Handoff, HandoffStatus};
@@ -202,6 +202,59 @@ impl Cases<'_> {
             }
         }
         let shown = disclose_handoff(caller, answered).ok_or(CaseError::NotFound)?;
+        Ok(HandoffView::of(shown, now))
+    }
+
+    /// Takes a pending handoff back from a provider that did not answer (analysts): the case
+    /// returns to the beneficiary's choice and the provider loses sight of it, as after a
+    /// decline.
+    pub async fn withdraw(
+        &self,
+        caller: &Analyst,
+        id: &str,
+        reason: &str,
+        now: OffsetDateTime,
+    ) -> Result<HandoffView, CaseError> {
+        let reason = crate::domain::cases::qualification::short_text("reason", reason)?;
+        let handoff = self.store.handoff(id).await?.ok_or(CaseError::NotFound)?;
+        let handoff = disclose_handoff(caller, handoff)
+            .ok_or(CaseError::NotFound)?
+            .into_inner();
+        if handoff.status != HandoffStatus::Pending {
+            return Err(CaseError::NotNow(format!(
+                "the provider has answered ({})",
+                handoff.status
+            )));
+        }
+        let file = self
+            .store
+            .case_file(&handoff.case_id)
+            .await?
+            .ok_or(CaseError::NotFound)?;
+        let mut withdrawn = handoff;
+        withdrawn.status = HandoffStatus::Withdrawn;
+        withdrawn.answered_at = Some(now);
+        withdrawn.answered_by = Some(caller.principal.id.to_string());
+        withdrawn.note = reason;
+        let mut next = file.clone();
+        next.status = CaseStatus::Shortlisted;
+        next.case.provider = None;
+        next.revision += 1;
+        let audit = AuditRecord::by(caller, "case.handoff_withdraw", now)
+            .objects([withdrawn.id.clone(), file.case.id.clone()]);
+        let write = CaseWrite {
+            answer: Some(&withdrawn),
+            ..CaseWrite::of(&next, file.revision)
+        };
+        match self.write(&write, &[audit]).await {
+            Err(CaseError::Store(crate::store::StoreError::Conflict(_))) => {
+                return Err(CaseError::NotNow(
+                    "the provider has answered meanwhile".into(),
+                ));
+            }
+            other => other?,
+        };
+        let shown = disclose_handoff(caller, withdrawn).ok_or(CaseError::NotFound)?;
         Ok(HandoffView::of(shown, now))
     }
 

@@ -66,9 +66,13 @@ impl Cases<'_> {
                 format!("sha256:{}", entry.hash),
             ])
             .reason(entry.kind.as_str());
-        match self.store.append_journal(&entry, &audit).await {
+        match self
+            .store
+            .append_journal(&entry, file.revision, &audit)
+            .await
+        {
             Err(crate::store::StoreError::Conflict(_)) => Err(CaseError::NotNow(
-                "another entry came meanwhile: send it again".into(),
+                "the case or its journal changed meanwhile: read it and send again".into(),
             )),
             other => other.map(|()| entry).map_err(CaseError::from),
         }

@@ -68,6 +68,9 @@ pub enum CaseError {
     ExpiredLink,
     #[error("the link was used already")]
     UsedLink,
+    /// A newer shortlist, or a choice made another way, replaced what the link offered.
+    #[error("the link was replaced")]
+    StaleLink,
     #[error("cannot build the handoff package: {0}")]
     Package(String),
     #[error(transparent)]

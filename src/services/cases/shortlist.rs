@@ -83,7 +83,12 @@ impl Cases<'_> {
             .handoffs_of_case(&file.case.id)
             .await?
             .into_iter()
-            .filter(|h| matches!(h.status, HandoffStatus::Declined | HandoffStatus::Conflict))
+            .filter(|h| {
+                matches!(
+                    h.status,
+                    HandoffStatus::Declined | HandoffStatus::Conflict | HandoffStatus::Withdrawn
+                )
+            })
             .map(|h| h.provider)
             .collect();
         Ok(self
