@@ -530,7 +530,7 @@ impl Config {
             ("cases.answer_within", &c.answer_within),
             ("cases.choice_link_valid", &c.choice_link_valid),
         ] {
-            if !parse_duration(value).is_some_and(|d| d <= time::Duration::days(30)) {
+            if parse_duration(value).is_none_or(|d| d > time::Duration::days(30)) {
                 return Err(ConfigError::Invalid(format!(
                     "{key} = {value:?}: a duration such as 4h, 90m, 1h30m, at most 30d"
                 )));
