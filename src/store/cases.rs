@@ -160,8 +160,7 @@ macro_rules! case_sql {
             use $crate::domain::cases::CaseFile;
             use $crate::domain::cases::handoff::Handoff;
             use $crate::domain::cases::journal::Entry;
-            use $crate::domain::principal::{OrganisationId, PrincipalId};
-            use $crate::domain::triage::Case;
+            use $crate::domain::principal::OrganisationId;
             use $crate::store::cases::{
                 CASE_CHANGED, CaseStore, CaseWrite, ChoiceLink, StoredShortlist,
                 case_file_columns, handoff_columns,
@@ -180,29 +179,12 @@ macro_rules! case_sql {
             }
 
             fn file_from_row(row: &$row) -> StoreResult<CaseFile> {
-                let consent: String = row.try_get("consent")?;
-                let identifiers: String = row.try_get("identifiers")?;
                 let status: String = row.try_get("status")?;
                 let qualification: Option<String> = row.try_get("qualification")?;
                 let closure: Option<String> = row.try_get("closure")?;
                 let disputes: String = row.try_get("disputes")?;
                 Ok(CaseFile {
-                    case: Case {
-                        id: row.try_get("id")?,
-                        reference: row.try_get("reference")?,
-                        beneficiary: row.try_get("beneficiary")?,
-                        provider: row
-                            .try_get::<Option<String>, _>("provider_id")?
-                            .map(OrganisationId::from_stored),
-                        consent: consent.parse().map_err(corrupt)?,
-                        identifiers: serde_json::from_str(&identifiers).map_err(corrupt)?,
-                        created_by: PrincipalId::from_stored(row.try_get("created_by")?),
-                        created_at: from_micros(row.try_get("created_at")?)?,
-                        consent_by: row
-                            .try_get::<Option<String>, _>("consent_by")?
-                            .map(PrincipalId::from_stored),
-                        consent_at: optional_time(row.try_get("consent_at")?)?,
-                    },
+                    case: super::submission_sql::case_from_row(row)?,
                     status: status.parse().map_err(corrupt)?,
                     qualification: qualification
                         .map(|q| serde_json::from_str(&q))

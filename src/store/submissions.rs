@@ -91,7 +91,7 @@ macro_rules! submission_sql {
                 us.map(from_micros).transpose()
             }
 
-            fn case_from_row(row: &$row) -> StoreResult<Case> {
+            pub(super) fn case_from_row(row: &$row) -> StoreResult<Case> {
                 let consent: String = row.try_get("consent")?;
                 let identifiers: String = row.try_get("identifiers")?;
                 Ok(Case {
