@@ -120,6 +120,11 @@ pub enum DisputeParty {
     Provider,
     Csirt,
 }
+text_enum!(DisputeParty, "dispute party", {
+    Beneficiary => "beneficiary",
+    Provider => "provider",
+    Csirt => "csirt",
+});
 
 /// A disagreement between the beneficiary and the provider, which the CSIRT mediates (art. 3).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -314,7 +314,7 @@ pub async fn journal(
     params(("id" = String, Path, description = "The case id.")),
     request_body(content = Object, content_type = "application/json", description = "`{\"kind\": \"action\" | \"finding\" | \"communication\" | \"meeting\" | \"decision\", \"text\": \"…\" (1 to 20000 bytes), \"participants\": [\"…\"] (a meeting names at least one, at most 50), \"attachments\": [{\"name\": \"…\", \"sha256\": \"64 hex digits\"}] (at most 50), \"corrects\": N}`"),
     responses(
-        (status = 201, description = "The entry as chained (its number, previous hash and hash).", body = Object),
+        (status = 201, description = "The entry as chained (its number, previous hash and hash).", body = crate::domain::cases::journal::Entry),
         (status = 404, description = "No such case, or one the caller may not see."),
         (status = 409, description = "The case is closed, the provider has not accepted it yet, or another entry came meanwhile."),
         (status = 422, description = "A field breaks a rule (the detail says which)."),
@@ -420,7 +420,7 @@ pub async fn close(
     params(("id" = String, Path, description = "The case id.")),
     request_body(content = DisputeRequest, content_type = "application/json"),
     responses(
-        (status = 201, description = "The dispute.", body = Object),
+        (status = 201, description = "The dispute.", body = crate::domain::cases::lifecycle::Dispute),
         (status = 403, description = "Only analysts record disputes."),
         (status = 404, description = "No such case."),
         (status = 409, description = "No provider served this case."),
@@ -452,7 +452,7 @@ pub async fn add_dispute(
     ),
     request_body(content = OutcomeRequest, content_type = "application/json"),
     responses(
-        (status = 200, description = "The dispute with its outcome.", body = Object),
+        (status = 200, description = "The dispute with its outcome.", body = crate::domain::cases::lifecycle::Dispute),
         (status = 403, description = "Only analysts record outcomes."),
         (status = 404, description = "No such case or dispute."),
         (status = 409, description = "The dispute has its outcome."),

@@ -11,6 +11,12 @@ use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Schema, Type};
 use utoipa::{PartialSchema, ToSchema};
 
+use crate::domain::cases::journal::{Attachment, Entry as JournalEntry, EntryKind};
+use crate::domain::cases::lifecycle::{CaseStatus, Closure, Dispute, DisputeParty};
+use crate::domain::cases::qualification::{
+    Beneficiary, BeneficiaryKind, Incident, IncidentCategory, Qualification as CaseQualification,
+    SizeClass,
+};
 use crate::domain::ioc::{
     IocItem, MAX_CASE_LEN, MAX_DESCRIPTION_LEN, MAX_TECHNIQUES, MAX_VALUE_LEN,
 };
@@ -486,6 +492,148 @@ impl ToSchema for IocItems {
     }
 }
 
+// Victim cases (`domain::cases`).
+enum_schema!(
+    BeneficiaryKind,
+    BeneficiaryKind::ALL,
+    "what the beneficiary is"
+);
+enum_schema!(SizeClass, SizeClass::ALL, "the beneficiary's size class");
+enum_schema!(
+    IncidentCategory,
+    IncidentCategory::ALL,
+    "the incident's category"
+);
+enum_schema!(CaseStatus, CaseStatus::ALL, "where a case stands");
+enum_schema!(EntryKind, EntryKind::ALL, "what a journal entry records");
+enum_schema!(DisputeParty, DisputeParty::ALL, "who raised a dispute");
+described_by!(Beneficiary => BeneficiaryDoc);
+described_by!(Incident => IncidentDoc);
+described_by!(CaseQualification => CaseQualificationDoc);
+described_by!(Closure => ClosureDoc);
+described_by!(Dispute => DisputeDoc);
+described_by!(JournalEntry => JournalEntryDoc);
+described_by!(Attachment => AttachmentDoc);
+
+/// Who the beneficiary is. Texts: 1 to 200 bytes once trimmed, no control characters.
+#[derive(ToSchema)]
+#[schema(as = Beneficiary)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct BeneficiaryDoc {
+    #[schema(min_length = 1, max_length = 200)]
+    name: String,
+    kind: BeneficiaryKind,
+    #[schema(min_length = 1, max_length = 200)]
+    sector: String,
+    size: SizeClass,
+    #[schema(min_length = 1, max_length = 200)]
+    commune: String,
+}
+
+/// What happened; `started_at` ≤ `detected_at` ≤ `reported_at` (RFC 3339).
+#[derive(ToSchema)]
+#[schema(as = Incident)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct IncidentDoc {
+    category: IncidentCategory,
+    /// 1 (low) to 4 (critical).
+    #[schema(minimum = 1, maximum = 4)]
+    severity: u8,
+    started_at: OffsetDateTime,
+    detected_at: OffsetDateTime,
+    /// First contact with the CSIRT; business hours are judged at this instant.
+    reported_at: OffsetDateTime,
+}
+
+/// The case as qualified by the CSIRT.
+#[derive(ToSchema)]
+#[schema(as = CaseQualification)]
+#[allow(dead_code)]
+struct CaseQualificationDoc {
+    beneficiary: Beneficiary,
+    incident: Incident,
+    facts: String,
+    /// STIX 2.1 cyber-observable objects.
+    observables: Vec<serde_json::Value>,
+    services: Vec<Service>,
+    notes: String,
+    /// Computed by the hub from `incident.reported_at` on its calendar.
+    outside_business_hours: bool,
+}
+
+/// How the case ended.
+#[derive(ToSchema)]
+#[schema(as = Closure)]
+#[allow(dead_code)]
+struct ClosureDoc {
+    /// `YYYY-MM-DD`.
+    end_date: Date,
+    closed_by: String,
+    closed_at: OffsetDateTime,
+    summary: String,
+    /// The provider that served, if one did.
+    provider: Option<String>,
+    /// end + 30 days when a provider served (`YYYY-MM-DD`).
+    rex_due: Option<Date>,
+}
+
+/// A dispute the CSIRT mediates.
+#[derive(ToSchema)]
+#[schema(as = Dispute)]
+#[allow(dead_code)]
+struct DisputeDoc {
+    number: u32,
+    raised_by: DisputeParty,
+    summary: String,
+    recorded_by: String,
+    recorded_at: OffsetDateTime,
+    outcome: Option<DisputeOutcomeDoc>,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct DisputeOutcomeDoc {
+    text: String,
+    recorded_by: String,
+    recorded_at: OffsetDateTime,
+}
+
+/// A file a journal entry refers to, by digest.
+#[derive(ToSchema)]
+#[schema(as = Attachment)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct AttachmentDoc {
+    #[schema(min_length = 1, max_length = 200)]
+    name: String,
+    #[schema(pattern = "^[0-9a-fA-F]{64}$")]
+    sha256: String,
+}
+
+/// A journal entry as chained: `hash` = SHA-256 of `previous`, a line break and the entry's
+/// content; the first entry's `previous` is 64 zeros.
+#[derive(ToSchema)]
+#[schema(as = JournalEntry)]
+#[allow(dead_code)]
+struct JournalEntryDoc {
+    case_id: String,
+    number: u64,
+    at: OffsetDateTime,
+    /// The author's principal id, from its certificate.
+    author: String,
+    author_name: String,
+    organisation: String,
+    kind: EntryKind,
+    text: String,
+    participants: Vec<String>,
+    attachments: Vec<Attachment>,
+    corrects: Option<u64>,
+    previous: String,
+    hash: String,
+}
+
 #[cfg(test)]
 mod tests {
     //! Each mirror against real values: serialized domain values validate against the
@@ -686,6 +834,62 @@ mod tests {
         }))
         .unwrap();
         conforms(&item);
+
+        let q = crate::domain::cases::qualification::qualify(
+            serde_json::from_value(json!({
+                "beneficiary": {"name": "Mairie", "kind": "local_authority", "sector": "public",
+                                "size": "mid_size", "commune": "Saint-Leu"},
+                "incident": {"category": "ransomware", "severity": 4,
+                             "started_at": "2026-11-02T04:00:00Z",
+                             "detected_at": "2026-11-02T05:00:00Z",
+                             "reported_at": "2026-11-02T06:00:00Z"},
+                "facts": "chiffrement", "services": ["analysis"],
+                "observables": [{"type": "ipv4-addr", "spec_version": "2.1",
+                    "id": "ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd", "value": "198.51.100.7"}]
+            }))
+            .unwrap(),
+            true,
+        )
+        .unwrap();
+        conforms(&q);
+        conforms(&Closure {
+            end_date: at.date(),
+            closed_by: "prn".into(),
+            closed_at: at,
+            summary: String::new(),
+            provider: Some("org".into()),
+            rex_due: Some(at.date()),
+        });
+        conforms(&Dispute {
+            number: 1,
+            raised_by: DisputeParty::Beneficiary,
+            summary: "x".into(),
+            recorded_by: "prn".into(),
+            recorded_at: at,
+            outcome: Some(crate::domain::cases::lifecycle::DisputeOutcome {
+                text: "y".into(),
+                recorded_by: "prn".into(),
+                recorded_at: at,
+            }),
+        });
+        let entry = crate::domain::cases::journal::append(
+            "case--1",
+            None,
+            &crate::domain::cases::journal::Author {
+                principal: "prn",
+                name: "a",
+                organisation: "o",
+            },
+            serde_json::from_value(json!({"kind": "meeting", "text": "point",
+                "participants": ["DGS"], "attachments": [{"name": "x", "sha256": "ab".repeat(32)}]}))
+            .unwrap(),
+            at,
+        )
+        .unwrap();
+        conforms(&entry);
+        for s in CaseStatus::ALL {
+            conforms(s);
+        }
     }
 
     #[test]

@@ -35,7 +35,6 @@ pub struct CloseRequest {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ClosureView {
     pub case_id: String,
-    #[schema(value_type = Object)]
     pub closure: Closure,
     /// The beneficiary's survey link token, for the analyst who closed the case (a provider
     /// never receives its own survey; the analysts issue a link with
@@ -50,7 +49,6 @@ pub struct ClosureView {
 #[serde(deny_unknown_fields)]
 pub struct DisputeRequest {
     /// `beneficiary`, `provider` or `csirt`.
-    #[schema(value_type = String)]
     pub raised_by: DisputeParty,
     pub summary: String,
 }

@@ -23,7 +23,6 @@ pub const MAX_SIGNED_EXPORT: usize = 8 * 1024 * 1024;
 pub struct JournalExport {
     pub case_id: String,
     pub reference: String,
-    #[schema(value_type = Vec<Object>)]
     pub entries: Vec<Entry>,
     /// The last entry's hash (all zeros for an empty journal).
     pub head: String,

@@ -128,9 +128,7 @@ pub struct NewCase {
     /// trimmed, no control characters.
     #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     pub reference: String,
-    #[schema(value_type = Object)]
     pub beneficiary: Beneficiary,
-    #[schema(value_type = Object)]
     pub incident: Incident,
     /// The facts collected at triage (1 to 20000 bytes).
     pub facts: String,
@@ -176,21 +174,17 @@ pub struct CaseView {
     pub reference: String,
     /// The beneficiary's name.
     pub beneficiary: String,
-    #[schema(value_type = String)]
     pub status: CaseStatus,
     /// The provider the case is handed to now (organisation id), if any.
     pub provider: Option<String>,
     pub consent: Consent,
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
     pub qualification: Option<Qualification>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub identifiers: Option<VictimIdentifiers>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
     pub closure: Option<Closure>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    #[schema(value_type = Vec<Object>)]
     pub disputes: Vec<Dispute>,
     /// For analysts: what waits on them (an unanswered handoff, say).
     #[serde(skip_serializing_if = "Vec::is_empty")]
