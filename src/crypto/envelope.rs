@@ -244,6 +244,31 @@ mod tests {
     }
 
     #[test]
+    fn a_revoked_certificate_receives_nothing() {
+        use openpgp::serialize::SerializeInto as _;
+        use openpgp::types::ReasonForRevocation;
+        let provider = AuditKey::generate_with_encryption("provider", CREATED).unwrap();
+        let mut signer = provider
+            .signing_keypair(Some(SystemTime::from(CREATED)))
+            .unwrap();
+        let revocation = provider
+            .cert()
+            .revoke(&mut signer, ReasonForRevocation::KeyCompromised, b"leaked")
+            .unwrap();
+        let (revoked, _) = provider
+            .cert()
+            .clone()
+            .insert_packets(Some(revocation))
+            .unwrap();
+        let revoked = PublicKey::from_bytes(&revoked.armored().to_vec().unwrap()).unwrap();
+        // Its encryption subkey alone is still valid; the certificate is not.
+        assert!(can_receive(&provider.public_key(), AT));
+        assert!(!can_receive(&revoked, AT));
+        let hub = AuditKey::generate("hub", CREATED).unwrap();
+        assert!(encrypt_and_sign(&[&revoked], &hub, b"x", AT).is_err());
+    }
+
+    #[test]
     fn a_recipient_that_cannot_receive_is_an_error() {
         let hub = AuditKey::generate("hub", CREATED).unwrap();
         assert!(encrypt_and_sign(&[&hub.public_key()], &hub, b"x", AT).is_err());
