@@ -112,6 +112,8 @@ pub trait CaseStore: Send + Sync {
     async fn choice_link(&self, id: &str) -> StoreResult<Option<ChoiceLink>>;
     async fn handoff(&self, id: &str) -> StoreResult<Option<Handoff>>;
     async fn handoffs_of_case(&self, case_id: &str) -> StoreResult<Vec<Handoff>>;
+    /// Every handoff, newest first.
+    async fn all_handoffs(&self) -> StoreResult<Vec<Handoff>>;
     /// A provider's handoffs, newest first.
     async fn handoffs_of_provider(&self, provider: &OrganisationId) -> StoreResult<Vec<Handoff>>;
     /// Pending handoffs past their deadline that were not flagged yet.
@@ -546,6 +548,16 @@ macro_rules! case_sql {
                         " FROM case_handoffs WHERE case_id = $1 ORDER BY created_at, id"
                     );
                     let rows = sqlx::query(SQL).bind(case_id).fetch_all(&self.pool).await?;
+                    rows.iter().map(handoff_from_row).collect()
+                }
+
+                async fn all_handoffs(&self) -> StoreResult<Vec<Handoff>> {
+                    const SQL: &str = concat!(
+                        "SELECT ",
+                        handoff_columns!(),
+                        " FROM case_handoffs ORDER BY created_at DESC, id DESC"
+                    );
+                    let rows = sqlx::query(SQL).fetch_all(&self.pool).await?;
                     rows.iter().map(handoff_from_row).collect()
                 }
 

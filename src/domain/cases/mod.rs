@@ -28,3 +28,16 @@ pub struct CaseFile {
     /// Bumped by every change: a write that read an older revision is refused, not lost.
     pub revision: i64,
 }
+
+impl CaseFile {
+    /// Who the beneficiary is for conflicts of interest (see [`Beneficiary::key`]); a case
+    /// opened before qualification has only its name.
+    ///
+    /// [`Beneficiary::key`]: qualification::Beneficiary::key
+    pub fn beneficiary_key(&self) -> String {
+        self.qualification.as_ref().map_or_else(
+            || qualification::beneficiary_key(&self.case.beneficiary),
+            |q| q.beneficiary.key(),
+        )
+    }
+}

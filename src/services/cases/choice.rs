@@ -285,10 +285,7 @@ impl Cases<'_> {
                 ))
             })?;
         // What the shortlist checked may have changed since it was drawn.
-        let beneficiary = file.qualification.as_ref().map_or_else(
-            || crate::domain::cases::qualification::beneficiary_key(&file.case.beneficiary),
-            |q| q.beneficiary.key(),
-        );
+        let beneficiary = file.beneficiary_key();
         if self
             .store
             .conflicts_with(&beneficiary)

@@ -76,14 +76,7 @@ impl Cases<'_> {
                     .handoffs_of_provider(&caller.organisation.id)
                     .await?
             }
-            PrincipalKind::Analyst => {
-                let mut all = Vec::new();
-                for f in self.store.case_files().await? {
-                    all.extend(self.store.handoffs_of_case(&f.case.id).await?);
-                }
-                all.sort_by_key(|h| std::cmp::Reverse(h.created_at));
-                all
-            }
+            PrincipalKind::Analyst => self.store.all_handoffs().await?,
             PrincipalKind::Peer => Vec::new(),
         };
         Ok(all
@@ -160,10 +153,7 @@ impl Cases<'_> {
             }
         }
         if matches!(answer, Answer::Conflict { .. }) {
-            let key = file.qualification.as_ref().map_or_else(
-                || crate::domain::cases::qualification::beneficiary_key(&file.case.beneficiary),
-                |q| q.beneficiary.key(),
-            );
+            let key = file.beneficiary_key();
             conflict = Some(DeclaredConflict {
                 organisation: caller.organisation.id.clone(),
                 beneficiary_key: key,

@@ -83,6 +83,16 @@ impl Cases<'_> {
         id: &str,
         now: OffsetDateTime,
     ) -> Result<JournalExport, CaseError> {
+        Ok(self.journal_of(caller, id, now).await?.1)
+    }
+
+    /// The journal with the beneficiary's name, for the signed text.
+    async fn journal_of(
+        &self,
+        caller: &RegistryRecord,
+        id: &str,
+        now: OffsetDateTime,
+    ) -> Result<(String, JournalExport), CaseError> {
         let file = self.disclosed(caller, id).await?.into_inner();
         let entries = self.store.journal(&file.case.id).await?;
         let entries = disclose_journal(caller, &file, entries)
@@ -100,16 +110,19 @@ impl Cases<'_> {
         if !verified {
             tracing::error!(case = %file.case.id, "the case journal's hash chain is broken");
         }
-        Ok(JournalExport {
-            head: entries.last().map_or_else(
-                || crate::domain::cases::journal::GENESIS.to_owned(),
-                |e| e.hash.clone(),
-            ),
-            case_id: file.case.id,
-            reference: file.case.reference,
-            entries,
-            verified,
-        })
+        Ok((
+            file.case.beneficiary,
+            JournalExport {
+                head: entries.last().map_or_else(
+                    || crate::domain::cases::journal::GENESIS.to_owned(),
+                    |e| e.hash.clone(),
+                ),
+                case_id: file.case.id,
+                reference: file.case.reference,
+                entries,
+                verified,
+            },
+        ))
     }
 
     /// The journal as text, signed in clear by the hub.
@@ -119,18 +132,12 @@ impl Cases<'_> {
         id: &str,
         now: OffsetDateTime,
     ) -> Result<String, CaseError> {
-        let export = self.journal(caller, id, now).await?;
+        let (beneficiary, export) = self.journal_of(caller, id, now).await?;
         if !export.verified {
             return Err(CaseError::NotNow(
                 "the journal's hash chain is broken: the hub signs no copy of it".into(),
             ));
         }
-        let beneficiary = self
-            .store
-            .case_file(&export.case_id)
-            .await?
-            .map(|f| f.case.beneficiary)
-            .unwrap_or_default();
         let text = render_text(
             &export.reference,
             &beneficiary,

@@ -63,14 +63,7 @@ impl Cases<'_> {
         file: &CaseFile,
         now: OffsetDateTime,
     ) -> Result<Vec<Candidate>, CaseError> {
-        let key = file
-            .qualification
-            .as_ref()
-            .map(|q| q.beneficiary.key())
-            .unwrap_or_else(|| {
-                crate::domain::cases::qualification::beneficiary_key(&file.case.beneficiary)
-            });
-        let conflicts = self.store.conflicts_with(&key).await?;
+        let conflicts = self.store.conflicts_with(&file.beneficiary_key()).await?;
         let last: HashMap<_, _> = self
             .store
             .last_proposals()
