@@ -502,7 +502,8 @@ pub fn new_case(reference: &str, consent: &str) -> serde_json::Value {
     })
 }
 
-async fn call(
+/// One REST call as `who` (a demo principal): the status and the body, JSON when it is JSON.
+pub async fn api(
     hub: &TestHub,
     who: &str,
     method: reqwest::Method,
@@ -527,7 +528,7 @@ async fn call(
 /// choice by phone, and the provider accepts. Returns the case id.
 pub async fn handed_case(hub: &TestHub, case: serde_json::Value, provider: &str) -> String {
     let org = hub.principal_named(provider).await.organisation_id;
-    let (status, opened) = call(
+    let (status, opened) = api(
         hub,
         "csirt-analyst",
         reqwest::Method::POST,
@@ -539,7 +540,7 @@ pub async fn handed_case(hub: &TestHub, case: serde_json::Value, provider: &str)
     let id = opened["id"].as_str().unwrap().to_owned();
     let mut proposed = false;
     for _ in 0..6 {
-        let (status, list) = call(
+        let (status, list) = api(
             hub,
             "csirt-analyst",
             reqwest::Method::POST,
@@ -559,7 +560,7 @@ pub async fn handed_case(hub: &TestHub, case: serde_json::Value, provider: &str)
         }
     }
     assert!(proposed, "{provider} never shortlisted");
-    let (status, handoff) = call(
+    let (status, handoff) = api(
         hub,
         "csirt-analyst",
         reqwest::Method::POST,
@@ -568,7 +569,7 @@ pub async fn handed_case(hub: &TestHub, case: serde_json::Value, provider: &str)
     )
     .await;
     assert_eq!(status, 201, "{handoff}");
-    let (status, answered) = call(
+    let (status, answered) = api(
         hub,
         provider,
         reqwest::Method::POST,

@@ -17,27 +17,9 @@ use serde_json::{Value, json};
 use time::{Duration, OffsetDateTime};
 
 use crate::common::webdriver::Browser;
-use crate::common::{HubOptions, TestHub, have, new_case, not_run, spawn_hub_with, succeed, today};
-
-async fn api(
-    hub: &TestHub,
-    who: &str,
-    method: Method,
-    path: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let mut req = hub.client(who).request(method, hub.url(path));
-    if let Some(body) = body {
-        req = req.json(&body);
-    }
-    let resp = req.send().await.unwrap();
-    let status = resp.status().as_u16();
-    let text = resp.text().await.unwrap();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
-}
+use crate::common::{
+    HubOptions, TestHub, api, have, new_case, not_run, spawn_hub_with, succeed, today,
+};
 
 async fn get(hub: &TestHub, who: &str, path: &str) -> (u16, Value) {
     api(hub, who, Method::GET, path, None).await
