@@ -72,7 +72,7 @@ run_schemathesis() {
             --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
             --max-examples "$max_examples" \
             --max-time "$max_time" \
-            --workers 2 \
+            --workers 1 \
             --request-timeout 30 \
             "${generation[@]}" \
             "$@"
@@ -80,9 +80,9 @@ run_schemathesis() {
 }
 run_schemathesis "$@" || status=$?
 # CPython 3.11's AST constructor can raise a spurious SystemError ("AST constructor recursion
-# depth mismatch", gh-106905) inside hypothesis when several threads parse at once. That is
-# the tool crashing, not the hub answering: when it is the only error and no check failed, the
-# run is made again, once.
+# depth mismatch", gh-106905) inside hypothesis when several threads parse at once, which is
+# why one worker runs above. Should it still happen, that is the tool crashing, not the hub
+# answering: when it is the only error and no check failed, the run is made again, once.
 if [ "$status" -ne 0 ] \
     && grep -q 'AST constructor recursion depth mismatch' "$data/schemathesis.txt" \
     && ! grep -q 'unique failure' "$data/schemathesis.txt"; then
