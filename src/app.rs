@@ -296,6 +296,7 @@ impl Hub {
                     case_settings: Arc::new(case_settings),
                     calendar: Arc::new(crate::domain::cases::hours::WeeklySchedule::reference()),
                     csirt_key: Arc::new(csirt_key),
+                    report_settings: Arc::new(report_settings(config)),
                 })),
                 clock,
                 limits: config.limits.clone(),
@@ -345,6 +346,12 @@ impl Hub {
             &jobs,
         );
         spawn_pending(self.state.clone(), shutdown.clone(), &jobs);
+        spawn_report_deadlines(
+            self.state.clone(),
+            Duration::from_secs(self.config.reports.deadline_check_secs.max(1)),
+            shutdown.clone(),
+            &jobs,
+        );
         spawn_handoff_check(
             self.state.clone(),
             Duration::from_secs(self.config.cases.handoff_check_secs.max(1)),
@@ -415,6 +422,39 @@ fn spawn_pending(state: AppState, shutdown: CancellationToken, jobs: &TaskTracke
                 Ok(0) => {}
                 Ok(n) => tracing::info!(resolved = n, "pending objects resolved"),
                 Err(e) => tracing::warn!(error = %e, "resolving pending objects failed"),
+            }
+        }
+    });
+}
+
+/// What `[reports]` and `[statistics]` set, checked when the configuration was read.
+fn report_settings(config: &Config) -> crate::services::reports::ReportSettings {
+    let defaults = crate::services::reports::ReportSettings::default();
+    crate::services::reports::ReportSettings {
+        summary_due: crate::domain::reports::deadlines::parse_month_day(
+            &config.reports.annual_summary_due,
+        )
+        .unwrap_or(defaults.summary_due),
+        min_group: config.statistics.min_group,
+    }
+}
+
+/// Records REX and annual-summary reminders, overdue states and breach candidates on the
+/// hub's clock. Every instance runs it; each notice is recorded once, by whichever instance
+/// gets there first.
+fn spawn_report_deadlines(
+    state: AppState,
+    every: Duration,
+    shutdown: CancellationToken,
+    jobs: &TaskTracker,
+) {
+    Periodic::new("report_deadlines", every).spawn(shutdown, jobs, move || {
+        let state = state.clone();
+        async move {
+            match state.services.reports().tick(state.clock.now()).await {
+                Ok(round) if round.recorded == 0 => {}
+                Ok(round) => tracing::info!(recorded = round.recorded, "report notices recorded"),
+                Err(e) => tracing::warn!(error = %e, "report deadlines failed"),
             }
         }
     });

@@ -21,6 +21,42 @@ pub struct Config {
     pub registry: RegistryConfig,
     pub taxii: TaxiiConfig,
     pub cases: CasesConfig,
+    pub reports: ReportsConfig,
+    pub statistics: StatisticsConfig,
+}
+
+/// Reports the providers owe (`[reports]`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReportsConfig {
+    /// The day of the next year the annual summary of a year is due, `MM-DD`.
+    pub annual_summary_due: String,
+    /// How often the hub records reminders and overdue states.
+    pub deadline_check_secs: u64,
+}
+
+impl Default for ReportsConfig {
+    fn default() -> Self {
+        Self {
+            annual_summary_due: "01-31".into(),
+            deadline_check_secs: 300,
+        }
+    }
+}
+
+/// The CSIRT's annual statistics (`[statistics]`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StatisticsConfig {
+    /// Smallest group of beneficiaries a cell may show; smaller groups are merged into
+    /// "other" or suppressed.
+    pub min_group: u32,
+}
+
+impl Default for StatisticsConfig {
+    fn default() -> Self {
+        Self { min_group: 3 }
+    }
 }
 
 /// Victim cases (`[cases]`): the shortlist, the handoff's answer deadline, the beneficiary's
@@ -539,6 +575,25 @@ impl Config {
         if c.handoff_check_secs == 0 {
             return Err(ConfigError::Invalid(
                 "cases.handoff_check_secs must be above 0".into(),
+            ));
+        }
+        if crate::domain::reports::deadlines::parse_month_day(&self.reports.annual_summary_due)
+            .is_none()
+        {
+            return Err(ConfigError::Invalid(format!(
+                "reports.annual_summary_due = {:?}: a day of the year as MM-DD, such as 01-31",
+                self.reports.annual_summary_due
+            )));
+        }
+        if self.reports.deadline_check_secs == 0 {
+            return Err(ConfigError::Invalid(
+                "reports.deadline_check_secs must be above 0".into(),
+            ));
+        }
+        if self.statistics.min_group < 2 {
+            return Err(ConfigError::Invalid(
+                "statistics.min_group must be at least 2: a group of one names its beneficiary"
+                    .into(),
             ));
         }
         if self.audit.checkpoint_entries == 0 || self.audit.checkpoint_secs == 0 {

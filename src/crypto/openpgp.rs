@@ -337,6 +337,29 @@ pub fn verify_detached(
         .ok_or_else(|| OpenPgpError::BadSignature("no signature".into()))
 }
 
+/// A detached signature (armored or binary) in its armored form, to keep and to hand out as
+/// text; refused unless it is signature packets only.
+pub fn armor_signature(signature: &[u8]) -> Result<String, OpenPgpError> {
+    let bad = |e: openpgp::anyhow::Error| bad_signature(text(&e));
+    let pile = openpgp::PacketPile::from_bytes(signature).map_err(bad)?;
+    if pile
+        .children()
+        .any(|p| !matches!(p, openpgp::Packet::Signature(_)))
+    {
+        return Err(bad_signature("not a detached signature".into()));
+    }
+    let mut out = Vec::new();
+    {
+        let mut writer = openpgp::armor::Writer::new(&mut out, openpgp::armor::Kind::Signature)
+            .map_err(|e| bad_signature(e.to_string()))?;
+        for packet in pile.children() {
+            openpgp::serialize::Serialize::serialize(packet, &mut writer).map_err(bad)?;
+        }
+        writer.finalize().map_err(|e| bad_signature(e.to_string()))?;
+    }
+    String::from_utf8(out).map_err(|e| bad_signature(e.to_string()))
+}
+
 /// Whether `signature` (armored or binary) holds exactly one packet, and that packet is a
 /// signature: what a file that carries one signature must hold, and no more.
 pub fn is_single_signature(signature: &[u8]) -> bool {

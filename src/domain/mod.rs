@@ -14,5 +14,6 @@ pub mod markings;
 pub mod principal;
 pub mod publishing;
 pub mod registry;
+pub mod reports;
 pub mod stix;
 pub mod triage;

@@ -15,6 +15,7 @@ pub mod jobs;
 pub mod pki;
 pub mod registry;
 pub mod registry_demo;
+pub mod reports;
 pub mod revocation;
 pub mod secrets;
 pub mod share;
@@ -73,6 +74,7 @@ pub struct Services {
     pub calendar: Arc<dyn BusinessCalendar>,
     /// The CSIRT's own OpenPGP key: every handoff package is encrypted to it too.
     pub csirt_key: Arc<PublicKey>,
+    pub report_settings: Arc<reports::ReportSettings>,
 }
 
 /// What a `Services` is made of.
@@ -93,6 +95,7 @@ pub struct ServicesParts {
     pub case_settings: Arc<cases::CaseSettings>,
     pub calendar: Arc<dyn BusinessCalendar>,
     pub csirt_key: Arc<PublicKey>,
+    pub report_settings: Arc<reports::ReportSettings>,
 }
 
 impl Services {
@@ -113,6 +116,7 @@ impl Services {
             case_settings: parts.case_settings,
             calendar: parts.calendar,
             csirt_key: parts.csirt_key,
+            report_settings: parts.report_settings,
         }
     }
 
@@ -156,6 +160,18 @@ impl Services {
             link_key: &self.survey_key,
             csirt: &self.organisation,
             registry: self.registry(),
+        }
+    }
+
+    /// Reports the providers owe, and the CSIRT's statistics.
+    pub fn reports(&self) -> reports::Reports<'_> {
+        reports::Reports {
+            store: self.store.as_ref(),
+            settings: &self.report_settings,
+            anonymisation: &self.anonymisation,
+            pseudonyms: &self.pseudonyms,
+            ingest: self.ingest(),
+            csirt: &self.organisation,
         }
     }
 

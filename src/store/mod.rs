@@ -11,6 +11,7 @@ mod codec;
 mod portable;
 pub mod postgres;
 pub mod registry;
+pub mod reports;
 pub mod sqlite;
 pub mod submissions;
 mod visibility;
@@ -36,6 +37,7 @@ use crate::domain::stix::stored::{
 use crate::domain::triage::{Case, Consent, Submission};
 pub use audit::{AuditStore, StoredCheckpoint, StoredEntry};
 pub use cases::CaseStore;
+pub use reports::ReportStore;
 pub use registry::RegistryStore;
 pub use submissions::{Closing, NewSubmission, SubmissionFilter};
 
@@ -149,7 +151,7 @@ pub trait SubmissionStore: Send + Sync {
 /// are committed together or not at all.
 #[async_trait]
 pub trait Store:
-    SubmissionStore + CaseStore + AuditStore + RegistryStore + Send + Sync + std::fmt::Debug
+    SubmissionStore + CaseStore + ReportStore + AuditStore + RegistryStore + Send + Sync + std::fmt::Debug
 {
     fn backend(&self) -> Backend;
 

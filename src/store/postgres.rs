@@ -137,3 +137,4 @@ super::registry::registry_sql!(PgStore, PgRow);
 super::portable::portable_store!(PgStore, PgRow);
 super::submissions::submission_sql!(PgStore, PgRow);
 super::cases::case_sql!(PgStore, PgRow);
+super::reports::report_sql!(PgStore, PgRow);

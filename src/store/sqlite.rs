@@ -160,6 +160,7 @@ super::registry::registry_sql!(SqliteStore, SqliteRow);
 super::portable::portable_store!(SqliteStore, SqliteRow);
 super::submissions::submission_sql!(SqliteStore, SqliteRow);
 super::cases::case_sql!(SqliteStore, SqliteRow);
+super::reports::report_sql!(SqliteStore, SqliteRow);
 
 #[cfg(test)]
 mod tests {

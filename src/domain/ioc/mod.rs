@@ -63,7 +63,7 @@ pub use convert::{
 pub use request::{
     FieldError, IocError, IocItem, ItemResult, MAX_CASE_LEN, MAX_DESCRIPTION_LEN,
     MAX_FIRST_SEEN_AHEAD, MAX_ITEMS, MAX_TECHNIQUES, MAX_VALUE_LEN, MIN_FIRST_SEEN_YEAR,
-    RequestError, ValidIoc, parse_item, parse_request, read_item,
+    RequestError, ValidIoc, parse_item, parse_request, parse_tlp, read_item,
 };
 pub use value::{IocType, Technique};
 

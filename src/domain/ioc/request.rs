@@ -421,7 +421,7 @@ fn too_long(s: &str, max: usize) -> IocError {
 }
 
 /// TLP 2.0 by name, and `white` (TLP 1.0) as CLEAR.
-fn parse_tlp(s: &str) -> Option<Tlp> {
+pub fn parse_tlp(s: &str) -> Option<Tlp> {
     let lower = s.trim().to_ascii_lowercase();
     let name = lower.strip_prefix("tlp:").unwrap_or(&lower);
     match name {

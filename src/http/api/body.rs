@@ -15,6 +15,14 @@ pub struct JsonBody<T>(pub T);
 
 /// The parsed body as a JSON value, for handlers that read it item by item.
 pub async fn json_value(req: Request, limit: usize) -> Result<serde_json::Value, ApiError> {
+    json_bytes(req, limit).await.map(|(_, value)| value)
+}
+
+/// The body's exact bytes and their parse, for handlers that check a signature over them.
+pub async fn json_bytes(
+    req: Request,
+    limit: usize,
+) -> Result<(axum::body::Bytes, serde_json::Value), ApiError> {
     let json = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -35,7 +43,9 @@ pub async fn json_value(req: Request, limit: usize) -> Result<serde_json::Value,
                 ApiError::BadRequest("the request body could not be read".into())
             }
         })?;
-    parse_strict(&bytes, &JsonLimits::DEFAULT).map_err(|e| ApiError::BadRequest(e.to_string()))
+    let value = parse_strict(&bytes, &JsonLimits::DEFAULT)
+        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    Ok((bytes, value))
 }
 
 impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {

@@ -26,6 +26,7 @@ mod cases;
 mod exports;
 mod iocs;
 mod registry;
+mod reports;
 mod schema;
 mod triage;
 
@@ -51,6 +52,10 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(cases::package))
         .routes(routes!(cases::answer))
         .routes(routes!(cases::withdraw))
+        .routes(routes!(reports::submit, reports::get))
+        .routes(routes!(reports::version))
+        .routes(routes!(reports::notifications))
+        .routes(routes!(reports::overdue))
         .routes(routes!(triage::queue))
         .routes(routes!(triage::item))
         .routes(routes!(triage::publish))

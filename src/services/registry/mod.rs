@@ -100,12 +100,16 @@ fn describe(errors: &[FieldError]) -> String {
 enum Reason {
     Generated(String),
     Supplied(String),
+    /// The hub's words (logged as they are) and a person's (logged as a digest).
+    Both { generated: String, supplied: String },
 }
 
 impl Reason {
-    fn text(&self) -> &str {
+    fn text(&self) -> String {
         match self {
-            Reason::Generated(t) | Reason::Supplied(t) => t,
+            Reason::Generated(t) | Reason::Supplied(t) => t.clone(),
+            Reason::Both { generated, supplied } if supplied.trim().is_empty() => generated.clone(),
+            Reason::Both { generated, supplied } => format!("{generated}; {supplied}"),
         }
     }
 
@@ -113,6 +117,10 @@ impl Reason {
         match self {
             Reason::Generated(t) => t.clone(),
             Reason::Supplied(t) => text_digest(t),
+            Reason::Both { generated, supplied } if supplied.trim().is_empty() => generated.clone(),
+            Reason::Both { generated, supplied } => {
+                format!("{generated}; {}", text_digest(supplied))
+            }
         }
     }
 }
@@ -282,7 +290,7 @@ async fn write(
         action: action.to_owned(),
         from_status: Some(record.referencing.status),
         to_status: referencing.status,
-        reason: reason.text().to_owned(),
+        reason: reason.text(),
         file_sha256: file_hash(file),
     };
     let audit = audit_of(who, &record.organisation.id, &history, &reason.audited());

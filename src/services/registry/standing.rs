@@ -3,6 +3,7 @@
 use time::OffsetDateTime;
 
 use super::surveys::summary;
+use crate::services::reports::overdue_rex_counts;
 use super::{Csirt, Registry, RegistryError, Who};
 use crate::domain::principal::{OrganisationId, OrganisationStatus};
 use crate::domain::registry::lifecycle::Overdue;
@@ -17,6 +18,8 @@ pub struct Standing {
     pub renewals: u8,
     pub convention_version: Option<u32>,
     pub due: Vec<Overdue>,
+    /// REX past their due date (Convention art. 4).
+    pub overdue_rex: u32,
     pub surveys: SurveySummary,
 }
 
@@ -27,6 +30,8 @@ pub struct DashboardItem {
     pub name: String,
     pub status: OrganisationStatus,
     pub due: Vec<Overdue>,
+    /// REX past their due date.
+    pub overdue_rex: u32,
 }
 
 impl Registry<'_> {
@@ -37,6 +42,7 @@ impl Registry<'_> {
         _by: impl Into<Csirt<'_>>,
         now: OffsetDateTime,
     ) -> Result<Vec<DashboardItem>, RegistryError> {
+        let rex = overdue_rex_counts(self.store, now).await?;
         let mut out = Vec::new();
         for r in self.store.providers().await? {
             let mut due = r.referencing.overdue(now);
@@ -50,6 +56,7 @@ impl Registry<'_> {
                 name: r.organisation.name.clone(),
                 status: r.referencing.status,
                 due,
+                overdue_rex: rex.get(&r.organisation.id).copied().unwrap_or(0),
             });
         }
         Ok(out)
@@ -70,6 +77,11 @@ impl Registry<'_> {
             renewals: record.referencing.renewals,
             convention_version: record.referencing.convention.map(|c| c.version),
             due: record.referencing.overdue(now),
+            overdue_rex: overdue_rex_counts(self.store, now)
+                .await?
+                .get(org)
+                .copied()
+                .unwrap_or(0),
             surveys: summary(&surveys),
         })
     }

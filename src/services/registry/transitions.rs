@@ -5,6 +5,8 @@ use time::OffsetDateTime;
 use super::{Reason, Registry, RegistryError, Who, write};
 use crate::domain::principal::OrganisationId;
 use crate::domain::registry::lifecycle::{DereferencingCause, Event, NoticeKind, Party};
+use crate::domain::reports::deadlines::hub_day;
+use crate::domain::reports::summary::{SummaryStatus, evaluated_year};
 use crate::store::registry::ProviderRecord;
 
 /// The lifecycle events a principal may ask for by name (the API's `event`).
@@ -47,6 +49,26 @@ impl Asked {
 }
 
 impl Registry<'_> {
+    /// The yearly evaluation is based on the annual summary (art. 12): that of the last year
+    /// that ended, submitted. The history line and the audit entry name it and its digest.
+    async fn evaluation_basis(
+        &self,
+        org: &OrganisationId,
+        now: OffsetDateTime,
+    ) -> Result<String, RegistryError> {
+        let year = evaluated_year(hub_day(now));
+        match self.store.summary(org, year).await? {
+            Some(s) if s.status == SummaryStatus::Submitted => Ok(format!(
+                "based on the annual summary {year} (sha256:{})",
+                s.sha256
+            )),
+            _ => Err(RegistryError::Conflict(format!(
+                "the yearly evaluation is based on the provider's annual summary of {year}, \
+                 which it has not submitted yet"
+            ))),
+        }
+    }
+
     /// A lifecycle event asked for by name, by a principal: see [`Registry::transition`].
     pub async fn ask(
         &self,
@@ -93,6 +115,13 @@ impl Registry<'_> {
         {
             return Err(RegistryError::BadRequest("a reason is required".into()));
         }
+        let reason = match event {
+            Event::Evaluate => Reason::Both {
+                generated: self.evaluation_basis(org, now).await?,
+                supplied: reason.to_owned(),
+            },
+            _ => Reason::Supplied(reason.to_owned()),
+        };
         let referencing = record.referencing.apply(&event, now)?;
         write(
             self.store,
@@ -102,7 +131,7 @@ impl Registry<'_> {
             &referencing,
             None,
             event.action(),
-            Reason::Supplied(reason.to_owned()),
+            reason,
             now,
         )
         .await?;
