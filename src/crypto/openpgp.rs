@@ -355,7 +355,9 @@ pub fn armor_signature(signature: &[u8]) -> Result<String, OpenPgpError> {
         for packet in pile.children() {
             openpgp::serialize::Serialize::serialize(packet, &mut writer).map_err(bad)?;
         }
-        writer.finalize().map_err(|e| bad_signature(e.to_string()))?;
+        writer
+            .finalize()
+            .map_err(|e| bad_signature(e.to_string()))?;
     }
     String::from_utf8(out).map_err(|e| bad_signature(e.to_string()))
 }

@@ -37,8 +37,8 @@ use crate::domain::stix::stored::{
 use crate::domain::triage::{Case, Consent, Submission};
 pub use audit::{AuditStore, StoredCheckpoint, StoredEntry};
 pub use cases::CaseStore;
-pub use reports::ReportStore;
 pub use registry::RegistryStore;
+pub use reports::ReportStore;
 pub use submissions::{Closing, NewSubmission, SubmissionFilter};
 
 #[derive(Debug, thiserror::Error)]
@@ -151,7 +151,14 @@ pub trait SubmissionStore: Send + Sync {
 /// are committed together or not at all.
 #[async_trait]
 pub trait Store:
-    SubmissionStore + CaseStore + ReportStore + AuditStore + RegistryStore + Send + Sync + std::fmt::Debug
+    SubmissionStore
+    + CaseStore
+    + ReportStore
+    + AuditStore
+    + RegistryStore
+    + Send
+    + Sync
+    + std::fmt::Debug
 {
     fn backend(&self) -> Backend;
 

@@ -114,8 +114,7 @@ pub trait ReportStore: Send + Sync {
     /// Every stored summary, by year then provider.
     async fn summaries(&self) -> StoreResult<Vec<StoredSummary>>;
     /// Creates or replaces a draft; `Conflict(SUMMARY_SUBMITTED)` once it is submitted.
-    async fn write_summary(&self, summary: &StoredSummary, audit: &AuditRecord)
-    -> StoreResult<()>;
+    async fn write_summary(&self, summary: &StoredSummary, audit: &AuditRecord) -> StoreResult<()>;
 }
 
 macro_rules! report_sql {
@@ -124,15 +123,14 @@ macro_rules! report_sql {
         mod report_sql {
             use super::audit_sql::append;
             use super::{$row, $store};
+            use sqlx::Row as _;
             use $crate::domain::audit::record::AuditRecord;
             use $crate::domain::principal::OrganisationId;
             use $crate::store::portable::{from_micros, micros, to_json, write_error};
             use $crate::store::reports::{
-                Notice, REX_VERSION_TAKEN, ReportStore, SUMMARY_SUBMITTED, StoredRex,
-                StoredSummary,
+                Notice, REX_VERSION_TAKEN, ReportStore, SUMMARY_SUBMITTED, StoredRex, StoredSummary,
             };
             use $crate::store::{StoreError, StoreResult};
-            use sqlx::Row as _;
 
             fn corrupt(e: impl std::fmt::Display) -> StoreError {
                 StoreError::Corrupt(e.to_string())
@@ -160,7 +158,11 @@ macro_rules! report_sql {
 
             #[async_trait::async_trait]
             impl ReportStore for $store {
-                async fn insert_rex(&self, rex: &StoredRex, audit: &AuditRecord) -> StoreResult<()> {
+                async fn insert_rex(
+                    &self,
+                    rex: &StoredRex,
+                    audit: &AuditRecord,
+                ) -> StoreResult<()> {
                     let mut tx = self.begin_write().await?;
                     sqlx::query(
                         "INSERT INTO case_rex (case_id, version, provider_id, submitted_at, \

@@ -20,6 +20,7 @@ mod operations;
 mod pending_markings;
 mod python_clients;
 mod registry;
+mod reports;
 mod stix_corpus;
 mod stix_patterns;
 mod store_contract;

@@ -1,8 +1,8 @@
 //! When a report is due and what the hub records as the day comes (Convention art. 4): a REX
 //! 30 days after the end of the mission, the annual summary by a date of the next year;
-//! reminders seven days and one day before, the overdue state after, and for a REX more than
-//! 30 days late a breach candidate for the analysts to confirm (it de-references nothing on
-//! its own: art. 16 asks for a decision and a notice).
+//! reminders seven days and one day before, the overdue state after; a REX not returned
+//! within its 30 days is also a breach candidate for the analysts to confirm (it de-references
+//! nothing on its own: art. 16 asks for a decision and a notice).
 //!
 //! Days are the hub's calendar days (Indian/Reunion): a REX due on the 2nd is on time all of
 //! the 2nd, island time.
@@ -16,8 +16,9 @@ use time::{Date, Month, OffsetDateTime};
 use crate::domain::principal::{UnknownVariant, text_enum};
 use crate::domain::registry::calendar::local;
 
-/// A REX more than this many days late is a breach candidate.
-pub const BREACH_AFTER_DAYS: i64 = 30;
+/// A REX more than this many days past its due date is a breach candidate: the convention's
+/// 30 days are the commitment, so the first late day is already a breach of it.
+pub const BREACH_AFTER_DAYS: i64 = 0;
 
 /// What the reports' job records, once per report and kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -64,8 +65,9 @@ pub fn hub_day(at: OffsetDateTime) -> Date {
 
 /// The notices a report due on `due`, not yet submitted, calls for on `today`: the reminder of
 /// the window `today` is in (seven days before up to two days before; the day before and the
-/// day itself), or once it is late, the overdue state, and the breach candidate more than
-/// [`BREACH_AFTER_DAYS`] days after. A reminder whose window passed is not sent late.
+/// day itself), or once it is late, the overdue state and, for a REX more than
+/// [`BREACH_AFTER_DAYS`] days late, the breach candidate. A reminder whose window passed is
+/// not sent late.
 pub fn notices_due(owed: Owed, due: Date, today: Date) -> Vec<NoticeKind> {
     let (d7, d1, overdue) = match owed {
         Owed::Rex => (
@@ -109,8 +111,7 @@ pub fn days_late(due: Date, day: Date) -> i64 {
 pub fn summary_due(year: i32, month: Month, day: u8) -> Date {
     let next = year.saturating_add(1);
     let last = time::util::days_in_month(month, next);
-    Date::from_calendar_date(next, month, day.clamp(1, last))
-        .unwrap_or(Date::MIN)
+    Date::from_calendar_date(next, month, day.clamp(1, last)).unwrap_or(Date::MIN)
 }
 
 /// A `MM-DD` setting (`[reports] annual_summary_due`).
@@ -129,8 +130,8 @@ pub fn describe(kind: NoticeKind, subject: &str, due: Date) -> String {
         }
         NoticeKind::RexOverdue => format!("the REX of case {subject} was due on {due}"),
         NoticeKind::RexBreachCandidate => format!(
-            "the REX of case {subject} is more than {BREACH_AFTER_DAYS} days late (due {due}): \
-             a breach of the commitments for an analyst to confirm"
+            "the REX of case {subject} was not returned by {due}: a breach of the commitments \
+             (Convention art. 4) for an analyst to confirm"
         ),
         NoticeKind::SummaryReminderD7 | NoticeKind::SummaryReminderD1 => {
             format!("the annual summary {subject} is due on {due}")
@@ -153,10 +154,8 @@ mod tests {
         assert_eq!(on(date!(2026 - 12 - 31)), [NoticeKind::RexReminderD7]);
         assert_eq!(on(date!(2027 - 01 - 01)), [NoticeKind::RexReminderD1]);
         assert_eq!(on(date!(2027 - 01 - 02)), [NoticeKind::RexReminderD1]);
-        assert_eq!(on(date!(2027 - 01 - 03)), [NoticeKind::RexOverdue]);
-        assert_eq!(on(date!(2027 - 02 - 01)), [NoticeKind::RexOverdue]);
         assert_eq!(
-            on(date!(2027 - 02 - 02)),
+            on(date!(2027 - 01 - 03)),
             [NoticeKind::RexOverdue, NoticeKind::RexBreachCandidate]
         );
         // A summary is never a breach candidate by itself.
@@ -180,7 +179,10 @@ mod tests {
     #[test]
     fn summary_due_dates() {
         assert_eq!(summary_due(2026, Month::January, 31), date!(2027 - 01 - 31));
-        assert_eq!(summary_due(2026, Month::February, 30), date!(2027 - 02 - 28));
+        assert_eq!(
+            summary_due(2026, Month::February, 30),
+            date!(2027 - 02 - 28)
+        );
         assert_eq!(parse_month_day("01-31"), Some((Month::January, 31)));
         assert_eq!(parse_month_day("13-01"), None);
         assert_eq!(parse_month_day("01-32"), None);

@@ -8,8 +8,8 @@ use time::OffsetDateTime;
 
 use crate::domain::cases::qualification::{MAX_LONG_TEXT, long_text, short_text};
 use crate::domain::ioc::Technique;
-use crate::domain::markings::Pap;
 pub use crate::domain::ioc::parse_tlp;
+use crate::domain::markings::Pap;
 
 /// Most events of a timeline, and most entries of any list field.
 pub const MAX_ITEMS: usize = 200;
@@ -112,8 +112,8 @@ pub fn check(fields: RexFields) -> Result<RexFields, RexError> {
     }
     let mut timeline = Vec::with_capacity(fields.timeline.len());
     for (i, e) in fields.timeline.into_iter().enumerate() {
-        let event =
-            long_text(&format!("timeline/{i}/event"), &e.event).map_err(|e| bad("timeline", e.to_string()))?;
+        let event = long_text(&format!("timeline/{i}/event"), &e.event)
+            .map_err(|e| bad("timeline", e.to_string()))?;
         timeline.push(TimelineEvent { at: e.at, event });
     }
     timeline.sort_by_key(|e| e.at);
@@ -171,7 +171,11 @@ pub fn bundle_objects(bundle: &Value) -> Result<&[Value], RexError> {
     let linked = reports.iter().any(|r| {
         r.get("object_refs")
             .and_then(Value::as_array)
-            .is_some_and(|refs| refs.iter().filter_map(Value::as_str).any(|id| incidents.contains(&id)))
+            .is_some_and(|refs| {
+                refs.iter()
+                    .filter_map(Value::as_str)
+                    .any(|id| incidents.contains(&id))
+            })
     });
     if !linked {
         return Err(bad(

@@ -101,15 +101,24 @@ enum Reason {
     Generated(String),
     Supplied(String),
     /// The hub's words (logged as they are) and a person's (logged as a digest).
-    Both { generated: String, supplied: String },
+    Both {
+        generated: String,
+        supplied: String,
+    },
 }
 
 impl Reason {
     fn text(&self) -> String {
         match self {
             Reason::Generated(t) | Reason::Supplied(t) => t.clone(),
-            Reason::Both { generated, supplied } if supplied.trim().is_empty() => generated.clone(),
-            Reason::Both { generated, supplied } => format!("{generated}; {supplied}"),
+            Reason::Both {
+                generated,
+                supplied,
+            } if supplied.trim().is_empty() => generated.clone(),
+            Reason::Both {
+                generated,
+                supplied,
+            } => format!("{generated}; {supplied}"),
         }
     }
 
@@ -117,8 +126,14 @@ impl Reason {
         match self {
             Reason::Generated(t) => t.clone(),
             Reason::Supplied(t) => text_digest(t),
-            Reason::Both { generated, supplied } if supplied.trim().is_empty() => generated.clone(),
-            Reason::Both { generated, supplied } => {
+            Reason::Both {
+                generated,
+                supplied,
+            } if supplied.trim().is_empty() => generated.clone(),
+            Reason::Both {
+                generated,
+                supplied,
+            } => {
                 format!("{generated}; {}", text_digest(supplied))
             }
         }

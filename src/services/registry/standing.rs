@@ -3,11 +3,11 @@
 use time::OffsetDateTime;
 
 use super::surveys::summary;
-use crate::services::reports::overdue_rex_counts;
 use super::{Csirt, Registry, RegistryError, Who};
 use crate::domain::principal::{OrganisationId, OrganisationStatus};
 use crate::domain::registry::lifecycle::Overdue;
 use crate::domain::registry::survey::SurveySummary;
+use crate::services::reports::overdue_rex_counts;
 
 /// A provider's view of its own standing.
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]

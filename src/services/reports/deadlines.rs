@@ -20,9 +20,9 @@ use crate::domain::reports::deadlines::{
 };
 use crate::domain::reports::summary::SummaryStatus;
 use crate::services::registry::Csirt;
-use crate::store::{Store, StoreError};
 use crate::store::registry::ProviderRecord;
 use crate::store::reports::Notice;
+use crate::store::{Store, StoreError};
 
 /// A notice as its reader gets it.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -64,8 +64,8 @@ pub struct OverdueItem {
     #[schema(value_type = Option<String>, format = Date)]
     pub due: Option<Date>,
     pub days_late: i64,
-    /// A REX more than 30 days late: a breach of the commitments for an analyst to confirm
-    /// (`POST /api/v1/registry/providers/{id}/transitions` with `breach`).
+    /// A REX not returned within its 30 days: a breach of the commitments for an analyst to
+    /// confirm (`POST /api/v1/registry/providers/{id}/transitions` with `breach`).
     pub breach_candidate: bool,
     /// The registry's own description of the deadline.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -101,10 +101,11 @@ async fn owed_rex(store: &dyn Store) -> Result<Vec<(CaseFile, OrganisationId, Da
         .collect())
 }
 
-/// Whether a provider owes annual summaries: referenced, or suspended (still bound by the
-/// convention).
-fn owes_summaries(p: &ProviderRecord) -> bool {
-    p.referencing.is_referenced() || p.referencing.status == OrganisationStatus::Suspended
+/// Whether a provider owes the annual summary of `year`: referenced, or suspended (still bound
+/// by the convention), and in the registry by the end of that year.
+fn owes_summary(p: &ProviderRecord, year: i32) -> bool {
+    (p.referencing.is_referenced() || p.referencing.status == OrganisationStatus::Suspended)
+        && hub_day(p.organisation.created_at).year() <= year
 }
 
 /// How many REX each provider owes past their due date at `now`.
@@ -131,14 +132,16 @@ impl Reports<'_> {
             let mut round = NoticeRound::default();
             for (file, provider, due) in owed_rex(self.store).await? {
                 for kind in notices_due(Owed::Rex, due, today) {
-                    round.recorded += self.notice(&provider, kind, &file.case.id, due, now).await?;
+                    round.recorded += self
+                        .notice(&provider, kind, &file.case.id, due, now)
+                        .await?;
                 }
             }
             let year = today.year() - 1;
             let (month, day) = self.settings.summary_due;
             let due = summary_due(year, month, day);
             for p in self.store.providers().await? {
-                if !owes_summaries(&p) {
+                if !owes_summary(&p, year) {
                     continue;
                 }
                 let org = &p.organisation.id;
@@ -160,7 +163,7 @@ impl Reports<'_> {
         .await
     }
 
-    async fn notice(
+    pub(super) async fn notice(
         &self,
         org: &OrganisationId,
         kind: NoticeKind,
@@ -178,7 +181,9 @@ impl Reports<'_> {
         let audit = AuditRecord::hub("report.notice", now)
             .objects([org.as_str(), subject])
             .reason(format!("{kind}, due {due}"));
-        Ok(usize::from(self.store.insert_notice(&notice, &audit).await?))
+        Ok(usize::from(
+            self.store.insert_notice(&notice, &audit).await?,
+        ))
     }
 
     /// A provider's notices (reminders, overdue states), or for an analyst everyone's,
@@ -244,7 +249,7 @@ impl Reports<'_> {
         let (month, day) = self.settings.summary_due;
         let due = summary_due(year, month, day);
         if today > due {
-            for p in providers.iter().filter(|p| owes_summaries(p)) {
+            for p in providers.iter().filter(|p| owes_summary(p, year)) {
                 let submitted = self
                     .store
                     .summary(&p.organisation.id, year)
@@ -264,7 +269,11 @@ impl Reports<'_> {
                 }
             }
         }
-        for item in registry.dashboard(by, now).await.map_err(|e| ReportError::Invalid(e.to_string()))? {
+        for item in registry
+            .dashboard(by, now)
+            .await
+            .map_err(|e| ReportError::Invalid(e.to_string()))?
+        {
             for overdue in item.due {
                 let (subject, due) = registry_deadline(&overdue);
                 out.push(OverdueItem {
@@ -279,7 +288,11 @@ impl Reports<'_> {
                 });
             }
         }
-        out.sort_by(|a, b| a.due.cmp(&b.due).then_with(|| a.organisation.cmp(&b.organisation)));
+        out.sort_by(|a, b| {
+            a.due
+                .cmp(&b.due)
+                .then_with(|| a.organisation.cmp(&b.organisation))
+        });
         Ok(out)
     }
 }
@@ -289,9 +302,10 @@ fn registry_deadline(overdue: &Overdue) -> (String, Option<Date>) {
     match overdue {
         Overdue::Evaluation { due } => ("evaluation".into(), Some(hub_day(*due))),
         Overdue::FileUpdate { year } => (format!("file_update {year}"), None),
-        Overdue::Signature { version, deadline } => {
-            (format!("signature of version {version}"), Some(hub_day(*deadline)))
-        }
+        Overdue::Signature { version, deadline } => (
+            format!("signature of version {version}"),
+            Some(hub_day(*deadline)),
+        ),
         Overdue::Notice { effective_at } => ("notice".into(), Some(hub_day(*effective_at))),
     }
 }

@@ -46,10 +46,12 @@ pub enum ReportError {
 impl From<StoreError> for ReportError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::Conflict(REX_VERSION_TAKEN) => {
-                ReportError::NotNow("another version of this REX came meanwhile: read it again".into())
+            StoreError::Conflict(REX_VERSION_TAKEN) => ReportError::NotNow(
+                "another version of this REX came meanwhile: read it again".into(),
+            ),
+            StoreError::Conflict(SUMMARY_SUBMITTED) => {
+                ReportError::NotNow(SUMMARY_SUBMITTED.into())
             }
-            StoreError::Conflict(SUMMARY_SUBMITTED) => ReportError::NotNow(SUMMARY_SUBMITTED.into()),
             e => ReportError::Store(e),
         }
     }
@@ -113,8 +115,16 @@ pub struct Reports<'a> {
 
 impl Reports<'_> {
     /// The case, if the caller may see it; `NotFound` otherwise, whether it exists or not.
-    async fn case(&self, caller: &RegistryRecord, id: &str) -> Result<Disclosed<CaseFile>, ReportError> {
-        let file = self.store.case_file(id).await?.ok_or(ReportError::NotFound)?;
+    async fn case(
+        &self,
+        caller: &RegistryRecord,
+        id: &str,
+    ) -> Result<Disclosed<CaseFile>, ReportError> {
+        let file = self
+            .store
+            .case_file(id)
+            .await?
+            .ok_or(ReportError::NotFound)?;
         disclose_case(caller, file).ok_or(ReportError::NotFound)
     }
 

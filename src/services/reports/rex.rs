@@ -14,7 +14,7 @@ use crate::domain::audit::record::AuditRecord;
 use crate::domain::cases::lifecycle::CaseStatus;
 use crate::domain::collections::SUBMISSIONS;
 use crate::domain::markings::{Pap, Tlp};
-use crate::domain::reports::deadlines::{days_late, hub_day, on_time};
+use crate::domain::reports::deadlines::{NoticeKind, days_late, hub_day, on_time};
 use crate::domain::reports::rex::{
     MAX_VERSIONS, RexFields, RexRequest, as_document, bundle_objects, check, from_document,
     parse_tlp,
@@ -120,7 +120,10 @@ fn view(due: Date, versions: Vec<StoredRex>) -> Result<RexView, ReportError> {
         .collect();
     let first_at = versions.first().map(|r| r.submitted_at);
     let on_time = versions.first().is_some_and(|r| r.on_time);
-    let case_id = versions.first().map(|r| r.case_id.clone()).unwrap_or_default();
+    let case_id = versions
+        .first()
+        .map(|r| r.case_id.clone())
+        .unwrap_or_default();
     let latest = versions.into_iter().last().ok_or(ReportError::NotFound)?;
     Ok(RexView {
         case_id,
@@ -163,8 +166,9 @@ impl Reports<'_> {
         let fields = check(request.report)?;
         let tlp = match request.tlp.as_deref() {
             None => Tlp::Amber,
-            Some(name) => parse_tlp(name)
-                .ok_or_else(|| ReportError::Invalid(format!("tlp: {name:?} is not a TLP 2.0 level")))?,
+            Some(name) => parse_tlp(name).ok_or_else(|| {
+                ReportError::Invalid(format!("tlp: {name:?} is not a TLP 2.0 level"))
+            })?,
         };
         let pap = request.pap.unwrap_or(Pap::Amber);
         let (report, changes) = self.anonymise(caller, &file.case, &fields)?;
@@ -206,7 +210,11 @@ impl Reports<'_> {
         let late = days_late(due, hub_day(now));
         let audit = AuditRecord::by(
             caller,
-            if version == 1 { "rex.submit" } else { "rex.amend" },
+            if version == 1 {
+                "rex.submit"
+            } else {
+                "rex.amend"
+            },
             now,
         )
         .objects([case_id.to_owned(), format!("sha256:{sha256}")])
@@ -218,9 +226,25 @@ impl Reports<'_> {
                 String::new()
             },
             rex.changes.len(),
-            if rex.signed.is_some() { "signed" } else { "unsigned" },
+            if rex.signed.is_some() {
+                "signed"
+            } else {
+                "unsigned"
+            },
         ));
         self.store.insert_rex(&rex, &audit).await?;
+        if version == 1 && !timely {
+            // The job records it as soon as the REX is overdue; a REX that comes before the
+            // job's next round was late all the same.
+            self.notice(
+                &caller.organisation.id,
+                NoticeKind::RexBreachCandidate,
+                case_id,
+                due,
+                now,
+            )
+            .await?;
+        }
         let mut all = versions;
         all.push(rex);
         view(due, all)
@@ -299,8 +323,9 @@ impl Reports<'_> {
             .provider(&caller.organisation.id)
             .await?
             .ok_or(ReportError::NotFound)?;
-        let key = PublicKey::from_bytes(record.file.openpgp_key.as_bytes())
-            .map_err(|e| ReportError::BadSignature(format!("the registered key is unusable: {e}")))?;
+        let key = PublicKey::from_bytes(record.file.openpgp_key.as_bytes()).map_err(|e| {
+            ReportError::BadSignature(format!("the registered key is unusable: {e}"))
+        })?;
         let verified = verify_detached(&key, body, signature, now)
             .map_err(|e| ReportError::BadSignature(e.to_string()))?;
         let body = String::from_utf8(body.to_vec())
