@@ -8,6 +8,7 @@ mod case;
 mod context;
 mod pki;
 mod registry;
+mod report;
 mod serve;
 
 use std::path::PathBuf;
@@ -61,6 +62,9 @@ pub enum Command {
     /// Victim cases from an analyst's terminal: open, shortlist, choice, handoff, journal,
     /// closure, through the hub's REST API with the analyst's certificate.
     Case(case::CaseCommand),
+    /// Reports: the CSIRT's annual statistics for its meeting with the providers.
+    #[command(subcommand)]
+    Report(report::ReportCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -79,6 +83,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Registry(cmd) => registry::run(cmd, &cli.data, cli.config.as_deref()).await,
         Command::Audit(cmd) => audit::run(cmd, &cli.data, cli.config.as_deref()).await,
         Command::Case(cmd) => case::run(cmd, &cli.data, cli.config.as_deref()).await,
+        Command::Report(cmd) => report::run(cmd, &cli.data, cli.config.as_deref()).await,
         Command::Config(ConfigCommand::Env) => {
             for (var, key) in crate::config::Config::env_variables() {
                 println!("{var:<40} {key}");

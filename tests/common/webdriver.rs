@@ -144,6 +144,27 @@ impl Browser {
             .to_owned()
     }
 
+    /// The viewport as PNG bytes.
+    pub async fn screenshot(&self) -> Vec<u8> {
+        use base64::Engine as _;
+        let shot = self
+            .command(reqwest::Method::GET, "/screenshot", Value::Null)
+            .await;
+        base64::engine::general_purpose::STANDARD
+            .decode(shot.as_str().unwrap())
+            .unwrap()
+    }
+
+    /// The size of the window the page is drawn in (a projector's 1280×720, say).
+    pub async fn resize(&self, width: u32, height: u32) {
+        self.command(
+            reqwest::Method::POST,
+            "/window/rect",
+            json!({"width": width, "height": height}),
+        )
+        .await;
+    }
+
     pub async fn quit(mut self) {
         let _ = self
             .http

@@ -475,3 +475,357 @@ async fn the_stix_part_of_a_rex_goes_to_triage() {
         "anonymised like any submission: {queued}"
     );
 }
+
+/// A case for another beneficiary: `name` in `sector`.
+fn case_of(reference: &str, name: &str, sector: &str, category: &str) -> Value {
+    let mut case = new_case(reference, "given");
+    case["beneficiary"]["name"] = json!(name);
+    case["beneficiary"]["sector"] = json!(sector);
+    case["incident"]["category"] = json!(category);
+    case["identifiers"]["organisations"] = json!([name]);
+    case
+}
+
+/// The annual summary drafted from real cases, completed and submitted; the yearly evaluation
+/// refused without it and based on it once submitted; the annual statistics as JSON, CSV and
+/// HTML (opened in headless Chromium, a screenshot kept), whose totals agree with the cases
+/// stored, with a sector of a single beneficiary nowhere in them; providers get aggregates
+/// only; and `relais report annual` writes the same page.
+#[tokio::test]
+async fn annual_summaries_evaluation_and_statistics() {
+    let (hub, clock) = driven_hub(None).await;
+    let year = relais::domain::registry::calendar::calendar_year(clock.now());
+    let org_a = hub.principal_named("provider-a").await.organisation_id;
+    let org_b = hub.principal_named("provider-b").await.organisation_id;
+
+    // Three beneficiaries in administration, one alone in health; two missions handled by
+    // provider A and closed, one REX on time.
+    let first = closed_case(&hub, "STAT-1", "provider-a").await;
+    let _second = handed_case(
+        &hub,
+        case_of("STAT-2", "Mairie du Port", "administration", "phishing"),
+        "provider-a",
+    )
+    .await;
+    let alone = "Clinique des Alizés";
+    for (reference, name, sector) in [
+        ("STAT-3", "Mairie de Cilaos", "administration"),
+        ("STAT-4", alone, "santé-unique"),
+    ] {
+        let (code, opened) = post(
+            &hub,
+            "csirt-analyst",
+            "/api/v1/cases",
+            case_of(reference, name, sector, "ransomware"),
+        )
+        .await;
+        assert_eq!(code, 201, "{opened}");
+    }
+    let (code, _) = post(
+        &hub,
+        "provider-a",
+        &format!("/api/v1/cases/{first}/rex"),
+        rex_body(),
+    )
+    .await;
+    assert_eq!(code, 201);
+
+    // The draft: the figures of provider A's own cases of the year.
+    let path = format!("/api/v1/registry/me/annual-summaries/{year}");
+    let (code, draft) = get(&hub, "provider-a", &path).await;
+    assert_eq!(code, 200, "{draft}");
+    assert_eq!(draft["status"], "draft");
+    assert_eq!(draft["figures"]["missions"], 2, "{draft}");
+    assert_eq!(draft["figures"]["rex"]["on_time"], 1, "{draft}");
+    let (_, b_draft) = get(&hub, "provider-b", &path).await;
+    assert_eq!(
+        b_draft["figures"]["missions"], 0,
+        "B's draft knows nothing of A's cases: {b_draft}"
+    );
+    assert!(!b_draft.to_string().contains("administration"), "{b_draft}");
+    // Completed, anonymised with the identifiers of its cases of the year, submitted.
+    let part = json!({
+        "threat_observations": "Vagues de rançongiciels; un webmail de victim.re compromis.",
+        "notable_ttps": ["T1486", "T1566.001"],
+        "staffing_changes": "Deux analystes recrutés.",
+        "qualification_changes": "PRIS renouvelé."
+    });
+    let (code, saved) = api(&hub, "provider-a", Method::PUT, &path, Some(part.clone())).await;
+    assert_eq!(code, 200, "{saved}");
+    assert!(!saved["part"].to_string().contains("victim.re"), "{saved}");
+    assert!(!saved["changes"].as_array().unwrap().is_empty(), "{saved}");
+    let (code, bad) = post(
+        &hub,
+        "provider-a",
+        &format!("{path}/submit"),
+        json!({"notable_ttps": ["T1486"]}),
+    )
+    .await;
+    assert_eq!(code, 422, "observations are required: {bad}");
+    let (code, submitted) = post(&hub, "provider-a", &format!("{path}/submit"), part.clone()).await;
+    assert_eq!(code, 200, "{submitted}");
+    assert_eq!(submitted["status"], "submitted");
+    let digest = submitted["sha256"].as_str().unwrap().to_owned();
+    let (code, _) = post(&hub, "provider-a", &format!("{path}/submit"), part.clone()).await;
+    assert_eq!(code, 409, "submitted once");
+    let (code, _) = api(&hub, "provider-a", Method::PUT, &path, Some(part.clone())).await;
+    assert_eq!(code, 409);
+    // The analysts read it; provider B has no way to.
+    let (code, read) = get(
+        &hub,
+        "csirt-analyst",
+        &format!(
+            "/api/v1/registry/providers/{}/annual-summaries/{year}",
+            org_a.as_str()
+        ),
+    )
+    .await;
+    assert_eq!(code, 200, "{read}");
+    assert_eq!(read["sha256"], digest.as_str());
+    let (code, _) = get(
+        &hub,
+        "provider-b",
+        &format!(
+            "/api/v1/registry/providers/{}/annual-summaries/{year}",
+            org_a.as_str()
+        ),
+    )
+    .await;
+    assert_eq!(code, 403);
+
+    // The yearly evaluation is based on the summary of the year that ended: refused this
+    // year, and next year for B, which submitted none; A's names the summary and its digest.
+    let evaluate = json!({"event": "evaluate", "reason": "Bilan annuel"});
+    let (code, refused) = post(
+        &hub,
+        "csirt-analyst",
+        &format!("/api/v1/registry/providers/{}/transitions", org_a.as_str()),
+        evaluate.clone(),
+    )
+    .await;
+    assert_eq!(code, 409, "{refused}");
+    assert!(
+        refused["detail"]
+            .as_str()
+            .unwrap()
+            .contains("annual summary"),
+        "{refused}"
+    );
+    let next_year = time::Date::from_calendar_date(year + 1, time::Month::February, 1).unwrap();
+    clock.set(next_year.with_hms(8, 0, 0).unwrap().assume_utc());
+    let (code, refused) = post(
+        &hub,
+        "csirt-analyst",
+        &format!("/api/v1/registry/providers/{}/transitions", org_b.as_str()),
+        evaluate.clone(),
+    )
+    .await;
+    assert_eq!(code, 409, "{refused}");
+    let (code, evaluated) = post(
+        &hub,
+        "csirt-analyst",
+        &format!("/api/v1/registry/providers/{}/transitions", org_a.as_str()),
+        evaluate,
+    )
+    .await;
+    assert_eq!(code, 200, "{evaluated}");
+    let (_, history) = get(
+        &hub,
+        "csirt-analyst",
+        &format!("/api/v1/registry/providers/{}/history", org_a.as_str()),
+    )
+    .await;
+    let line = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["action"] == "registry.evaluate")
+        .unwrap_or_else(|| panic!("{history}"));
+    let reason = line["reason"].as_str().unwrap();
+    assert!(
+        reason.contains(&format!("annual summary {year}")) && reason.contains(&digest),
+        "{reason}"
+    );
+    // B's summary is now overdue, in the analysts' list.
+    let (_, overdue) = get(&hub, "csirt-analyst", "/api/v1/reports/overdue").await;
+    assert!(
+        overdue
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["kind"] == "annual_summary"
+                && i["organisation"] == org_b.as_str()
+                && i["subject"] == year.to_string()),
+        "{overdue}"
+    );
+
+    // The statistics: totals agree with the cases stored.
+    let stored: Vec<_> = hub
+        .store
+        .case_files()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|f| relais::domain::registry::calendar::calendar_year(f.case.created_at) == year)
+        .collect();
+    let stats_path = format!("/api/v1/statistics/annual/{year}");
+    let (code, stats) = get(&hub, "csirt-analyst", &format!("{stats_path}?format=json")).await;
+    assert_eq!(code, 200, "{stats}");
+    assert_eq!(stats["missions"], stored.len(), "{stats}");
+    assert_eq!(stats["missions"], 4);
+    let months: u64 = stats["by_month"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|m| m["missions"].as_u64())
+        .sum();
+    assert_eq!(
+        months, 4,
+        "one month holds them all, and it is not small: {stats}"
+    );
+    let categories: u64 = stats["by_category"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|m| m["missions"].as_u64())
+        .sum();
+    assert!(categories <= 4, "{stats}");
+    // The single beneficiary of its sector is nowhere: merged or suppressed.
+    let json_text = stats.to_string();
+    assert!(
+        !json_text.contains("santé-unique") && !json_text.contains(alone),
+        "{json_text}"
+    );
+    // Merged alone, "other" would still be one beneficiary: the next group joins it.
+    assert!(
+        stats["by_sector"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["group"] == "other" || r["beneficiaries"].as_u64().unwrap_or(3) >= 3),
+        "{json_text}"
+    );
+    assert_eq!(
+        stats["rotation"]["providers"]
+            .as_array()
+            .map(Vec::len)
+            .unwrap_or(0)
+            > 0,
+        true,
+        "{stats}"
+    );
+
+    let csv = hub
+        .client("csirt-analyst")
+        .get(hub.url(&format!("{stats_path}?format=csv")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(csv.status(), 200);
+    assert!(
+        csv.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    let csv = csv.text().await.unwrap();
+    assert!(
+        !csv.contains("santé-unique") && !csv.contains(alone),
+        "{csv}"
+    );
+    let mut reader = ::csv::Reader::from_reader(csv.as_bytes());
+    let total: u64 = reader
+        .records()
+        .map(|r| r.unwrap())
+        .filter(|r| &r[0] == "total" && &r[1] == "all")
+        .map(|r| r[2].parse::<u64>().unwrap())
+        .sum();
+    assert_eq!(total, 4, "{csv}");
+
+    let page = hub
+        .client("csirt-analyst")
+        .get(hub.url(&format!("{stats_path}?format=html")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(
+        page.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .starts_with("default-src 'none'")
+    );
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains(&format!("CSIRT annual statistics {year}")),
+        "{html}"
+    );
+    assert!(html.contains("<svg"), "charts drawn server-side");
+    assert!(!html.contains("<script") && !html.contains("santé-unique") && !html.contains(alone));
+
+    // Providers: aggregates only, and only in that form.
+    let (code, _) = get(&hub, "provider-a", &stats_path).await;
+    assert_eq!(code, 403);
+    let (code, _) = get(
+        &hub,
+        "partner-csirt",
+        &format!("{stats_path}?audience=providers"),
+    )
+    .await;
+    assert_eq!(code, 403);
+    let (code, theirs) = get(
+        &hub,
+        "provider-b",
+        &format!("{stats_path}?audience=providers"),
+    )
+    .await;
+    assert_eq!(code, 200, "{theirs}");
+    for name in ["provider-a", "provider-b", org_a.as_str(), org_b.as_str()] {
+        assert!(!theirs.to_string().contains(name), "{name} in {theirs}");
+    }
+
+    // The command line writes the same report, with its progress bar on a terminal only.
+    let out = hub.dir.path().join(format!("annual-{year}.html"));
+    let printed = crate::common::succeed(
+        hub.cli()
+            .args(["report", "annual", &year.to_string(), "--out"])
+            .arg(&out),
+    );
+    let printed = String::from_utf8_lossy(&printed.stdout).to_string();
+    assert!(printed.contains("4 missions"), "{printed}");
+    let written = std::fs::read_to_string(&out).unwrap();
+    assert!(written.contains(&format!("CSIRT annual statistics {year}")));
+    assert!(!written.contains("santé-unique"));
+    let json_out = hub.dir.path().join("annual.json");
+    crate::common::succeed(
+        hub.cli()
+            .args(["report", "annual", &year.to_string(), "--out"])
+            .arg(&json_out),
+    );
+    let from_cli: Value =
+        serde_json::from_str(&std::fs::read_to_string(&json_out).unwrap()).unwrap();
+    assert_eq!(from_cli["missions"], stats["missions"]);
+    assert_eq!(from_cli["by_sector"], stats["by_sector"]);
+
+    // Opened in headless Chromium, as on the meeting room's projector; the screenshot stays in
+    // the test output.
+    match crate::common::webdriver::Browser::start().await {
+        Some(browser) => {
+            browser.resize(1280, 720).await;
+            browser.goto(&format!("file://{}", out.display())).await;
+            let source = browser.source().await;
+            assert!(source.contains(&format!("CSIRT annual statistics {year}")));
+            let png = browser.screenshot().await;
+            assert!(png.starts_with(b"\x89PNG"), "a PNG screenshot");
+            let shots = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
+            std::fs::create_dir_all(&shots).unwrap();
+            let shot = shots.join(format!("annual-statistics-{year}.png"));
+            std::fs::write(&shot, &png).unwrap();
+            println!("screenshot of the annual statistics: {}", shot.display());
+            browser.quit().await;
+        }
+        None => crate::common::not_run(
+            "the annual statistics in headless Chromium (chromedriver not installed)",
+        ),
+    }
+}

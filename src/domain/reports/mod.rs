@@ -4,5 +4,7 @@
 //! read the store and the clock and pass the facts in.
 
 pub mod deadlines;
+pub mod render;
 pub mod rex;
+pub mod statistics;
 pub mod summary;

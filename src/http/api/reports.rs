@@ -4,19 +4,24 @@
 //! answers exactly as a case that never existed.
 
 use axum::Json;
-use axum::extract::{Path, Request, State};
-use axum::http::StatusCode;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 
-use super::body::json_bytes;
+use super::body::{JsonBody, json_bytes};
 use crate::domain::access::{Analyst, Provider};
+use crate::domain::principal::{OrganisationId, PrincipalKind};
 use crate::domain::reports::rex::RexRequest;
+use crate::domain::reports::statistics::{AnnualStatistics, Audience};
+use crate::domain::reports::summary::ProviderPart;
 use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::identity::AnyPrincipal;
 use crate::services::reports::{
-    NotificationView, OverdueItem, ReportError, RexVersionView, RexView,
+    NotificationView, OverdueItem, ReportError, RexVersionView, RexView, StatisticsFormat,
+    SummaryView, render,
 };
 
 /// The header that carries a detached OpenPGP signature over the exact request body, base64
@@ -34,6 +39,7 @@ impl From<ReportError> for ApiError {
                 ApiError::Unprocessable(e.to_string())
             }
             ReportError::NotNow(detail) => ApiError::Conflict(detail),
+            ReportError::Render(_) => ApiError::Internal(Box::new(e)),
             ReportError::Store(s) => crate::http::error::storage(s),
         }
     }
@@ -197,4 +203,205 @@ pub async fn overdue(
             .overdue(&caller, services.registry(), state.clock.now())
             .await?,
     ))
+}
+
+/// The form of the annual statistics.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StatisticsQuery {
+    /// `json` (default), `csv` or `html`.
+    #[serde(default)]
+    pub format: Option<StatisticsFormat>,
+    /// `providers`: the aggregates-only form shown to providers (and the only one they get).
+    #[serde(default)]
+    pub audience: Option<Audience>,
+}
+
+/// The provider's own annual summary of `year`: its stored draft or submission, or the
+/// hub's draft (the figures of its cases of the year) if it has not started one.
+#[utoipa::path(
+    get,
+    path = "/api/v1/registry/me/annual-summaries/{year}",
+    tag = "reports",
+    params(("year" = i32, Path, description = "The calendar year.")),
+    responses(
+        (status = 200, description = "The summary.", body = SummaryView),
+        (status = 403, description = "Only providers have summaries of their own."),
+        (status = 422, description = "Not a year a summary may be about."),
+    )
+)]
+pub async fn own_summary(
+    caller: Provider,
+    State(state): State<AppState>,
+    Path(year): Path<i32>,
+) -> Result<Json<SummaryView>, ApiError> {
+    Ok(Json(
+        state
+            .services
+            .reports()
+            .own_summary(&caller, year, state.clock.now())
+            .await?,
+    ))
+}
+
+/// Saves the provider's part of its draft (anonymised with the identifiers of its cases of
+/// the year, changes reported).
+#[utoipa::path(
+    put,
+    path = "/api/v1/registry/me/annual-summaries/{year}",
+    tag = "reports",
+    params(("year" = i32, Path, description = "The calendar year.")),
+    request_body(content = ProviderPart, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The draft saved.", body = SummaryView),
+        (status = 403, description = "Only providers."),
+        (status = 409, description = "The summary was submitted already."),
+        (status = 422, description = "A field breaks a rule, or the anonymiser refuses a value."),
+    )
+)]
+pub async fn save_summary(
+    caller: Result<Provider, ApiError>,
+    State(state): State<AppState>,
+    Path(year): Path<i32>,
+    JsonBody(part): JsonBody<ProviderPart>,
+) -> Result<Json<SummaryView>, ApiError> {
+    let caller = caller?;
+    Ok(Json(
+        state
+            .services
+            .reports()
+            .save_summary(&caller, year, part, false, state.clock.now())
+            .await?,
+    ))
+}
+
+/// Submits the summary with this final part: the year's figures are frozen with it, and the
+/// CSIRT's yearly evaluation of the provider can be based on it.
+#[utoipa::path(
+    post,
+    path = "/api/v1/registry/me/annual-summaries/{year}/submit",
+    tag = "reports",
+    params(("year" = i32, Path, description = "The calendar year.")),
+    request_body(content = ProviderPart, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The summary submitted.", body = SummaryView),
+        (status = 403, description = "Only providers."),
+        (status = 409, description = "The summary was submitted already."),
+        (status = 422, description = "A field breaks a rule (the observations are required), or the anonymiser refuses a value."),
+    )
+)]
+pub async fn submit_summary(
+    caller: Result<Provider, ApiError>,
+    State(state): State<AppState>,
+    Path(year): Path<i32>,
+    JsonBody(part): JsonBody<ProviderPart>,
+) -> Result<Json<SummaryView>, ApiError> {
+    let caller = caller?;
+    Ok(Json(
+        state
+            .services
+            .reports()
+            .save_summary(&caller, year, part, true, state.clock.now())
+            .await?,
+    ))
+}
+
+/// A provider's annual summary of `year` (analysts).
+#[utoipa::path(
+    get,
+    path = "/api/v1/registry/providers/{id}/annual-summaries/{year}",
+    tag = "reports",
+    params(
+        ("id" = String, Path, description = "The provider's organisation id."),
+        ("year" = i32, Path, description = "The calendar year."),
+    ),
+    responses(
+        (status = 200, description = "The summary.", body = SummaryView),
+        (status = 403, description = "Only analysts."),
+        (status = 404, description = "No such provider."),
+        (status = 422, description = "Not a year a summary may be about."),
+    )
+)]
+pub async fn provider_summary(
+    caller: Analyst,
+    State(state): State<AppState>,
+    Path((id, year)): Path<(String, i32)>,
+) -> Result<Json<SummaryView>, ApiError> {
+    Ok(Json(
+        state
+            .services
+            .reports()
+            .provider_summary(
+                &caller,
+                &OrganisationId::from_stored(id),
+                year,
+                state.clock.now(),
+            )
+            .await?,
+    ))
+}
+
+/// The CSIRT's statistics of `year` for its annual meeting (art. 3): JSON, CSV, or one
+/// self-contained HTML page with its charts. No cell identifies a beneficiary: a group of
+/// fewer than `statistics.min_group` beneficiaries is merged into "other" or suppressed.
+/// Analysts get every form; providers only `audience=providers` (aggregates only).
+#[utoipa::path(
+    get,
+    path = "/api/v1/statistics/annual/{year}",
+    tag = "reports",
+    params(("year" = i32, Path, description = "The calendar year."), StatisticsQuery),
+    responses(
+        (status = 200, description = "The statistics.", body = AnnualStatistics,
+         content(
+            (AnnualStatistics = "application/json"),
+            (String = "text/csv"),
+            (String = "text/html"),
+         )),
+        (status = 400, description = "A query parameter is malformed."),
+        (status = 403, description = "Providers get only the `audience=providers` form; peers nothing."),
+        (status = 422, description = "Not a year the statistics cover."),
+    )
+)]
+pub async fn annual_statistics(
+    AnyPrincipal(caller): AnyPrincipal,
+    State(state): State<AppState>,
+    Path(year): Path<i32>,
+    query: Result<Query<StatisticsQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(query) = query.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    let audience = match (caller.principal.kind, query.audience) {
+        (PrincipalKind::Analyst, a) => a.unwrap_or(Audience::Csirt),
+        (PrincipalKind::Provider, Some(Audience::Providers)) => Audience::Providers,
+        _ => {
+            return Err(ApiError::NotPermitted(
+                "analysts; providers with audience=providers".into(),
+            ));
+        }
+    };
+    let format = query.format.unwrap_or(StatisticsFormat::Json);
+    let now = state.clock.now();
+    let reports = state.services.reports();
+    let stats = reports.annual_statistics(year, audience, now).await?;
+    let body = render(&stats, format, &state.services.organisation, now)?;
+    let mut response = (StatusCode::OK, body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(format.media_type()),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    if format == StatisticsFormat::Html {
+        // The page is self-contained: inline style and SVG, nothing runs, nothing loads.
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+            ),
+        );
+    }
+    Ok(response)
 }

@@ -5,9 +5,13 @@
 
 mod deadlines;
 mod rex;
+mod statistics;
+mod summaries;
 
 pub use deadlines::{NotificationView, OverdueItem, OverdueKind, overdue_rex_counts};
 pub use rex::{RexVersionView, RexView};
+pub use statistics::{StatisticsFormat, annual, render};
+pub use summaries::SummaryView;
 
 use time::Month;
 
@@ -39,6 +43,9 @@ pub enum ReportError {
     /// The state does not allow this now.
     #[error("{0}")]
     NotNow(String),
+    /// A rendering of the statistics failed (a bug: nothing a caller sent causes it).
+    #[error("rendering: {0}")]
+    Render(String),
     #[error(transparent)]
     Store(StoreError),
 }

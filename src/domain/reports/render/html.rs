@@ -1,0 +1,184 @@
+//! The statistics as one HTML page for the annual meeting: projected (1280×720) or printed
+//! (a section per page). Self-contained: inline style and inline SVG charts, no script, no
+//! external resource, so it can be mailed, archived and opened offline.
+
+use askama::Template;
+use time::OffsetDateTime;
+use time::macros::format_description;
+
+use super::charts::{Charts, charts};
+use super::{RenderError, duration_value, number};
+use crate::domain::registry::calendar;
+use crate::domain::reports::statistics::{
+    AnnualStatistics, Audience, DurationStats, GroupRow, MonthRow,
+};
+
+const HIDDEN: &str = "—";
+
+/// One table row, its cells already worded.
+struct Cells {
+    group: String,
+    missions: String,
+    beneficiaries: String,
+    note: &'static str,
+}
+
+fn cell(value: Option<u32>) -> String {
+    value.map_or_else(|| HIDDEN.to_owned(), |v| v.to_string())
+}
+
+fn group_cells(rows: &[GroupRow]) -> Vec<Cells> {
+    rows.iter()
+        .map(|r| Cells {
+            group: r.group.clone(),
+            missions: cell(r.missions),
+            beneficiaries: cell(r.beneficiaries),
+            note: match (r.suppressed, r.merged) {
+                (true, _) => "suppressed",
+                (_, true) => "merged into other",
+                _ => "",
+            },
+        })
+        .collect()
+}
+
+const MONTHS: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
+fn month_cells(rows: &[MonthRow]) -> Vec<Cells> {
+    rows.iter()
+        .map(|m| Cells {
+            group: MONTHS
+                .get(usize::from(m.month).saturating_sub(1))
+                .map_or_else(|| m.month.to_string(), |n| (*n).to_owned()),
+            missions: cell(m.missions),
+            beneficiaries: cell(m.beneficiaries),
+            note: if m.suppressed { "suppressed" } else { "" },
+        })
+        .collect()
+}
+
+/// A duration row: count, median, 90th percentile, worded like the CSV.
+struct Duration {
+    what: &'static str,
+    count: u32,
+    median: String,
+    p90: String,
+}
+
+fn duration(what: &'static str, d: &DurationStats) -> Duration {
+    let worded = |v| {
+        let s = duration_value(d, v);
+        if s.is_empty() { HIDDEN.to_owned() } else { s }
+    };
+    Duration {
+        what,
+        count: d.count,
+        median: worded(d.median_hours),
+        p90: worded(d.p90_hours),
+    }
+}
+
+fn optional(value: Option<u32>) -> String {
+    value.map_or_else(|| HIDDEN.to_owned(), |v| v.to_string())
+}
+
+#[derive(Template)]
+#[template(path = "reports/annual.html")]
+struct Page<'a> {
+    title: String,
+    hub_name: &'a str,
+    generated_at: String,
+    audience: &'static str,
+    s: &'a AnnualStatistics,
+    months: Vec<Cells>,
+    dimensions: Vec<(&'static str, String, Vec<Cells>)>,
+    durations: Vec<Duration>,
+    on_time_percent: String,
+    satisfaction_average: String,
+    rotation_chart: Option<String>,
+    rotation_summary: Vec<(&'static str, String)>,
+    charts: Charts,
+}
+
+/// The page of `stats`, for the CSIRT hub `hub_name`, stamped `generated_at` (shown in the
+/// hub's time zone).
+pub fn html(
+    stats: &AnnualStatistics,
+    hub_name: &str,
+    generated_at: OffsetDateTime,
+) -> Result<String, RenderError> {
+    let mut charts = charts(stats)?;
+    let stamp = calendar::local(generated_at).format(format_description!(
+        "[year]-[month]-[day] [hour]:[minute] UTC[offset_hour sign:mandatory]:[offset_minute]"
+    ))?;
+    let summary = &stats.rotation.summary;
+    let page = Page {
+        title: format!("CSIRT annual statistics {}", stats.year),
+        hub_name,
+        generated_at: stamp,
+        audience: match stats.audience {
+            Audience::Csirt => "the CSIRT",
+            Audience::Providers => "the referenced providers",
+        },
+        s: stats,
+        months: month_cells(&stats.by_month),
+        dimensions: vec![
+            (
+                "Incident category",
+                std::mem::take(&mut charts.by_category),
+                group_cells(&stats.by_category),
+            ),
+            (
+                "Kind of beneficiary",
+                std::mem::take(&mut charts.by_beneficiary_kind),
+                group_cells(&stats.by_beneficiary_kind),
+            ),
+            (
+                "Sector",
+                std::mem::take(&mut charts.by_sector),
+                group_cells(&stats.by_sector),
+            ),
+            (
+                "Size of beneficiary",
+                std::mem::take(&mut charts.by_size),
+                group_cells(&stats.by_size),
+            ),
+        ],
+        durations: vec![
+            duration("From first contact to handoff", &stats.time_to_handoff),
+            duration("From first contact to closure", &stats.time_to_closure),
+        ],
+        on_time_percent: stats
+            .rex
+            .on_time_percent
+            .map_or_else(|| HIDDEN.to_owned(), number),
+        satisfaction_average: match stats.satisfaction.average {
+            Some(a) => number(a),
+            None if stats.satisfaction.answered > 0 => "suppressed".to_owned(),
+            None => HIDDEN.to_owned(),
+        },
+        rotation_chart: charts.rotation.take(),
+        rotation_summary: vec![
+            ("Referenced providers", summary.providers.to_string()),
+            ("Fewest proposals", optional(summary.proposals_min)),
+            ("Most proposals", optional(summary.proposals_max)),
+            ("Fewest choices", optional(summary.choices_min)),
+            ("Most choices", optional(summary.choices_max)),
+        ],
+        charts,
+    };
+    Ok(page.render()?)
+}

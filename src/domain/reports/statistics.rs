@@ -1,0 +1,754 @@
+//! The CSIRT's annual statistics on first-level incident-response missions (Convention art. 3),
+//! presented once a year to every referenced provider.
+//!
+//! The numbers are about beneficiaries, so the one rule that matters is that **no cell
+//! identifies a beneficiary**: a group counted for fewer than `min_group` distinct
+//! beneficiaries is merged into "other", an "other" still too small is suppressed, and a lone
+//! suppressed cell takes a second one with it so that it cannot be worked out from the total.
+//! The year's totals are always shown: they are what the CSIRT reports anyway.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use utoipa::ToSchema;
+
+use crate::domain::cases::qualification::{BeneficiaryKind, IncidentCategory, SizeClass};
+use crate::domain::registry::calendar;
+
+/// The group small groups are merged into, and the name of the enums' own `Other` variants.
+pub const OTHER: &str = "other";
+/// How many ATT&CK techniques the statistics list at most.
+pub const TOP_TECHNIQUES: usize = 10;
+
+/// Where a case stands with its return of experience (REX) at the time of the statistics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RexTimeliness {
+    /// No REX is owed (yet): the case has not reached the point where one is due.
+    NotDue,
+    /// Due, its deadline not passed, not submitted yet.
+    Pending,
+    /// Submitted by its deadline.
+    OnTime,
+    /// Submitted after its deadline.
+    Late,
+    /// Deadline passed, nothing submitted.
+    Missing,
+}
+
+/// One mission: a victim case whose first contact falls in the year of the statistics.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mission {
+    /// An opaque key of the beneficiary: the same key is the same beneficiary. Only counted,
+    /// never output.
+    pub beneficiary: String,
+    pub kind: BeneficiaryKind,
+    /// The sector as recorded. Grouped trimmed and lowercased; a group is shown with the first
+    /// spelling seen, and only if it is large enough.
+    pub sector: String,
+    pub size: SizeClass,
+    pub category: IncidentCategory,
+    /// First contact with the CSIRT (any offset; months are counted in the hub's time zone).
+    pub first_contact: OffsetDateTime,
+    /// When the case was handed to (accepted by) its provider.
+    pub handed_off: Option<OffsetDateTime>,
+    pub closed: Option<OffsetDateTime>,
+    /// The handling provider's organisation id.
+    pub provider: Option<String>,
+    pub rex: RexTimeliness,
+    /// The average score of the beneficiary's answered satisfaction survey, if it answered.
+    pub satisfaction: Option<f64>,
+    /// ATT&CK technique ids from the case's REX (`T1486`, `T1566.001`).
+    pub techniques: Vec<String>,
+}
+
+/// One referenced provider's share of the year's shortlists.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Rotation {
+    /// The provider's organisation id.
+    pub provider: String,
+    pub name: String,
+    /// Shortlists it was proposed on.
+    pub proposals: u32,
+    /// Times a beneficiary chose it.
+    pub choices: u32,
+}
+
+/// Who the statistics are for: the CSIRT sees each provider's rotation, the providers only its
+/// spread.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Audience {
+    Csirt,
+    Providers,
+}
+
+/// One group of a dimension. Counts are `None` when they are not shown: `merged` (counted in
+/// "other") or `suppressed`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct GroupRow {
+    pub group: String,
+    pub missions: Option<u32>,
+    pub beneficiaries: Option<u32>,
+    /// Fewer than `min_group` beneficiaries: counted in the "other" row.
+    pub merged: bool,
+    /// Not shown, so that no beneficiary can be singled out.
+    pub suppressed: bool,
+}
+
+/// Missions by month of first contact, in the hub's time zone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct MonthRow {
+    /// 1 (January) to 12.
+    pub month: u8,
+    pub missions: Option<u32>,
+    pub beneficiaries: Option<u32>,
+    pub suppressed: bool,
+}
+
+/// Durations from first contact, in hours; percentiles by nearest rank.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct DurationStats {
+    /// Missions that reached the step.
+    pub count: u32,
+    /// `None` when no mission or fewer than `min_group` beneficiaries reached the step.
+    pub median_hours: Option<f64>,
+    pub p90_hours: Option<f64>,
+}
+
+/// Returns of experience owed by the providers.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct RexStats {
+    /// Owed: pending, on time, late or missing.
+    pub due: u32,
+    pub pending: u32,
+    pub on_time: u32,
+    pub late: u32,
+    pub missing: u32,
+    /// On time among those whose deadline has passed (on time, late, missing).
+    pub on_time_percent: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct SatisfactionStats {
+    /// Missions with an answered survey.
+    pub answered: u32,
+    /// `None` when fewer than `min_group` beneficiaries answered.
+    pub average: Option<f64>,
+}
+
+/// An ATT&CK technique seen in the missions of at least `min_group` beneficiaries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct TechniqueRow {
+    pub technique: String,
+    pub missions: u32,
+    pub beneficiaries: u32,
+}
+
+/// The spread of the rotation between referenced providers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct RotationSummary {
+    pub providers: u32,
+    pub proposals_min: Option<u32>,
+    pub proposals_max: Option<u32>,
+    pub choices_min: Option<u32>,
+    pub choices_max: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct RotationStats {
+    /// Each provider's share, for the CSIRT only: empty for [`Audience::Providers`].
+    pub providers: Vec<Rotation>,
+    pub summary: RotationSummary,
+}
+
+/// The year's statistics, safe to show to `audience`.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct AnnualStatistics {
+    pub year: i32,
+    pub audience: Audience,
+    /// The fewest distinct beneficiaries a shown cell counts.
+    pub min_group: u32,
+    pub missions: u32,
+    pub beneficiaries: u32,
+    pub handed_off: u32,
+    pub closed: u32,
+    /// Twelve rows, January to December.
+    pub by_month: Vec<MonthRow>,
+    /// Every category, in the enum's order.
+    pub by_category: Vec<GroupRow>,
+    pub by_beneficiary_kind: Vec<GroupRow>,
+    /// The sectors large enough to be shown, most missions first, then "other".
+    pub by_sector: Vec<GroupRow>,
+    pub by_size: Vec<GroupRow>,
+    pub time_to_handoff: DurationStats,
+    pub time_to_closure: DurationStats,
+    pub rex: RexStats,
+    pub satisfaction: SatisfactionStats,
+    pub techniques: Vec<TechniqueRow>,
+    pub rotation: RotationStats,
+    /// What was merged or suppressed, in words, naming no hidden group.
+    pub suppressed: Vec<String>,
+}
+
+/// The statistics of `year` for `audience`. Missions whose first contact is not in `year` (in
+/// the hub's time zone) are left out, so that the months add up to the total; a note counts
+/// them. A `min_group` of 0 or 1 hides nothing.
+pub fn compute(
+    year: i32,
+    missions: &[Mission],
+    rotation: &[Rotation],
+    min_group: u32,
+    audience: Audience,
+) -> AnnualStatistics {
+    let min = usize::try_from(min_group).unwrap_or(usize::MAX);
+    let mut notes = Vec::new();
+    let in_year: Vec<&Mission> = missions
+        .iter()
+        .filter(|m| calendar::calendar_year(m.first_contact) == year)
+        .collect();
+    if in_year.len() < missions.len() {
+        notes.push(format!(
+            "{} missions whose first contact is not in {year} (hub time zone) left out",
+            missions.len() - in_year.len()
+        ));
+    }
+    let beneficiaries: BTreeSet<&str> = in_year.iter().map(|m| m.beneficiary.as_str()).collect();
+    AnnualStatistics {
+        year,
+        audience,
+        min_group,
+        missions: count(in_year.len()),
+        beneficiaries: count(beneficiaries.len()),
+        handed_off: count(in_year.iter().filter(|m| m.handed_off.is_some()).count()),
+        closed: count(in_year.iter().filter(|m| m.closed.is_some()).count()),
+        by_month: by_month(&in_year, min, &mut notes),
+        by_category: enum_dimension(
+            &EnumDimension {
+                what: "category",
+                variants: IncidentCategory::ALL,
+                name: IncidentCategory::as_str,
+                other: Some(IncidentCategory::Other),
+                of: |m| m.category,
+            },
+            &in_year,
+            min,
+            &mut notes,
+        ),
+        by_beneficiary_kind: enum_dimension(
+            &EnumDimension {
+                what: "beneficiary kind",
+                variants: BeneficiaryKind::ALL,
+                name: BeneficiaryKind::as_str,
+                other: Some(BeneficiaryKind::Other),
+                of: |m| m.kind,
+            },
+            &in_year,
+            min,
+            &mut notes,
+        ),
+        by_sector: by_sector(&in_year, min, &mut notes),
+        by_size: enum_dimension(
+            &EnumDimension {
+                what: "size",
+                variants: SizeClass::ALL,
+                name: SizeClass::as_str,
+                other: None,
+                of: |m| m.size,
+            },
+            &in_year,
+            min,
+            &mut notes,
+        ),
+        time_to_handoff: durations(
+            "time to handoff",
+            &in_year,
+            |m| m.handed_off,
+            min,
+            &mut notes,
+        ),
+        time_to_closure: durations("time to closure", &in_year, |m| m.closed, min, &mut notes),
+        rex: rex(&in_year),
+        satisfaction: satisfaction(&in_year, min, &mut notes),
+        techniques: techniques(&in_year, min, &mut notes),
+        rotation: rotation_stats(rotation, audience),
+        suppressed: notes,
+    }
+}
+
+fn count(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// A group's missions and the distinct beneficiaries they are for, before any rule applies.
+#[derive(Default)]
+struct Tally<'a> {
+    missions: u32,
+    beneficiaries: BTreeSet<&'a str>,
+}
+
+impl<'a> Tally<'a> {
+    fn add(&mut self, m: &'a Mission) {
+        self.missions = self.missions.saturating_add(1);
+        self.beneficiaries.insert(&m.beneficiary);
+    }
+
+    fn absorb(&mut self, other: &Tally<'a>) {
+        self.missions = self.missions.saturating_add(other.missions);
+        self.beneficiaries
+            .extend(other.beneficiaries.iter().copied());
+    }
+
+    fn size(&self) -> usize {
+        self.beneficiaries.len()
+    }
+
+    fn is_small(&self, min: usize) -> bool {
+        (1..min).contains(&self.size())
+    }
+
+    fn row(&self, group: impl Into<String>) -> GroupRow {
+        GroupRow {
+            group: group.into(),
+            missions: Some(self.missions),
+            beneficiaries: Some(count(self.size())),
+            merged: false,
+            suppressed: false,
+        }
+    }
+}
+
+fn merged_row(group: &str) -> GroupRow {
+    GroupRow {
+        group: group.to_owned(),
+        missions: None,
+        beneficiaries: None,
+        merged: true,
+        suppressed: false,
+    }
+}
+
+fn suppress(row: &mut GroupRow) {
+    row.missions = None;
+    row.beneficiaries = None;
+    row.suppressed = true;
+}
+
+fn plural(n: usize, one: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {one}s")
+    }
+}
+
+/// A dimension whose groups are the variants of an enum.
+struct EnumDimension<T: 'static> {
+    what: &'static str,
+    variants: &'static [T],
+    name: fn(T) -> &'static str,
+    /// The enum's own "other", which merged groups join; without one, an "other" row is added.
+    other: Option<T>,
+    of: fn(&Mission) -> T,
+}
+
+/// Every variant gets a row. Once any variant is merged, every variant under `min` is shown
+/// merged, empty ones included: were empty ones shown as 0, the merged ones would be known to
+/// be non-empty, and across dimensions (kind, size, category of a year's few cases) that can
+/// single a beneficiary out.
+fn enum_dimension<'a, T: Copy + PartialEq>(
+    d: &EnumDimension<T>,
+    missions: &[&'a Mission],
+    min: usize,
+    notes: &mut Vec<String>,
+) -> Vec<GroupRow> {
+    let mut tallies: Vec<Tally<'a>> = d.variants.iter().map(|_| Tally::default()).collect();
+    for m in missions {
+        let value = (d.of)(m);
+        if let Some(i) = d.variants.iter().position(|v| *v == value)
+            && let Some(t) = tallies.get_mut(i)
+        {
+            t.add(m);
+        }
+    }
+    let is_other = |v: &T| d.other.as_ref() == Some(v);
+    let merged = d
+        .variants
+        .iter()
+        .zip(&tallies)
+        .filter(|(v, t)| !is_other(v) && t.is_small(min))
+        .count();
+    let mut other = Tally::default();
+    for (v, t) in d.variants.iter().zip(&tallies) {
+        if is_other(v) || (merged > 0 && t.size() < min) {
+            other.absorb(t);
+        }
+    }
+    let mut rows = Vec::with_capacity(d.variants.len() + 1);
+    let mut other_at = None;
+    for (v, t) in d.variants.iter().zip(&tallies) {
+        if is_other(v) {
+            other_at = Some(rows.len());
+            rows.push(other.row(OTHER));
+        } else if merged > 0 && t.size() < min {
+            rows.push(merged_row((d.name)(*v)));
+        } else {
+            rows.push(t.row((d.name)(*v)));
+        }
+    }
+    if other_at.is_none() && merged > 0 {
+        other_at = Some(rows.len());
+        rows.push(other.row(OTHER));
+    }
+    if merged > 0 {
+        notes.push(format!(
+            "{} with fewer than {min} beneficiaries merged into \"{OTHER}\" (empty {} groups \
+             are shown merged too, so that they cannot be told apart)",
+            plural(merged, &format!("{} group", d.what)),
+            d.what
+        ));
+    }
+    if let Some(at) = other_at
+        && other.is_small(min)
+    {
+        protect_other(&mut rows, at, d.what, min, notes);
+    }
+    rows
+}
+
+/// "other" is too small to show: it is suppressed, and since the total minus the other rows
+/// would give it back, the smallest other non-empty row is suppressed with it.
+fn protect_other(
+    rows: &mut [GroupRow],
+    at: usize,
+    what: &str,
+    min: usize,
+    notes: &mut Vec<String>,
+) {
+    if let Some(row) = rows.get_mut(at) {
+        suppress(row);
+    }
+    notes.push(format!(
+        "\"{OTHER}\" {what} group suppressed: fewer than {min} beneficiaries"
+    ));
+    let partner = rows
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| !r.suppressed && !r.merged && r.missions.unwrap_or(0) > 0)
+        .min_by_key(|(i, r)| (r.beneficiaries, r.missions, *i))
+        .map(|(i, _)| i);
+    if let Some(row) = partner.and_then(|i| rows.get_mut(i)) {
+        suppress(row);
+        notes.push(format!(
+            "1 more {what} group suppressed, so that the suppressed one cannot be worked out \
+             from the total"
+        ));
+    }
+}
+
+/// A sector group: its key is the trimmed, lowercased text; it shows the first spelling seen.
+struct Sector<'a> {
+    label: String,
+    tally: Tally<'a>,
+}
+
+/// Sectors are free text: a merged sector leaves no row at all, and where the brief's
+/// complementary suppression would show a suppressed sector's name, the sector is merged into
+/// "other" instead, which makes "other" large enough to show.
+fn by_sector<'a>(missions: &[&'a Mission], min: usize, notes: &mut Vec<String>) -> Vec<GroupRow> {
+    let mut sectors: BTreeMap<String, Sector<'a>> = BTreeMap::new();
+    let mut other = Tally::default();
+    for m in missions {
+        let key = m.sector.trim().to_lowercase();
+        if key.is_empty() || key == OTHER {
+            other.add(m);
+            continue;
+        }
+        sectors
+            .entry(key)
+            .or_insert_with(|| Sector {
+                label: m.sector.trim().to_owned(),
+                tally: Tally::default(),
+            })
+            .tally
+            .add(m);
+    }
+    let (small, mut shown): (Vec<Sector<'a>>, Vec<Sector<'a>>) =
+        sectors.into_values().partition(|s| s.tally.is_small(min));
+    for s in &small {
+        other.absorb(&s.tally);
+    }
+    if !small.is_empty() {
+        notes.push(format!(
+            "{} with fewer than {min} beneficiaries merged into \"{OTHER}\"",
+            plural(small.len(), "sector group")
+        ));
+    }
+    if other.is_small(min) {
+        let partner = shown
+            .iter()
+            .enumerate()
+            .min_by_key(|(i, s)| (s.tally.size(), s.tally.missions, *i))
+            .map(|(i, _)| i);
+        if let Some(i) = partner {
+            let s = shown.remove(i);
+            other.absorb(&s.tally);
+            notes.push(format!(
+                "1 more sector group merged into \"{OTHER}\", so that \"{OTHER}\" counts at \
+                 least {min} beneficiaries"
+            ));
+        }
+    }
+    shown.sort_by(|a, b| {
+        b.tally
+            .missions
+            .cmp(&a.tally.missions)
+            .then_with(|| a.label.cmp(&b.label))
+    });
+    let mut rows: Vec<GroupRow> = shown.iter().map(|s| s.tally.row(&s.label)).collect();
+    if other.size() > 0 {
+        let mut row = other.row(OTHER);
+        if other.is_small(min) {
+            // Only "other" is left: it is the whole year, whose totals are shown anyway.
+            suppress(&mut row);
+            notes.push(format!(
+                "\"{OTHER}\" sector group suppressed: fewer than {min} beneficiaries"
+            ));
+        }
+        rows.push(row);
+    }
+    rows
+}
+
+/// Months under `min` are suppressed; once one is, empty months are too, for the same reason
+/// as merged enum rows (a suppressed month would otherwise be known to hold a case).
+fn by_month(missions: &[&Mission], min: usize, notes: &mut Vec<String>) -> Vec<MonthRow> {
+    let mut tallies: Vec<Tally> = (0..12).map(|_| Tally::default()).collect();
+    for m in missions {
+        let month = usize::from(u8::from(calendar::local(m.first_contact).month()));
+        if let Some(t) = month.checked_sub(1).and_then(|i| tallies.get_mut(i)) {
+            t.add(m);
+        }
+    }
+    let small = tallies.iter().filter(|t| t.is_small(min)).count();
+    let mut hidden: Vec<bool> = tallies
+        .iter()
+        .map(|t| small > 0 && t.size() < min)
+        .collect();
+    if small > 0 {
+        notes.push(format!(
+            "{} with fewer than {min} beneficiaries suppressed (empty months are suppressed \
+             too, so that they cannot be told apart)",
+            plural(small, "month")
+        ));
+    }
+    if small == 1 {
+        let partner = tallies
+            .iter()
+            .enumerate()
+            .filter(|(i, t)| !hidden.get(*i).copied().unwrap_or(true) && t.missions > 0)
+            .min_by_key(|(i, t)| (t.size(), t.missions, *i))
+            .map(|(i, _)| i);
+        if let Some(h) = partner.and_then(|i| hidden.get_mut(i)) {
+            *h = true;
+            notes.push(
+                "1 more month suppressed, so that the suppressed one cannot be worked out \
+                 from the total"
+                    .to_owned(),
+            );
+        }
+    }
+    tallies
+        .iter()
+        .zip(hidden)
+        .zip(1u8..)
+        .map(|((t, hidden), month)| MonthRow {
+            month,
+            missions: (!hidden).then_some(t.missions),
+            beneficiaries: (!hidden).then(|| count(t.size())),
+            suppressed: hidden,
+        })
+        .collect()
+}
+
+/// The value at nearest rank `p` percent of `sorted` (non-empty, ascending).
+fn nearest_rank(sorted: &[f64], p: usize) -> Option<f64> {
+    let rank = (p * sorted.len()).div_ceil(100).max(1);
+    sorted.get(rank - 1).copied()
+}
+
+fn round_to(value: f64, decimals: i32) -> f64 {
+    let scale = 10f64.powi(decimals);
+    (value * scale).round() / scale
+}
+
+fn durations(
+    what: &str,
+    missions: &[&Mission],
+    step: fn(&Mission) -> Option<OffsetDateTime>,
+    min: usize,
+    notes: &mut Vec<String>,
+) -> DurationStats {
+    let mut contributors = BTreeSet::new();
+    let mut hours: Vec<f64> = Vec::new();
+    for m in missions {
+        if let Some(at) = step(m) {
+            contributors.insert(m.beneficiary.as_str());
+            // A step recorded before the first contact is a recording error, read as no delay.
+            let seconds = (at - m.first_contact).whole_seconds().max(0);
+            hours.push(seconds as f64 / 3600.0);
+        }
+    }
+    hours.sort_by(f64::total_cmp);
+    let shown = !hours.is_empty() && contributors.len() >= min;
+    if !hours.is_empty() && !shown {
+        notes.push(format!(
+            "{what}: median and 90th percentile not shown, fewer than {min} beneficiaries"
+        ));
+    }
+    let at = |p| {
+        shown
+            .then(|| nearest_rank(&hours, p))
+            .flatten()
+            .map(|h| round_to(h, 1))
+    };
+    DurationStats {
+        count: count(hours.len()),
+        median_hours: at(50),
+        p90_hours: at(90),
+    }
+}
+
+fn rex(missions: &[&Mission]) -> RexStats {
+    let of = |r: RexTimeliness| count(missions.iter().filter(|m| m.rex == r).count());
+    let (pending, on_time, late, missing) = (
+        of(RexTimeliness::Pending),
+        of(RexTimeliness::OnTime),
+        of(RexTimeliness::Late),
+        of(RexTimeliness::Missing),
+    );
+    let decided = u64::from(on_time) + u64::from(late) + u64::from(missing);
+    RexStats {
+        due: count(
+            missions
+                .iter()
+                .filter(|m| m.rex != RexTimeliness::NotDue)
+                .count(),
+        ),
+        pending,
+        on_time,
+        late,
+        missing,
+        on_time_percent: (decided > 0)
+            .then(|| round_to(f64::from(on_time) * 100.0 / decided as f64, 1)),
+    }
+}
+
+fn satisfaction(missions: &[&Mission], min: usize, notes: &mut Vec<String>) -> SatisfactionStats {
+    let answers: Vec<(&str, f64)> = missions
+        .iter()
+        .filter_map(|m| {
+            m.satisfaction
+                .filter(|s| s.is_finite())
+                .map(|s| (m.beneficiary.as_str(), s))
+        })
+        .collect();
+    let respondents: BTreeSet<&str> = answers.iter().map(|(b, _)| *b).collect();
+    let shown = !answers.is_empty() && respondents.len() >= min;
+    if !answers.is_empty() && !shown {
+        notes.push(format!(
+            "satisfaction: average not shown, fewer than {min} beneficiaries answered"
+        ));
+    }
+    SatisfactionStats {
+        answered: count(answers.len()),
+        average: shown.then(|| {
+            let sum: f64 = answers.iter().map(|(_, s)| s).sum();
+            round_to(sum / answers.len() as f64, 2)
+        }),
+    }
+}
+
+/// `T` and four digits, optionally `.` and three: an ATT&CK technique or sub-technique id.
+/// Anything else a REX holds is left out rather than printed.
+fn technique_id(raw: &str) -> Option<String> {
+    let id = raw.trim().to_uppercase();
+    let bytes = id.as_bytes();
+    let digits = |r: std::ops::Range<usize>| {
+        bytes
+            .get(r)
+            .is_some_and(|d| d.iter().all(u8::is_ascii_digit))
+    };
+    let ok = bytes.first() == Some(&b'T')
+        && digits(1..5)
+        && match bytes.len() {
+            5 => true,
+            9 => bytes.get(5) == Some(&b'.') && digits(6..9),
+            _ => false,
+        };
+    ok.then_some(id)
+}
+
+fn techniques(missions: &[&Mission], min: usize, notes: &mut Vec<String>) -> Vec<TechniqueRow> {
+    let mut seen: BTreeMap<String, Tally> = BTreeMap::new();
+    for m in missions {
+        let ids: BTreeSet<String> = m
+            .techniques
+            .iter()
+            .filter_map(|t| technique_id(t))
+            .collect();
+        for id in ids {
+            seen.entry(id).or_default().add(m);
+        }
+    }
+    let enough = min.max(1);
+    let rare = seen.values().filter(|t| t.size() < enough).count();
+    if rare > 0 {
+        notes.push(format!(
+            "{} seen in the missions of fewer than {min} beneficiaries not listed",
+            plural(rare, "technique")
+        ));
+    }
+    let mut rows: Vec<TechniqueRow> = seen
+        .into_iter()
+        .filter(|(_, t)| t.size() >= enough)
+        .map(|(technique, t)| TechniqueRow {
+            technique,
+            missions: t.missions,
+            beneficiaries: count(t.size()),
+        })
+        .collect();
+    rows.sort_by(|a, b| {
+        b.missions
+            .cmp(&a.missions)
+            .then_with(|| a.technique.cmp(&b.technique))
+    });
+    rows.truncate(TOP_TECHNIQUES);
+    rows
+}
+
+fn rotation_stats(rotation: &[Rotation], audience: Audience) -> RotationStats {
+    let proposals = rotation.iter().map(|r| r.proposals);
+    let choices = rotation.iter().map(|r| r.choices);
+    let summary = RotationSummary {
+        providers: count(rotation.len()),
+        proposals_min: proposals.clone().min(),
+        proposals_max: proposals.max(),
+        choices_min: choices.clone().min(),
+        choices_max: choices.max(),
+    };
+    let providers = match audience {
+        Audience::Csirt => {
+            let mut rows = rotation.to_vec();
+            rows.sort_by(|a, b| {
+                a.name
+                    .cmp(&b.name)
+                    .then_with(|| a.provider.cmp(&b.provider))
+            });
+            rows
+        }
+        Audience::Providers => Vec::new(),
+    };
+    RotationStats { providers, summary }
+}
