@@ -655,7 +655,7 @@ async fn annual_summaries_evaluation_and_statistics() {
             .iter()
             .any(|i| i["kind"] == "annual_summary"
                 && i["organisation"] == org_b.as_str()
-                && i["subject"] == year.to_string()),
+                && i["subject"].as_str() == Some(year.to_string().as_str())),
         "{overdue}"
     );
 
@@ -705,15 +705,11 @@ async fn annual_summaries_evaluation_and_statistics() {
             .all(|r| r["group"] == "other" || r["beneficiaries"].as_u64().unwrap_or(3) >= 3),
         "{json_text}"
     );
-    assert_eq!(
-        stats["rotation"]["providers"]
-            .as_array()
-            .map(Vec::len)
-            .unwrap_or(0)
-            > 0,
-        true,
-        "{stats}"
-    );
+    // Proposals and choices per provider: the rotation's fairness, for the CSIRT.
+    let rotation = stats["rotation"]["providers"].as_array().unwrap();
+    assert_eq!(rotation.len(), 4, "{stats}");
+    let choices: u64 = rotation.iter().map(|r| r["choices"].as_u64().unwrap()).sum();
+    assert_eq!(choices, 2, "two handoffs: {stats}");
 
     let csv = hub
         .client("csirt-analyst")

@@ -149,8 +149,8 @@ mod tests {
     fn reminders_come_in_their_windows() {
         let due = date!(2027 - 01 - 02);
         let on = |d| notices_due(Owed::Rex, due, d);
-        assert!(on(date!(2026 - 12 - 26)).is_empty());
-        assert_eq!(on(date!(2026 - 12 - 27)), [NoticeKind::RexReminderD7]);
+        assert!(on(date!(2026 - 12 - 25)).is_empty());
+        assert_eq!(on(date!(2026 - 12 - 26)), [NoticeKind::RexReminderD7]);
         assert_eq!(on(date!(2026 - 12 - 31)), [NoticeKind::RexReminderD7]);
         assert_eq!(on(date!(2027 - 01 - 01)), [NoticeKind::RexReminderD1]);
         assert_eq!(on(date!(2027 - 01 - 02)), [NoticeKind::RexReminderD1]);

@@ -211,9 +211,12 @@ pub async fn overdue(
 pub struct StatisticsQuery {
     /// `json` (default), `csv` or `html`.
     #[serde(default)]
+    #[param(value_type = Option<String>, pattern = "^(json|csv|html)$")]
     pub format: Option<StatisticsFormat>,
-    /// `providers`: the aggregates-only form shown to providers (and the only one they get).
+    /// `csirt` (analysts' default) or `providers`: the aggregates-only form shown to
+    /// providers (and the only one they get).
     #[serde(default)]
+    #[param(value_type = Option<String>, pattern = "^(csirt|providers)$")]
     pub audience: Option<Audience>,
 }
 
