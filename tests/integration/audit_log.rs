@@ -773,6 +773,48 @@ async fn write_endpoints_flow(db: Db) {
     .await;
     covered.insert("POST /api/v1/cases/{id}/close");
 
+    let (_, entry) = one_entry(
+        &hub,
+        "rex.submit",
+        api(
+            &hub,
+            "provider-a",
+            M::POST,
+            &format!("/api/v1/cases/{case}/rex"),
+            crate::reports::rex_body(),
+        ),
+    )
+    .await;
+    covered.insert("POST /api/v1/cases/{id}/rex");
+    let text = String::from_utf8(entry.to_canonical()).unwrap();
+    assert!(
+        !text.contains("victim.re") && !text.contains("MFA"),
+        "ids and digests only: {text}"
+    );
+    let year = relais::domain::registry::calendar::calendar_year(hub.clock.now());
+    let summary = format!("/api/v1/registry/me/annual-summaries/{year}");
+    let part = json!({"threat_observations": "Rançongiciels."});
+    one_entry(
+        &hub,
+        "summary.save",
+        api(&hub, "provider-a", M::PUT, &summary, part.clone()),
+    )
+    .await;
+    covered.insert("PUT /api/v1/registry/me/annual-summaries/{year}");
+    one_entry(
+        &hub,
+        "summary.submit",
+        api(
+            &hub,
+            "provider-a",
+            M::POST,
+            &format!("{summary}/submit"),
+            part,
+        ),
+    )
+    .await;
+    covered.insert("POST /api/v1/registry/me/annual-summaries/{year}/submit");
+
     let covered: BTreeSet<String> = covered.into_iter().map(str::to_owned).collect();
     assert_eq!(
         covered,

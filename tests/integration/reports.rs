@@ -708,7 +708,10 @@ async fn annual_summaries_evaluation_and_statistics() {
     // Proposals and choices per provider: the rotation's fairness, for the CSIRT.
     let rotation = stats["rotation"]["providers"].as_array().unwrap();
     assert_eq!(rotation.len(), 4, "{stats}");
-    let choices: u64 = rotation.iter().map(|r| r["choices"].as_u64().unwrap()).sum();
+    let choices: u64 = rotation
+        .iter()
+        .map(|r| r["choices"].as_u64().unwrap())
+        .sum();
     assert_eq!(choices, 2, "two handoffs: {stats}");
 
     let csv = hub

@@ -743,6 +743,19 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/audit/entries"),
     ("GET", "/api/v1/audit/proofs/inclusion"),
     ("GET", "/api/v1/audit/proofs/consistency"),
+    ("POST", "/api/v1/cases/{id}/rex"),
+    ("GET", "/api/v1/cases/{id}/rex"),
+    ("GET", "/api/v1/cases/{id}/rex/versions/{version}"),
+    ("GET", "/api/v1/notifications"),
+    ("GET", "/api/v1/reports/overdue"),
+    ("GET", "/api/v1/registry/me/annual-summaries/{year}"),
+    ("PUT", "/api/v1/registry/me/annual-summaries/{year}"),
+    ("POST", "/api/v1/registry/me/annual-summaries/{year}/submit"),
+    (
+        "GET",
+        "/api/v1/registry/providers/{id}/annual-summaries/{year}",
+    ),
+    ("GET", "/api/v1/statistics/annual/{year}"),
 ];
 
 /// The routes the hub really answers and the operations its OpenAPI description names are the
