@@ -155,8 +155,10 @@ pub async fn get(
 pub async fn version(
     AnyPrincipal(caller): AnyPrincipal,
     State(state): State<AppState>,
-    Path((id, version)): Path<(String, u32)>,
+    Path((id, version)): Path<(String, String)>,
 ) -> Result<Json<RexVersionView>, ApiError> {
+    // A version that is not a number is a version that does not exist.
+    let version: u32 = version.parse().map_err(|_| ApiError::NotFound)?;
     Ok(Json(
         state
             .services
@@ -205,6 +207,12 @@ pub async fn overdue(
     ))
 }
 
+/// A year of a path; a problem+json 400 when it is not one.
+fn year_of(text: &str) -> Result<i32, ApiError> {
+    text.parse()
+        .map_err(|_| ApiError::BadRequest(format!("{text:?} is not a calendar year")))
+}
+
 /// The form of the annual statistics.
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -230,14 +238,16 @@ pub struct StatisticsQuery {
     responses(
         (status = 200, description = "The summary.", body = SummaryView),
         (status = 403, description = "Only providers have summaries of their own."),
+        (status = 400, description = "The year is not a number."),
         (status = 422, description = "Not a year a summary may be about."),
     )
 )]
 pub async fn own_summary(
     caller: Provider,
     State(state): State<AppState>,
-    Path(year): Path<i32>,
+    Path(year): Path<String>,
 ) -> Result<Json<SummaryView>, ApiError> {
+    let year = year_of(&year)?;
     Ok(Json(
         state
             .services
@@ -258,6 +268,7 @@ pub async fn own_summary(
     responses(
         (status = 200, description = "The draft saved.", body = SummaryView),
         (status = 403, description = "Only providers."),
+        (status = 400, description = "The year is not a number, or the body is malformed."),
         (status = 409, description = "The summary was submitted already."),
         (status = 422, description = "A field breaks a rule, or the anonymiser refuses a value."),
     )
@@ -265,9 +276,10 @@ pub async fn own_summary(
 pub async fn save_summary(
     caller: Result<Provider, ApiError>,
     State(state): State<AppState>,
-    Path(year): Path<i32>,
+    Path(year): Path<String>,
     JsonBody(part): JsonBody<ProviderPart>,
 ) -> Result<Json<SummaryView>, ApiError> {
+    let year = year_of(&year)?;
     let caller = caller?;
     Ok(Json(
         state
@@ -289,6 +301,7 @@ pub async fn save_summary(
     responses(
         (status = 200, description = "The summary submitted.", body = SummaryView),
         (status = 403, description = "Only providers."),
+        (status = 400, description = "The year is not a number, or the body is malformed."),
         (status = 409, description = "The summary was submitted already."),
         (status = 422, description = "A field breaks a rule (the observations are required), or the anonymiser refuses a value."),
     )
@@ -296,9 +309,10 @@ pub async fn save_summary(
 pub async fn submit_summary(
     caller: Result<Provider, ApiError>,
     State(state): State<AppState>,
-    Path(year): Path<i32>,
+    Path(year): Path<String>,
     JsonBody(part): JsonBody<ProviderPart>,
 ) -> Result<Json<SummaryView>, ApiError> {
+    let year = year_of(&year)?;
     let caller = caller?;
     Ok(Json(
         state
@@ -322,14 +336,16 @@ pub async fn submit_summary(
         (status = 200, description = "The summary.", body = SummaryView),
         (status = 403, description = "Only analysts."),
         (status = 404, description = "No such provider."),
+        (status = 400, description = "The year is not a number."),
         (status = 422, description = "Not a year a summary may be about."),
     )
 )]
 pub async fn provider_summary(
     caller: Analyst,
     State(state): State<AppState>,
-    Path((id, year)): Path<(String, i32)>,
+    Path((id, year)): Path<(String, String)>,
 ) -> Result<Json<SummaryView>, ApiError> {
+    let year = year_of(&year)?;
     Ok(Json(
         state
             .services
@@ -360,7 +376,7 @@ pub async fn provider_summary(
             (String = "text/csv"),
             (String = "text/html"),
          )),
-        (status = 400, description = "A query parameter is malformed."),
+        (status = 400, description = "The year is not a number, or a query parameter is malformed."),
         (status = 403, description = "Providers get only the `audience=providers` form; peers nothing."),
         (status = 422, description = "Not a year the statistics cover."),
     )
@@ -368,9 +384,10 @@ pub async fn provider_summary(
 pub async fn annual_statistics(
     AnyPrincipal(caller): AnyPrincipal,
     State(state): State<AppState>,
-    Path(year): Path<i32>,
+    Path(year): Path<String>,
     query: Result<Query<StatisticsQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
+    let year = year_of(&year)?;
     let Query(query) = query.map_err(|e| ApiError::BadRequest(e.body_text()))?;
     let audience = match (caller.principal.kind, query.audience) {
         (PrincipalKind::Analyst, a) => a.unwrap_or(Audience::Csirt),
