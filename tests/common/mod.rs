@@ -594,3 +594,32 @@ pub fn today(hub: &TestHub) -> String {
         now.day()
     )
 }
+
+/// A hub on a clock the test moves (a minute ahead of the system's: the demo keys, made at
+/// first start on the system clock, are then in the past), whose case and report jobs look
+/// every second, on a PostgreSQL database of its own when `postgres` is given.
+pub async fn driven_hub_on(postgres: Option<PgDatabase>) -> (TestHub, relais::clock::FixedClock) {
+    let clock = relais::clock::FixedClock::new(
+        time::OffsetDateTime::now_utc() + time::Duration::minutes(1),
+    );
+    let hub = spawn_hub_with(HubOptions {
+        postgres,
+        clock: Some(std::sync::Arc::new(clock.clone())),
+        tweak: Some(Box::new(|c, _| {
+            c.pki.client_validity_days = 3650;
+            c.cases.handoff_check_secs = 1;
+            c.reports.deadline_check_secs = 1;
+        })),
+    })
+    .await;
+    (hub, clock)
+}
+
+/// A demo principal's OpenPGP secret key, as the demo data wrote it.
+pub fn demo_secret(hub: &TestHub, name: &str) -> relais::crypto::openpgp::AuditKey {
+    let path = hub
+        .data_dir()
+        .join("certs/demo")
+        .join(format!("{name}-openpgp.asc"));
+    relais::crypto::openpgp::AuditKey::from_armored_secret(&std::fs::read(path).unwrap()).unwrap()
+}

@@ -5,7 +5,6 @@
 //! provider B probing every endpoint with provider A's ids.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
 use relais::clock::{Clock, FixedClock};
@@ -14,11 +13,11 @@ use relais::crypto::openpgp::{AuditKey, verify_cleartext};
 use relais::services::secrets;
 use reqwest::Method;
 use serde_json::{Value, json};
-use time::{Duration, OffsetDateTime};
+use time::Duration;
 
 use crate::common::webdriver::Browser;
 use crate::common::{
-    HubOptions, TestHub, api, have, new_case, not_run, spawn_hub_with, succeed, today,
+    TestHub, api, demo_secret, driven_hub_on, have, new_case, not_run, succeed, today,
 };
 
 async fn get(hub: &TestHub, who: &str, path: &str) -> (u16, Value) {
@@ -39,21 +38,6 @@ async fn driven_hub() -> (TestHub, FixedClock) {
 async fn driven_hub_on_postgres() -> Option<(TestHub, FixedClock)> {
     let pg = crate::common::PgDatabase::create().await?;
     Some(driven_hub_on(Some(pg)).await)
-}
-
-async fn driven_hub_on(postgres: Option<crate::common::PgDatabase>) -> (TestHub, FixedClock) {
-    // A minute ahead: the demo keys, made at first start on the system clock, are in the past.
-    let clock = FixedClock::new(OffsetDateTime::now_utc() + Duration::minutes(1));
-    let hub = spawn_hub_with(HubOptions {
-        postgres,
-        clock: Some(Arc::new(clock.clone())),
-        tweak: Some(Box::new(|c, _| {
-            c.pki.client_validity_days = 3650;
-            c.cases.handoff_check_secs = 1;
-        })),
-    })
-    .await;
-    (hub, clock)
 }
 
 async fn org(hub: &TestHub, provider: &str) -> String {
@@ -122,14 +106,6 @@ async fn hub_signing_key(hub: &TestHub) -> AuditKey {
         .unwrap()
         .unwrap();
     AuditKey::from_armored_secret(&armored).unwrap()
-}
-
-fn demo_secret(hub: &TestHub, name: &str) -> AuditKey {
-    let path = hub
-        .data_dir()
-        .join("certs/demo")
-        .join(format!("{name}-openpgp.asc"));
-    AuditKey::from_armored_secret(&std::fs::read(path).unwrap()).unwrap()
 }
 
 /// The package decrypted with GnuPG, the provider's secret key and the hub's public key in a

@@ -4,18 +4,17 @@
 //! signed REX verified and kept, a tampered signature refused; amendments; the STIX part in
 //! the triage queue; provider B getting nothing of provider A's reports.
 
-use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
 use base64::Engine as _;
 use relais::clock::{Clock, FixedClock};
-use relais::crypto::openpgp::{AuditKey, PublicKey, verify_detached};
+use relais::crypto::openpgp::{PublicKey, verify_detached};
 use reqwest::Method;
 use serde_json::{Value, json};
-use time::{Duration, OffsetDateTime};
+use time::Duration;
 
 use crate::common::{
-    HubOptions, PgDatabase, TestHub, api, handed_case, new_case, spawn_hub_with, today,
+    PgDatabase, TestHub, api, demo_secret, driven_hub_on, handed_case, new_case, today,
 };
 
 async fn get(hub: &TestHub, who: &str, path: &str) -> (u16, Value) {
@@ -24,30 +23,6 @@ async fn get(hub: &TestHub, who: &str, path: &str) -> (u16, Value) {
 
 async fn post(hub: &TestHub, who: &str, path: &str, body: Value) -> (u16, Value) {
     api(hub, who, Method::POST, path, Some(body)).await
-}
-
-/// A hub on a clock the test moves, whose reports job looks every second.
-pub(crate) async fn driven_hub(postgres: Option<PgDatabase>) -> (TestHub, FixedClock) {
-    // A minute ahead: the demo keys, made at first start on the system clock, are in the past.
-    let clock = FixedClock::new(OffsetDateTime::now_utc() + Duration::minutes(1));
-    let hub = spawn_hub_with(HubOptions {
-        postgres,
-        clock: Some(Arc::new(clock.clone())),
-        tweak: Some(Box::new(|c, _| {
-            c.pki.client_validity_days = 3650;
-            c.reports.deadline_check_secs = 1;
-        })),
-    })
-    .await;
-    (hub, clock)
-}
-
-pub(crate) fn demo_secret(hub: &TestHub, name: &str) -> AuditKey {
-    let path = hub
-        .data_dir()
-        .join("certs/demo")
-        .join(format!("{name}-openpgp.asc"));
-    AuditKey::from_armored_secret(&std::fs::read(path).unwrap()).unwrap()
 }
 
 /// A case handed to `provider`, then closed by it today: its REX is due in 30 days.
@@ -131,7 +106,7 @@ async fn post_signed(
 
 #[tokio::test]
 async fn rex_deadlines_signatures_and_anonymisation() {
-    let (hub, clock) = driven_hub(None).await;
+    let (hub, clock) = driven_hub_on(None).await;
     rex_flow(hub, clock).await;
 }
 
@@ -140,7 +115,7 @@ async fn rex_deadlines_signatures_and_anonymisation_on_postgres() {
     let Some(pg) = PgDatabase::create().await else {
         return;
     };
-    let (hub, clock) = driven_hub(Some(pg)).await;
+    let (hub, clock) = driven_hub_on(Some(pg)).await;
     rex_flow(hub, clock).await;
 }
 
@@ -423,7 +398,7 @@ async fn rex_flow(hub: TestHub, clock: FixedClock) {
 /// as submissions of the case, anonymised like any.
 #[tokio::test]
 async fn the_stix_part_of_a_rex_goes_to_triage() {
-    let (hub, _clock) = driven_hub(None).await;
+    let (hub, _clock) = driven_hub_on(None).await;
     let case = closed_case(&hub, "REX-STIX", "provider-a").await;
     let now = "2026-11-20T10:00:00.000Z";
     let mut body = rex_body();
@@ -493,7 +468,7 @@ fn case_of(reference: &str, name: &str, sector: &str, category: &str) -> Value {
 /// only; and `relais report annual` writes the same page.
 #[tokio::test]
 async fn annual_summaries_evaluation_and_statistics() {
-    let (hub, clock) = driven_hub(None).await;
+    let (hub, clock) = driven_hub_on(None).await;
     let year = relais::domain::registry::calendar::calendar_year(clock.now());
     let org_a = hub.principal_named("provider-a").await.organisation_id;
     let org_b = hub.principal_named("provider-b").await.organisation_id;

@@ -279,15 +279,7 @@ pub async fn save_summary(
     Path(year): Path<String>,
     JsonBody(part): JsonBody<ProviderPart>,
 ) -> Result<Json<SummaryView>, ApiError> {
-    let year = year_of(&year)?;
-    let caller = caller?;
-    Ok(Json(
-        state
-            .services
-            .reports()
-            .save_summary(&caller, year, part, false, state.clock.now())
-            .await?,
-    ))
+    write_summary(caller, &state, &year, part, false).await
 }
 
 /// Submits the summary with this final part: the year's figures are frozen with it, and the
@@ -312,13 +304,23 @@ pub async fn submit_summary(
     Path(year): Path<String>,
     JsonBody(part): JsonBody<ProviderPart>,
 ) -> Result<Json<SummaryView>, ApiError> {
-    let year = year_of(&year)?;
+    write_summary(caller, &state, &year, part, true).await
+}
+
+async fn write_summary(
+    caller: Result<Provider, ApiError>,
+    state: &AppState,
+    year: &str,
+    part: ProviderPart,
+    submit: bool,
+) -> Result<Json<SummaryView>, ApiError> {
+    let year = year_of(year)?;
     let caller = caller?;
     Ok(Json(
         state
             .services
             .reports()
-            .save_summary(&caller, year, part, true, state.clock.now())
+            .save_summary(&caller, year, part, submit, state.clock.now())
             .await?,
     ))
 }

@@ -250,8 +250,8 @@ impl Reports<'_> {
         view(due, all)
     }
 
-    /// The REX of a case, for the analysts and the provider that handled it. A REX marked
-    /// AMBER+STRICT or RED is read on the record.
+    /// The REX of a case, for the analysts and the provider that handled it; the read is
+    /// logged before it is returned.
     pub async fn rex(
         &self,
         caller: &RegistryRecord,
@@ -293,6 +293,7 @@ impl Reports<'_> {
             .ok_or(ReportError::NotFound)
     }
 
+    /// A REX is case material: read on the record, as the case itself is.
     async fn record_read(
         &self,
         caller: &RegistryRecord,
@@ -300,14 +301,12 @@ impl Reports<'_> {
         versions: &[StoredRex],
         now: OffsetDateTime,
     ) -> Result<(), ReportError> {
-        let restricted = versions
-            .iter()
-            .any(|r| on_record(Material::Submission { tlp: r.tlp }) && r.tlp >= Tlp::AmberStrict);
-        if restricted {
-            self.store
-                .append_audit(&AuditRecord::by(caller, "rex.read", now).objects([case_id]))
-                .await?;
+        if versions.is_empty() || !on_record(Material::Case) {
+            return Ok(());
         }
+        self.store
+            .append_audit(&AuditRecord::by(caller, "rex.read", now).objects([case_id]))
+            .await?;
         Ok(())
     }
 
