@@ -171,7 +171,6 @@ impl Services {
             anonymisation: &self.anonymisation,
             pseudonyms: &self.pseudonyms,
             ingest: self.ingest(),
-            csirt: &self.organisation,
         }
     }
 

@@ -4,7 +4,7 @@
 //! qualifications) and submits; the yearly evaluation of the provider is based on it.
 
 use serde::{Deserialize, Serialize};
-use time::{Date, OffsetDateTime};
+use time::Date;
 
 use crate::domain::cases::qualification::long_text;
 use crate::domain::ioc::Technique;
@@ -117,17 +117,6 @@ pub fn check_year(year: i32, current: i32) -> Result<(), SummaryError> {
 /// ended.
 pub fn evaluated_year(today: Date) -> i32 {
     today.year() - 1
-}
-
-/// A stored summary's bookkeeping.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct SummaryState {
-    pub status: SummaryStatus,
-    #[serde(with = "time::serde::rfc3339")]
-    pub updated_at: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339::option")]
-    pub submitted_at: Option<OffsetDateTime>,
-    pub submitted_by: Option<String>,
 }
 
 #[cfg(test)]

@@ -269,11 +269,7 @@ impl Reports<'_> {
                 }
             }
         }
-        for item in registry
-            .dashboard(by, now)
-            .await
-            .map_err(|e| ReportError::Invalid(e.to_string()))?
-        {
+        for item in registry.dashboard(by, now).await? {
             for overdue in item.due {
                 let (subject, due) = registry_deadline(&overdue);
                 out.push(OverdueItem {

@@ -23,6 +23,7 @@ use crate::domain::principal::PrincipalKind;
 use crate::domain::reports::rex::RexError;
 use crate::domain::reports::summary::SummaryError;
 use crate::services::ingest::{Ingest, IngestError};
+use crate::services::registry::RegistryError;
 use crate::store::reports::{REX_VERSION_TAKEN, SUMMARY_SUBMITTED};
 use crate::store::{Store, StoreError};
 
@@ -43,7 +44,8 @@ pub enum ReportError {
     /// The state does not allow this now.
     #[error("{0}")]
     NotNow(String),
-    /// A rendering of the statistics failed (a bug: nothing a caller sent causes it).
+    /// Serialising or rendering the hub's own values failed (a bug: nothing a caller sent
+    /// causes it).
     #[error("rendering: {0}")]
     Render(String),
     #[error(transparent)]
@@ -82,6 +84,16 @@ impl From<Refused> for ReportError {
     }
 }
 
+impl From<RegistryError> for ReportError {
+    fn from(e: RegistryError) -> Self {
+        match e {
+            RegistryError::Store(s) => ReportError::Store(s),
+            RegistryError::NotAnalyst => ReportError::NotAnalyst,
+            other => ReportError::NotNow(other.to_string()),
+        }
+    }
+}
+
 impl From<IngestError> for ReportError {
     fn from(e: IngestError) -> Self {
         match e {
@@ -116,8 +128,6 @@ pub struct Reports<'a> {
     pub pseudonyms: &'a PseudonymKey,
     /// The STIX part of a REX goes to the triage queue through the submissions' path.
     pub ingest: Ingest<'a>,
-    /// `hub.organisation`.
-    pub csirt: &'a str,
 }
 
 impl Reports<'_> {

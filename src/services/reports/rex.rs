@@ -187,7 +187,7 @@ impl Reports<'_> {
         let timely = first_on_time.unwrap_or_else(|| on_time(due, now));
         let sha256 = sha256_hex(
             serde_json::to_string(&report)
-                .map_err(|e| ReportError::Invalid(e.to_string()))?
+                .map_err(|e| ReportError::Render(e.to_string()))?
                 .as_bytes(),
         );
         let rex = StoredRex {
@@ -369,7 +369,7 @@ impl Reports<'_> {
     ) -> Result<(Vec<String>, Vec<String>), ReportError> {
         let objects = bundle_objects(bundle)?;
         let envelope = serde_json::to_vec(&serde_json::json!({ "objects": objects }))
-            .map_err(|e| ReportError::Invalid(e.to_string()))?;
+            .map_err(|e| ReportError::Render(e.to_string()))?;
         let report = self
             .ingest
             .envelope(caller, SUBMISSIONS.id, &envelope, now, Some(case_id), None)
@@ -399,7 +399,7 @@ pub(super) fn anonymise_fields<T: Serialize>(
     victim: &VictimContext,
 ) -> Result<(serde_json::Value, Vec<ReportedChange>), ReportError> {
     let uuid = subject.rsplit("--").next().unwrap_or(subject);
-    let doc = as_document(uuid, fields).map_err(|e| ReportError::Invalid(e.to_string()))?;
+    let doc = as_document(uuid, fields).map_err(|e| ReportError::Render(e.to_string()))?;
     let key = reports.pseudonyms.scoped(caller.organisation.id.as_str());
     let anonymised = anonymise(&doc, reports.anonymisation, victim, &key)?;
     let changes = anonymised

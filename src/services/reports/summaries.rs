@@ -83,7 +83,7 @@ impl Reports<'_> {
         let figures = match stored.as_ref().and_then(|s| s.figures.clone()) {
             Some(frozen) => frozen,
             None => serde_json::to_value(self.figures(org, year, now).await?)
-                .map_err(|e| ReportError::Invalid(e.to_string()))?,
+                .map_err(|e| ReportError::Render(e.to_string()))?,
         };
         Ok(match stored {
             None => SummaryView {
@@ -178,10 +178,10 @@ impl Reports<'_> {
         let part: ProviderPart = strip_document(doc)?;
         let (figures, sha256, status) = if submit {
             let figures = serde_json::to_value(self.figures(&org, year, now).await?)
-                .map_err(|e| ReportError::Invalid(e.to_string()))?;
+                .map_err(|e| ReportError::Render(e.to_string()))?;
             let digest = sha256_hex(
                 serde_json::to_string(&serde_json::json!({"part": part, "figures": figures}))
-                    .map_err(|e| ReportError::Invalid(e.to_string()))?
+                    .map_err(|e| ReportError::Render(e.to_string()))?
                     .as_bytes(),
             );
             (Some(figures), digest, SummaryStatus::Submitted)
