@@ -752,3 +752,168 @@ fn rotation_stats(rotation: &[Rotation], audience: Audience) -> RotationStats {
     };
     RotationStats { providers, summary }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::reports::render;
+    use time::macros::datetime;
+
+    fn mission(beneficiary: &str, sector: &str, category: IncidentCategory) -> Mission {
+        Mission {
+            beneficiary: beneficiary.into(),
+            kind: BeneficiaryKind::Company,
+            sector: sector.into(),
+            size: SizeClass::Sme,
+            category,
+            first_contact: datetime!(2026-03-10 06:00 UTC),
+            handed_off: Some(datetime!(2026-03-10 10:00 UTC)),
+            closed: Some(datetime!(2026-03-20 10:00 UTC)),
+            provider: Some("org--a".into()),
+            rex: RexTimeliness::OnTime,
+            satisfaction: Some(3.5),
+            techniques: vec!["T1486".into()],
+        }
+    }
+
+    fn rotation() -> Vec<Rotation> {
+        vec![Rotation {
+            provider: "org--a".into(),
+            name: "Provider A".into(),
+            proposals: 4,
+            choices: 4,
+        }]
+    }
+
+    /// Everything a reader can get of `stats`: the JSON, the CSV and the page.
+    fn every_form(stats: &AnnualStatistics) -> String {
+        let json = serde_json::to_string(stats).unwrap();
+        let csv = render::csv(stats);
+        let html = render::html(stats, "CSIRT", datetime!(2027-01-05 08:00 UTC)).unwrap();
+        format!("{json}\n{csv}\n{html}")
+    }
+
+    #[test]
+    fn a_sector_of_one_beneficiary_appears_in_no_form() {
+        let mut missions: Vec<Mission> = (0..4)
+            .map(|i| mission(&format!("b{i}"), "Commerce", IncidentCategory::Phishing))
+            .collect();
+        missions.push(mission(
+            "alone",
+            "Pêche hauturière",
+            IncidentCategory::Phishing,
+        ));
+        let stats = compute(2026, &missions, &rotation(), 3, Audience::Csirt);
+        assert_eq!(stats.missions, 5);
+        let all = every_form(&stats);
+        assert!(!all.contains("Pêche") && !all.contains("hauturi"), "{all}");
+    }
+
+    #[test]
+    fn a_lone_suppressed_cell_takes_a_second_with_it() {
+        // Ransomware 4 beneficiaries, phishing 1: phishing alone in "other" would be 1, and
+        // ransomware shown would give it away from the total.
+        let mut missions: Vec<Mission> = (0..4)
+            .map(|i| mission(&format!("r{i}"), "Commerce", IncidentCategory::Ransomware))
+            .collect();
+        missions.push(mission("p", "Commerce", IncidentCategory::Phishing));
+        let stats = compute(2026, &missions, &[], 3, Audience::Csirt);
+        let shown: u32 = stats.by_category.iter().filter_map(|r| r.missions).sum();
+        assert!(
+            shown == 0 || shown == stats.missions,
+            "what is shown must not let the total give away a hidden cell: {:?}",
+            stats.by_category
+        );
+        assert!(!stats.suppressed.is_empty());
+    }
+
+    #[test]
+    fn groups_big_enough_are_shown_and_add_up() {
+        let missions: Vec<Mission> = (0..6)
+            .map(|i| {
+                let category = if i < 3 {
+                    IncidentCategory::Ransomware
+                } else {
+                    IncidentCategory::Phishing
+                };
+                mission(&format!("b{i}"), "Commerce", category)
+            })
+            .collect();
+        let stats = compute(2026, &missions, &rotation(), 3, Audience::Csirt);
+        let shown: u32 = stats.by_category.iter().filter_map(|r| r.missions).sum();
+        assert_eq!(shown, 6);
+        let march = stats.by_month.iter().find(|m| m.month == 3).unwrap();
+        assert_eq!(march.missions, Some(6));
+        assert_eq!(stats.time_to_handoff.median_hours, Some(4.0));
+        assert_eq!(stats.rex.on_time, 6);
+        assert_eq!(stats.satisfaction.average, Some(3.5));
+        assert_eq!(
+            stats.techniques.first().map(|t| t.technique.as_str()),
+            Some("T1486")
+        );
+    }
+
+    #[test]
+    fn the_same_beneficiary_counts_once() {
+        let missions: Vec<Mission> = (0..5)
+            .map(|_| mission("same", "Commerce", IncidentCategory::Ransomware))
+            .collect();
+        let stats = compute(2026, &missions, &[], 3, Audience::Csirt);
+        assert_eq!(stats.beneficiaries, 1);
+        assert!(
+            stats
+                .by_category
+                .iter()
+                .all(|r| r.missions.is_none() || r.missions == Some(0)),
+            "five missions of one beneficiary still name it: {:?}",
+            stats.by_category
+        );
+        assert_eq!(stats.time_to_handoff.median_hours, None);
+        assert_eq!(stats.satisfaction.average, None);
+        assert!(stats.techniques.is_empty());
+    }
+
+    #[test]
+    fn providers_get_no_provider_named() {
+        let missions: Vec<Mission> = (0..3)
+            .map(|i| mission(&format!("b{i}"), "Commerce", IncidentCategory::Ransomware))
+            .collect();
+        let stats = compute(2026, &missions, &rotation(), 3, Audience::Providers);
+        let all = every_form(&stats);
+        assert!(
+            !all.contains("Provider A") && !all.contains("org--a"),
+            "{all}"
+        );
+        assert_eq!(stats.rotation.summary.providers, 1);
+    }
+
+    #[test]
+    fn an_empty_year_still_draws_its_charts() {
+        let stats = compute(2026, &[], &[], 3, Audience::Csirt);
+        assert_eq!(stats.missions, 0);
+        let charts = render::charts(&stats).unwrap();
+        for svg in [
+            &charts.by_month,
+            &charts.by_category,
+            &charts.by_beneficiary_kind,
+            &charts.by_sector,
+            &charts.by_size,
+        ] {
+            assert!(svg.starts_with("<svg") && svg.contains("<line"), "{svg}");
+        }
+        render::html(&stats, "CSIRT", datetime!(2027-01-05 08:00 UTC)).unwrap();
+    }
+
+    #[test]
+    fn names_are_escaped_in_every_form() {
+        let evil = "<script>alert(1)</script>&\"";
+        let missions: Vec<Mission> = (0..3)
+            .map(|i| mission(&format!("b{i}"), evil, IncidentCategory::Ransomware))
+            .collect();
+        let mut rotation = rotation();
+        rotation[0].name = evil.into();
+        let stats = compute(2026, &missions, &rotation, 3, Audience::Csirt);
+        let html = render::html(&stats, evil, datetime!(2027-01-05 08:00 UTC)).unwrap();
+        assert!(!html.contains("<script"), "{html}");
+    }
+}
