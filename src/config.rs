@@ -809,6 +809,25 @@ mod tests {
     }
 
     #[test]
+    fn report_settings_are_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(Config::default().check(dir.path()).is_ok());
+        for due in ["13-01", "01-32", "31-01", "january", ""] {
+            let mut cfg = Config::default();
+            cfg.reports.annual_summary_due = due.into();
+            let err = cfg.check(dir.path()).unwrap_err().to_string();
+            assert!(err.contains("reports.annual_summary_due"), "{due}: {err}");
+        }
+        let mut cfg = Config::default();
+        cfg.statistics.min_group = 1;
+        let err = cfg.check(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("statistics.min_group"), "{err}");
+        let mut cfg = Config::default();
+        cfg.reports.deadline_check_secs = 0;
+        assert!(cfg.check(dir.path()).is_err());
+    }
+
+    #[test]
     fn demo_pki_stays_on_loopback() {
         let dir = tempfile::tempdir().unwrap();
         let mut cfg = Config::default();
