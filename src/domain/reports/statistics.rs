@@ -754,7 +754,400 @@ fn rotation_stats(rotation: &[Rotation], audience: Audience) -> RotationStats {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
+    use super::*;
+    use crate::domain::reports::render;
+    use proptest::prelude::*;
+    use time::macros::datetime;
+
+    /// A mission of `beneficiary` in `sector`, first contact on 2026-06-15, handed off after
+    /// `hours` hours.
+    pub(crate) fn mission(beneficiary: &str, sector: &str) -> Mission {
+        Mission {
+            beneficiary: beneficiary.into(),
+            kind: BeneficiaryKind::Company,
+            sector: sector.into(),
+            size: SizeClass::Sme,
+            category: IncidentCategory::Ransomware,
+            first_contact: datetime!(2026-06-15 08:00 UTC),
+            handed_off: None,
+            closed: None,
+            provider: Some("prov-1".into()),
+            rex: RexTimeliness::NotDue,
+            satisfaction: None,
+            techniques: Vec::new(),
+        }
+    }
+
+    pub(crate) fn rotation() -> Vec<Rotation> {
+        vec![
+            Rotation {
+                provider: "org-cyberlagon".into(),
+                name: "Cyber Lagon SAS".into(),
+                proposals: 7,
+                choices: 3,
+            },
+            Rotation {
+                provider: "org-piton".into(),
+                name: "Piton Sécurité".into(),
+                proposals: 6,
+                choices: 1,
+            },
+        ]
+    }
+
+    /// Twelve beneficiaries in three sectors of four, spread over the year.
+    pub(crate) fn busy_year() -> Vec<Mission> {
+        (0..12)
+            .map(|i| {
+                let mut m = mission(&format!("b{i}"), ["Santé", "commerce", "BTP"][i % 3]);
+                m.first_contact = datetime!(2026-03-10 08:00 UTC);
+                m
+            })
+            .collect()
+    }
+
+    fn everything(s: &AnnualStatistics) -> String {
+        let json = serde_json::to_string(s).unwrap();
+        let html = render::html(s, "CSIRT Réunion", datetime!(2027-01-20 06:00 UTC)).unwrap();
+        format!("{json}\n{}\n{html}", render::csv(s))
+    }
+
+    fn visible_sum(rows: &[GroupRow]) -> u32 {
+        rows.iter().filter_map(|r| r.missions).sum()
+    }
+
+    #[test]
+    fn a_single_case_names_no_sector_anywhere() {
+        let mut m = mission("mairie-sainte-rose", "Pêcherie artisanale");
+        m.handed_off = Some(datetime!(2026-06-15 10:00 UTC));
+        m.satisfaction = Some(3.5);
+        m.techniques = vec!["T1486".into()];
+        let s = compute(2026, &[m], &rotation(), 3, Audience::Providers);
+        assert_eq!((s.missions, s.beneficiaries, s.handed_off), (1, 1, 1));
+        let all = everything(&s).to_lowercase();
+        assert!(
+            !all.contains("pêcherie") && !all.contains("artisanale"),
+            "{all}"
+        );
+        assert!(!all.contains("mairie-sainte-rose"));
+        assert!(!all.contains("t1486"), "a technique of one beneficiary");
+        let other = s.by_sector.last().unwrap();
+        assert_eq!((other.group.as_str(), other.missions), (OTHER, None));
+        assert!(other.suppressed);
+        assert_eq!(s.by_sector.len(), 1);
+        assert!(
+            s.by_category.iter().all(|r| r.missions.is_none()),
+            "{:?}",
+            s.by_category
+        );
+        assert!(
+            s.by_month
+                .iter()
+                .all(|r| r.suppressed && r.missions.is_none())
+        );
+        assert_eq!(s.time_to_handoff.median_hours, None);
+        assert_eq!(s.satisfaction.average, None);
+    }
+
+    #[test]
+    fn a_lone_suppressed_cell_takes_the_next_smallest_with_it() {
+        let mut missions = Vec::new();
+        for i in 0..5 {
+            missions.push(mission(&format!("r{i}"), "santé"));
+        }
+        for i in 0..4 {
+            let mut m = mission(&format!("p{i}"), "santé");
+            m.category = IncidentCategory::Phishing;
+            missions.push(m);
+        }
+        let mut m = mission("o", "santé");
+        m.category = IncidentCategory::Other;
+        missions.push(m);
+        let s = compute(2026, &missions, &[], 3, Audience::Csirt);
+        let row = |g: &str| s.by_category.iter().find(|r| r.group == g).unwrap();
+        assert!(row(OTHER).suppressed && row(OTHER).missions.is_none());
+        assert!(row("phishing").suppressed, "{:?}", s.by_category);
+        assert_eq!(row("ransomware").missions, Some(5));
+        assert_eq!(
+            row("ddos").missions,
+            Some(0),
+            "nothing merged: zeros are shown"
+        );
+        assert_eq!(s.by_category.len(), IncidentCategory::ALL.len());
+        assert!(s.suppressed.iter().any(|n| n.contains("1 more category")));
+        // The differencing attack now gives phishing + other together, never other alone.
+        assert_eq!(s.missions - visible_sum(&s.by_category), 5);
+    }
+
+    #[test]
+    fn a_small_sector_is_merged_and_its_partner_too_without_its_name() {
+        let mut missions = Vec::new();
+        for i in 0..4 {
+            missions.push(mission(&format!("a{i}"), "Agriculture"));
+        }
+        for i in 0..3 {
+            missions.push(mission(&format!("b{i}"), "Tourisme"));
+        }
+        missions.push(mission("c", "Distillerie"));
+        let s = compute(2026, &missions, &[], 3, Audience::Csirt);
+        let groups: Vec<_> = s.by_sector.iter().map(|r| r.group.as_str()).collect();
+        assert_eq!(groups, ["Agriculture", OTHER]);
+        assert_eq!(s.by_sector[1].missions, Some(4));
+        let all = everything(&s).to_lowercase();
+        assert!(!all.contains("tourisme") && !all.contains("distillerie"));
+        assert_eq!(visible_sum(&s.by_sector), s.missions);
+    }
+
+    #[test]
+    fn merged_enum_rows_cannot_be_told_from_empty_ones() {
+        let mut missions = busy_year();
+        missions[0].kind = BeneficiaryKind::Association;
+        let s = compute(2026, &missions, &[], 3, Audience::Csirt);
+        let kinds = &s.by_beneficiary_kind;
+        let row = |g: &str| kinds.iter().find(|r| r.group == g).unwrap();
+        assert_eq!(
+            *row("association"),
+            row("local_authority").clone_as("association")
+        );
+        assert!(row("association").merged && row("association").missions.is_none());
+        // "other" (1 association) is too small, so company is suppressed with it.
+        assert!(row(OTHER).suppressed && row("company").suppressed);
+    }
+
+    impl GroupRow {
+        fn clone_as(&self, group: &str) -> GroupRow {
+            GroupRow {
+                group: group.into(),
+                ..self.clone()
+            }
+        }
+    }
+
+    #[test]
+    fn totals_are_the_sum_of_the_visible_rows_when_nothing_is_suppressed() {
+        let s = compute(2026, &busy_year(), &[], 3, Audience::Csirt);
+        assert!(s.suppressed.is_empty(), "{:?}", s.suppressed);
+        for rows in [
+            &s.by_category,
+            &s.by_beneficiary_kind,
+            &s.by_sector,
+            &s.by_size,
+        ] {
+            assert_eq!(visible_sum(rows), s.missions, "{rows:?}");
+        }
+        let months: u32 = s.by_month.iter().filter_map(|m| m.missions).sum();
+        assert_eq!(months, 12);
+        assert_eq!(s.by_month[2].missions, Some(12));
+        let santé = s.by_sector.iter().find(|r| r.group == "Santé").unwrap();
+        assert_eq!((santé.missions, santé.beneficiaries), (Some(4), Some(4)));
+    }
+
+    #[test]
+    fn percentiles_are_by_nearest_rank() {
+        let missions: Vec<Mission> = (1..=10)
+            .map(|h| {
+                let mut m = mission(&format!("b{h}"), "santé");
+                m.handed_off = Some(m.first_contact + time::Duration::hours(h));
+                m.closed = (h <= 2).then(|| m.first_contact + time::Duration::minutes(90));
+                m
+            })
+            .collect();
+        let s = compute(2026, &missions, &[], 3, Audience::Csirt);
+        let h = &s.time_to_handoff;
+        assert_eq!(
+            (h.count, h.median_hours, h.p90_hours),
+            (10, Some(5.0), Some(9.0))
+        );
+        let c = &s.time_to_closure;
+        assert_eq!(
+            (c.count, c.median_hours, c.p90_hours),
+            (2, None, None),
+            "2 < 3"
+        );
+        assert_eq!(nearest_rank(&[1.0], 90), Some(1.0));
+        assert_eq!(nearest_rank(&[1.0, 2.0, 3.0, 4.0], 50), Some(2.0));
+        assert_eq!(nearest_rank(&[], 50), None);
+    }
+
+    #[test]
+    fn an_empty_year_has_every_row_and_no_figure() {
+        let s = compute(2026, &[], &[], 3, Audience::Csirt);
+        assert_eq!((s.missions, s.beneficiaries), (0, 0));
+        assert_eq!(s.by_month.len(), 12);
+        assert!(
+            s.by_month
+                .iter()
+                .all(|m| m.missions == Some(0) && !m.suppressed)
+        );
+        assert_eq!(s.by_category.len(), IncidentCategory::ALL.len());
+        assert_eq!(s.by_size.len(), SizeClass::ALL.len());
+        assert!(s.by_sector.is_empty() && s.techniques.is_empty());
+        assert_eq!(s.time_to_handoff.median_hours, None);
+        assert_eq!(s.rex.on_time_percent, None);
+        assert_eq!(s.rotation.summary.proposals_min, None);
+        assert!(s.suppressed.is_empty());
+        everything(&s);
+    }
+
+    #[test]
+    fn the_providers_see_no_provider_names() {
+        let s = compute(2026, &busy_year(), &rotation(), 3, Audience::Providers);
+        assert!(s.rotation.providers.is_empty());
+        assert_eq!(s.rotation.summary.providers, 2);
+        assert_eq!(s.rotation.summary.proposals_max, Some(7));
+        assert_eq!(s.rotation.summary.choices_min, Some(1));
+        let all = everything(&s).to_lowercase();
+        for name in ["cyber lagon", "piton", "org-", "prov-1"] {
+            assert!(!all.contains(name), "{name}");
+        }
+        let s = compute(2026, &busy_year(), &rotation(), 3, Audience::Csirt);
+        assert_eq!(s.rotation.providers[0].name, "Cyber Lagon SAS");
+        assert!(everything(&s).contains("Piton Sécurité"));
+    }
+
+    #[test]
+    fn months_are_counted_in_the_hubs_time_zone() {
+        let at = |t| {
+            let mut m = mission("b", "santé");
+            m.first_contact = t;
+            m
+        };
+        let missions = [
+            at(datetime!(2025-12-31 21:00 UTC)), // 1 January 2026 in Réunion
+            at(datetime!(2026-01-31 20:30 UTC)), // 1 February
+            at(datetime!(2026-12-31 20:00 UTC)), // 2027 there: left out
+        ];
+        let s = compute(2026, &missions, &[], 1, Audience::Csirt);
+        assert_eq!(s.missions, 2);
+        assert_eq!(s.by_month[0].missions, Some(1));
+        assert_eq!(s.by_month[1].missions, Some(1));
+        assert!(s.suppressed.iter().any(|n| n.contains("1 missions")));
+    }
+
+    #[test]
+    fn techniques_need_enough_beneficiaries_and_a_valid_id() {
+        let mut missions = busy_year();
+        for (i, m) in missions.iter_mut().enumerate() {
+            m.techniques = vec![" t1486 ".into(), "T1486".into(), "<b>".into()];
+            if i < 2 {
+                m.techniques.push("T1566.001".into());
+            }
+        }
+        let s = compute(2026, &missions, &[], 3, Audience::Csirt);
+        assert_eq!(
+            s.techniques,
+            [TechniqueRow {
+                technique: "T1486".into(),
+                missions: 12,
+                beneficiaries: 12
+            }]
+        );
+        assert_eq!(technique_id("T1566.001").as_deref(), Some("T1566.001"));
+        assert_eq!(technique_id("T15660"), None);
+        assert_eq!(technique_id("T1566.01"), None);
+    }
+
+    #[test]
+    fn rex_and_satisfaction() {
+        let mut missions = busy_year();
+        let states = [
+            RexTimeliness::OnTime,
+            RexTimeliness::OnTime,
+            RexTimeliness::OnTime,
+            RexTimeliness::Late,
+            RexTimeliness::Missing,
+            RexTimeliness::Pending,
+        ];
+        for (m, r) in missions.iter_mut().zip(states) {
+            m.rex = r;
+            m.satisfaction = Some(3.0);
+        }
+        missions[0].satisfaction = Some(4.0);
+        let s = compute(2026, &missions, &[], 3, Audience::Csirt);
+        assert_eq!((s.rex.due, s.rex.on_time, s.rex.pending), (6, 3, 1));
+        assert_eq!(s.rex.on_time_percent, Some(60.0));
+        assert_eq!(s.satisfaction.answered, 6);
+        assert_eq!(s.satisfaction.average, Some(3.17));
+    }
+
+    fn arbitrary_mission() -> impl Strategy<Value = Mission> {
+        (
+            0..8u8,
+            0..6u8,
+            0..4usize,
+            0..9usize,
+            0..12u8,
+            prop::bool::ANY,
+        )
+            .prop_map(|(b, sector, size, category, month, handed)| {
+                let mut m = mission(&format!("ben{b}"), &format!("sector{sector}"));
+                m.size = SizeClass::ALL[size];
+                m.category = IncidentCategory::ALL[category];
+                m.kind = BeneficiaryKind::ALL[usize::from(b) % 4];
+                m.first_contact = datetime!(2026-01-10 08:00 UTC)
+                    .replace_month(time::Month::try_from(month + 1).unwrap())
+                    .unwrap();
+                m.handed_off = handed.then(|| m.first_contact + time::Duration::hours(3));
+                m
+            })
+    }
+
+    fn check_dimension(rows: &[GroupRow], total: u32, min: u32) {
+        for r in rows {
+            if let Some(b) = r.beneficiaries {
+                assert!(b == 0 || b >= min, "a small group shown: {rows:?}");
+            }
+        }
+        let suppressed = rows.iter().filter(|r| r.suppressed).count();
+        // A lone suppressed cell is allowed only when it holds the whole year, whose totals
+        // are public anyway.
+        if suppressed == 1 {
+            assert_eq!(visible_sum(rows), 0, "a lone suppressed cell: {rows:?}");
+        }
+        if suppressed == 0 {
+            assert_eq!(visible_sum(rows), total, "{rows:?}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn no_cell_counts_fewer_than_min_group(
+            missions in prop::collection::vec(arbitrary_mission(), 0..40),
+            min in 2u32..5,
+        ) {
+            let s = compute(2026, &missions, &[], min, Audience::Providers);
+            for rows in [&s.by_category, &s.by_beneficiary_kind, &s.by_sector, &s.by_size] {
+                check_dimension(rows, s.missions, min);
+            }
+            let hidden = s.by_month.iter().filter(|m| m.suppressed).count();
+            for m in &s.by_month {
+                if let Some(b) = m.beneficiaries {
+                    prop_assert!(b == 0 || b >= min);
+                }
+            }
+            if hidden == 0 {
+                prop_assert_eq!(s.by_month.iter().filter_map(|m| m.missions).sum::<u32>(), s.missions);
+            }
+            let text = everything(&s);
+            for sector in 0..6 {
+                let name = format!("sector{sector}");
+                let distinct: BTreeSet<&str> = missions
+                    .iter()
+                    .filter(|m| m.sector == name)
+                    .map(|m| m.beneficiary.as_str())
+                    .collect();
+                if distinct.len() < min as usize {
+                    prop_assert!(!text.contains(&name), "{} leaked", name);
+                }
+            }
+        }
+    }
+}
+
+/// Every form a reader gets, checked together.
+#[cfg(test)]
+mod forms {
     use super::*;
     use crate::domain::reports::render;
     use time::macros::datetime;

@@ -10,7 +10,7 @@ use super::RenderError;
 use crate::domain::reports::statistics::{AnnualStatistics, GroupRow};
 
 const WIDTH: u32 = 960;
-const ROW_HEIGHT: u32 = 30;
+const ROW_HEIGHT: u32 = 34;
 /// Caption, x axis and margins.
 const FRAME_HEIGHT: u32 = 110;
 const LABEL_AREA: u32 = 240;
@@ -108,7 +108,7 @@ pub fn bar_chart(
         let root = SVGBackend::with_string(&mut svg, (WIDTH, height)).into_drawing_area();
         root.fill(&WHITE).map_err(chart_error)?;
         let mut chart = ChartBuilder::on(&root)
-            .caption(title, (FONT, 22))
+            .caption(title, (FONT, 28))
             .margin(12)
             .x_label_area_size(40)
             .y_label_area_size(LABEL_AREA)
@@ -119,7 +119,7 @@ pub fn bar_chart(
             .disable_y_mesh()
             .y_labels(0)
             .x_desc(axis)
-            .label_style((FONT, 14))
+            .label_style((FONT, 17))
             .draw()
             .map_err(chart_error)?;
         let lanes = series.len().max(1);
@@ -154,14 +154,14 @@ pub fn bar_chart(
                     None => continue,
                 };
                 let (x, y) = chart.backend_coord(&(at, middle));
-                let style = TextStyle::from((FONT, 13).into_font())
+                let style = TextStyle::from((FONT, 17).into_font())
                     .color(&colour)
                     .pos(Pos::new(HPos::Left, VPos::Center));
                 root.draw(&Text::new(text, (x + 4, y), style))
                     .map_err(chart_error)?;
             }
         }
-        let label_style = TextStyle::from((FONT, 14).into_font())
+        let label_style = TextStyle::from((FONT, 18).into_font())
             .color(&BLACK)
             .pos(Pos::new(HPos::Right, VPos::Center));
         for (i, b) in bars.iter().enumerate() {
@@ -175,7 +175,7 @@ pub fn bar_chart(
                 .position(SeriesLabelPosition::LowerRight)
                 .background_style(WHITE.mix(0.9))
                 .border_style(BLACK)
-                .label_font((FONT, 14))
+                .label_font((FONT, 17))
                 .draw()
                 .map_err(chart_error)?;
         }
@@ -239,4 +239,72 @@ pub fn charts(stats: &AnnualStatistics) -> Result<Charts, RenderError> {
         )?,
         rotation: rotation_chart(stats)?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::reports::statistics::tests::{busy_year, rotation};
+    use crate::domain::reports::statistics::{Audience, compute};
+
+    #[test]
+    fn an_empty_year_draws_empty_axes() {
+        let s = compute(2026, &[], &[], 3, Audience::Csirt);
+        let c = charts(&s).unwrap();
+        for svg in [
+            &c.by_month,
+            &c.by_category,
+            &c.by_sector,
+            &c.by_size,
+            &c.by_beneficiary_kind,
+        ] {
+            assert!(
+                svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"),
+                "{svg}"
+            );
+            assert!(svg.contains("<text") && svg.contains("missions"), "{svg}");
+            assert!(
+                svg.contains("<line") || svg.contains("<polyline"),
+                "axes: {svg}"
+            );
+        }
+        assert!(c.by_month.contains(">\nJan\n<") || c.by_month.contains("Jan"));
+        assert!(c.by_sector.contains("Missions by sector"));
+        assert_eq!(c.rotation, None);
+    }
+
+    #[test]
+    fn labels_are_escaped_and_hidden_bars_are_not_drawn() {
+        let mut missions = busy_year();
+        for m in missions.iter_mut().take(6) {
+            m.sector = "<script>alert(1)</script>&\"".into();
+        }
+        missions[0].category = crate::domain::cases::qualification::IncidentCategory::Phishing;
+        let s = compute(2026, &missions, &rotation(), 3, Audience::Csirt);
+        let c = charts(&s).unwrap();
+        assert!(c.by_category.contains("suppressed"));
+        assert!(!c.by_sector.contains("<script"), "{}", c.by_sector);
+        assert!(
+            c.by_sector
+                .contains("&lt;script&gt;alert(1)&lt;/script&gt;&amp;&quot;")
+        );
+        assert!(c.by_category.contains("merged into other"));
+        let rotation = c.rotation.unwrap();
+        assert!(rotation.contains("Cyber Lagon SAS") && rotation.contains("choices"));
+        let bars = bar_chart(
+            "t",
+            "missions",
+            &["missions"],
+            &[Bar {
+                label: "x".into(),
+                values: vec![BarValue::Hidden("suppressed")],
+            }],
+        )
+        .unwrap();
+        assert!(bars.contains("suppressed"));
+        assert!(
+            !bars.contains("fill=\"#1F5FA8\""),
+            "no bar for a hidden value: {bars}"
+        );
+    }
 }

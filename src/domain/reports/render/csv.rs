@@ -162,3 +162,61 @@ pub fn csv(stats: &AnnualStatistics) -> String {
     let bytes = write(stats).unwrap_or_default();
     String::from_utf8(bytes).unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::reports::statistics::tests::{busy_year, mission};
+    use crate::domain::reports::statistics::{Audience, compute};
+
+    fn records(text: &str) -> Vec<Vec<String>> {
+        csv::Reader::from_reader(text.as_bytes())
+            .records()
+            .map(|r| r.unwrap().iter().map(str::to_owned).collect())
+            .collect()
+    }
+
+    #[test]
+    fn a_section_sums_to_the_total() {
+        let s = compute(2026, &busy_year(), &[], 3, Audience::Csirt);
+        let rows = records(&csv(&s));
+        let sum = |section: &str| -> u32 {
+            rows.iter()
+                .filter(|r| r[0] == section)
+                .filter_map(|r| r[2].parse::<u32>().ok())
+                .sum()
+        };
+        let total = rows
+            .iter()
+            .find(|r| r[0] == "total" && r[1] == "all")
+            .unwrap();
+        assert_eq!(total[2], "12");
+        for section in ["month", "category", "beneficiary_kind", "sector", "size"] {
+            assert_eq!(sum(section), 12, "{section}");
+        }
+        assert!(rows.iter().all(|r| r.len() == 5));
+    }
+
+    #[test]
+    fn suppressed_cells_are_empty_and_marked() {
+        let s = compute(2026, &[mission("b", "santé")], &[], 3, Audience::Csirt);
+        let rows = records(&csv(&s));
+        let other = rows
+            .iter()
+            .find(|r| r[0] == "sector" && r[1] == "other")
+            .unwrap();
+        assert_eq!(other[2..], ["", "", "suppressed"]);
+        assert!(rows.iter().any(|r| r[0] == "note"));
+    }
+
+    #[test]
+    fn a_formula_is_not_a_formula() {
+        let missions: Vec<_> = (0..3)
+            .map(|i| mission(&format!("b{i}"), "=HYPERLINK(\"x\")"))
+            .collect();
+        let s = compute(2026, &missions, &[], 3, Audience::Csirt);
+        let rows = records(&csv(&s));
+        assert!(rows.iter().any(|r| r[1] == "'=HYPERLINK(\"x\")"));
+        assert!(rows.iter().all(|r| !r[1].starts_with('=')));
+    }
+}

@@ -182,3 +182,50 @@ pub fn html(
     };
     Ok(page.render()?)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::reports::statistics::compute;
+    use crate::domain::reports::statistics::tests::{busy_year, rotation};
+    use time::macros::datetime;
+
+    const AT: OffsetDateTime = datetime!(2027-01-20 06:00 UTC);
+
+    #[test]
+    fn the_page_is_self_contained_and_escaped() {
+        let mut missions = busy_year();
+        for m in missions.iter_mut().take(6) {
+            m.sector = "<script>alert(1)</script>&\"".into();
+        }
+        let s = compute(2026, &missions, &rotation(), 3, Audience::Csirt);
+        let page = html(&s, "CSIRT <Réunion>", AT).unwrap();
+        assert!(page.contains("<title>CSIRT annual statistics 2026</title>"));
+        assert!(page.contains("CSIRT &#60;Réunion&#62;") || page.contains("CSIRT &lt;Réunion&gt;"));
+        for forbidden in ["<script", "<link", "src=", "href=", "@import", "url("] {
+            assert!(!page.contains(forbidden), "{forbidden}");
+        }
+        assert!(page.contains("@media print") && page.contains("<svg"));
+        assert!(page.contains("fewer than 3 distinct beneficiaries"));
+        assert!(page.contains("2027-01-20 10:00 UTC+04:00"), "hub time");
+    }
+
+    #[test]
+    fn the_tables_show_the_json_numbers() {
+        let s = compute(2026, &busy_year(), &rotation(), 3, Audience::Csirt);
+        let page = html(&s, "CSIRT", AT).unwrap();
+        let santé = s.by_sector.iter().find(|r| r.group == "Santé").unwrap();
+        assert_eq!(santé.missions, Some(4));
+        assert!(page.contains("<tr><td>Santé</td><td class=\"n\">4</td><td class=\"n\">4</td>"));
+        assert!(page.contains("<tr><td>March</td><td class=\"n\">12</td>"));
+        assert!(page.contains("Cyber Lagon SAS"));
+    }
+
+    #[test]
+    fn an_empty_year_renders() {
+        let s = compute(2026, &[], &[], 3, Audience::Providers);
+        let page = html(&s, "CSIRT", AT).unwrap();
+        assert_eq!(page.matches("<svg").count(), 5);
+        assert!(page.contains("Nothing: every group"));
+    }
+}
