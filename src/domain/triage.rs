@@ -85,6 +85,18 @@ pub struct VictimIdentifiers {
     pub organisations: Vec<String>,
 }
 
+impl From<&VictimIdentifiers> for crate::domain::anonymise::VictimContext {
+    /// What the anonymiser looks for in a case's material: the identifiers the CSIRT recorded.
+    fn from(ids: &VictimIdentifiers) -> Self {
+        Self {
+            domains: ids.domains.clone(),
+            emails: ids.emails.clone(),
+            hostnames: ids.hostnames.clone(),
+            organisations: ids.organisations.clone(),
+        }
+    }
+}
+
 /// A victim case, as far as submissions need it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Case {

@@ -457,12 +457,7 @@ impl Ingest<'_> {
             );
         }
         let victim = match case {
-            Some(c) => VictimContext {
-                domains: c.identifiers.domains.clone(),
-                emails: c.identifiers.emails.clone(),
-                hostnames: c.identifiers.hostnames.clone(),
-                organisations: c.identifiers.organisations.clone(),
-            },
+            Some(c) => VictimContext::from(&c.identifiers),
             None => VictimContext::none(),
         };
         // Keyed per submitting organisation (see `PseudonymKey::scoped`), once per envelope.

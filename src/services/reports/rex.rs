@@ -347,13 +347,7 @@ impl Reports<'_> {
         case: &crate::domain::triage::Case,
         fields: &RexFields,
     ) -> Result<(RexFields, Vec<ReportedChange>), ReportError> {
-        let ids = &case.identifiers;
-        let victim = VictimContext {
-            domains: ids.domains.clone(),
-            emails: ids.emails.clone(),
-            hostnames: ids.hostnames.clone(),
-            organisations: ids.organisations.clone(),
-        };
+        let victim = VictimContext::from(&case.identifiers);
         let (doc, changes) = anonymise_fields(self, caller, &case.id, fields, &victim)?;
         Ok((from_document(doc)?, changes))
     }
