@@ -10,6 +10,7 @@ use rustls::ServerConfig;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
+use tracing::Instrument as _;
 
 use crate::clock::SharedClock;
 use crate::config::Config;
@@ -29,6 +30,8 @@ use crate::store::SharedStore;
 
 #[derive(Debug, thiserror::Error)]
 pub enum HubError {
+    #[error(transparent)]
+    Federation(#[from] crate::services::federation::FederationError),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -158,6 +161,8 @@ pub struct Hub {
     main_tls: Arc<ReloadingConfig>,
     public_tls: Arc<ServerConfig>,
     state: AppState,
+    /// The inbound federation: its supervisor and workers run beside the listeners.
+    federation: Arc<crate::services::federation::worker::Federation>,
     /// For the jobs the hub wires up itself; handlers reach it only through the services.
     store: SharedStore,
     config: Config,
@@ -187,12 +192,19 @@ impl Hub {
             &policies.markings,
             MarkingPolicy::parse,
         )?);
-        let federation = Arc::new(load_policy(
+        let federation = load_policy(
             config,
             data_dir,
             &policies.federation,
             FederationPolicy::parse,
-        )?);
+        )?;
+        // Peers named by "organisation/principal" are found in the registry now, and again
+        // at each reload; a peer's certificate files are checked before the hub listens.
+        let federation = crate::services::federation::resolve(store.as_ref(), federation)
+            .await
+            .map_err(crate::services::federation::FederationError::from)?;
+        crate::services::federation::worker::check_clients(&federation, data_dir)?;
+        let federation = Arc::new(arc_swap::ArcSwap::from_pointee(federation));
         let anonymisation = Arc::new(load_policy(
             config,
             data_dir,
@@ -273,31 +285,42 @@ impl Hub {
         {
             checkpoints.checkpoint_now().await?;
         }
+        let services = Arc::new(Services::new(ServicesParts {
+            store: Arc::clone(&store),
+            policy,
+            federation: Arc::clone(&federation),
+            anonymisation,
+            exports,
+            pseudonyms,
+            cursors: CursorKey::new(&cursor_secret)
+                .map_err(|_| HubError::CorruptSecret(secrets::CURSOR_KEY))?,
+            checkpoints,
+            registry_key: Arc::new(registry_key),
+            survey_key: Arc::from(survey_key),
+            survey_policy,
+            organisation: Arc::from(config.hub.organisation.as_str()),
+            case_settings: Arc::new(case_settings),
+            calendar: Arc::new(crate::domain::cases::hours::WeeklySchedule::reference()),
+            csirt_key: Arc::new(csirt_key),
+            report_settings: Arc::new(report_settings(config)),
+        }));
+        let federation = Arc::new(crate::services::federation::worker::Federation {
+            services: Arc::clone(&services),
+            store: Arc::clone(&store),
+            policy: federation,
+            policy_path: config.resolve(data_dir, &policies.federation),
+            data_dir: data_dir.to_owned(),
+            clock: Arc::clone(&clock),
+            holder: uuid::Uuid::new_v4().to_string(),
+        });
         Ok(Self {
             main,
             public,
             main_tls,
             public_tls,
+            federation,
             state: AppState {
-                services: Arc::new(Services::new(ServicesParts {
-                    store: Arc::clone(&store),
-                    policy,
-                    federation,
-                    anonymisation,
-                    exports,
-                    pseudonyms,
-                    cursors: CursorKey::new(&cursor_secret)
-                        .map_err(|_| HubError::CorruptSecret(secrets::CURSOR_KEY))?,
-                    checkpoints,
-                    registry_key: Arc::new(registry_key),
-                    survey_key: Arc::from(survey_key),
-                    survey_policy,
-                    organisation: Arc::from(config.hub.organisation.as_str()),
-                    case_settings: Arc::new(case_settings),
-                    calendar: Arc::new(crate::domain::cases::hours::WeeklySchedule::reference()),
-                    csirt_key: Arc::new(csirt_key),
-                    report_settings: Arc::new(report_settings(config)),
-                })),
+                services,
                 clock,
                 limits: config.limits.clone(),
                 public_url: Arc::from(config.public_url(public_port)),
@@ -346,6 +369,9 @@ impl Hub {
             &jobs,
         );
         spawn_pending(self.state.clone(), shutdown.clone(), &jobs);
+        let reload = Arc::new(tokio::sync::Notify::new());
+        spawn_sighup(Arc::clone(&reload), shutdown.clone(), &jobs);
+        Arc::clone(&self.federation).spawn(shutdown.clone(), &jobs, reload);
         spawn_report_deadlines(
             self.state.clone(),
             Duration::from_secs(self.config.reports.deadline_check_secs.max(1)),
@@ -406,6 +432,32 @@ impl Hub {
         self.store.close().await;
         tracing::info!("stopped");
     }
+}
+
+/// SIGHUP reloads the federation policy (the other policies are read at start).
+fn spawn_sighup(reload: Arc<tokio::sync::Notify>, shutdown: CancellationToken, jobs: &TaskTracker) {
+    let Ok(mut hangups) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+    else {
+        tracing::warn!("SIGHUP cannot be listened for; use `relais federation reload`");
+        return;
+    };
+    jobs.spawn(
+        async move {
+            loop {
+                tokio::select! {
+                    () = shutdown.cancelled() => break,
+                    got = hangups.recv() => match got {
+                        Some(()) => {
+                            tracing::info!("SIGHUP: reloading the federation policy");
+                            reload.notify_one();
+                        }
+                        None => break,
+                    },
+                }
+            }
+        }
+        .instrument(tracing::info_span!("job", name = "sighup")),
+    );
 }
 
 /// How often objects waiting for marking definitions are taken again: those whose wait is over

@@ -52,6 +52,8 @@ pub enum CliError {
         "the audit log in {0} is intact against its own key only: the key was not pinned (--key)"
     )]
     Unpinned(String),
+    #[error("a peer's audit log raised a witness alarm")]
+    WitnessAlarm,
 }
 
 impl CliError {
@@ -60,6 +62,7 @@ impl CliError {
     pub fn exit_code(&self) -> u8 {
         match self {
             CliError::Unpinned(_) => 3,
+            CliError::WitnessAlarm => 2,
             _ => 1,
         }
     }

@@ -6,6 +6,7 @@ mod api_client;
 mod audit;
 mod case;
 mod context;
+mod federation;
 mod pki;
 mod registry;
 mod report;
@@ -65,6 +66,9 @@ pub enum Command {
     /// Reports: the CSIRT's annual statistics for its meeting with the providers.
     #[command(subcommand)]
     Report(report::ReportCommand),
+    /// Partner hubs: reload the federation policy, each peer's status, what a peer reads.
+    #[command(subcommand)]
+    Federation(federation::FederationCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -84,6 +88,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Audit(cmd) => audit::run(cmd, &cli.data, cli.config.as_deref()).await,
         Command::Case(cmd) => case::run(cmd, &cli.data, cli.config.as_deref()).await,
         Command::Report(cmd) => report::run(cmd, &cli.data, cli.config.as_deref()).await,
+        Command::Federation(cmd) => federation::run(cmd, &cli.data, cli.config.as_deref()).await,
         Command::Config(ConfigCommand::Env) => {
             for (var, key) in crate::config::Config::env_variables() {
                 println!("{var:<40} {key}");

@@ -55,6 +55,11 @@ impl Collection {
         COLLECTIONS.iter().find(|c| c.id == id)
     }
 
+    /// A shipped collection by its alias (as policy files name them) or its id.
+    pub fn by_alias_or_id(name: &str) -> Option<&'static Collection> {
+        COLLECTIONS.iter().find(|c| c.alias == name || c.id == name)
+    }
+
     pub fn can_read(&self, kind: PrincipalKind) -> bool {
         self.readers.contains(&kind)
     }
@@ -66,6 +71,41 @@ impl Collection {
     /// A collection the caller may neither read nor write does not exist for it.
     pub fn visible_to(&self, kind: PrincipalKind) -> bool {
         self.can_read(kind) || self.can_write(kind)
+    }
+}
+
+/// The collection a peer's material lands in (`domain::federation::collection`): read by the
+/// CSIRT, by providers as far as the marking rules for federated material allow, and by other
+/// peers only where the federation policy lets that peer's material be re-shared. Only the
+/// federation worker writes to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeerCollection {
+    pub id: String,
+    pub alias: String,
+    pub title: String,
+    pub peer: crate::domain::principal::PrincipalId,
+}
+
+/// A collection as one caller reaches it: shipped, or a peer's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CollectionRef {
+    Shipped(&'static Collection),
+    Peer(PeerCollection),
+}
+
+impl CollectionRef {
+    pub fn id(&self) -> &str {
+        match self {
+            CollectionRef::Shipped(c) => c.id,
+            CollectionRef::Peer(p) => &p.id,
+        }
+    }
+
+    pub fn alias(&self) -> &str {
+        match self {
+            CollectionRef::Shipped(c) => c.alias,
+            CollectionRef::Peer(p) => &p.alias,
+        }
     }
 }
 

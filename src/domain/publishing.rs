@@ -94,6 +94,7 @@ mod tests {
             granular: vec![],
             confined: false,
             submission: false,
+            origin_peer: None,
         }
     }
 

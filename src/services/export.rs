@@ -11,7 +11,7 @@ use time::format_description::well_known::Rfc3339;
 use super::share::{MAX_PAGE_SIZE, ReadRequest, ShareError, Sharing};
 use crate::domain::access::RegistryRecord;
 use crate::domain::blocklist::{self, Entry};
-use crate::domain::collections::COLLECTIONS;
+use crate::domain::collections::CollectionRef;
 use crate::domain::markings::{Pap, Tlp};
 use crate::domain::stix::pattern::{PatternLimits, parse};
 use crate::domain::stix::stored::VersionSelector;
@@ -72,10 +72,10 @@ impl Sharing<'_> {
         now: OffsetDateTime,
     ) -> Result<Vec<BlocklistRow>, ShareError> {
         let mut rows: BTreeMap<Entry, BlocklistRow> = BTreeMap::new();
-        for collection in COLLECTIONS
-            .iter()
-            .filter(|c| c.can_read(caller.principal.kind))
-        {
+        for collection in self.collections(caller).into_iter().filter(|c| match c {
+            CollectionRef::Shipped(s) => s.can_read(caller.principal.kind),
+            CollectionRef::Peer(_) => true,
+        }) {
             let mut next = None;
             loop {
                 let request = ReadRequest {
@@ -85,7 +85,7 @@ impl Sharing<'_> {
                     ..ReadRequest::default()
                 };
                 let page = self
-                    .read(caller, collection.id, request, VersionSelector::Last, now)
+                    .read(caller, collection.id(), request, VersionSelector::Last, now)
                     .await?;
                 for released in &page.objects {
                     let access = &released.item().access;

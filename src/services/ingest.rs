@@ -8,6 +8,7 @@
 //! CSIRT and its producer, and queued for triage, tied to the case the caller named.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -229,11 +230,11 @@ fn summary(changes: &[ReportedChange]) -> Option<String> {
 /// How many validation errors one failure message lists before "and N more".
 const ERRORS_PER_MESSAGE: usize = 5;
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Ingest<'a> {
     pub store: &'a dyn Store,
     pub policy: &'a MarkingPolicy,
-    pub federation: &'a FederationPolicy,
+    pub federation: Arc<FederationPolicy>,
     pub anonymisation: &'a AnonymisationPolicy,
     pub pseudonyms: &'a PseudonymKey,
     /// What is too broad for an indicator to name (`policies/exports.toml`).
@@ -307,7 +308,7 @@ impl Ingest<'_> {
         };
         let objects = envelope_objects(body, &JsonLimits::default())?;
         let batch = self
-            .take_batch(caller, collection, case.as_ref(), &objects, now)
+            .take_batch(caller, collection.id, case.as_ref(), &objects, now)
             .await?;
         let mut report = Report::default();
         let mut pending = PendingWrites::default();
@@ -390,12 +391,12 @@ impl Ingest<'_> {
     async fn take_batch(
         &self,
         caller: &RegistryRecord,
-        collection: &'static Collection,
+        collection: &str,
         case: Option<&Case>,
         objects: &[crate::domain::stix::json::RawObject<'_>],
         now: OffsetDateTime,
     ) -> Result<Batch, IngestError> {
-        let submission = collection.id == SUBMISSIONS.id;
+        let submission = collection == SUBMISSIONS.id;
         // Marking definitions sent in the same envelope resolve the others' markings.
         let mut local: HashMap<String, Result<Meaning, String>> = HashMap::new();
         for object in objects {
@@ -435,7 +436,7 @@ impl Ingest<'_> {
                 .collect(),
             ..Standing::default()
         };
-        for stored in self.store.versions_of_many(collection.id, &ids).await? {
+        for stored in self.store.versions_of_many(collection, &ids).await? {
             // Nobody continues a lineage it may not read: for the poster it does not exist,
             // and its version starts a lineage of its own, stored scoped to its organisation,
             // so that the answer is the one a never-used id gets. A submission, likewise,
@@ -737,7 +738,7 @@ impl Ingest<'_> {
         let envelope = format!("{{\"objects\":[{}]}}", texts.join(","));
         let objects = envelope_objects(envelope.as_bytes(), &JsonLimits::default())?;
         let batch = self
-            .take_batch(&caller, collection, case.as_ref(), &objects, now)
+            .take_batch(&caller, collection.id, case.as_ref(), &objects, now)
             .await?;
         let mut write = PendingWrites::default();
         for (row, result) in rows.iter().zip(&batch.results) {
@@ -791,7 +792,7 @@ impl Ingest<'_> {
     async fn take(
         &self,
         caller: &RegistryRecord,
-        collection: &Collection,
+        collection: &str,
         raw: &str,
         value: &serde_json::Value,
         anonymising: Option<&Anonymising<'_>>,
@@ -920,7 +921,7 @@ impl Ingest<'_> {
     async fn prepare(
         &self,
         caller: &RegistryRecord,
-        collection: &Collection,
+        collection: &str,
         stix: &StixObject,
         value: &serde_json::Value,
         local: &HashMap<String, Result<Meaning, String>>,
@@ -1000,7 +1001,7 @@ impl Ingest<'_> {
             organisation: &caller.organisation.id,
             csirt: caller.principal.kind == PrincipalKind::Analyst,
         };
-        let submission = collection.id == SUBMISSIONS.id;
+        let submission = collection == SUBMISSIONS.id;
         let previous = standing.lineages.get(stix.id.as_str());
         let (producer, scoped) = match previous {
             Some(p) => {
@@ -1027,6 +1028,8 @@ impl Ingest<'_> {
             granular,
             confined: new_version_confined(submission, previous.map(|p| p.access.confined)),
             submission,
+            origin_peer: (caller.principal.kind == PrincipalKind::Peer)
+                .then(|| caller.principal.id.clone()),
         };
         let newer = previous.is_none_or(|p| key > p.version);
         if let Some(p) = previous
@@ -1055,7 +1058,7 @@ impl Ingest<'_> {
             key
         };
         let new = NewObject {
-            collection: collection.id.to_owned(),
+            collection: collection.to_owned(),
             id: stix.id.as_str().to_owned(),
             object_type: stix.object_type.clone(),
             spec_version: stix.spec_version.clone().unwrap_or_else(|| "2.1".into()),
@@ -1069,6 +1072,86 @@ impl Ingest<'_> {
             refs: Vec::new(),
         };
         Ok((new, stix.version().map(|t| t.as_str().to_owned())))
+    }
+}
+
+/// What a page pulled from a peer came to: what to store with its audit records, and what
+/// was refused, with why.
+#[derive(Debug, Default)]
+pub struct FederatedBatch {
+    pub accepted: Vec<NewObject>,
+    pub audits: Vec<AuditRecord>,
+    pub refused: Vec<Outcome>,
+}
+
+impl Ingest<'_> {
+    /// Takes in objects a peer delivered, as that peer (`peer` is its registry record): the
+    /// same strict validation and marking normalisation as a local write, object by object,
+    /// so one bad object does not stop the page. `provenance` refuses first what the peer may
+    /// not deliver (someone else's object). Objects citing a marking definition the hub does
+    /// not hold are refused, not set aside: the peer sends the definition, then the object
+    /// again.
+    pub async fn take_federated(
+        &self,
+        peer: &RegistryRecord,
+        collection: &str,
+        remote: &str,
+        objects: &[crate::domain::stix::json::RawObject<'_>],
+        now: OffsetDateTime,
+        provenance: impl Fn(&serde_json::Value) -> Option<String>,
+    ) -> Result<FederatedBatch, IngestError> {
+        let mut refused = Vec::new();
+        let mut kept = Vec::with_capacity(objects.len());
+        for object in objects {
+            let value = object.value.as_ref().ok();
+            match value.and_then(&provenance) {
+                Some(message) => refused.push(Outcome {
+                    id: value
+                        .and_then(|v| v.get("id"))
+                        .and_then(|v| v.as_str())
+                        .map(str::to_owned),
+                    version: None,
+                    message: Some(message),
+                    changes: Vec::new(),
+                    submission: None,
+                }),
+                None => kept.push(object.clone()),
+            }
+        }
+        let batch = self.take_batch(peer, collection, None, &kept, now).await?;
+        for fate in batch.results {
+            match fate {
+                Fate::Stored(_) => {}
+                Fate::Failed(o) | Fate::Waiting { outcome: o, .. } => refused.push(o),
+            }
+        }
+        let reason = format!(
+            "{} taken, {} refused from the peer's collection {remote}",
+            batch.accepted.len(),
+            refused.len()
+        );
+        let mut audits = vec![
+            AuditRecord::by(peer, "federation.pull", now)
+                .objects([collection])
+                .objects(batch.accepted.iter().map(|o| o.id.as_str()))
+                .markings(batch.accepted.iter().flat_map(|o| o.access.marking_names()))
+                .reason(reason),
+        ];
+        audits.extend(batch.remarks.iter().map(|r| {
+            AuditRecord::by(peer, "objects.remark", now)
+                .objects([collection, r.id.as_str()])
+                .markings(r.from.marking_names().chain(r.to.marking_names()))
+                .reason(format!(
+                    "{} -> {}",
+                    marking_names(&r.from),
+                    marking_names(&r.to)
+                ))
+        }));
+        Ok(FederatedBatch {
+            accepted: batch.accepted,
+            audits,
+            refused,
+        })
     }
 }
 

@@ -8,6 +8,7 @@ pub mod bootstrap;
 pub mod cases;
 pub mod checkpoints;
 pub mod export;
+pub mod federation;
 pub mod identity;
 pub mod ingest;
 pub mod iocs;
@@ -24,6 +25,8 @@ pub mod tls_refusals;
 pub mod triage;
 
 use std::sync::Arc;
+
+use arc_swap::ArcSwap;
 
 use crate::crypto::cursor::CursorKey;
 use crate::crypto::openpgp::{AuditKey, PublicKey};
@@ -54,7 +57,9 @@ impl Failure {
 pub struct Services {
     store: SharedStore,
     pub policy: Arc<MarkingPolicy>,
-    pub federation: Arc<FederationPolicy>,
+    /// Swapped whole on reload (SIGHUP, `relais federation reload`): a request reads one
+    /// version of it from start to end.
+    pub federation: Arc<ArcSwap<FederationPolicy>>,
     pub anonymisation: Arc<AnonymisationPolicy>,
     /// How broad a network an indicator may name (`policies/exports.toml`).
     pub exports: Arc<ExportPolicy>,
@@ -82,7 +87,7 @@ pub struct Services {
 pub struct ServicesParts {
     pub store: SharedStore,
     pub policy: Arc<MarkingPolicy>,
-    pub federation: Arc<FederationPolicy>,
+    pub federation: Arc<ArcSwap<FederationPolicy>>,
     pub anonymisation: Arc<AnonymisationPolicy>,
     pub exports: Arc<ExportPolicy>,
     pub pseudonyms: Arc<PseudonymKey>,
@@ -125,9 +130,10 @@ impl Services {
         share::Sharing {
             store: self.store.as_ref(),
             policy: &self.policy,
-            federation: &self.federation,
+            federation: self.federation.load_full(),
             cursors: &self.cursors,
             exports: &self.exports,
+            recorded: true,
         }
     }
 
@@ -136,7 +142,7 @@ impl Services {
         ingest::Ingest {
             store: self.store.as_ref(),
             policy: &self.policy,
-            federation: &self.federation,
+            federation: self.federation.load_full(),
             anonymisation: &self.anonymisation,
             pseudonyms: &self.pseudonyms,
             exports: &self.exports,

@@ -2,6 +2,7 @@
 //! that leaves goes through the SQL visibility filter and then through `release` again.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use time::OffsetDateTime;
 
@@ -9,9 +10,9 @@ use crate::crypto::cursor::{BadCursor, CursorKey};
 use crate::domain::access::RegistryRecord;
 use crate::domain::audit::reads::{Material, on_record};
 use crate::domain::audit::record::AuditRecord;
-use crate::domain::collections::COLLECTIONS;
-use crate::domain::collections::Collection;
+use crate::domain::collections::{COLLECTIONS, CollectionRef, PeerCollection};
 use crate::domain::federation::FederationPolicy;
+use crate::domain::federation::collection::peer_collection_id;
 use crate::domain::markings::policy::MarkingPolicy;
 use crate::domain::markings::references::{self, MAX_REFERENCE_DEPTH};
 use crate::domain::markings::release::{
@@ -63,28 +64,70 @@ pub struct Page {
 }
 
 /// Everything reading needs from the running hub.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Sharing<'a> {
     pub store: &'a dyn Store,
     pub policy: &'a MarkingPolicy,
-    pub federation: &'a FederationPolicy,
+    pub federation: Arc<FederationPolicy>,
     pub cursors: &'a CursorKey,
     /// Bounds what the blocklist export emits.
     pub exports: &'a crate::domain::exports::ExportPolicy,
+    /// Reads go on the record (sensitive reads in the audit log, what each peer took out).
+    /// Off only for an operator's preview of what a peer would read, which records one
+    /// entry of its own instead of reads the peer never made.
+    pub recorded: bool,
 }
 
-/// The collection, if the caller may read it.
-pub fn readable_collection(
-    caller: &RegistryRecord,
-    collection_id: &str,
-) -> Result<&'static Collection, ShareError> {
-    let collection = Collection::by_id(collection_id)
-        .filter(|c| c.visible_to(caller.principal.kind))
-        .ok_or(ShareError::CollectionNotFound)?;
-    if !collection.can_read(caller.principal.kind) {
-        return Err(ShareError::NotReadable);
+impl Sharing<'_> {
+    /// The collections `caller` may see: the shipped ones its kind sees (for a peer, those
+    /// its federation entry lists), then one per configured peer, for the CSIRT and
+    /// providers, and for a peer only those its entry lists.
+    pub fn collections(&self, caller: &RegistryRecord) -> Vec<CollectionRef> {
+        let kind = caller.principal.kind;
+        let peer = kind == PrincipalKind::Peer;
+        let listed = |id: &str, alias: &str| {
+            !peer || self.federation.peer_reads_collection(caller, id, alias)
+        };
+        let mut out: Vec<CollectionRef> = COLLECTIONS
+            .iter()
+            .filter(|c| c.visible_to(kind) && listed(c.id, c.alias))
+            .map(CollectionRef::Shipped)
+            .collect();
+        for (id, name, _) in self.federation.resolved() {
+            if *id == caller.principal.id {
+                continue;
+            }
+            let collection = PeerCollection {
+                id: peer_collection_id(id),
+                alias: format!("peer-{}", name.rsplit('/').next().unwrap_or(name)),
+                title: format!("From {name}"),
+                peer: id.clone(),
+            };
+            if listed(&collection.id, &collection.alias) {
+                out.push(CollectionRef::Peer(collection));
+            }
+        }
+        out
     }
-    Ok(collection)
+
+    /// The collection, if the caller may read it.
+    pub fn readable_collection(
+        &self,
+        caller: &RegistryRecord,
+        collection_id: &str,
+    ) -> Result<CollectionRef, ShareError> {
+        let found = self
+            .collections(caller)
+            .into_iter()
+            .find(|c| c.id() == collection_id)
+            .ok_or(ShareError::CollectionNotFound)?;
+        if let CollectionRef::Shipped(c) = &found
+            && !c.can_read(caller.principal.kind)
+        {
+            return Err(ShareError::NotReadable);
+        }
+        Ok(found)
+    }
 }
 
 /// The canonical text of a query, which a cursor is bound to.
@@ -108,7 +151,7 @@ impl Sharing<'_> {
     async fn record_sensitive_reads(
         &self,
         caller: &RegistryRecord,
-        collection: &Collection,
+        collection: &CollectionRef,
         objects: &[Releasable<StoredObject>],
         now: OffsetDateTime,
     ) -> Result<(), ShareError> {
@@ -121,7 +164,9 @@ impl Sharing<'_> {
             return Ok(());
         }
         let record = AuditRecord::by(caller, "objects.read", now)
-            .objects(std::iter::once(collection.id).chain(on_record.iter().map(|o| o.id.as_str())))
+            .objects(
+                std::iter::once(collection.id()).chain(on_record.iter().map(|o| o.id.as_str())),
+            )
             .markings(on_record.iter().flat_map(|o| o.access.marking_names()));
         self.store.append_audit(&record).await?;
         Ok(())
@@ -133,7 +178,7 @@ impl Sharing<'_> {
     /// look inside.
     async fn readable_references(
         &self,
-        kind: PrincipalKind,
+        caller: &RegistryRecord,
         reader: &Reader,
         visibility: &VisibilityFilter,
         rows: &[StoredObject],
@@ -145,11 +190,16 @@ impl Sharing<'_> {
         if frontier.is_empty() {
             return Ok(ReadableSet::default());
         }
-        let collections: Vec<&str> = COLLECTIONS
+        let readable: Vec<String> = self
+            .collections(caller)
             .iter()
-            .filter(|c| c.can_read(kind))
-            .map(|c| c.id)
+            .filter(|c| match c {
+                CollectionRef::Shipped(s) => s.can_read(caller.principal.kind),
+                CollectionRef::Peer(_) => true,
+            })
+            .map(|c| c.id().to_owned())
             .collect();
+        let collections: Vec<&str> = readable.iter().map(String::as_str).collect();
         let mut fetched: HashSet<String> = HashSet::new();
         let mut candidates: Vec<ReferencedObject> = Vec::new();
         for _ in 0..MAX_REFERENCE_DEPTH {
@@ -198,7 +248,7 @@ impl Sharing<'_> {
         let reader = self.federation.reader(caller);
         let visibility = VisibilityFilter::for_reader(self.policy, &reader);
         let readable = self
-            .readable_references(caller.principal.kind, &reader, &visibility, &objects)
+            .readable_references(caller, &reader, &visibility, &objects)
             .await?;
         Ok(objects
             .into_iter()
@@ -216,7 +266,7 @@ impl Sharing<'_> {
         default_versions: VersionSelector,
         now: OffsetDateTime,
     ) -> Result<Page, ShareError> {
-        let collection = readable_collection(caller, collection_id)?;
+        let collection = self.readable_collection(caller, collection_id)?;
         let reader = &self.federation.reader(caller);
         let limit = request
             .limit
@@ -229,7 +279,7 @@ impl Sharing<'_> {
         };
         let visibility = VisibilityFilter::for_reader(self.policy, reader);
         let mut query = ObjectQuery {
-            collection: collection.id.to_owned(),
+            collection: collection.id().to_owned(),
             visibility: visibility.clone(),
             types: request.types,
             ids: request.ids,
@@ -254,7 +304,7 @@ impl Sharing<'_> {
             let Some(last) = rows.last() else { break };
             query.after_seq = Some(last.seq);
             let readable = self
-                .readable_references(caller.principal.kind, reader, &visibility, &rows)
+                .readable_references(caller, reader, &visibility, &rows)
                 .await?;
             for row in rows {
                 if decide(self.policy, reader, &row.access) == Decision::Withhold {
@@ -279,8 +329,16 @@ impl Sharing<'_> {
             ),
             _ => None,
         };
-        self.record_sensitive_reads(caller, collection, &objects, now)
-            .await?;
+        if self.recorded {
+            self.record_sensitive_reads(caller, &collection, &objects, now)
+                .await?;
+        }
+        if self.recorded && caller.principal.kind == PrincipalKind::Peer && !objects.is_empty() {
+            // What each peer took out, for `relais federation status`.
+            self.store
+                .count_objects_out(&caller.principal.id, objects.len() as u64)
+                .await?;
+        }
         Ok(Page {
             objects,
             more,

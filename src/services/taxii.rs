@@ -111,7 +111,7 @@ impl Services {
                 return Ok(Deleted::NotFound);
             }
         }
-        let reader = self.federation.reader(caller);
+        let reader = self.federation.load().reader(caller);
         Ok(self
             .ingest()
             .delete(caller, &reader, collection, object, &keys, now)

@@ -614,6 +614,7 @@ impl Triage<'_> {
                 granular: stored.access.granular,
                 confined: false,
                 submission: false,
+                origin_peer: None,
             },
             tlp_defaulted: false,
             submitted_by: caller.principal.id.clone(),

@@ -8,6 +8,7 @@
 pub mod audit;
 pub mod cases;
 mod codec;
+pub mod federation;
 mod portable;
 pub mod postgres;
 pub mod registry;
@@ -37,6 +38,7 @@ use crate::domain::stix::stored::{
 use crate::domain::triage::{Case, Consent, Submission};
 pub use audit::{AuditStore, StoredCheckpoint, StoredEntry};
 pub use cases::CaseStore;
+pub use federation::FederationStore;
 pub use registry::RegistryStore;
 pub use reports::ReportStore;
 pub use submissions::{Closing, NewSubmission, SubmissionFilter};
@@ -154,6 +156,7 @@ pub trait Store:
     SubmissionStore
     + CaseStore
     + ReportStore
+    + FederationStore
     + AuditStore
     + RegistryStore
     + Send

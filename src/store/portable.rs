@@ -50,7 +50,7 @@ macro_rules! object_columns {
     () => {
         "o.seq, o.collection_id, o.id, o.type, o.spec_version, o.version, o.date_added, o.tlp, \
          o.tlp_defaulted, o.pap, o.granular, o.producer, o.submitted_by, o.shared_with, \
-         o.recipients, o.raw, o.confined, o.refs"
+         o.recipients, o.raw, o.confined, o.refs, o.origin_peer"
     };
 }
 pub(super) use {binding_columns, object_columns, org_columns, principal_columns};
@@ -177,6 +177,9 @@ macro_rules! portable_store {
                     .map_err(|e| StoreError::Corrupt(e.to_string()))?,
                 confined: row.try_get("confined")?,
                 submission: collection == $crate::domain::collections::SUBMISSIONS.id,
+                origin_peer: row
+                    .try_get::<Option<String>, _>("origin_peer")?
+                    .map(PrincipalId::from_stored),
             })
         }
 
@@ -323,7 +326,7 @@ macro_rules! portable_store {
         };
         let mut outcomes = Vec::with_capacity(objects.len());
         // Multi-row statements: one round trip to the database per chunk, not per row.
-        // 19 parameters a row stays far below either backend's parameter limit.
+        // 20 parameters a row stays far below either backend's parameter limit.
         const ROWS_PER_STATEMENT: usize = 100;
         for chunk in objects.chunks(ROWS_PER_STATEMENT) {
             let mut rows = Vec::with_capacity(chunk.len());
@@ -340,7 +343,8 @@ macro_rules! portable_store {
             let mut qb = sqlx::QueryBuilder::new(
                 "INSERT INTO stix_objects (collection_id, id, type, spec_version, version, \
                  date_added, tlp, tlp_defaulted, pap, granular_max, granular, producer, \
-                 submitted_by, shared_with, recipients, raw, confined, case_id, refs) ",
+                 submitted_by, shared_with, recipients, raw, confined, case_id, refs, \
+                 origin_peer) ",
             );
             qb.push_values(&rows, |mut b, (object, granular, shared, recipients, refs)| {
                 let a = &object.access;
@@ -362,7 +366,8 @@ macro_rules! portable_store {
                     .push_bind(&object.raw)
                     .push_bind(a.confined)
                     .push_bind(object.case_id.as_deref())
-                    .push_bind(refs);
+                    .push_bind(refs)
+                    .push_bind(a.origin_peer.as_ref().map(|p| p.as_str()));
             });
             qb.push(" ON CONFLICT (collection_id, id, version) DO NOTHING RETURNING seq, id, version");
             let returned = qb
@@ -868,7 +873,7 @@ macro_rules! portable_store {
                     if !marked.is_empty() {
                         let mut qb = sqlx::QueryBuilder::new(
                             "SELECT o.seq, o.collection_id, o.tlp, o.pap, o.granular, \
-                             o.producer, o.shared_with, o.recipients, o.confined \
+                             o.producer, o.shared_with, o.recipients, o.confined, o.origin_peer \
                              FROM stix_objects o WHERE o.seq IN (",
                         );
                         let mut list = qb.separated(", ");

@@ -138,3 +138,4 @@ super::portable::portable_store!(PgStore, PgRow);
 super::submissions::submission_sql!(PgStore, PgRow);
 super::cases::case_sql!(PgStore, PgRow);
 super::reports::report_sql!(PgStore, PgRow);
+super::federation::federation_sql!(PgStore, PgRow);

@@ -161,6 +161,7 @@ super::portable::portable_store!(SqliteStore, SqliteRow);
 super::submissions::submission_sql!(SqliteStore, SqliteRow);
 super::cases::case_sql!(SqliteStore, SqliteRow);
 super::reports::report_sql!(SqliteStore, SqliteRow);
+super::federation::federation_sql!(SqliteStore, SqliteRow);
 
 #[cfg(test)]
 mod tests {

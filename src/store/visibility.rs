@@ -5,7 +5,7 @@
 use sqlx::{Database, Encode, QueryBuilder, Type};
 
 use crate::domain::collections::SUBMISSIONS;
-use crate::domain::markings::release::{Condition, VisibilityFilter};
+use crate::domain::markings::release::{Condition, FederatedRule, VisibilityFilter};
 use crate::domain::stix::stored::{ObjectQuery, VersionSelector};
 
 /// A table alias; always one of the literals below, never input.
@@ -42,10 +42,51 @@ where
     qb.push(format_args!(" AND (NOT {t}.confined OR "));
     push_condition(qb, &filter.confined, t);
     qb.push(")");
+    match &filter.federated {
+        FederatedRule::Markings => {}
+        FederatedRule::Levels(levels) => {
+            qb.push(format_args!(
+                " AND ({t}.origin_peer IS NULL OR {t}.tlp IN ("
+            ));
+            push_list(qb, levels.iter().map(|l| l.as_str()));
+            qb.push("))");
+        }
+        FederatedRule::Origins(peers) => {
+            qb.push(format_args!(
+                " AND ({t}.origin_peer IS NULL OR {t}.origin_peer IN ("
+            ));
+            push_list(qb, peers.iter().map(|p| p.as_str()));
+            qb.push("))");
+        }
+    }
+    if let Some(allowed) = &filter.pap_at_most {
+        qb.push(format_args!(" AND ({t}.pap IS NULL OR {t}.pap IN ("));
+        push_list(qb, allowed.iter().map(|p| p.as_str()));
+        qb.push("))");
+    }
     if filter.all_submissions {
         qb.push(")");
     }
     qb.push(")");
+}
+
+/// A bound list for `IN (…)`; an empty list becomes `NULL`, which matches nothing.
+fn push_list<'v, DB>(qb: &mut QueryBuilder<DB>, values: impl Iterator<Item = &'v str>)
+where
+    DB: Database,
+    String: for<'t> Encode<'t, DB> + Type<DB>,
+{
+    let mut any = false;
+    for (i, v) in values.enumerate() {
+        if i > 0 {
+            qb.push(", ");
+        }
+        qb.push_bind(v.to_owned());
+        any = true;
+    }
+    if !any {
+        qb.push("NULL");
+    }
 }
 
 fn push_levels<DB>(

@@ -694,6 +694,7 @@ async fn put_red(hub: &TestHub, n: u32, producer: &str) -> String {
                     granular: vec![],
                     confined: false,
                     submission: false,
+                    origin_peer: None,
                 },
                 tlp_defaulted: false,
                 submitted_by: principal.id,

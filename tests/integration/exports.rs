@@ -139,6 +139,7 @@ async fn store_directly(hub: &TestHub, n: u32, pattern: &str) {
             granular: Vec::new(),
             confined: false,
             submission: false,
+            origin_peer: None,
         },
         tlp_defaulted: false,
         submitted_by: analyst.id.clone(),

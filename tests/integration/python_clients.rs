@@ -171,6 +171,7 @@ async fn put(hub: &TestHub, id: &str, day: i64, tlp: Tlp, producer: &str) {
                     granular: vec![],
                     confined: false,
                     submission: false,
+                    origin_peer: None,
                 },
                 tlp_defaulted: false,
                 submitted_by: principal.id,

@@ -45,6 +45,7 @@ async fn put(hub: &TestHub, n: u32, day: i64, tlp: Tlp, producer: &str) -> Strin
                     granular: vec![],
                     confined: false,
                     submission: false,
+                    origin_peer: None,
                 },
                 tlp_defaulted: false,
                 submitted_by: principal.id,

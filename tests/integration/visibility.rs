@@ -111,6 +111,7 @@ prop_compose! {
         recipients in prop::collection::btree_set(0..PRINCIPALS, 0..3),
         granular in prop::option::of(arb_tlp()),
         confined in any::<bool>(),
+        origin in prop::option::of(0..PRINCIPALS),
     ) -> ObjectAccess {
         ObjectAccess {
             tlp,
@@ -124,6 +125,7 @@ prop_compose! {
                 .collect(),
             confined,
             submission: false,
+            origin_peer: origin.map(principal_id),
         }
     }
 }
@@ -134,12 +136,17 @@ prop_compose! {
         principal in 0..PRINCIPALS,
         org in 0..ORGS,
         max in prop::option::of(arb_tlp()),
+        max_pap in prop::option::of(prop::sample::select(Pap::ALL.to_vec())),
+        reshared in prop::collection::vec(0..PRINCIPALS, 0..3),
     ) -> Reader {
+        let peer = kind == PrincipalKind::Peer;
         Reader {
             principal: principal_id(principal),
             kind,
             organisation: org_id(org),
-            peer_max_tlp: if kind == PrincipalKind::Peer { max } else { None },
+            peer_max_tlp: if peer { max } else { None },
+            peer_max_pap: if peer { max_pap } else { None },
+            reshared_from: if peer { reshared.into_iter().map(principal_id).collect() } else { Vec::new() },
         }
     }
 }
@@ -192,6 +199,7 @@ async fn sql_agrees_with_decide(
         for a in &mut objects {
             a.submission = true;
             a.confined = true;
+            a.origin_peer = None;
         }
         relais::domain::collections::SUBMISSIONS.id
     } else {
@@ -340,6 +348,7 @@ async fn storage_is_idempotent_and_pages_stably(store: &SharedStore) {
                 granular: vec![],
                 confined: false,
                 submission: false,
+                origin_peer: None,
             },
         )
     };
@@ -373,6 +382,8 @@ async fn storage_is_idempotent_and_pages_stably(store: &SharedStore) {
         kind: PrincipalKind::Provider,
         organisation: org_id(1),
         peer_max_tlp: None,
+        peer_max_pap: None,
+        reshared_from: Vec::new(),
     };
     let filter = VisibilityFilter::for_reader(&MarkingPolicy::shipped().unwrap(), &everyone);
     let mut q = query("community", filter);
@@ -443,6 +454,7 @@ async fn versions_are_judged_among_visible_ones(store: &SharedStore) {
                 granular: vec![],
                 confined: false,
                 submission: false,
+                origin_peer: None,
             },
         );
         o.version = version_key(T0 + time::Duration::days(day));
@@ -455,6 +467,8 @@ async fn versions_are_judged_among_visible_ones(store: &SharedStore) {
         kind: PrincipalKind::Provider,
         organisation: org_id(1),
         peer_max_tlp: None,
+        peer_max_pap: None,
+        reshared_from: Vec::new(),
     };
     let producer = Reader {
         organisation: org_id(0),
@@ -552,6 +566,7 @@ async fn date_added_grows_with_arrival(store: &SharedStore) {
         granular: vec![],
         confined: false,
         submission: false,
+        origin_peer: None,
     };
     // The second writer's clock is an hour behind the first's.
     let mut late = new_object(1, "community", open.clone());
@@ -571,6 +586,8 @@ async fn date_added_grows_with_arrival(store: &SharedStore) {
         kind: PrincipalKind::Provider,
         organisation: org_id(1),
         peer_max_tlp: None,
+        peer_max_pap: None,
+        reshared_from: Vec::new(),
     };
     let mut q = query(
         "community",
@@ -626,6 +643,7 @@ async fn references_are_recorded_and_filled_for_old_rows(store: &SharedStore, ra
         granular: vec![],
         confined: false,
         submission: false,
+        origin_peer: None,
     };
     let target = "indicator--00000000-0000-4000-8000-000000000001";
     let mut rel = new_object(2, "community", access(Tlp::Green));
@@ -651,6 +669,8 @@ async fn references_are_recorded_and_filled_for_old_rows(store: &SharedStore, ra
         kind: PrincipalKind::Provider,
         organisation: org_id(0),
         peer_max_tlp: None,
+        peer_max_pap: None,
+        reshared_from: Vec::new(),
     };
     let filter = VisibilityFilter::for_reader(&MarkingPolicy::shipped().unwrap(), &reader);
     let found = store

@@ -49,6 +49,28 @@ struct PapSection {
     readers: BTreeMap<Pap, Vec<Audience>>,
 }
 
+fn federated_provider_default() -> Vec<Tlp> {
+    vec![Tlp::Clear, Tlp::Green]
+}
+
+/// Material that partner hubs delivered: whom it reaches besides the CSIRT.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FederatedSection {
+    /// The TLP levels of federated material providers may read (still subject to the level's
+    /// own readers).
+    #[serde(default = "federated_provider_default")]
+    providers: Vec<Tlp>,
+}
+
+impl Default for FederatedSection {
+    fn default() -> Self {
+        Self {
+            providers: federated_provider_default(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct PolicyFile {
@@ -56,6 +78,8 @@ struct PolicyFile {
     granular_above_clearance: GranularRule,
     tlp: BTreeMap<Tlp, LevelRule>,
     pap: PapSection,
+    #[serde(default)]
+    federated: FederatedSection,
 }
 
 /// The checked policy: every TLP level has a rule.
@@ -67,6 +91,8 @@ pub struct MarkingPolicy {
     pap_active_use: Vec<Pap>,
     /// PAP levels that restrict readers; a level absent here restricts no one.
     pap_readers: BTreeMap<Pap, Vec<Audience>>,
+    /// TLP levels of federated material that providers may read.
+    federated_providers: Vec<Tlp>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -117,6 +143,7 @@ impl MarkingPolicy {
             tlp: file.tlp,
             pap_active_use: file.pap.active_use,
             pap_readers: file.pap.readers,
+            federated_providers: file.federated.providers,
         })
     }
 
@@ -142,6 +169,12 @@ impl MarkingPolicy {
 
     pub fn federate(&self, tlp: Tlp) -> bool {
         self.tlp.get(&tlp).is_some_and(|r| r.federate)
+    }
+
+    /// Whether providers may read federated material at `tlp` (the level's readers decide
+    /// besides).
+    pub fn providers_read_federated(&self, tlp: Tlp) -> bool {
+        self.federated_providers.contains(&tlp)
     }
 
     pub fn permits_active_use(&self, pap: Option<Pap>) -> bool {

@@ -260,6 +260,7 @@ mod tests {
                     granular: vec![],
                     confined: false,
                     submission: false,
+                    origin_peer: None,
                 };
                 if let Some(g) = granular {
                     o["description"] = json!("d");
@@ -308,6 +309,8 @@ mod tests {
                 } else {
                     None
                 },
+                peer_max_pap: None,
+                reshared_from: Vec::new(),
             })
     }
 

@@ -27,6 +27,11 @@ pub struct Reader {
     pub organisation: OrganisationId,
     /// For a peer hub: the highest TLP its federation agreement allows. `None` for others.
     pub peer_max_tlp: Option<Tlp>,
+    /// For a peer hub: the highest PAP it may receive (`None`: any).
+    pub peer_max_pap: Option<Pap>,
+    /// For a peer hub: the peers whose material may be served on to it (their entries say
+    /// `reshare`); material from any other peer is withheld from it.
+    pub reshared_from: Vec<PrincipalId>,
 }
 
 /// A granular marking of an object, normalised: these selectors are at this TLP.
@@ -53,6 +58,9 @@ pub struct ObjectAccess {
     /// A provider's submission (the submissions collection): addressed to the CSIRT, whose
     /// analysts read it whatever its markings.
     pub submission: bool,
+    /// The peer hub that delivered it, for federated material; `None` for what was produced
+    /// here.
+    pub origin_peer: Option<PrincipalId>,
 }
 
 impl ObjectAccess {
@@ -99,7 +107,12 @@ impl Condition {
 
 /// What the reader's membership in `audiences` requires of an object at `level`: `None` when
 /// nothing can make it readable.
-fn audience_condition(audiences: &[Audience], reader: &Reader, level: Tlp) -> Option<Condition> {
+fn audience_condition(
+    policy: &MarkingPolicy,
+    audiences: &[Audience],
+    reader: &Reader,
+    level: Tlp,
+) -> Option<Condition> {
     let mut any = Vec::new();
     for audience in audiences {
         let condition = match audience {
@@ -109,6 +122,7 @@ fn audience_condition(audiences: &[Audience], reader: &Reader, level: Tlp) -> Op
                 (reader.kind == PrincipalKind::Provider).then_some(Condition::Always)
             }
             Audience::Peers => (reader.kind == PrincipalKind::Peer
+                && policy.federate(level)
                 && reader.peer_max_tlp.is_some_and(|max| level <= max))
             .then_some(Condition::Always),
             Audience::Producer => Some(Condition::ProducerIs(reader.organisation.clone())),
@@ -161,13 +175,72 @@ pub struct VisibilityFilter {
     pub confined: Condition,
     /// The reader reads every submission, whatever its markings (the CSIRT).
     pub all_submissions: bool,
+    /// What federated material (an object with an origin peer) must satisfy besides.
+    pub federated: FederatedRule,
+    /// `Some` for a peer capped by PAP: the PAP levels it may receive (objects without PAP
+    /// pass).
+    pub pap_at_most: Option<Vec<Pap>>,
+}
+
+/// Who reads material another hub delivered, besides its markings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FederatedRule {
+    /// The CSIRT: as its markings allow.
+    Markings,
+    /// Providers: only at these levels.
+    Levels(Vec<Tlp>),
+    /// Peers: only what these peers delivered (their material may be re-shared); never what
+    /// the reader itself delivered.
+    Origins(Vec<PrincipalId>),
+}
+
+impl FederatedRule {
+    fn for_reader(policy: &MarkingPolicy, reader: &Reader) -> Self {
+        match reader.kind {
+            PrincipalKind::Analyst => FederatedRule::Markings,
+            PrincipalKind::Provider => FederatedRule::Levels(
+                Tlp::ALL
+                    .into_iter()
+                    .filter(|t| policy.providers_read_federated(*t))
+                    .collect(),
+            ),
+            PrincipalKind::Peer => FederatedRule::Origins(
+                reader
+                    .reshared_from
+                    .iter()
+                    .filter(|p| **p != reader.principal)
+                    .cloned()
+                    .collect(),
+            ),
+        }
+    }
+
+    fn holds(&self, access: &ObjectAccess) -> bool {
+        let Some(origin) = &access.origin_peer else {
+            return true;
+        };
+        match self {
+            FederatedRule::Markings => true,
+            FederatedRule::Levels(levels) => levels.contains(&access.tlp),
+            FederatedRule::Origins(peers) => peers.contains(origin),
+        }
+    }
+}
+
+fn pap_within(max: Option<Pap>, pap: Option<Pap>) -> bool {
+    match (max, pap) {
+        (Some(max), Some(pap)) => pap <= max,
+        _ => true,
+    }
 }
 
 impl VisibilityFilter {
     pub fn for_reader(policy: &MarkingPolicy, reader: &Reader) -> Self {
         let tlp_rows: Vec<(Tlp, Condition)> = Tlp::ALL
             .into_iter()
-            .filter_map(|t| audience_condition(policy.tlp_readers(t), reader, t).map(|c| (t, c)))
+            .filter_map(|t| {
+                audience_condition(policy, policy.tlp_readers(t), reader, t).map(|c| (t, c))
+            })
             .collect();
         let pap = Pap::ALL
             .into_iter()
@@ -175,7 +248,7 @@ impl VisibilityFilter {
                 policy.pap_readers(p).map(|audiences| {
                     // PAP audiences are not tied to a TLP level; peers qualify when they may
                     // receive anything at all.
-                    (p, audience_condition(audiences, reader, Tlp::Clear))
+                    (p, audience_condition(policy, audiences, reader, Tlp::Clear))
                 })
             })
             .collect();
@@ -186,6 +259,10 @@ impl VisibilityFilter {
             granular,
             confined: confined_condition(reader),
             all_submissions: reads_all_submissions(reader),
+            federated: FederatedRule::for_reader(policy, reader),
+            pap_at_most: reader
+                .peer_max_pap
+                .map(|max| Pap::ALL.into_iter().filter(|p| *p <= max).collect()),
         }
     }
 
@@ -204,6 +281,14 @@ impl VisibilityFilter {
             return false;
         }
         if access.confined && !self.confined.holds(access) {
+            return false;
+        }
+        if !self.federated.holds(access) {
+            return false;
+        }
+        if let (Some(allowed), Some(pap)) = (&self.pap_at_most, access.pap)
+            && !allowed.contains(&pap)
+        {
             return false;
         }
         if let Some(pap) = access.pap
@@ -238,7 +323,8 @@ pub fn decide(policy: &MarkingPolicy, reader: &Reader, access: &ObjectAccess) ->
         return Decision::Release { redact: Vec::new() };
     }
     let readable = |tlp: Tlp| {
-        audience_condition(policy.tlp_readers(tlp), reader, tlp).is_some_and(|c| c.holds(access))
+        audience_condition(policy, policy.tlp_readers(tlp), reader, tlp)
+            .is_some_and(|c| c.holds(access))
     };
     if !readable(access.tlp) {
         return Decision::Withhold;
@@ -246,9 +332,16 @@ pub fn decide(policy: &MarkingPolicy, reader: &Reader, access: &ObjectAccess) ->
     if access.confined && !confined_condition(reader).holds(access) {
         return Decision::Withhold;
     }
+    if !FederatedRule::for_reader(policy, reader).holds(access) {
+        return Decision::Withhold;
+    }
+    if !pap_within(reader.peer_max_pap, access.pap) {
+        return Decision::Withhold;
+    }
     if let Some(pap) = access.pap
         && let Some(audiences) = policy.pap_readers(pap)
-        && !audience_condition(audiences, reader, Tlp::Clear).is_some_and(|c| c.holds(access))
+        && !audience_condition(policy, audiences, reader, Tlp::Clear)
+            .is_some_and(|c| c.holds(access))
     {
         return Decision::Withhold;
     }
@@ -452,6 +545,8 @@ mod tests {
             kind,
             organisation: org(o),
             peer_max_tlp: peer_max,
+            peer_max_pap: None,
+            reshared_from: Vec::new(),
         }
     }
 
@@ -465,6 +560,7 @@ mod tests {
             granular: vec![],
             confined: false,
             submission: false,
+            origin_peer: None,
         }
     }
 
@@ -760,7 +856,11 @@ mod tests {
     }
 
     fn arb_pap() -> impl Strategy<Value = Option<Pap>> {
-        prop::option::of(prop::sample::select(Pap::ALL.to_vec()))
+        prop::option::of(arb_pap_level())
+    }
+
+    fn arb_pap_level() -> impl Strategy<Value = Pap> {
+        prop::sample::select(Pap::ALL.to_vec())
     }
 
     fn arb_kind() -> impl Strategy<Value = PrincipalKind> {
@@ -768,8 +868,17 @@ mod tests {
     }
 
     prop_compose! {
-        fn arb_reader()(kind in arb_kind(), o in 0u8..4, p in 0u8..6, max in prop::option::of(arb_tlp())) -> Reader {
-            reader(kind, o, p, if kind == PrincipalKind::Peer { max } else { None })
+        fn arb_reader()(
+            kind in arb_kind(), o in 0u8..4, p in 0u8..6, max in prop::option::of(arb_tlp()),
+            max_pap in prop::option::of(arb_pap_level()),
+            reshared in prop::collection::vec(0u8..6, 0..3),
+        ) -> Reader {
+            let peer = kind == PrincipalKind::Peer;
+            Reader {
+                peer_max_pap: if peer { max_pap } else { None },
+                reshared_from: if peer { reshared.into_iter().map(principal).collect() } else { Vec::new() },
+                ..reader(kind, o, p, if peer { max } else { None })
+            }
         }
     }
 
@@ -781,6 +890,7 @@ mod tests {
             granular in prop::collection::vec(arb_tlp(), 0..2),
             confined in any::<bool>(),
             submission in any::<bool>(),
+            origin in prop::option::of(0u8..6),
         ) -> ObjectAccess {
             ObjectAccess {
                 tlp, pap, producer: org(producer),
@@ -790,6 +900,8 @@ mod tests {
                 // A submission is always confined to the CSIRT and its producer.
                 confined: confined || submission,
                 submission,
+                // Federated material never sits in the submissions collection.
+                origin_peer: origin.filter(|_| !submission).map(principal),
             }
         }
     }
@@ -806,6 +918,25 @@ mod tests {
         if a.confined && !(csirt || producer) {
             return false;
         }
+        // Federated material: providers at CLEAR and GREEN only; peers only what another
+        // peer delivered and may be re-shared; never above a peer's PAP cap.
+        if let Some(origin) = &a.origin_peer {
+            match r.kind {
+                PrincipalKind::Analyst => {}
+                PrincipalKind::Provider if a.tlp > Tlp::Green => return false,
+                PrincipalKind::Provider => {}
+                PrincipalKind::Peer => {
+                    if *origin == r.principal || !r.reshared_from.contains(origin) {
+                        return false;
+                    }
+                }
+            }
+        }
+        if let (Some(max), Some(pap)) = (r.peer_max_pap, a.pap)
+            && pap > max
+        {
+            return false;
+        }
         match a.tlp {
             Tlp::Clear => true,
             Tlp::Green => {
@@ -816,7 +947,13 @@ mod tests {
                     || shared
                     || named
             }
-            Tlp::Amber => csirt || producer || shared || named,
+            Tlp::Amber => {
+                csirt
+                    || (r.kind == PrincipalKind::Peer && r.peer_max_tlp >= Some(Tlp::Amber))
+                    || producer
+                    || shared
+                    || named
+            }
             Tlp::AmberStrict => csirt || producer || named,
             Tlp::Red => producer || named,
         }

@@ -14,7 +14,7 @@ use time::format_description::well_known::Rfc3339;
 use super::extract::{EnvelopeBytes, TaxiiCaller, TaxiiPath};
 use super::{API_ROOT, TaxiiError};
 use crate::domain::access::RegistryRecord;
-use crate::domain::collections::{COLLECTIONS, Collection};
+use crate::domain::collections::CollectionRef;
 use crate::domain::markings::release::Releasable;
 use crate::domain::stix::stored::{StoredObject, VersionSelector, utc_timestamp, version_key};
 use crate::http::AppState;
@@ -48,31 +48,50 @@ pub async fn api_root(_caller: TaxiiCaller, State(state): State<AppState>) -> Js
 
 #[derive(Serialize)]
 pub struct CollectionView {
-    id: &'static str,
-    title: &'static str,
-    description: &'static str,
-    alias: &'static str,
+    id: String,
+    title: String,
+    description: String,
+    alias: String,
     can_read: bool,
     can_write: bool,
     media_types: [&'static str; 1],
 }
 
-fn view(c: &Collection, caller: &RegistryRecord) -> CollectionView {
-    CollectionView {
-        id: c.id,
-        title: c.title,
-        description: c.description,
-        alias: c.alias,
-        can_read: c.can_read(caller.principal.kind),
-        can_write: c.can_write(caller.principal.kind),
-        media_types: [STIX_MEDIA_TYPE],
+fn view(c: &CollectionRef, caller: &RegistryRecord) -> CollectionView {
+    let kind = caller.principal.kind;
+    match c {
+        CollectionRef::Shipped(c) => CollectionView {
+            id: c.id.to_owned(),
+            title: c.title.to_owned(),
+            description: c.description.to_owned(),
+            alias: c.alias.to_owned(),
+            can_read: c.can_read(kind),
+            can_write: c.can_write(kind),
+            media_types: [STIX_MEDIA_TYPE],
+        },
+        CollectionRef::Peer(p) => CollectionView {
+            id: p.id.clone(),
+            title: p.title.clone(),
+            description: "Intelligence a partner hub delivered, with its markings and \
+                          provenance; only the federation worker writes here."
+                .to_owned(),
+            alias: p.alias.clone(),
+            can_read: true,
+            can_write: false,
+            media_types: [STIX_MEDIA_TYPE],
+        },
     }
 }
 
-pub async fn collections(TaxiiCaller(caller): TaxiiCaller) -> Json<Value> {
-    let visible: Vec<CollectionView> = COLLECTIONS
+pub async fn collections(
+    TaxiiCaller(caller): TaxiiCaller,
+    State(state): State<AppState>,
+) -> Json<Value> {
+    let visible: Vec<CollectionView> = state
+        .services
+        .sharing()
+        .collections(&caller)
         .iter()
-        .filter(|c| c.visible_to(caller.principal.kind))
         .map(|c| view(c, &caller))
         .collect();
     Json(json!({ "collections": visible }))
@@ -80,10 +99,15 @@ pub async fn collections(TaxiiCaller(caller): TaxiiCaller) -> Json<Value> {
 
 pub async fn collection(
     TaxiiCaller(caller): TaxiiCaller,
+    State(state): State<AppState>,
     TaxiiPath(id): TaxiiPath<String>,
 ) -> Result<Json<CollectionView>, TaxiiError> {
-    Collection::by_id(&id)
-        .filter(|c| c.visible_to(caller.principal.kind))
+    state
+        .services
+        .sharing()
+        .collections(&caller)
+        .iter()
+        .find(|c| c.id() == id)
         .map(|c| Json(view(c, &caller)))
         .ok_or_else(TaxiiError::not_found)
 }
