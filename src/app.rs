@@ -331,6 +331,11 @@ impl Hub {
         })
     }
 
+    /// The inbound federation, for a test (or an embedding program) to poll a peer now.
+    pub fn federation(&self) -> Arc<crate::services::federation::worker::Federation> {
+        Arc::clone(&self.federation)
+    }
+
     pub fn main_addr(&self) -> SocketAddr {
         self.main.local_addr().unwrap_or(self.config.listen.main)
     }

@@ -35,9 +35,17 @@ where
         qb.push(")");
     }
     if let Some(rows) = &filter.granular {
-        qb.push(format_args!(" AND ({t}.granular_max IS NULL OR "));
+        qb.push(format_args!(" AND ({t}.granular_max IS NULL OR ("));
         push_levels(qb, t, "granular_max", rows);
-        qb.push(")");
+        if let FederatedRule::Levels(levels) = &filter.federated {
+            // A granular part of federated material, like the object, only at these levels.
+            qb.push(format_args!(
+                " AND ({t}.origin_peer IS NULL OR {t}.granular_max IN ("
+            ));
+            push_list(qb, levels.iter().map(|l| l.as_str()));
+            qb.push("))");
+        }
+        qb.push("))");
     }
     qb.push(format_args!(" AND (NOT {t}.confined OR "));
     push_condition(qb, &filter.confined, t);

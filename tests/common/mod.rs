@@ -127,6 +127,8 @@ pub struct TestHub {
     pub public: SocketAddr,
     /// The hub's clock.
     pub clock: relais::clock::SharedClock,
+    /// Its inbound federation (poll a peer now, reload the policy).
+    pub federation: Arc<relais::services::federation::worker::Federation>,
     shutdown: CancellationToken,
     task: Option<tokio::task::JoinHandle<()>>,
     _pg: Option<PgDatabase>,
@@ -201,6 +203,7 @@ pub async fn spawn_hub_with(options: HubOptions) -> TestHub {
         .unwrap();
     let main = hub.main_addr();
     let public = hub.public_addr();
+    let federation = hub.federation();
     let shutdown = CancellationToken::new();
     let task = tokio::spawn(hub.run(shutdown.clone()));
     TestHub {
@@ -210,6 +213,7 @@ pub async fn spawn_hub_with(options: HubOptions) -> TestHub {
         main,
         public,
         clock,
+        federation,
         shutdown,
         task: Some(task),
         _pg: options.postgres,

@@ -10,7 +10,7 @@ use crate::common::relais_test_audit;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use relais::domain::markings::release::{Condition, ObjectAccess, VisibilityFilter};
+use relais::domain::markings::release::{Condition, FederatedRule, ObjectAccess, VisibilityFilter};
 use relais::domain::markings::{Pap, Tlp};
 use relais::domain::stix::stored::{NewObject, ObjectQuery, version_key};
 use reqwest::header::{ACCEPT, CONTENT_TYPE};
@@ -338,6 +338,8 @@ async fn taxii2_client_writes_and_reads_back() {
             granular: None,
             confined: Condition::Always,
             all_submissions: false,
+            federated: FederatedRule::Markings,
+            pap_at_most: None,
         },
         types: vec![],
         ids: posted.clone(),

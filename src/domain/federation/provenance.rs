@@ -67,18 +67,17 @@ mod tests {
     #[test]
     fn the_first_deliverer_owns_the_object() {
         let (a, b) = (p(1), p(2));
-        let none = |_: &str| None;
-        assert_eq!(may_deliver(&a, "x", None, &[], none), Ok(()));
+        assert_eq!(may_deliver(&a, "x", None, &[], |_: &str| None), Ok(()));
         assert_eq!(
-            may_deliver(&a, "x", None, &[Holder::Peer(a.clone())], none),
+            may_deliver(&a, "x", None, &[Holder::Peer(a.clone())], |_: &str| None),
             Ok(())
         );
         assert_eq!(
-            may_deliver(&b, "x", None, &[Holder::Peer(a.clone())], none),
+            may_deliver(&b, "x", None, &[Holder::Peer(a.clone())], |_: &str| None),
             Err(ProvenanceRefused::OtherPeer { id: "x".into() })
         );
         assert_eq!(
-            may_deliver(&a, "x", None, &[Holder::Local], none),
+            may_deliver(&a, "x", None, &[Holder::Local], |_: &str| None),
             Err(ProvenanceRefused::Local { id: "x".into() })
         );
     }

@@ -216,12 +216,17 @@ impl FederatedRule {
     }
 
     fn holds(&self, access: &ObjectAccess) -> bool {
+        self.holds_at(access, access.tlp)
+    }
+
+    /// Whether the part of `access` marked `tlp` (the object, or a granular part) passes.
+    fn holds_at(&self, access: &ObjectAccess, tlp: Tlp) -> bool {
         let Some(origin) = &access.origin_peer else {
             return true;
         };
         match self {
             FederatedRule::Markings => true,
-            FederatedRule::Levels(levels) => levels.contains(&access.tlp),
+            FederatedRule::Levels(levels) => levels.contains(&tlp),
             FederatedRule::Origins(peers) => peers.contains(origin),
         }
     }
@@ -299,7 +304,7 @@ impl VisibilityFilter {
         }
         if let Some(rows) = &self.granular
             && let Some(max) = access.granular_max()
-            && !Self::tlp_holds(rows, max, access)
+            && !(Self::tlp_holds(rows, max, access) && self.federated.holds_at(access, max))
         {
             return false;
         }
@@ -322,9 +327,11 @@ pub fn decide(policy: &MarkingPolicy, reader: &Reader, access: &ObjectAccess) ->
     if access.submission && reads_all_submissions(reader) {
         return Decision::Release { redact: Vec::new() };
     }
+    let federated = FederatedRule::for_reader(policy, reader);
     let readable = |tlp: Tlp| {
         audience_condition(policy, policy.tlp_readers(tlp), reader, tlp)
             .is_some_and(|c| c.holds(access))
+            && federated.holds_at(access, tlp)
     };
     if !readable(access.tlp) {
         return Decision::Withhold;
@@ -332,7 +339,7 @@ pub fn decide(policy: &MarkingPolicy, reader: &Reader, access: &ObjectAccess) ->
     if access.confined && !confined_condition(reader).holds(access) {
         return Decision::Withhold;
     }
-    if !FederatedRule::for_reader(policy, reader).holds(access) {
+    if !federated.holds(access) {
         return Decision::Withhold;
     }
     if !pap_within(reader.peer_max_pap, access.pap) {
