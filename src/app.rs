@@ -312,6 +312,7 @@ impl Hub {
             data_dir: data_dir.to_owned(),
             clock: Arc::clone(&clock),
             holder: uuid::Uuid::new_v4().to_string(),
+            pull: config.federation.pull,
         });
         Ok(Self {
             main,

@@ -23,6 +23,23 @@ pub struct Config {
     pub cases: CasesConfig,
     pub reports: ReportsConfig,
     pub statistics: StatisticsConfig,
+    pub federation: FederationConfig,
+}
+
+/// This instance's part in federation (`[federation]`); the peers themselves are in
+/// `policies/federation.toml`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FederationConfig {
+    /// Whether this instance runs the pull workers. Several instances may all say yes (a lease
+    /// in the database lets one poll each peer); an instance kept for serving only says no.
+    pub pull: bool,
+}
+
+impl Default for FederationConfig {
+    fn default() -> Self {
+        Self { pull: true }
+    }
 }
 
 /// Reports the providers owe (`[reports]`).

@@ -9,8 +9,11 @@ use super::principal::OrganisationId;
 #[derive(Debug, Clone, Copy)]
 pub struct Poster<'a> {
     pub organisation: &'a OrganisationId,
-    /// A CSIRT analyst: may raise others' markings, and relays third-party sources.
+    /// A CSIRT analyst: may raise others' markings.
     pub csirt: bool,
+    /// May name a third party as creator: the CSIRT relays outside sources, a partner hub
+    /// delivers what other hubs produced. Never one of this hub's members.
+    pub relays: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -70,7 +73,7 @@ pub fn check_attribution(
         return Ok(());
     };
     let expected = producer.stix_identity();
-    if named == expected || (poster.csirt && !member_identity(named)) {
+    if named == expected || (poster.relays && !member_identity(named)) {
         return Ok(());
     }
     Err(PublishRefusal::ForeignAttribution { expected })
@@ -104,6 +107,7 @@ mod tests {
         let analyst = Poster {
             organisation: &csirt,
             csirt: true,
+            relays: true,
         };
         let p = previous(Tlp::Green, Some(Pap::Red), 1);
         assert_eq!(
@@ -130,6 +134,7 @@ mod tests {
         let producer = Poster {
             organisation: &one,
             csirt: false,
+            relays: false,
         };
         assert_eq!(check_new_version(producer, &p, Tlp::Clear, None), Ok(()));
         // Anyone else changes nothing, not even upwards.
@@ -137,6 +142,7 @@ mod tests {
         let other = Poster {
             organisation: &two,
             csirt: false,
+            relays: false,
         };
         assert!(check_new_version(other, &p, Tlp::Red, Some(Pap::Red)).is_err());
         assert!(check_new_version(other, &p, Tlp::Green, Some(Pap::Red)).is_ok());
@@ -150,10 +156,12 @@ mod tests {
         let provider_a = Poster {
             organisation: &a,
             csirt: false,
+            relays: false,
         };
         let analyst = Poster {
             organisation: &csirt,
             csirt: true,
+            relays: true,
         };
         let mitre = "identity--c78cb6e5-0c4b-4611-8297-d1b8b55e40b5";
         assert!(check_attribution(None, &a, provider_a, member).is_ok());
@@ -171,5 +179,25 @@ mod tests {
     fn identities_are_stable_and_distinct() {
         assert_eq!(org(1).stix_identity(), org(1).stix_identity());
         assert_ne!(org(1).stix_identity(), org(2).stix_identity());
+    }
+
+    #[test]
+    fn a_partner_hub_relays_third_parties_but_never_speaks_for_a_member() {
+        let peer_org = org(8);
+        let member = org(9);
+        let peer = Poster {
+            organisation: &peer_org,
+            csirt: false,
+            relays: true,
+        };
+        let third_party = "identity--c78cb6e5-0c4b-4611-8297-d1b8b55e40b5";
+        let is_member = |named: &str| named == member.stix_identity();
+        assert_eq!(
+            check_attribution(Some(third_party), &peer_org, peer, is_member),
+            Ok(())
+        );
+        assert!(
+            check_attribution(Some(&member.stix_identity()), &peer_org, peer, is_member).is_err()
+        );
     }
 }

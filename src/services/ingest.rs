@@ -441,7 +441,14 @@ impl Ingest<'_> {
             // and its version starts a lineage of its own, stored scoped to its organisation,
             // so that the answer is the one a never-used id gets. A submission, likewise,
             // continues only its own organisation's lineage (see `scoped_version`).
-            let readable = decide(self.policy, &reader, &stored.access) != Decision::Withhold;
+            // A peer never reads back what it delivered (the re-sharing rule), yet its own
+            // deliveries are its lineage: a page served again must find them, not start a
+            // scoped copy. Every other holder was refused before (`may_deliver`).
+            let readable = if caller.principal.kind == PrincipalKind::Peer {
+                stored.access.origin_peer.as_ref() == Some(&caller.principal.id)
+            } else {
+                decide(self.policy, &reader, &stored.access) != Decision::Withhold
+            };
             let own = !submission || stored.access.producer == caller.organisation.id;
             if !(readable && own) {
                 standing.hidden.insert(stored.id);
@@ -1000,6 +1007,10 @@ impl Ingest<'_> {
         let poster = Poster {
             organisation: &caller.organisation.id,
             csirt: caller.principal.kind == PrincipalKind::Analyst,
+            relays: matches!(
+                caller.principal.kind,
+                PrincipalKind::Analyst | PrincipalKind::Peer
+            ),
         };
         let submission = collection == SUBMISSIONS.id;
         let previous = standing.lineages.get(stix.id.as_str());

@@ -374,6 +374,47 @@ impl TestHub {
         cmd
     }
 
+    /// Stops the hub and starts it again on the same data directory, database and clock, as
+    /// an operator's restart would (new listener ports).
+    pub async fn restart(mut self) -> TestHub {
+        self.shutdown.cancel();
+        if let Some(task) = self.task.take() {
+            tokio::time::timeout(std::time::Duration::from_secs(15), task)
+                .await
+                .expect("hub stops within its grace period")
+                .unwrap();
+        }
+        let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap());
+        let config = self.config.clone();
+        let store = relais::store::open(&config.database.url, dir.path(), 4)
+            .await
+            .unwrap();
+        bootstrap::prepare(dir.path(), &config, store.as_ref(), self.clock.now())
+            .await
+            .unwrap();
+        let clock = Arc::clone(&self.clock);
+        let hub = Hub::build(&config, dir.path(), Arc::clone(&store), Arc::clone(&clock))
+            .await
+            .unwrap();
+        let main = hub.main_addr();
+        let public = hub.public_addr();
+        let federation = hub.federation();
+        let shutdown = CancellationToken::new();
+        let task = tokio::spawn(hub.run(shutdown.clone()));
+        TestHub {
+            dir,
+            config,
+            store,
+            main,
+            public,
+            clock,
+            federation,
+            shutdown,
+            task: Some(task),
+            _pg: self._pg.take(),
+        }
+    }
+
     pub async fn shutdown(mut self) {
         self.shutdown.cancel();
         if let Some(task) = self.task.take() {

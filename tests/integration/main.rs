@@ -15,6 +15,7 @@ mod case_cli;
 mod cases;
 mod cli;
 mod exports;
+mod federation;
 mod mtls;
 mod operations;
 mod pending_markings;

@@ -77,6 +77,17 @@ fn forbidden_v6(ip: Ipv6Addr) -> Option<Forbidden> {
     }
 }
 
+/// Why a connection to `ip` is refused for a peer entry, if it is. `allow_private` (a test
+/// peer on loopback, a partner on the internal network) lifts the loopback and private
+/// ranges only: link-local addresses, where cloud metadata services answer, and the special
+/// ranges are never reached, whatever the entry says.
+pub fn refused(ip: IpAddr, allow_private: bool) -> Option<Forbidden> {
+    match forbidden(ip) {
+        Some(Forbidden::Loopback | Forbidden::Private) if allow_private => None,
+        other => other,
+    }
+}
+
 /// The schemes a peer URL may use: `https`, and plain `http` only for a peer whose entry
 /// says `allow_http` (a test server without TLS). Everything else (`file:`, `ftp:`, …) is
 /// refused whatever the entry says.
@@ -135,6 +146,22 @@ mod tests {
             forbidden(ip("::ffff:169.254.169.254")),
             Some(Forbidden::LinkLocal)
         );
+    }
+
+    #[test]
+    fn allow_private_never_opens_metadata_services() {
+        assert_eq!(refused(ip("127.0.0.1"), true), None);
+        assert_eq!(refused(ip("10.0.0.8"), true), None);
+        assert_eq!(refused(ip("127.0.0.1"), false), Some(Forbidden::Loopback));
+        assert_eq!(
+            refused(ip("169.254.169.254"), true),
+            Some(Forbidden::LinkLocal)
+        );
+        assert_eq!(
+            refused(ip("::ffff:169.254.169.254"), true),
+            Some(Forbidden::LinkLocal)
+        );
+        assert_eq!(refused(ip("0.0.0.0"), true), Some(Forbidden::Special));
     }
 
     #[test]

@@ -15,7 +15,7 @@ use rustls_pki_types::PrivateKeyDer;
 use rustls_pki_types::pem::PemObject;
 
 use crate::domain::federation::Ingress;
-use crate::domain::federation::address::{check_scheme, forbidden};
+use crate::domain::federation::address::{check_scheme, refused};
 use crate::pki::certificate::read_pem_certificates;
 
 /// The TAXII 2.1 media type asked for.
@@ -54,6 +54,14 @@ fn causes(e: &(dyn std::error::Error + 'static)) -> String {
     text
 }
 
+fn why_refused(allow_private: bool) -> &'static str {
+    if allow_private {
+        " (never reached, even with allow_private)"
+    } else {
+        " (allow_private is off)"
+    }
+}
+
 /// Checks a URL's scheme and, when its host is an address, the address.
 pub fn check_url(url: &reqwest::Url, ingress: &Ingress) -> Result<(), String> {
     check_scheme(url.scheme(), ingress.allow_http).map_err(|e| e.to_string())?;
@@ -65,10 +73,12 @@ pub fn check_url(url: &reqwest::Url, ingress: &Ingress) -> Result<(), String> {
         .parse::<IpAddr>()
         .ok();
     if let Some(ip) = ip
-        && !ingress.allow_private
-        && let Some(why) = forbidden(ip)
+        && let Some(why) = refused(ip, ingress.allow_private)
     {
-        return Err(format!("{ip} is {why} (allow_private is off)"));
+        return Err(format!(
+            "{ip} is {why}{}",
+            why_refused(ingress.allow_private)
+        ));
     }
     Ok(())
 }
@@ -90,14 +100,16 @@ impl Resolve for CheckedResolver {
             let allowed: Vec<SocketAddr> = found
                 .iter()
                 .copied()
-                .filter(|a| allow_private || forbidden(a.ip()).is_none())
+                .filter(|a| refused(a.ip(), allow_private).is_none())
                 .collect();
             if allowed.is_empty() {
                 let why = found
                     .first()
-                    .and_then(|a| forbidden(a.ip()).map(|w| format!("{} is {w}", a.ip())))
+                    .and_then(|a| {
+                        refused(a.ip(), allow_private).map(|w| format!("{} is {w}", a.ip()))
+                    })
                     .unwrap_or_else(|| "no address".into());
-                return Err(format!("{host}: {why} (allow_private is off)").into());
+                return Err(format!("{host}: {why}{}", why_refused(allow_private)).into());
             }
             let addrs: Addrs = Box::new(allowed.into_iter());
             Ok(addrs)

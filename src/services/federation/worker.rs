@@ -44,6 +44,8 @@ pub struct Federation {
     pub clock: SharedClock,
     /// This instance's name in leases.
     pub holder: String,
+    /// Whether this instance runs pull workers (`federation.pull`).
+    pub pull: bool,
 }
 
 fn jitter() -> f64 {
@@ -270,6 +272,7 @@ impl Federation {
         let policy = self.policy.load();
         let wanted: HashMap<PrincipalId, Ingress> = policy
             .resolved()
+            .filter(|_| self.pull)
             .filter_map(|(id, _, e)| {
                 e.ingress
                     .clone()
