@@ -246,6 +246,14 @@ impl Hub {
         )
         .await?;
         let survey_key = secrets::ensure(store.as_ref(), secrets::SURVEY_KEY, clock.now()).await?;
+        let witness_key = Arc::new(
+            crate::services::federation::witness::hub_witness_key(
+                store.as_ref(),
+                &origin,
+                clock.now(),
+            )
+            .await?,
+        );
         let csirt_key = csirt_key(config, data_dir, &store, clock.now()).await?;
         let case_settings = crate::services::cases::CaseSettings {
             shortlist_size: config.cases.shortlist_size,
@@ -313,6 +321,7 @@ impl Hub {
             clock: Arc::clone(&clock),
             holder: uuid::Uuid::new_v4().to_string(),
             pull: config.federation.pull,
+            witness: witness_key,
         });
         Ok(Self {
             main,

@@ -23,6 +23,18 @@ pub enum AuditCommand {
     /// Write the log (entries, signed checkpoints, public key) from the hub's database to a
     /// new directory. Only reads: safe while the hub runs.
     Export(ExportArgs),
+    /// Witnessing of partner hubs' logs (policies/federation.toml) and by them.
+    #[command(subcommand)]
+    Witness(WitnessCommand),
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum WitnessCommand {
+    /// One line per witnessed peer log: the size last cosigned, or its alarm. Exits 2 when
+    /// any peer's log raised an alarm (a fork, a shrink, a rewrite), 0 otherwise.
+    Check,
+    /// Print this hub's witness verifier key (C2SP vkey), for partners' `witness_key`.
+    Key,
 }
 
 #[derive(Debug, Args)]
@@ -49,7 +61,45 @@ pub async fn run(cmd: AuditCommand, data: &Path, config: Option<&Path>) -> Resul
     match cmd {
         AuditCommand::Verify(args) => verify(args).await,
         AuditCommand::Export(args) => export(args, data, config).await,
+        AuditCommand::Witness(cmd) => witness(cmd, data, config).await,
     }
+}
+
+async fn witness(cmd: WitnessCommand, data: &Path, config: Option<&Path>) -> Result<(), CliError> {
+    use crate::clock::{Clock, SystemClock};
+    let ctx = Context::load(data, config, false)?;
+    let store = ctx.open_store().await?;
+    let outcome = match cmd {
+        WitnessCommand::Key => crate::services::federation::witness::hub_witness_key(
+            store.as_ref(),
+            &ctx.config.audit_origin(),
+            SystemClock.now(),
+        )
+        .await
+        .map(|key| println!("{}", key.verifier().to_vkey()))
+        .map_err(|e| CliError::Usage(format!("witness key: {e}"))),
+        WitnessCommand::Check => match store.all_witnessed().await {
+            Err(e) => Err(CliError::Usage(format!("witness check: {e}"))),
+            Ok(rows) => {
+                if rows.is_empty() {
+                    println!("no peer log witnessed yet");
+                }
+                for r in &rows {
+                    match &r.alarm {
+                        Some(alarm) => println!("{} {}: ALARM {alarm}", r.peer, r.origin),
+                        None => println!("{} {}: cosigned at size {}", r.peer, r.origin, r.size),
+                    }
+                }
+                if rows.iter().any(|r| r.alarm.is_some()) {
+                    Err(CliError::WitnessAlarm)
+                } else {
+                    Ok(())
+                }
+            }
+        },
+    };
+    store.close().await;
+    outcome
 }
 
 async fn export(args: ExportArgs, data: &Path, config: Option<&Path>) -> Result<(), CliError> {

@@ -104,6 +104,30 @@ pub struct ServicesParts {
 }
 
 impl Services {
+    /// Cosignatures partners sent back of this hub's checkpoints, newest first.
+    pub async fn cosignatures(
+        &self,
+        limit: u32,
+    ) -> Result<Vec<crate::store::federation::ReceivedCosignature>, crate::store::StoreError> {
+        federation::witness::cosignatures(self.store.as_ref(), limit).await
+    }
+
+    /// Keeps a partner hub's cosignature of one of this hub's checkpoints (see
+    /// `federation::witness::receive`); only a peer's own entry names the key it signs with.
+    pub async fn receive_cosignature(
+        &self,
+        caller: &crate::domain::access::RegistryRecord,
+        body: &str,
+        line: &str,
+        now: time::OffsetDateTime,
+    ) -> Result<bool, federation::witness::ReceiveError> {
+        let policy = self.federation.load();
+        let entry = (caller.principal.kind == crate::domain::principal::PrincipalKind::Peer)
+            .then(|| policy.entry_of(&caller.principal.id))
+            .flatten();
+        federation::witness::receive(self.store.as_ref(), caller, entry, body, line, now).await
+    }
+
     pub fn new(parts: ServicesParts) -> Self {
         Self {
             store: parts.store,

@@ -20,6 +20,8 @@ pub const REGISTRY_KEY: &str = "registry-openpgp-key";
 /// The OpenPGP key that signs the audit log's checkpoints (armored secret key): a key of its
 /// own, so that the TLS key's compromise or rotation leaves past checkpoints verifiable.
 pub const AUDIT_KEY: &str = "audit-openpgp-key";
+/// The Ed25519 seed of the key this hub cosigns its peers' audit checkpoints with.
+pub const WITNESS_KEY: &str = "witness-ed25519-seed";
 /// The CSIRT's key for handoff packages, when `cases.csirt_key` names none.
 pub const CASE_KEY: &str = "csirt-case-openpgp-key";
 
@@ -29,6 +31,8 @@ pub enum SecretError {
     Store(#[from] StoreError),
     #[error("the system random number generator failed")]
     Random,
+    #[error("the hub secret {0} is corrupt")]
+    Corrupt(&'static str),
     #[error("audit signing key: {0}")]
     AuditKey(#[from] OpenPgpError),
 }

@@ -17,12 +17,12 @@ use crate::common::{
     Credential, HubOptions, PgDatabase, TestHub, https_client, spawn_hub_with, subject,
 };
 
-const TAXII: &str = "application/taxii+json;version=2.1";
-const COMMUNITY: &str = "9cfa669c-ee94-4ece-afd2-f8edac37d8fd";
+pub(crate) const TAXII: &str = "application/taxii+json;version=2.1";
+pub(crate) const COMMUNITY: &str = "9cfa669c-ee94-4ece-afd2-f8edac37d8fd";
 
 /// A hub whose pulls the test runs itself (`federation.poll_peer`), so that what each poll
 /// did is known; one test leaves the workers on.
-async fn hub(postgres: Option<PgDatabase>) -> TestHub {
+pub(crate) async fn hub(postgres: Option<PgDatabase>) -> TestHub {
     spawn_hub_with(HubOptions {
         postgres,
         tweak: Some(Box::new(|c, _| c.federation.pull = false)),
@@ -31,20 +31,20 @@ async fn hub(postgres: Option<PgDatabase>) -> TestHub {
     .await
 }
 
-fn org(label: &str) -> String {
+pub(crate) fn org(label: &str) -> String {
     format!("CSIRT {}", label.to_uppercase())
 }
 
 /// The policy name, on another hub, of the hub labelled `label`.
-fn entry(label: &str) -> String {
+pub(crate) fn entry(label: &str) -> String {
     format!("{}/hub-{label}", org(label))
 }
 
-fn new_id() -> String {
+pub(crate) fn new_id() -> String {
     format!("indicator--{}", uuid::Uuid::new_v4())
 }
 
-fn indicator(
+pub(crate) fn indicator(
     id: &str,
     modified: &str,
     tlp: Tlp,
@@ -69,11 +69,11 @@ fn indicator(
     o.to_string()
 }
 
-const V1: &str = "2026-05-01T00:00:00.000Z";
-const V2: &str = "2026-06-01T00:00:00.000Z";
+pub(crate) const V1: &str = "2026-05-01T00:00:00.000Z";
+pub(crate) const V2: &str = "2026-06-01T00:00:00.000Z";
 
 /// The CSIRT analyst publishes `objects` in the hub's community collection over TAXII.
-async fn publish(hub: &TestHub, objects: &[String]) {
+pub(crate) async fn publish(hub: &TestHub, objects: &[String]) {
     let resp = hub
         .client("csirt-analyst")
         .post(hub.url(&format!("/taxii2/api/collections/{COMMUNITY}/objects/")))
@@ -94,7 +94,7 @@ async fn publish(hub: &TestHub, objects: &[String]) {
 
 /// Every id (latest versions) of `collection` that `client` reads on `hub`, following `next`;
 /// a collection it may not read reads as empty, as TAXII answers it (404).
-async fn read_ids_with(
+pub(crate) async fn read_ids_with(
     client: &reqwest::Client,
     hub: &TestHub,
     collection: &str,
@@ -124,11 +124,11 @@ async fn read_ids_with(
     }
 }
 
-async fn read_ids(hub: &TestHub, who: &str, collection: &str) -> BTreeSet<String> {
+pub(crate) async fn read_ids(hub: &TestHub, who: &str, collection: &str) -> BTreeSet<String> {
     read_ids_with(&hub.client(who), hub, collection).await
 }
 
-fn set(ids: &[&String]) -> BTreeSet<String> {
+pub(crate) fn set(ids: &[&String]) -> BTreeSet<String> {
     ids.iter().map(|s| (*s).clone()).collect()
 }
 
@@ -136,7 +136,7 @@ fn set(ids: &[&String]) -> BTreeSet<String> {
 /// certificate for it (a principal "hub-<label>" of kind peer in the server's registry), and
 /// that certificate, its key and the server's CA go into the puller's data directory under
 /// `peers/<server label>/`. Returns the puller's principal on the server.
-async fn enrol(
+pub(crate) async fn enrol(
     server: &TestHub,
     server_label: &str,
     puller: &TestHub,
@@ -154,14 +154,24 @@ async fn enrol(
 }
 
 /// Two hubs that know each other: (x's principal on y, y's principal on x).
-async fn pair(x: &TestHub, xl: &str, y: &TestHub, yl: &str) -> (PrincipalId, PrincipalId) {
+pub(crate) async fn pair(
+    x: &TestHub,
+    xl: &str,
+    y: &TestHub,
+    yl: &str,
+) -> (PrincipalId, PrincipalId) {
     let x_on_y = enrol(y, yl, x, xl).await;
     let y_on_x = enrol(x, xl, y, yl).await;
     (x_on_y, y_on_x)
 }
 
 /// The `ingress` table of an entry pulling `collections` from `server`, by its discovery URL.
-fn ingress(server: &TestHub, server_label: &str, collections: &[&str], extra: &str) -> String {
+pub(crate) fn ingress(
+    server: &TestHub,
+    server_label: &str,
+    collections: &[&str],
+    extra: &str,
+) -> String {
     let list: Vec<String> = collections.iter().map(|c| format!("\"{c}\"")).collect();
     format!(
         "url = \"{}\"\ncollections = [{}]\nca = \"peers/{server_label}/ca.pem\"\n\
@@ -172,17 +182,17 @@ fn ingress(server: &TestHub, server_label: &str, collections: &[&str], extra: &s
     )
 }
 
-fn policy_path(hub: &TestHub) -> std::path::PathBuf {
+pub(crate) fn policy_path(hub: &TestHub) -> std::path::PathBuf {
     hub.data_dir().join("policies/federation.toml")
 }
 
 /// Writes the hub's federation policy and has it load it, as `relais federation reload` does.
-async fn set_policy(hub: &TestHub, text: &str) {
+pub(crate) async fn set_policy(hub: &TestHub, text: &str) {
     std::fs::write(policy_path(hub), text).unwrap();
     hub.federation.reload().await.unwrap();
 }
 
-async fn origins(hub: &TestHub, ids: &BTreeSet<String>) -> BTreeSet<Option<String>> {
+pub(crate) async fn origins(hub: &TestHub, ids: &BTreeSet<String>) -> BTreeSet<Option<String>> {
     let ids: Vec<String> = ids.iter().cloned().collect();
     hub.store
         .object_origins(&ids)
@@ -607,7 +617,7 @@ async fn a_restarted_puller_resumes_from_its_cursor() {
 
 /// One answer of the scripted peer.
 #[derive(Clone)]
-enum Canned {
+pub(crate) enum Canned {
     Json {
         status: u16,
         headers: Vec<(&'static str, String)>,
@@ -617,7 +627,7 @@ enum Canned {
     Stream { bytes: usize },
 }
 
-fn page(objects: &[String], more: bool, next: Option<&str>, last: &str) -> Canned {
+pub(crate) fn page(objects: &[String], more: bool, next: Option<&str>, last: &str) -> Canned {
     let mut body = json!({"more": more, "objects": objects.iter().map(|o| serde_json::from_str::<Value>(o).unwrap()).collect::<Vec<_>>()});
     if let Some(n) = next {
         body["next"] = json!(n);
@@ -632,7 +642,7 @@ fn page(objects: &[String], more: bool, next: Option<&str>, last: &str) -> Canne
     }
 }
 
-fn status(code: u16) -> Canned {
+pub(crate) fn status(code: u16) -> Canned {
     Canned::Json {
         status: code,
         headers: vec![],
@@ -643,13 +653,13 @@ fn status(code: u16) -> Canned {
 /// A TAXII-looking server on loopback without TLS that answers each path with the next of
 /// its scripted answers (the last one again once they run out), and remembers every request.
 #[derive(Clone, Default)]
-struct ScriptedPeer {
+pub(crate) struct ScriptedPeer {
     script: Arc<Mutex<HashMap<String, VecDeque<Canned>>>>,
     seen: Arc<Mutex<Vec<String>>>,
 }
 
 impl ScriptedPeer {
-    async fn start(&self) -> SocketAddr {
+    pub(crate) async fn start(&self) -> SocketAddr {
         let me = self.clone();
         let app = axum::Router::new().fallback(move |uri: axum::http::Uri| {
             let me = me.clone();
@@ -661,14 +671,14 @@ impl ScriptedPeer {
         addr
     }
 
-    fn on(&self, path: &str, answers: Vec<Canned>) {
+    pub(crate) fn on(&self, path: &str, answers: Vec<Canned>) {
         self.script
             .lock()
             .unwrap()
             .insert(path.to_owned(), answers.into());
     }
 
-    fn seen(&self) -> Vec<String> {
+    pub(crate) fn seen(&self) -> Vec<String> {
         self.seen.lock().unwrap().clone()
     }
 
@@ -713,14 +723,14 @@ impl ScriptedPeer {
 }
 
 /// The ingress of a scripted peer: plain HTTP on loopback, both allowed for this test peer.
-fn scripted_ingress(addr: SocketAddr, collection: &str, extra: &str) -> String {
+pub(crate) fn scripted_ingress(addr: SocketAddr, collection: &str, extra: &str) -> String {
     format!(
         "url = \"http://{addr}/api/\"\ncollections = [\"{collection}\"]\nallow_http = true\n\
          allow_private = true\npoll_secs = 60\nmax_backoff_secs = 3600\n{extra}\n"
     )
 }
 
-fn root() -> Canned {
+pub(crate) fn root() -> Canned {
     Canned::Json {
         status: 200,
         headers: vec![("content-type", TAXII.to_owned())],
@@ -728,13 +738,16 @@ fn root() -> Canned {
     }
 }
 
-async fn fake_peer(hub: &TestHub, name: &str) -> PrincipalId {
+pub(crate) async fn fake_peer(hub: &TestHub, name: &str) -> PrincipalId {
     hub.issue_bound(&subject(PrincipalKind::Peer, "Scripted", name))
         .await;
     hub.principal_named(name).await.id
 }
 
-async fn state_of(hub: &TestHub, peer: &PrincipalId) -> relais::store::federation::PeerState {
+pub(crate) async fn state_of(
+    hub: &TestHub,
+    peer: &PrincipalId,
+) -> relais::store::federation::PeerState {
     hub.store
         .peer_states()
         .await

@@ -16,6 +16,8 @@ mod cases;
 mod cli;
 mod exports;
 mod federation;
+mod federation_clients;
+mod federation_witness;
 mod mtls;
 mod operations;
 mod pending_markings;

@@ -743,6 +743,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/audit/entries"),
     ("GET", "/api/v1/audit/proofs/inclusion"),
     ("GET", "/api/v1/audit/proofs/consistency"),
+    ("GET", "/api/v1/audit/cosignatures"),
+    ("POST", "/api/v1/audit/cosignatures"),
     ("POST", "/api/v1/cases/{id}/rex"),
     ("GET", "/api/v1/cases/{id}/rex"),
     ("GET", "/api/v1/cases/{id}/rex/versions/{version}"),

@@ -5,9 +5,11 @@
 //! refusals have their own record and a bound on how many are written (`refusal_budget`).
 
 pub mod checkpoint;
+pub mod cosignature;
 pub mod entry;
 pub mod merkle;
 pub mod reads;
 pub mod record;
 pub mod refusal_budget;
 pub mod tls_refusal;
+pub mod witness;

@@ -237,3 +237,120 @@ pub async fn consistency(
         path: path.iter().map(b64).collect(),
     }))
 }
+
+/// Most cosignatures one answer lists.
+const COSIGNATURES_PAGE: u32 = 100;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CosignatureView {
+    /// The tree size of the checkpoint cosigned.
+    pub size: u64,
+    /// Its root, standard base64.
+    pub root: String,
+    /// The witness's name, as in its verifier key.
+    pub witness: String,
+    /// The C2SP tlog-cosignature/v1 note signature line, to append to the checkpoint body.
+    pub line: String,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub received_at: time::OffsetDateTime,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CosignatureList {
+    pub cosignatures: Vec<CosignatureView>,
+}
+
+/// Cosignatures of this log's checkpoints by partner hubs that witness it, newest size first
+/// (at most 100). Each verifies offline with the witness's verifier key over
+/// `cosignature/v1\ntime <t>\n` and the checkpoint body.
+#[utoipa::path(
+    get,
+    path = "/api/v1/audit/cosignatures",
+    tag = "audit",
+    responses(
+        (status = 200, description = "The cosignatures.", body = CosignatureList),
+    )
+)]
+pub async fn cosignatures(
+    AnyPrincipal(_): AnyPrincipal,
+    State(state): State<AppState>,
+) -> Result<Json<CosignatureList>, ApiError> {
+    let list = state
+        .services
+        .cosignatures(COSIGNATURES_PAGE)
+        .await
+        .map_err(crate::http::error::storage)?;
+    Ok(Json(CosignatureList {
+        cosignatures: list
+            .into_iter()
+            .map(|c| CosignatureView {
+                size: c.size,
+                root: c.root,
+                witness: c.witness,
+                line: c.line,
+                received_at: c.received_at,
+            })
+            .collect(),
+    }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CosignatureIn {
+    /// The checkpoint body cosigned (three lines).
+    pub checkpoint: String,
+    /// The note signature line.
+    pub cosignature: String,
+}
+
+/// A partner hub sends back its cosignature of one of this log's checkpoints. Kept when the
+/// body is a checkpoint this log signed and the signature verifies with the `witness_key` its
+/// entry in `policies/federation.toml` names.
+#[utoipa::path(
+    post,
+    path = "/api/v1/audit/cosignatures",
+    tag = "audit",
+    request_body = CosignatureIn,
+    responses(
+        (status = 201, description = "Kept."),
+        (status = 200, description = "Already kept."),
+        (status = 403, description = "The caller is no partner hub with a witness key configured here."),
+        (status = 422, description = "Not a checkpoint of this log, or the cosignature does not verify."),
+    )
+)]
+pub async fn receive_cosignature(
+    AnyPrincipal(caller): AnyPrincipal,
+    State(state): State<AppState>,
+    req: axum::extract::Request,
+) -> Result<Response, ApiError> {
+    use crate::services::federation::witness::ReceiveError;
+    let body = super::body::json_value(req, state.limits.body_bytes).await?;
+    let input: CosignatureIn =
+        serde_json::from_value(body).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let new = state
+        .services
+        .receive_cosignature(
+            &caller,
+            &input.checkpoint,
+            &input.cosignature,
+            state.clock.now(),
+        )
+        .await
+        .map_err(|e| match e {
+            ReceiveError::NotAWitness | ReceiveError::BadKey(_) => {
+                ApiError::NotPermitted(e.to_string())
+            }
+            ReceiveError::Malformed(d) => ApiError::BadRequest(d),
+            ReceiveError::NotOurCheckpoint | ReceiveError::BadSignature(_) => {
+                ApiError::Unprocessable(e.to_string())
+            }
+            ReceiveError::Store(s) => crate::http::error::storage(s),
+        })?;
+    let status = if new {
+        axum::http::StatusCode::CREATED
+    } else {
+        axum::http::StatusCode::OK
+    };
+    Ok((status, Json(serde_json::json!({"kept": new}))).into_response())
+}

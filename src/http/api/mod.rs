@@ -90,6 +90,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(audit::entries))
         .routes(routes!(audit::inclusion))
         .routes(routes!(audit::consistency))
+        .routes(routes!(audit::cosignatures, audit::receive_cosignature))
 }
 
 pub fn router() -> Router<AppState> {

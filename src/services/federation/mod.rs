@@ -7,6 +7,7 @@ pub mod client;
 pub mod preview;
 pub mod pull;
 pub mod status;
+pub mod witness;
 pub mod worker;
 
 use std::path::Path;
@@ -36,6 +37,11 @@ pub enum FederationError {
     NotPulled(String),
     #[error(transparent)]
     Pull(#[from] pull::PullError),
+    #[error("peer {peer}: witnessing: {source}")]
+    Witness {
+        peer: String,
+        source: witness::WitnessError,
+    },
     #[error(transparent)]
     Store(#[from] StoreError),
 }

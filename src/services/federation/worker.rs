@@ -18,8 +18,10 @@ use tracing::Instrument as _;
 
 use super::client::PeerClient;
 use super::pull::{PollReport, Pull};
+use super::witness::{Round, witness_round};
 use super::{FederationError, peer_record, read_policy, resolve};
 use crate::clock::SharedClock;
+use crate::domain::audit::cosignature::WitnessKey;
 use crate::domain::federation::backoff::next_delay;
 use crate::domain::federation::collection::peer_collection_id;
 use crate::domain::federation::{FederationPolicy, Ingress};
@@ -46,6 +48,8 @@ pub struct Federation {
     pub holder: String,
     /// Whether this instance runs pull workers (`federation.pull`).
     pub pull: bool,
+    /// The key this hub cosigns its peers' checkpoints with.
+    pub witness: Arc<WitnessKey>,
 }
 
 fn jitter() -> f64 {
@@ -130,6 +134,40 @@ impl Federation {
         result
     }
 
+    /// One witnessing round for `peer` now: its latest checkpoint judged against the last
+    /// one cosigned, cosigned or alarmed, the cosignature sent back.
+    pub async fn witness_peer(&self, peer: &PrincipalId) -> Result<Round, FederationError> {
+        let policy = self.policy.load_full();
+        let entry = policy
+            .entry_of(peer)
+            .cloned()
+            .ok_or_else(|| FederationError::NotPulled(peer.to_string()))?;
+        let ingress = entry
+            .ingress
+            .clone()
+            .filter(|i| i.enabled)
+            .ok_or_else(|| FederationError::NotPulled(peer.to_string()))?;
+        let client = PeerClient::new(&ingress, &self.data_dir).map_err(|source| {
+            FederationError::Client {
+                peer: peer.to_string(),
+                source,
+            }
+        })?;
+        witness_round(
+            self.store.as_ref(),
+            &self.witness,
+            &client,
+            peer,
+            &entry,
+            self.clock.now(),
+        )
+        .await
+        .map_err(|source| FederationError::Witness {
+            peer: peer.to_string(),
+            source,
+        })
+    }
+
     async fn pull(
         &self,
         policy: &FederationPolicy,
@@ -193,9 +231,17 @@ impl Federation {
                 .await
             {
                 Ok(true) => {
+                    let round = async {
+                        if self.poll_peer(&peer).await.is_ok() && ingress.witness {
+                            match self.witness_peer(&peer).await {
+                                Ok(r) => tracing::debug!(round = ?r, "witnessed"),
+                                Err(e) => tracing::warn!(error = %e, "witnessing failed"),
+                            }
+                        }
+                    };
                     tokio::select! {
                         () = stop.cancelled() => return,
-                        _ = self.poll_peer(&peer) => {}
+                        () = round => {}
                     }
                 }
                 Ok(false) => {
