@@ -461,4 +461,75 @@ mod tests {
             Err(FederationPolicyError::NotAPeerName("partner-csirt".into()))
         );
     }
+
+    fn with_ingress(lines: &str) -> Result<FederationPolicy, FederationPolicyError> {
+        FederationPolicy::parse(&format!(
+            "[peers.\"{PEER}\"]\nmax_tlp = \"green\"\n[peers.\"{PEER}\".ingress]\n{lines}\n"
+        ))
+    }
+
+    #[test]
+    fn ingress_defaults_are_the_documented_ones() {
+        let policy = with_ingress(
+            "url = \"https://hub-b.example.org/taxii2/\"\ncollections = [\"c\"]\nca = \"ca.pem\"",
+        )
+        .unwrap();
+        let entry = policy.entries().next().unwrap().1;
+        let i = entry.ingress.as_ref().unwrap();
+        assert_eq!(entry.collections, ["community"]);
+        assert!(!entry.reshare);
+        assert_eq!(
+            (
+                i.poll_secs,
+                i.page_size,
+                i.max_pages,
+                i.max_objects,
+                i.max_poll_secs
+            ),
+            (300, 1_000, 100, 100_000, 120)
+        );
+        assert_eq!(i.max_page_bytes, 16 * 1024 * 1024);
+        assert!(i.enabled && i.witness);
+        assert!(!i.allow_private && !i.allow_http && !i.follow_redirects);
+    }
+
+    #[test]
+    fn bad_ingress_entries_are_refused_with_the_key_named() {
+        for (lines, key) in [
+            ("url = \"file:///etc/passwd\"\ncollections = [\"c\"]", "url"),
+            (
+                "url = \"http://hub-b/taxii2/\"\ncollections = [\"c\"]",
+                "url",
+            ),
+            ("url = \"https:///taxii2/\"\ncollections = [\"c\"]", "url"),
+            ("url = \"https://b/\"\ncollections = []", "collections"),
+            (
+                "url = \"https://b/\"\ncollections = [\"c\"]\npage_size = 0",
+                "page_size",
+            ),
+            (
+                "url = \"https://b/\"\ncollections = [\"c\"]\npage_size = 10001",
+                "page_size",
+            ),
+            (
+                "url = \"https://b/\"\ncollections = [\"c\"]\nmax_page_bytes = 999999999",
+                "max_page_bytes",
+            ),
+            (
+                "url = \"https://b/\"\ncollections = [\"c\"]\ncert = \"c.pem\"",
+                "cert",
+            ),
+            (
+                "url = \"https://b/\"\ncollections = [\"c\"]\npoll_secs = 600\nmax_backoff_secs = 60",
+                "max_backoff_secs",
+            ),
+        ] {
+            let e = with_ingress(lines).unwrap_err().to_string();
+            assert!(e.contains(key), "{lines}: {e}");
+            assert!(!e.contains('\n'), "{e}");
+        }
+        assert!(
+            with_ingress("url = \"http://b/\"\ncollections = [\"c\"]\nallow_http = true").is_ok()
+        );
+    }
 }
