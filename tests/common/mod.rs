@@ -198,6 +198,17 @@ pub async fn spawn_hub_with(options: HubOptions) -> TestHub {
     .await
     .unwrap();
     let clock: relais::clock::SharedClock = options.clock.unwrap_or_else(|| Arc::new(SystemClock));
+    start(dir, config, store, clock, options.postgres).await
+}
+
+/// Builds and runs a hub on a prepared data directory and store.
+async fn start(
+    dir: tempfile::TempDir,
+    config: Config,
+    store: SharedStore,
+    clock: relais::clock::SharedClock,
+    pg: Option<PgDatabase>,
+) -> TestHub {
     let hub = Hub::build(&config, dir.path(), Arc::clone(&store), Arc::clone(&clock))
         .await
         .unwrap();
@@ -216,7 +227,7 @@ pub async fn spawn_hub_with(options: HubOptions) -> TestHub {
         federation,
         shutdown,
         task: Some(task),
-        _pg: options.postgres,
+        _pg: pg,
     }
 }
 
@@ -393,26 +404,7 @@ impl TestHub {
             .await
             .unwrap();
         let clock = Arc::clone(&self.clock);
-        let hub = Hub::build(&config, dir.path(), Arc::clone(&store), Arc::clone(&clock))
-            .await
-            .unwrap();
-        let main = hub.main_addr();
-        let public = hub.public_addr();
-        let federation = hub.federation();
-        let shutdown = CancellationToken::new();
-        let task = tokio::spawn(hub.run(shutdown.clone()));
-        TestHub {
-            dir,
-            config,
-            store,
-            main,
-            public,
-            clock,
-            federation,
-            shutdown,
-            task: Some(task),
-            _pg: self._pg.take(),
-        }
+        start(dir, config, store, clock, self._pg.take()).await
     }
 
     pub async fn shutdown(mut self) {

@@ -247,9 +247,8 @@ impl PeerClient {
         &self.ingress
     }
 
-    /// GETs `url` (checked like the configured one), reading at most `max_page_bytes` of the
-    /// body as it streams in; a non-2xx answer is an error.
-    pub async fn get(&self, url: &str, accept: &str) -> Result<Fetched, ClientError> {
+    /// Parses `url` and checks it like the configured one (a URL a peer's answer names).
+    fn checked(&self, url: &str) -> Result<reqwest::Url, ClientError> {
         let parsed = reqwest::Url::parse(url).map_err(|e| ClientError::Url {
             url: url.to_owned(),
             problem: e.to_string(),
@@ -258,6 +257,13 @@ impl PeerClient {
             url: url.to_owned(),
             problem,
         })?;
+        Ok(parsed)
+    }
+
+    /// GETs `url` (checked like the configured one), reading at most `max_page_bytes` of the
+    /// body as it streams in; a non-2xx answer is an error.
+    pub async fn get(&self, url: &str, accept: &str) -> Result<Fetched, ClientError> {
+        let parsed = self.checked(url)?;
         let mut request = self.http.get(parsed).header(ACCEPT, accept);
         if let Some((user, password)) = &self.basic {
             request = request.basic_auth(user, Some(password));
@@ -299,14 +305,7 @@ impl PeerClient {
 
     /// POSTs a JSON body (a cosignature sent back to the peer); the answer's status only.
     pub async fn post_json(&self, url: &str, body: &serde_json::Value) -> Result<u16, ClientError> {
-        let parsed = reqwest::Url::parse(url).map_err(|e| ClientError::Url {
-            url: url.to_owned(),
-            problem: e.to_string(),
-        })?;
-        check_url(&parsed, &self.ingress).map_err(|problem| ClientError::Url {
-            url: url.to_owned(),
-            problem,
-        })?;
+        let parsed = self.checked(url)?;
         let mut request = self.http.post(parsed).json(body);
         if let Some((user, password)) = &self.basic {
             request = request.basic_auth(user, Some(password));
