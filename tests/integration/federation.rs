@@ -433,9 +433,10 @@ async fn two_hubs_federate_both_ways_on_postgres() {
     federate_both_ways(hub(Some(pa)).await, hub(Some(pb)).await).await;
 }
 
-/// MISP's sync widens sharing groups on the next hop (MISP#4889-style "distribution
-/// downgraded on push"): here what B received from A goes to C only if B's entry for A
-/// says `reshare`, never above what C may read, and never back to A.
+/// MISP's sync let an instance outside a sharing group pull the event from a hub it had
+/// reached (MISP/MISP#1720, "Event received by organisation not in sharing group
+/// distribution"): here what B received from A goes to C only if B's entry for A says
+/// `reshare`, never above what C may read, and never back to A.
 #[tokio::test]
 async fn what_a_hub_received_is_not_served_on_unless_reshared() {
     let (a, b, c) = (hub(None).await, hub(None).await, hub(None).await);
