@@ -88,6 +88,64 @@ fn query_value(v: &str) -> String {
     form_urlencoded::byte_serialize(v.as_bytes()).collect()
 }
 
+/// The URL of the page `cursor` points at in the peer's collection `remote`.
+fn page_url(root: &str, remote: &str, page_size: u32, cursor: &PullCursor) -> String {
+    let mut url = join(
+        root,
+        &format!(
+            "collections/{}/objects/?limit={page_size}",
+            query_value(remote)
+        ),
+    );
+    if let Some(after) = &cursor.added_after {
+        url.push_str(&format!("&added_after={}", query_value(after)));
+    }
+    if let Some(next) = &cursor.next {
+        url.push_str(&format!("&next={}", query_value(next)));
+    }
+    url
+}
+
+/// Whether an error answer to a request carrying a `next` stored by an earlier poll says the
+/// peer no longer knows it. TAXII leaves `next` to the server, and servers keep paging
+/// sessions for a while only: medallion forgets one after 30 s, and all of them when it
+/// restarts, and answers 400. The run then starts again from `added_after`, the last point
+/// the cursor holds for sure; what comes twice is stored once. Any other error stays one.
+fn forgot_next(status: u16) -> bool {
+    matches!(status, 400 | 404 | 410)
+}
+
+/// What a page held, to tell a peer that serves the same page again from one that keeps
+/// paging under one `next`: its objects' ids and versions.
+type PageMark = Vec<(String, String)>;
+
+fn page_mark(objects: &[crate::domain::stix::json::RawObject<'_>]) -> PageMark {
+    let field = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
+    let mut mark: PageMark = objects
+        .iter()
+        .filter_map(|o| {
+            let v = o.value.as_ref().ok()?;
+            Some((
+                field(v, "id")?,
+                field(v, "modified")
+                    .or_else(|| field(v, "created"))
+                    .unwrap_or_default(),
+            ))
+        })
+        .collect();
+    mark.sort();
+    mark
+}
+
+/// Whether the peer is stuck: it answered the `next` it was asked with, and the same objects
+/// as the page before. The same `next` alone is no sign of a loop: TAXII does not say `next`
+/// changes from page to page, and medallion hands out one per paging session, serving the
+/// following page under it each time. A peer that starts again after a resumed `next` (no
+/// page before in this poll) is caught on the page after.
+fn stuck(asked: Option<&str>, answered: &str, before: Option<&PageMark>, page: &PageMark) -> bool {
+    asked == Some(answered) && before == Some(page)
+}
+
 impl Pull<'_> {
     /// The peer's API root: the configured URL, or the `default` (else the first) API root a
     /// discovery document there names.
@@ -138,6 +196,8 @@ impl Pull<'_> {
                 .pull_cursor(&self.peer.principal.id, remote)
                 .await?
                 .unwrap_or_default();
+            // The page before, in this poll: a peer is stuck only if it serves it again.
+            let mut before = None;
             loop {
                 if report.pages >= ingress.max_pages
                     || report.stored + report.duplicates + report.refused >= ingress.max_objects
@@ -146,7 +206,9 @@ impl Pull<'_> {
                     report.budget_spent = true;
                     return Ok(report);
                 }
-                let more = self.page(&root, remote, &mut cursor, &mut report).await?;
+                let more = self
+                    .page(&root, remote, &mut cursor, &mut before, &mut report)
+                    .await?;
                 if !more {
                     break;
                 }
@@ -161,24 +223,29 @@ impl Pull<'_> {
         root: &str,
         remote: &str,
         cursor: &mut PullCursor,
+        before: &mut Option<PageMark>,
         report: &mut PollReport,
     ) -> Result<bool, PullError> {
         let ingress = self.client.ingress();
-        let mut url = join(
-            root,
-            &format!(
-                "collections/{}/objects/?limit={}",
-                query_value(remote),
-                ingress.page_size
-            ),
-        );
-        if let Some(after) = &cursor.added_after {
-            url.push_str(&format!("&added_after={}", query_value(after)));
-        }
-        if let Some(next) = &cursor.next {
-            url.push_str(&format!("&next={}", query_value(next)));
-        }
-        let fetched = self.client.get(&url, TAXII_MEDIA_TYPE).await?;
+        let mut url = page_url(root, remote, ingress.page_size, cursor);
+        let fetched = match self.client.get(&url, TAXII_MEDIA_TYPE).await {
+            // Only a `next` stored by an earlier poll: one the peer gave in this poll and
+            // refuses at once is its error, and fails the poll (which then backs off).
+            Err(ClientError::Status { status, .. })
+                if cursor.next.is_some() && before.is_none() && forgot_next(status) =>
+            {
+                tracing::warn!(
+                    status,
+                    collection = remote,
+                    "the peer no longer knows the stored `next`: the run starts again"
+                );
+                cursor.next = None;
+                *before = None;
+                url = page_url(root, remote, ingress.page_size, cursor);
+                self.client.get(&url, TAXII_MEDIA_TYPE).await?
+            }
+            fetched => fetched?,
+        };
         let doc =
             read_stix(&fetched.body, &JsonLimits::DEFAULT).map_err(|e| PullError::Envelope {
                 url: url.clone(),
@@ -191,6 +258,7 @@ impl Pull<'_> {
             });
         };
         let more = more.unwrap_or(false);
+        let mark = page_mark(&doc.objects);
         let last = fetched
             .headers
             .get(DATE_ADDED_LAST)
@@ -237,10 +305,11 @@ impl Pull<'_> {
         after.pages += 1;
         match (more, next) {
             (true, Some(next)) => {
-                if cursor.next.as_deref() == Some(next.as_str()) {
+                if stuck(cursor.next.as_deref(), &next, before.as_ref(), &mark) {
                     return Err(PullError::Envelope {
                         url,
-                        problem: "the peer answered the same `next` again".into(),
+                        problem: "the peer answered the same `next` with the same page again"
+                            .into(),
                     });
                 }
                 after.next = Some(next);
@@ -298,6 +367,7 @@ impl Pull<'_> {
             ));
         }
         *cursor = after;
+        *before = Some(mark);
         Ok(more)
     }
 
@@ -328,6 +398,71 @@ mod tests {
         assert_eq!(later(Some(b), None).as_deref(), Some(b));
         assert_eq!(later(Some(b), Some("yesterday")).as_deref(), Some(b));
         assert_eq!(later(None, None), None);
+    }
+
+    fn mark(pairs: &[(&str, &str)]) -> PageMark {
+        pairs
+            .iter()
+            .map(|(i, v)| ((*i).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn one_next_for_a_whole_session_is_no_loop() {
+        let p1 = mark(&[("indicator--a", "1"), ("indicator--b", "1")]);
+        let p2 = mark(&[("indicator--c", "1")]);
+        // medallion: the same `next` each page, the following objects under it.
+        assert!(!stuck(Some("n"), "n", Some(&p1), &p2));
+        // Resumed from a stored `next`: nothing to compare with yet.
+        assert!(!stuck(Some("n"), "n", None, &p1));
+        // A new `next` each page.
+        assert!(!stuck(Some("n1"), "n2", Some(&p1), &p1));
+        assert!(!stuck(None, "n", Some(&p1), &p1));
+        // The same `next` and the same page: stuck.
+        assert!(stuck(Some("n"), "n", Some(&p1), &p1));
+        assert!(stuck(Some("n"), "n", Some(&mark(&[])), &mark(&[])));
+    }
+
+    #[test]
+    fn a_page_is_marked_by_its_ids_and_versions() {
+        let body = br#"{"more": true, "next": "n", "objects": [
+            {"type": "indicator", "id": "indicator--b", "modified": "2026-01-02T00:00:00Z"},
+            {"type": "indicator", "id": "indicator--a", "created": "2026-01-01T00:00:00Z"},
+            {"type": "ipv4-addr", "id": "ipv4-addr--c", "value": "192.0.2.1"}]}"#;
+        let doc = read_stix(body, &JsonLimits::DEFAULT).unwrap();
+        assert_eq!(
+            page_mark(&doc.objects),
+            mark(&[
+                ("indicator--a", "2026-01-01T00:00:00Z"),
+                ("indicator--b", "2026-01-02T00:00:00Z"),
+                ("ipv4-addr--c", ""),
+            ])
+        );
+    }
+
+    #[test]
+    fn a_forgotten_next_restarts_from_added_after() {
+        let mut cursor = PullCursor {
+            added_after: Some("2026-01-01T00:00:00.000000Z".into()),
+            next: Some("a b".into()),
+            pages: 3,
+        };
+        assert_eq!(
+            page_url("http://h/api1/", "c 1", 2, &cursor),
+            "http://h/api1/collections/c+1/objects/?limit=2\
+             &added_after=2026-01-01T00%3A00%3A00.000000Z&next=a+b"
+        );
+        // What `page` asks once the peer said it no longer knows the `next`.
+        assert!(forgot_next(400) && forgot_next(404) && forgot_next(410));
+        for status in [401, 403, 406, 429, 500, 503] {
+            assert!(!forgot_next(status), "{status}");
+        }
+        cursor.next = None;
+        assert_eq!(
+            page_url("http://h/api1/", "c 1", 2, &cursor),
+            "http://h/api1/collections/c+1/objects/?limit=2\
+             &added_after=2026-01-01T00%3A00%3A00.000000Z"
+        );
     }
 
     #[test]
