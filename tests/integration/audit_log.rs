@@ -815,6 +815,54 @@ async fn write_endpoints_flow(db: Db) {
     .await;
     covered.insert("POST /api/v1/registry/me/annual-summaries/{year}/submit");
 
+    // A partner hub witnessing this hub's log sends back its cosignature of a checkpoint.
+    let witness =
+        relais::domain::audit::cosignature::WitnessKey::from_seed("hub-w.test/witness", &[7u8; 32])
+            .unwrap();
+    let partner = crate::common::subject(
+        relais::domain::principal::PrincipalKind::Peer,
+        "CSIRT W",
+        "hub-w",
+    );
+    let partner = hub.issue_bound(&partner).await;
+    std::fs::write(
+        hub.data_dir().join("policies/federation.toml"),
+        format!(
+            "[peers.\"CSIRT W/hub-w\"]\nmax_tlp = \"clear\"\nwitness_key = \"{}\"\n",
+            witness.verifier().to_vkey()
+        ),
+    )
+    .unwrap();
+    hub.federation.reload().await.unwrap();
+    let stored = hub
+        .federation
+        .services
+        .checkpoints
+        .checkpoint_now()
+        .await
+        .unwrap()
+        .unwrap();
+    let head = SignedCheckpoint::parse(&stored.signed).unwrap().checkpoint;
+    let cosign = async {
+        let body =
+            json!({"checkpoint": head.body(), "cosignature": witness.cosign(&head, 1).line()});
+        let resp = hub
+            .client_with(Some(&partner))
+            .post(hub.url("/api/v1/audit/cosignatures"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status().as_u16();
+        (status, resp.json::<Value>().await.unwrap_or(Value::Null))
+    };
+    let (_, entry) = one_entry(&hub, "audit.cosignature.receive", cosign).await;
+    assert_eq!(
+        entry.actor.principal,
+        hub.principal_named("hub-w").await.id.as_str()
+    );
+    covered.insert("POST /api/v1/audit/cosignatures");
+
     let covered: BTreeSet<String> = covered.into_iter().map(str::to_owned).collect();
     assert_eq!(
         covered,
