@@ -17,7 +17,8 @@
 //! `handshakes` and `whoami` stop after `--duration` seconds; the others after their work is
 //! done. It only ever connects to `--target`.
 //!
-//! `audit-verify` connects to nothing: see `audit_verify`.
+//! `audit-verify` connects to nothing: see `audit_verify`. Nor does `mirror`, which watches a
+//! hub pulling from a peer through its database and /proc: see `mirror`.
 
 mod audit_verify;
 mod client;
@@ -25,6 +26,7 @@ mod generator;
 mod host;
 mod ingest;
 mod load;
+mod mirror;
 mod query;
 mod read;
 mod tally;
@@ -54,6 +56,8 @@ pub enum Mode {
     Query,
     /// Offline verification of a synthetic audit log export (no hub needed).
     AuditVerify,
+    /// Watches a hub pulling from a peer (its database, /proc) until `--expect` objects are in.
+    Mirror,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -126,6 +130,32 @@ pub struct Args {
     /// its memory (VmRSS, VmHWM) are read from /proc and printed.
     #[arg(long)]
     pub hub_pid: Option<u32>,
+    /// mirror: data directory of the pulling hub (B), whose database and federation policy
+    /// are read. (`--data`, if it names a data directory, is the peer's: its database size
+    /// is printed.)
+    #[arg(long)]
+    pub peer_data: Option<PathBuf>,
+    /// mirror: the entry of B's federation policy to watch ("organisation/principal").
+    #[arg(long)]
+    pub peer_entry: Option<String>,
+    /// mirror: stop when the entry's objects_in has grown by this many.
+    #[arg(long)]
+    pub expect: Option<u64>,
+    /// mirror: process id of the hub pulled from (A), for its CPU time and memory.
+    #[arg(long)]
+    pub pid_a: Option<u32>,
+    /// mirror: process id of the pulling hub (B).
+    #[arg(long)]
+    pub pid_b: Option<u32>,
+    /// mirror: milliseconds between two looks at B's state.
+    #[arg(long, default_value_t = 500)]
+    pub interval_ms: u64,
+    /// mirror: seconds between two progress lines.
+    #[arg(long, default_value_t = 10)]
+    pub report_every: u64,
+    /// mirror: give up (and fail) after this many seconds.
+    #[arg(long, default_value_t = 7200)]
+    pub max_wait: u64,
 }
 
 fn check_args(args: &Args) -> Result<(), String> {
@@ -159,6 +189,9 @@ async fn run(args: Args) -> Result<(), String> {
     if args.mode == Mode::AuditVerify {
         return audit_verify::run(args.entries).await;
     }
+    if args.mode == Mode::Mirror {
+        return mirror::run(&args).await;
+    }
     check_args(&args)?;
     let demo = relais::services::bootstrap::demo_dir(&args.data);
     let cert = args
@@ -189,7 +222,7 @@ async fn run(args: Args) -> Result<(), String> {
         Mode::Ingest => ingest::run(&args, &target, &peer).await?,
         Mode::Read => read::run(&args, &target, &peer).await?,
         Mode::Query => query::run(&args, &target, &peer).await?,
-        Mode::AuditVerify => {}
+        Mode::AuditVerify | Mode::Mirror => {}
     }
     if let Some(pid) = args.hub_pid {
         host::print_hub(pid, hub_before);
