@@ -40,6 +40,9 @@ pub enum HubError {
     },
     #[error(transparent)]
     Tls(#[from] TlsError),
+    /// A calendar file with a mistake, or the SLA policy's default calendar missing.
+    #[error("{0}")]
+    Calendars(String),
     #[error("{path}: {source}")]
     Policy {
         path: std::path::PathBuf,
@@ -132,6 +135,8 @@ pub enum PolicyLoadError {
     Survey(#[from] crate::domain::registry::survey::SurveyPolicyError),
     #[error(transparent)]
     Exports(#[from] crate::domain::exports::ExportPolicyError),
+    #[error(transparent)]
+    Sla(#[from] crate::domain::sla::policy::SlaPolicyError),
 }
 
 /// Reads and checks one policy file; errors name the file.
@@ -223,6 +228,23 @@ impl Hub {
             &policies.exports,
             ExportPolicy::parse,
         )?);
+        let sla_policy = Arc::new(load_policy(
+            config,
+            data_dir,
+            &policies.sla,
+            crate::domain::sla::policy::SlaPolicy::parse,
+        )?);
+        let calendars =
+            crate::services::sla::Calendars::load(&config.resolve(data_dir, &policies.calendars))
+                .map_err(HubError::Calendars)?;
+        if calendars.get(&sla_policy.default_calendar).is_none() {
+            return Err(HubError::Calendars(format!(
+                "sla policy: default_calendar {:?} is not a file of {}",
+                sla_policy.default_calendar,
+                config.resolve(data_dir, &policies.calendars).display()
+            )));
+        }
+        let calendars = Arc::new(calendars);
         let pseudonym_secret =
             secrets::ensure(store.as_ref(), secrets::PSEUDONYM_KEY, clock.now()).await?;
         let pseudonyms = Arc::new(
@@ -311,6 +333,8 @@ impl Hub {
             calendar: Arc::new(crate::domain::cases::hours::WeeklySchedule::reference()),
             csirt_key: Arc::new(csirt_key),
             report_settings: Arc::new(report_settings(config)),
+            sla_policy,
+            calendars,
         }));
         let federation = Arc::new(crate::services::federation::worker::Federation {
             services: Arc::clone(&services),
@@ -399,6 +423,7 @@ impl Hub {
             shutdown.clone(),
             &jobs,
         );
+        spawn_sla_breaches(self.state.clone(), shutdown.clone(), &jobs);
         let main = server::Listener {
             name: "main",
             socket: self.main,
@@ -522,6 +547,27 @@ fn spawn_report_deadlines(
                 Ok(round) if round.recorded == 0 => {}
                 Ok(round) => tracing::info!(recorded = round.recorded, "report notices recorded"),
                 Err(e) => tracing::warn!(error = %e, "report deadlines failed"),
+            }
+        }
+    });
+}
+
+/// Records SOC alerts whose take-in delay ran out (`sla.toml` `breach_check_secs`). Every
+/// instance runs it; a breach is recorded once, by whichever instance gets there first.
+fn spawn_sla_breaches(state: AppState, shutdown: CancellationToken, jobs: &TaskTracker) {
+    let every = Duration::from_secs(state.services.sla_policy.breach_check_secs.max(1));
+    Periodic::new("sla_breaches", every).spawn(shutdown, jobs, move || {
+        let state = state.clone();
+        async move {
+            match state
+                .services
+                .sla()
+                .record_breaches(state.clock.now())
+                .await
+            {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(recorded = n, "SLA breaches recorded"),
+                Err(e) => tracing::warn!(error = %e, "SLA breach check failed"),
             }
         }
     });

@@ -247,6 +247,12 @@ pub struct PoliciesConfig {
     /// How broad a network an indicator may name (IOC API, TAXII writes, blocklist export);
     /// written from the shipped policy on first start if absent.
     pub exports: PathBuf,
+    /// SOC service levels: default delays per level, default calendar; written from the
+    /// shipped policy on first start if absent.
+    pub sla: PathBuf,
+    /// Directory of business calendars (`NAME.toml`); the shipped `reunion.toml` is written
+    /// into it on first start if absent.
+    pub calendars: PathBuf,
 }
 
 impl Default for PoliciesConfig {
@@ -257,6 +263,8 @@ impl Default for PoliciesConfig {
             anonymisation: "policies/anonymisation.toml".into(),
             survey: "policies/survey.toml".into(),
             exports: "policies/exports.toml".into(),
+            sla: "policies/sla.toml".into(),
+            calendars: "policies/calendars".into(),
         }
     }
 }

@@ -11,6 +11,7 @@ mod pki;
 mod registry;
 mod report;
 mod serve;
+mod sla;
 
 use std::path::PathBuf;
 
@@ -69,6 +70,9 @@ pub enum Command {
     /// Partner hubs: reload the federation policy, each peer's status, what a peer reads.
     #[command(subcommand)]
     Federation(federation::FederationCommand),
+    /// SOC service levels: when an alert's take-in delay runs out.
+    #[command(subcommand)]
+    Sla(sla::SlaCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -89,6 +93,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Case(cmd) => case::run(cmd, &cli.data, cli.config.as_deref()).await,
         Command::Report(cmd) => report::run(cmd, &cli.data, cli.config.as_deref()).await,
         Command::Federation(cmd) => federation::run(cmd, &cli.data, cli.config.as_deref()).await,
+        Command::Sla(cmd) => sla::run(cmd, &cli.data, cli.config.as_deref()).await,
         Command::Config(ConfigCommand::Env) => {
             for (var, key) in crate::config::Config::env_variables() {
                 println!("{var:<40} {key}");

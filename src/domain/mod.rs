@@ -15,5 +15,6 @@ pub mod principal;
 pub mod publishing;
 pub mod registry;
 pub mod reports;
+pub mod sla;
 pub mod stix;
 pub mod triage;

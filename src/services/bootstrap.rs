@@ -251,6 +251,19 @@ pub async fn prepare(
     if !exports.exists() {
         write_public(&exports, crate::domain::exports::SHIPPED.as_bytes())?;
     }
+    let sla = config.resolve(data_dir, &config.policies.sla);
+    if !sla.exists() {
+        write_public(&sla, crate::domain::sla::policy::SHIPPED.as_bytes())?;
+    }
+    let reunion = config
+        .resolve(data_dir, &config.policies.calendars)
+        .join("reunion.toml");
+    if !reunion.exists() {
+        write_public(
+            &reunion,
+            crate::domain::sla::calendar::SHIPPED_REUNION.as_bytes(),
+        )?;
+    }
 
     let mut demo = Vec::new();
     if config.pki.demo {

@@ -20,6 +20,7 @@ pub mod reports;
 pub mod revocation;
 pub mod secrets;
 pub mod share;
+pub mod sla;
 pub mod taxii;
 pub mod tls_refusals;
 pub mod triage;
@@ -80,6 +81,8 @@ pub struct Services {
     /// The CSIRT's own OpenPGP key: every handoff package is encrypted to it too.
     pub csirt_key: Arc<PublicKey>,
     pub report_settings: Arc<reports::ReportSettings>,
+    pub sla_policy: Arc<crate::domain::sla::policy::SlaPolicy>,
+    pub calendars: Arc<sla::Calendars>,
 }
 
 /// What a `Services` is made of.
@@ -101,6 +104,8 @@ pub struct ServicesParts {
     pub calendar: Arc<dyn BusinessCalendar>,
     pub csirt_key: Arc<PublicKey>,
     pub report_settings: Arc<reports::ReportSettings>,
+    pub sla_policy: Arc<crate::domain::sla::policy::SlaPolicy>,
+    pub calendars: Arc<sla::Calendars>,
 }
 
 impl Services {
@@ -146,6 +151,8 @@ impl Services {
             calendar: parts.calendar,
             csirt_key: parts.csirt_key,
             report_settings: parts.report_settings,
+            sla_policy: parts.sla_policy,
+            calendars: parts.calendars,
         }
     }
 
@@ -190,6 +197,15 @@ impl Services {
             link_key: &self.survey_key,
             csirt: &self.organisation,
             registry: self.registry(),
+        }
+    }
+
+    /// SOC service levels: contracts, alerts, their reports and rules.
+    pub fn sla(&self) -> sla::Sla<'_> {
+        sla::Sla {
+            store: self.store.as_ref(),
+            policy: &self.sla_policy,
+            calendars: &self.calendars,
         }
     }
 

@@ -13,6 +13,7 @@ mod portable;
 pub mod postgres;
 pub mod registry;
 pub mod reports;
+pub mod sla;
 pub mod sqlite;
 pub mod submissions;
 mod visibility;
@@ -41,6 +42,7 @@ pub use cases::CaseStore;
 pub use federation::FederationStore;
 pub use registry::RegistryStore;
 pub use reports::ReportStore;
+pub use sla::SlaStore;
 pub use submissions::{Closing, NewSubmission, SubmissionFilter};
 
 #[derive(Debug, thiserror::Error)]
@@ -157,6 +159,7 @@ pub trait Store:
     + CaseStore
     + ReportStore
     + FederationStore
+    + SlaStore
     + AuditStore
     + RegistryStore
     + Send

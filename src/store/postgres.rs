@@ -139,3 +139,4 @@ super::submissions::submission_sql!(PgStore, PgRow);
 super::cases::case_sql!(PgStore, PgRow);
 super::reports::report_sql!(PgStore, PgRow);
 super::federation::federation_sql!(PgStore, PgRow);
+super::sla::sla_sql!(PgStore, PgRow);

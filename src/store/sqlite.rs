@@ -182,3 +182,4 @@ mod tests {
         assert!(sqlite_path("sqlite://x.db?mode=ro", dir).is_err());
     }
 }
+super::sla::sla_sql!(SqliteStore, SqliteRow);

@@ -863,6 +863,141 @@ async fn write_endpoints_flow(db: Db) {
     );
     covered.insert("POST /api/v1/audit/cosignatures");
 
+    // SOC service levels: a contract, an alert and its clock, the contract's records.
+    let (contract, _) = one_entry(
+        &hub,
+        "soc.contract.create",
+        api(
+            &hub,
+            "csirt-analyst",
+            M::POST,
+            "/api/v1/soc/contracts",
+            json!({
+                "provider": provider.organisation_id.as_str(),
+                "client": "Commune de Saint-Leu",
+                "coverage": "business-hours",
+                "production_date": "2026-01-05",
+                "subscription_start": "2026-01-01",
+                "subscription_months": 12,
+                "subscribed_assets": 100,
+            }),
+        ),
+    )
+    .await;
+    covered.insert("POST /api/v1/soc/contracts");
+    let contract = contract["id"].as_str().unwrap().to_owned();
+    let detected = time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let new_alert =
+        json!({"contract": contract, "external_id": "siem-1", "level": 2, "detected_at": detected});
+    let (alert, entry) = one_entry(
+        &hub,
+        "soc.alert.create",
+        api(
+            &hub,
+            "provider-a",
+            M::POST,
+            "/api/v1/soc/alerts",
+            new_alert.clone(),
+        ),
+    )
+    .await;
+    covered.insert("POST /api/v1/soc/alerts");
+    let alert = alert["id"].as_str().unwrap().to_owned();
+    assert_eq!(entry.objects, [alert.clone(), contract.clone()]);
+    // The SOC's retry of the same alert finds it and writes nothing.
+    let before = size(&hub).await;
+    let (status, _) = api(&hub, "provider-a", M::POST, "/api/v1/soc/alerts", new_alert).await;
+    assert_eq!((status, size(&hub).await), (200, before));
+    for (verb, body) in [
+        ("pause", json!({"reason": "waiting for the client"})),
+        ("resume", json!({"reason": "client answered"})),
+        ("ack", json!({})),
+    ] {
+        one_entry(
+            &hub,
+            &format!("soc.alert.{verb}"),
+            api(
+                &hub,
+                "provider-a",
+                M::POST,
+                &format!("/api/v1/soc/alerts/{alert}/{verb}"),
+                body,
+            ),
+        )
+        .await;
+    }
+    covered.insert("POST /api/v1/soc/alerts/{id}/pause");
+    covered.insert("POST /api/v1/soc/alerts/{id}/resume");
+    covered.insert("POST /api/v1/soc/alerts/{id}/ack");
+    let under = format!("/api/v1/soc/contracts/{contract}");
+    one_entry(
+        &hub,
+        "soc.review.create",
+        api(
+            &hub,
+            "csirt-analyst",
+            M::POST,
+            &format!("{under}/reviews"),
+            json!({"reviewed_on": "2026-06-01", "monitored_assets": 104}),
+        ),
+    )
+    .await;
+    covered.insert("POST /api/v1/soc/contracts/{id}/reviews");
+    let (committee, _) = one_entry(
+        &hub,
+        "soc.committee.create",
+        api(
+            &hub,
+            "provider-a",
+            M::POST,
+            &format!("{under}/committees"),
+            json!({"held_on": "2026-06-01"}),
+        ),
+    )
+    .await;
+    covered.insert("POST /api/v1/soc/contracts/{id}/committees");
+    one_entry(
+        &hub,
+        "soc.committee.minutes",
+        api(
+            &hub,
+            "provider-a",
+            M::PUT,
+            &format!("{under}/committees/{}/minutes", committee["seq"]),
+            json!({"participants": ["RSSI"], "indicators": ["take-in"], "incidents": [], "decisions": ["none"], "action_plan": ["none"]}),
+        ),
+    )
+    .await;
+    covered.insert("PUT /api/v1/soc/contracts/{id}/committees/{seq}/minutes");
+    one_entry(
+        &hub,
+        "soc.credits.purchase",
+        api(
+            &hub,
+            "csirt-analyst",
+            M::POST,
+            &format!("{under}/credits/purchases"),
+            json!({"bought_on": "2026-01-10", "amount": 5}),
+        ),
+    )
+    .await;
+    covered.insert("POST /api/v1/soc/contracts/{id}/credits/purchases");
+    one_entry(
+        &hub,
+        "soc.credits.use",
+        api(
+            &hub,
+            "provider-a",
+            M::POST,
+            &format!("{under}/credits/usages"),
+            json!({"used_on": "2026-02-10", "amount": 2}),
+        ),
+    )
+    .await;
+    covered.insert("POST /api/v1/soc/contracts/{id}/credits/usages");
+
     let covered: BTreeSet<String> = covered.into_iter().map(str::to_owned).collect();
     assert_eq!(
         covered,

@@ -24,6 +24,7 @@ mod pending_markings;
 mod python_clients;
 mod registry;
 mod reports;
+mod sla;
 mod stix_corpus;
 mod stix_patterns;
 mod store_contract;

@@ -32,6 +32,8 @@ pub enum NoticeKind {
     SummaryReminderD7,
     SummaryReminderD1,
     SummaryOverdue,
+    /// A SOC alert not taken into account within its service level (subject: the alert id).
+    SlaBreach,
 }
 
 text_enum!(NoticeKind, "notice kind", {
@@ -42,6 +44,7 @@ text_enum!(NoticeKind, "notice kind", {
     SummaryReminderD7 => "summary_reminder_d7",
     SummaryReminderD1 => "summary_reminder_d1",
     SummaryOverdue => "summary_overdue",
+    SlaBreach => "sla_breach",
 });
 
 impl NoticeKind {
@@ -137,6 +140,10 @@ pub fn describe(kind: NoticeKind, subject: &str, due: Date) -> String {
             format!("the annual summary {subject} is due on {due}")
         }
         NoticeKind::SummaryOverdue => format!("the annual summary {subject} was due on {due}"),
+        NoticeKind::SlaBreach => format!(
+            "SOC alert {subject} was not taken into account within its service level (due on \
+             {due})"
+        ),
     }
 }
 

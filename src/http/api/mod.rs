@@ -28,6 +28,7 @@ mod iocs;
 mod registry;
 mod reports;
 mod schema;
+mod soc;
 mod triage;
 
 /// The REST API's routes. Each comes with its OpenAPI entry (`routes!` reads both from the
@@ -91,6 +92,22 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(audit::inclusion))
         .routes(routes!(audit::consistency))
         .routes(routes!(audit::cosignatures, audit::receive_cosignature))
+        .routes(routes!(soc::contracts, soc::create_contract))
+        .routes(routes!(soc::contract))
+        .routes(routes!(soc::contract_alerts))
+        .routes(routes!(soc::report))
+        .routes(routes!(soc::post_alert))
+        .routes(routes!(soc::alert))
+        .routes(routes!(soc::ack))
+        .routes(routes!(soc::pause))
+        .routes(routes!(soc::resume))
+        .routes(routes!(soc::reviews, soc::add_review))
+        .routes(routes!(soc::committees, soc::add_committee))
+        .routes(routes!(soc::file_minutes))
+        .routes(routes!(soc::credits))
+        .routes(routes!(soc::buy_credits))
+        .routes(routes!(soc::use_credits))
+        .routes(routes!(soc::term))
 }
 
 pub fn router() -> Router<AppState> {

@@ -19,6 +19,8 @@ pub enum RenderError {
     Chart(String),
     #[error("rendering the page: {0}")]
     Template(#[from] askama::Error),
+    #[error("writing CSV: {0}")]
+    Csv(String),
     #[error("formatting a date: {0}")]
     Date(#[from] time::error::Format),
 }

@@ -1,0 +1,73 @@
+//! A contract's compliance report over a period, as JSON, CSV or an HTML page with its chart.
+
+use time::{Date, OffsetDateTime};
+
+use super::{Sla, SlaError, day_start};
+use crate::domain::access::RegistryRecord;
+use crate::domain::sla::report::{ComplianceReport, compliance};
+
+/// Longest period a report covers: a few years of alerts is what a review looks at.
+const MAX_REPORT_DAYS: i64 = 5 * 366;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportFormat {
+    Json,
+    Csv,
+    Html,
+}
+
+/// A rendered report: its media type and body (JSON is the caller's to serialise).
+pub enum Rendered {
+    Json(Box<ComplianceReport>),
+    Text(&'static str, String),
+}
+
+impl Sla<'_> {
+    /// Compliance of the alerts detected in [from, to) (local dates of the contract's
+    /// calendar), read at `now`.
+    pub async fn report(
+        &self,
+        caller: &RegistryRecord,
+        id: &str,
+        (from, to): (Date, Date),
+        format: ReportFormat,
+        now: OffsetDateTime,
+    ) -> Result<Rendered, SlaError> {
+        if to <= from || (to - from).whole_days() > MAX_REPORT_DAYS {
+            return Err(SlaError::Invalid(format!(
+                "the period must end after it starts and last at most {MAX_REPORT_DAYS} days"
+            )));
+        }
+        let d = self.disclosed(caller, id).await?;
+        let contract = d.contract();
+        let calendar = self.calendar(&contract.calendar)?;
+        let alerts: Vec<_> = self
+            .store
+            .alerts(
+                &contract.id,
+                day_start(calendar, from)?,
+                day_start(calendar, to)?,
+            )
+            .await?
+            .into_iter()
+            .map(|s| s.alert)
+            .collect();
+        let report = compliance(contract, calendar, &alerts, (from, to), now)?;
+        let render =
+            |e: crate::domain::reports::render::RenderError| SlaError::Render(e.to_string());
+        Ok(match format {
+            ReportFormat::Json => Rendered::Json(Box::new(report)),
+            ReportFormat::Csv => Rendered::Text(
+                "text/csv; charset=utf-8",
+                crate::domain::sla::render::csv(&report).map_err(render)?,
+            ),
+            ReportFormat::Html => Rendered::Text(
+                "text/html; charset=utf-8",
+                crate::domain::sla::render::html(&report, |t| {
+                    format!("{} ({})", calendar.local_text(t), calendar.zone())
+                })
+                .map_err(render)?,
+            ),
+        })
+    }
+}
