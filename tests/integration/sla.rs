@@ -285,7 +285,11 @@ async fn service_levels(postgres: Option<PgDatabase>) {
     let (code, _) = act(&hub, "provider-a", &id(&early), "pause", Some("x")).await;
     assert_eq!(code, 422);
 
-    // Who sees what: provider B, the partner hub, and an analyst acting for the SOC.
+    // Who sees what: provider B, the partner hub, and an analyst acting for the SOC. The
+    // precedent guarded against is DFIR-IRIS's IDOR on global tasks (dfir-iris/iris-web#1034):
+    // endpoints that checked the caller was logged in, not that the object was theirs, so any
+    // user read, changed or deleted others' items by id. Here every read and write by id of a
+    // contract, an alert or a record answers another provider as if the id did not exist.
     for who in ["provider-b", "partner-csirt"] {
         let (code, _) = get(&hub, who, &format!("/api/v1/soc/contracts/{c}")).await;
         assert_eq!(code, 404, "{who}");

@@ -692,6 +692,59 @@ easter_monday = true
         );
     }
 
+    /// The oracle: counting minute by minute with nothing but the wall clock of each UTC
+    /// minute and the calendar's day rules.
+    fn minute_by_minute(c: &Calendar, start: OffsetDateTime, minutes: i64) -> OffsetDateTime {
+        let mut t = start;
+        let mut left = minutes;
+        while left > 0 {
+            let civil = c.tz.to_datetime(to_jiff(t).unwrap());
+            let date = c.local_date(t).unwrap();
+            let minute =
+                u16::try_from(civil.hour()).unwrap() * 60 + u16::try_from(civil.minute()).unwrap();
+            if c.openings(date)
+                .iter()
+                .any(|o| o.start <= minute && minute < o.end)
+            {
+                left -= 1;
+            }
+            t += Duration::minutes(1);
+        }
+        t
+    }
+
+    #[test]
+    fn around_every_holiday_of_2026_and_2027() {
+        let c = reunion();
+        for year in [2026, 2027] {
+            for (holiday, name) in c.holidays(year) {
+                // 16:00 on the eve of the holiday, local: 3 h then skips it (and any weekend).
+                let eve = holiday.previous_day().unwrap();
+                let start = c.parse_local(&format!("{eve}T16:00")).unwrap();
+                let due = c.add_business(start, Duration::hours(3)).unwrap();
+                assert_eq!(due, minute_by_minute(&c, start, 180), "{holiday} {name}");
+                assert!(c.local_date(due).unwrap() > holiday, "{holiday} {name}");
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+
+        #[test]
+        fn business_time_agrees_with_counting_minute_by_minute(
+            offset in 0i64..(2 * 366 * 24 * 60),
+            minutes in 1i64..(8 * 60),
+            paris_calendar in proptest::prelude::any::<bool>(),
+        ) {
+            let c = if paris_calendar { paris() } else { reunion() };
+            let start = datetime!(2026-01-01 00:00 UTC) + Duration::minutes(offset);
+            let due = c.add_business(start, Duration::minutes(minutes)).unwrap();
+            proptest::prop_assert_eq!(due, minute_by_minute(&c, start, minutes));
+            proptest::prop_assert_eq!(c.business_between(start, due), Duration::minutes(minutes));
+        }
+    }
+
     #[test]
     fn files_with_mistakes_are_refused_with_a_reason() {
         let cases = [
