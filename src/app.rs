@@ -244,6 +244,10 @@ impl Hub {
                 config.resolve(data_dir, &policies.calendars).display()
             )));
         }
+        let case_calendar: Arc<dyn crate::domain::cases::hours::BusinessCalendar> = calendars
+            .get(&sla_policy.default_calendar)
+            .map(|c| Arc::new(c.as_ref().clone()) as Arc<_>)
+            .ok_or_else(|| HubError::Calendars("no default calendar".to_owned()))?;
         let calendars = Arc::new(calendars);
         let pseudonym_secret =
             secrets::ensure(store.as_ref(), secrets::PSEUDONYM_KEY, clock.now()).await?;
@@ -330,7 +334,8 @@ impl Hub {
             survey_policy,
             organisation: Arc::from(config.hub.organisation.as_str()),
             case_settings: Arc::new(case_settings),
-            calendar: Arc::new(crate::domain::cases::hours::WeeklySchedule::reference()),
+            // The cases' business hours are the SLA's default calendar, holidays included.
+            calendar: case_calendar,
             csirt_key: Arc::new(csirt_key),
             report_settings: Arc::new(report_settings(config)),
             sla_policy,

@@ -1,7 +1,6 @@
 //! Business hours (JHO, jours et heures ouvrés) as the shortlist needs them: is an instant
-//! inside them? The interface is the calendar's; this is its first, simple implementation, a
-//! weekly schedule on the hub's wall clock. The SOC SLA module brings the full calendar
-//! (public holidays, configuration files) behind the same trait.
+//! inside them? The hub answers with its SLA default calendar (`domain::sla::calendar`,
+//! holidays included); the plain weekly schedule here is the calendar without holidays.
 
 use time::{OffsetDateTime, Time, Weekday};
 

@@ -64,6 +64,13 @@ pub struct Calendar {
     one_off: Vec<Named<Date>>,
 }
 
+/// The calendar with its holidays is what the cases' business hours (JHO) are too.
+impl crate::domain::cases::hours::BusinessCalendar for Calendar {
+    fn is_business_time(&self, at: OffsetDateTime) -> bool {
+        Calendar::is_business_time(self, at)
+    }
+}
+
 impl fmt::Debug for Calendar {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Calendar")
@@ -368,6 +375,18 @@ impl Calendar {
         !self.openings(date).is_empty()
     }
 
+    /// Whether `at` falls in an opening interval of a working day, local time.
+    pub fn is_business_time(&self, at: OffsetDateTime) -> bool {
+        let (Some(ts), Some(date)) = (to_jiff(at), self.local_date(at)) else {
+            return false;
+        };
+        let civil = self.tz.to_datetime(ts);
+        let minute = i32::from(civil.hour()) * 60 + i32::from(civil.minute());
+        self.openings(date)
+            .iter()
+            .any(|o| i32::from(o.start) <= minute && minute < i32::from(o.end))
+    }
+
     /// The local date of an instant.
     pub fn local_date(&self, at: OffsetDateTime) -> Option<Date> {
         let civil = self.tz.to_datetime(to_jiff(at)?);
@@ -591,6 +610,19 @@ easter_monday = true
         }
         assert!(c.is_working_day(date!(2026 - 05 - 26)));
         assert!(c.is_working_day(date!(2026 - 12 - 21)));
+    }
+
+    #[test]
+    fn business_time_is_the_schedule_on_working_days() {
+        let c = reunion();
+        // Thursday 3 December 2026, 09:00 local; 12:30 is lunch; 17:00 closed.
+        assert!(c.is_business_time(datetime!(2026-12-03 05:00 UTC)));
+        assert!(!c.is_business_time(datetime!(2026-12-03 08:30 UTC)));
+        assert!(c.is_business_time(datetime!(2026-12-03 12:59 UTC)));
+        assert!(!c.is_business_time(datetime!(2026-12-03 13:00 UTC)));
+        // Friday 25 December, 10:00 local: Christmas.
+        assert!(!c.is_business_time(datetime!(2026-12-25 06:00 UTC)));
+        assert!(c.is_business_time(datetime!(2026-12-24 06:00 UTC)));
     }
 
     #[test]
