@@ -113,6 +113,9 @@ pub async fn contract(
     Ok(Json(state.services.sla().contract(&caller, &id).await?))
 }
 
+/// Longest period a list or a report covers (the service checks it too).
+const MAX_PERIOD_DAYS: i64 = crate::services::sla::MAX_PERIOD_DAYS;
+
 /// A period of local dates of the contract's calendar, [from, to), or a month.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -141,7 +144,15 @@ fn period(q: &PeriodQuery) -> Result<(Date, Date), ApiError> {
             .map_err(|_| ApiError::BadRequest("month is out of range".to_owned()))?;
             Ok((first, next))
         }
-        (None, Some(f), Some(t)) => Ok((date("from", f)?, date("to", t)?)),
+        (None, Some(f), Some(t)) => {
+            let (from, to) = (date("from", f)?, date("to", t)?);
+            if to <= from || (to - from).whole_days() > MAX_PERIOD_DAYS {
+                return Err(ApiError::BadRequest(format!(
+                    "the period must end after it starts and last at most {MAX_PERIOD_DAYS} days"
+                )));
+            }
+            Ok((from, to))
+        }
         _ => Err(ApiError::BadRequest(
             "give month=YYYY-MM, or from=YYYY-MM-DD and to=YYYY-MM-DD".to_owned(),
         )),
@@ -167,11 +178,6 @@ pub async fn contract_alerts(
     q: Result<Query<PeriodQuery>, QueryRejection>,
 ) -> Result<Json<Vec<AlertView>>, ApiError> {
     let (from, to) = period(&query(q)?)?;
-    if to <= from || (to - from).whole_days() > 5 * 366 {
-        return Err(ApiError::BadRequest(
-            "the period must end after it starts and last at most 5 years".to_owned(),
-        ));
-    }
     Ok(Json(
         state
             .services
@@ -189,7 +195,12 @@ pub async fn contract_alerts(
     tag = "soc",
     params(("id" = String, Path, description = "The contract id."), PeriodQuery),
     responses(
-        (status = 200, description = "The report (JSON; or text/csv, text/html with format).", body = ComplianceReport),
+        (status = 200, description = "The report: JSON, or CSV and HTML with `format`.", body = ComplianceReport,
+         content(
+            (ComplianceReport = "application/json"),
+            (String = "text/csv"),
+            (String = "text/html"),
+         )),
         (status = 400, description = "No period, a malformed one, or an unknown format."),
         (status = 404, description = "No such contract, or one the caller may not see."),
     )
@@ -336,6 +347,7 @@ async fn act(
         (status = 200, description = "The alert.", body = AlertView),
         (status = 403, description = "Only the contract's SOC provider acts on its alerts."),
         (status = 404, description = "No such alert, or one the caller may not see."),
+        (status = 409, description = "The alert changed meanwhile (read it again)."),
         (status = 422, description = "Already taken into account, or a reason too long."),
     )
 )]

@@ -182,6 +182,12 @@ impl Sla<'_> {
         to: time::Date,
         now: OffsetDateTime,
     ) -> Result<Vec<AlertView>, SlaError> {
+        if to <= from || (to - from).whole_days() > super::MAX_PERIOD_DAYS {
+            return Err(SlaError::Invalid(format!(
+                "the period must end after it starts and last at most {} days",
+                super::MAX_PERIOD_DAYS
+            )));
+        }
         let contract = self.disclosed(caller, contract).await?;
         let calendar = self.calendar(&contract.contract().calendar)?;
         let alerts = self

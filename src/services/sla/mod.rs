@@ -33,6 +33,10 @@ use crate::store::{Store, StoreError};
 
 time::serde::format_description!(iso_date, Date, "[year]-[month]-[day]");
 
+/// Longest period an alert list or a report covers: a few years is what a review looks at,
+/// and it bounds the work of one request.
+pub const MAX_PERIOD_DAYS: i64 = 5 * 366;
+
 #[derive(Debug, thiserror::Error)]
 pub enum SlaError {
     /// Missing, or something the caller may not see: the answer is the same.

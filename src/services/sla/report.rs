@@ -6,9 +6,6 @@ use super::{Sla, SlaError, day_start};
 use crate::domain::access::RegistryRecord;
 use crate::domain::sla::report::{ComplianceReport, compliance};
 
-/// Longest period a report covers: a few years of alerts is what a review looks at.
-const MAX_REPORT_DAYS: i64 = 5 * 366;
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReportFormat {
     Json,
@@ -33,9 +30,10 @@ impl Sla<'_> {
         format: ReportFormat,
         now: OffsetDateTime,
     ) -> Result<Rendered, SlaError> {
-        if to <= from || (to - from).whole_days() > MAX_REPORT_DAYS {
+        if to <= from || (to - from).whole_days() > super::MAX_PERIOD_DAYS {
             return Err(SlaError::Invalid(format!(
-                "the period must end after it starts and last at most {MAX_REPORT_DAYS} days"
+                "the period must end after it starts and last at most {} days",
+                super::MAX_PERIOD_DAYS
             )));
         }
         let d = self.disclosed(caller, id).await?;
