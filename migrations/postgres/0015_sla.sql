@@ -15,8 +15,9 @@ CREATE TABLE soc_alerts (
     provider_id         TEXT NOT NULL REFERENCES organisations (id),
     external_id         TEXT NOT NULL,
     detected_at         BIGINT NOT NULL,
-    -- When a running clock reaches its target; NULL when paused, stopped or without a
-    -- service level. The breach job looks here.
+    -- When the clock reaches its target, while it runs or once it ran past it; NULL when
+    -- paused in time, met, or without a service level. The breach job looks here (and
+    -- skips a breach already recorded).
     due_at              BIGINT,
     breach_recorded_at  BIGINT,
     -- Bumped on every change: a change made on a stale read is refused.

@@ -22,9 +22,10 @@ pub enum SlaCommand {
 
 #[derive(Debug, Args)]
 pub struct DueArgs {
-    /// A calendar of policies/calendars/ (its file name without .toml).
-    #[arg(long, default_value = "reunion")]
-    pub calendar: String,
+    /// A calendar of policies/calendars/ (its file name without .toml) [default: the
+    /// `default_calendar` of policies/sla.toml].
+    #[arg(long)]
+    pub calendar: Option<String>,
     /// 1 (low) to 4 (critical).
     #[arg(long)]
     pub level: u8,
@@ -54,35 +55,37 @@ pub async fn run(cmd: SlaCommand, data: &Path, config: Option<&Path>) -> Result<
     let SlaCommand::Due(args) = cmd;
     let level = Level::try_from(args.level).map_err(CliError::Usage)?;
     let coverage: Coverage = args.coverage.parse().map_err(CliError::Usage)?;
-    if !valid_calendar_name(&args.calendar) {
-        return Err(CliError::Usage(format!(
-            "--calendar {:?} is not a calendar name",
-            args.calendar
-        )));
-    }
-    let (policy_text, calendar_text) = if data.is_dir() {
+    let (policy_text, dirs) = if data.is_dir() {
         let ctx = Context::load(data, config, false)?;
         let policy = ctx.config.resolve(data, &ctx.config.policies.sla);
         let dir = ctx.config.resolve(data, &ctx.config.policies.calendars);
-        let file = dir.join(format!("{}.toml", args.calendar));
-        (read(&policy)?, read(&file)?)
+        (read(&policy)?, Some(dir))
     } else {
         (None, None)
     };
     let policy = SlaPolicy::parse(policy_text.as_deref().unwrap_or(SHIPPED))
         .map_err(|e| CliError::Usage(e.to_string()))?;
+    let name = args.calendar.unwrap_or(policy.default_calendar.clone());
+    if !valid_calendar_name(&name) {
+        return Err(CliError::Usage(format!(
+            "--calendar {name:?} is not a calendar name"
+        )));
+    }
+    let calendar_text = match &dirs {
+        Some(dir) => read(&dir.join(format!("{name}.toml")))?,
+        None => None,
+    };
     let calendar_text = match calendar_text {
         Some(t) => t,
-        None if args.calendar == "reunion" => SHIPPED_REUNION.to_owned(),
+        None if name == "reunion" => SHIPPED_REUNION.to_owned(),
         None => {
             return Err(CliError::Usage(format!(
-                "no calendar {:?} in policies/calendars/",
-                args.calendar
+                "no calendar {name:?} in policies/calendars/"
             )));
         }
     };
-    let calendar = Calendar::parse(&args.calendar, &calendar_text)
-        .map_err(|e| CliError::Usage(e.to_string()))?;
+    let calendar =
+        Calendar::parse(&name, &calendar_text).map_err(|e| CliError::Usage(e.to_string()))?;
     let start = calendar
         .parse_local(&args.at)
         .map_err(|e| CliError::Usage(format!("--at: {e}")))?;

@@ -72,12 +72,13 @@ pub trait SlaStore: Send + Sync {
         audit: &AuditRecord,
     ) -> StoreResult<Option<StoredAlert>>;
     async fn alert(&self, id: &str) -> StoreResult<Option<StoredAlert>>;
-    /// A contract's alerts detected in [from, to), oldest first.
+    /// A contract's alerts detected in [from, to), oldest first, at most `limit`.
     async fn alerts(
         &self,
         contract: &str,
         from: OffsetDateTime,
         to: OffsetDateTime,
+        limit: i64,
     ) -> StoreResult<Vec<StoredAlert>>;
     /// Replaces an alert read at `read_version` (the new row's version is the next); with
     /// `breach`, records the notice of its breach in the same transaction. `Conflict
@@ -104,6 +105,22 @@ pub trait SlaStore: Send + Sync {
         at: OffsetDateTime,
         audit: &AuditRecord,
     ) -> StoreResult<i64>;
+    /// Appends a credit purchase or usage if `check`, given the contract's purchases and
+    /// usages as they are inside the write transaction, allows it: two usages that each fit
+    /// cannot both be stored when together they do not. `Ok(Err(why))` when refused.
+    async fn insert_credit_record(
+        &self,
+        contract: &str,
+        kind: RecordKind,
+        document: &serde_json::Value,
+        at: OffsetDateTime,
+        audit: &AuditRecord,
+        check: &(
+             dyn for<'r> Fn(&'r [ContractRecord], &'r [ContractRecord]) -> Result<(), String>
+                 + Send
+                 + Sync
+         ),
+    ) -> StoreResult<Result<i64, String>>;
     async fn records(&self, contract: &str, kind: RecordKind) -> StoreResult<Vec<ContractRecord>>;
     /// Replaces a record's document (a committee's minutes).
     async fn update_record(&self, record: &ContractRecord, audit: &AuditRecord) -> StoreResult<()>;
@@ -257,14 +274,16 @@ macro_rules! sla_sql {
                     contract: &str,
                     from: OffsetDateTime,
                     to: OffsetDateTime,
+                    limit: i64,
                 ) -> StoreResult<Vec<StoredAlert>> {
                     let rows = sqlx::query(
                         "SELECT document, version, due_at FROM soc_alerts WHERE contract_id = $1 \
-                         AND detected_at >= $2 AND detected_at < $3 ORDER BY detected_at, id"
+                         AND detected_at >= $2 AND detected_at < $3 ORDER BY detected_at, id LIMIT $4"
                     )
                     .bind(contract)
                     .bind(micros(from))
                     .bind(micros(to))
+                    .bind(limit)
                     .fetch_all(&self.pool)
                     .await?;
                     rows.iter().map(alert_from_row).collect()
@@ -363,6 +382,61 @@ macro_rules! sla_sql {
                     append(&mut tx, audit).await?;
                     tx.commit().await?;
                     Ok(seq)
+                }
+
+                async fn insert_credit_record(
+                    &self,
+                    contract: &str,
+                    kind: RecordKind,
+                    doc: &serde_json::Value,
+                    at: OffsetDateTime,
+                    audit: &AuditRecord,
+                    check: &(dyn for<'r> Fn(
+                        &'r [ContractRecord],
+                        &'r [ContractRecord],
+                    ) -> Result<(), String>
+                          + Send
+                          + Sync),
+                ) -> StoreResult<Result<i64, String>> {
+                    let mut tx = self.begin_write().await?;
+                    let mut read = async |k: RecordKind| -> StoreResult<Vec<ContractRecord>> {
+                        let rows = sqlx::query(
+                            "SELECT contract_id, seq, created_at, document FROM soc_records \
+                             WHERE contract_id = $1 AND kind = $2 ORDER BY seq",
+                        )
+                        .bind(contract)
+                        .bind(k.as_str())
+                        .fetch_all(&mut *tx)
+                        .await?;
+                        rows.iter().map(|r| record_from_row(r, k)).collect()
+                    };
+                    let purchases = read(RecordKind::Purchase).await?;
+                    let usages = read(RecordKind::Usage).await?;
+                    let (purchases, usages) = (purchases.as_slice(), usages.as_slice());
+                    if let Err(why) = check(purchases, usages) {
+                        return Ok(Err(why));
+                    }
+                    let seq = i64::try_from(match kind {
+                        RecordKind::Purchase => purchases.len(),
+                        _ => usages.len(),
+                    })
+                    .unwrap_or(i64::MAX)
+                    .saturating_add(1);
+                    sqlx::query(
+                        "INSERT INTO soc_records (contract_id, kind, seq, created_at, document) \
+                         VALUES ($1, $2, $3, $4, $5)",
+                    )
+                    .bind(contract)
+                    .bind(kind.as_str())
+                    .bind(seq)
+                    .bind(micros(at))
+                    .bind(to_json(doc)?)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| write_error(e, "record"))?;
+                    append(&mut tx, audit).await?;
+                    tx.commit().await?;
+                    Ok(Ok(seq))
                 }
 
                 async fn records(

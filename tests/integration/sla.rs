@@ -147,6 +147,17 @@ async fn service_levels(postgres: Option<PgDatabase>) {
     )
     .await;
     assert_eq!(code, 409, "{clash}");
+    // Detected more than a day before it reached the hub: the SOC does not start its own
+    // clock in the past.
+    let (code, old) = post(
+        &hub,
+        "provider-a",
+        "/api/v1/soc/alerts",
+        json!({"contract": c, "external_id": "old", "level": 1, "detected_at": "2027-03-25T10:59:00Z"}),
+    )
+    .await;
+    assert_eq!(code, 422, "{old}");
+    assert!(old["detail"].as_str().unwrap().contains("24 h"), "{old}");
     // Detected in the future (beyond the clock's skew) is refused.
     let (code, _) = post(
         &hub,
@@ -276,6 +287,20 @@ async fn service_levels(postgres: Option<PgDatabase>) {
     let (_, late) = act(&hub, "provider-a", &id(&l1), "ack", None).await;
     assert_eq!(late["state"], "breached", "{late}");
     assert_eq!(late["breach_recorded_at"], "2027-03-30T11:30:00Z");
+    // The SOC's reasons may name the beneficiary: the audit log pins them by their hash.
+    let pause = hub
+        .store
+        .audit_entries(0, 100_000, None)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| parse_canonical(&e.entry).unwrap())
+        .find(|e| e.action == "soc.alert.pause")
+        .unwrap();
+    assert!(
+        pause.reason.starts_with("sha256:") && !pause.reason.contains("logs"),
+        "{pause:?}"
+    );
 
     // A contract in production only from June: its alerts carry no service level.
     let june = contract(&hub, "provider-a", "business-hours", "2027-06-01").await;
@@ -387,6 +412,23 @@ async fn service_levels(postgres: Option<PgDatabase>) {
         .collect();
     breached.sort_unstable();
     assert_eq!(breached, ["fri-l1", "fri-l4", "sat-l4"], "{report}");
+    // Lateness is wall-clock minutes from due to acknowledgement (or to now): level 1 was
+    // due at 15:00 and taken into account at 15:30; the Saturday level 4 is still open,
+    // six hours after its 09:30.
+    let late = |ext: &str| {
+        report["breaches"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["external_id"] == ext)
+            .unwrap()["late_minutes"]
+            .clone()
+    };
+    assert_eq!(
+        (late("fri-l1"), late("sat-l4")),
+        (json!(30), json!(360)),
+        "{report}"
+    );
     assert_eq!(report["without_service_level"], 0);
     let csv = hub
         .client("csirt-analyst")
@@ -544,10 +586,27 @@ async fn service_levels(postgres: Option<PgDatabase>) {
         "provider-a",
         Method::PUT,
         &format!("{committees}/{}/minutes", seqs[2]),
-        Some(minutes),
+        Some(minutes.clone()),
     )
     .await;
     assert_eq!(late["status"], "late", "{late}");
+    // A correction of minutes filed complete on time keeps them on time.
+    let (_, corrected) = api(
+        &hub,
+        "csirt-analyst",
+        Method::PUT,
+        &format!("{committees}/{}/minutes", seqs[0]),
+        Some(minutes),
+    )
+    .await;
+    assert_eq!(
+        (
+            corrected["status"].clone(),
+            corrected["minutes_received_on"].clone()
+        ),
+        (json!("complete"), json!("2027-04-12")),
+        "{corrected}"
+    );
     let (code, _) = api(
         &hub,
         "provider-b",
@@ -596,6 +655,43 @@ async fn service_levels(postgres: Option<PgDatabase>) {
         (json!(4), json!(6)),
         "{used}"
     );
+    // Two usages that each fit what is left, sent at once: one is stored, the other refused,
+    // and the ledger still reads.
+    let (_, more) = post(
+        &hub,
+        "csirt-analyst",
+        &format!("{credits}/purchases"),
+        json!({"bought_on": "2027-04-13", "amount": 10}),
+    )
+    .await;
+    assert_eq!(more["balance"]["available"], 10, "{more}");
+    let usages = format!("{credits}/usages");
+    let draw = || {
+        post(
+            &hub,
+            "provider-a",
+            &usages,
+            json!({"used_on": "2027-04-13", "amount": 6}),
+        )
+    };
+    let ((a, _), (b, _)) = tokio::join!(draw(), draw());
+    let mut codes = [a, b];
+    codes.sort_unstable();
+    assert_eq!(codes, [201, 422]);
+    let (code, after) = get(&hub, "provider-a", &credits).await;
+    assert_eq!(
+        (code, after["balance"]["available"].clone()),
+        (200, json!(4)),
+        "{after}"
+    );
+    let (code, _) = post(
+        &hub,
+        "csirt-analyst",
+        &format!("{credits}/purchases"),
+        json!({"bought_on": "2027-04-13", "amount": 18446744073709551615u64}),
+    )
+    .await;
+    assert_eq!(code, 422, "amounts are bounded");
 
     // The term: one year from 1 January, notice by registered letter by 1 October.
     let term = format!("/api/v1/soc/contracts/{c}/term");

@@ -139,7 +139,8 @@ struct DatedFile {
 
 fn parse_hhmm(s: &str) -> Option<u16> {
     let (h, m) = s.trim().split_once(':')?;
-    if h.len() != 2 || m.len() != 2 {
+    let digits = |x: &str| x.len() == 2 && x.bytes().all(|b| b.is_ascii_digit());
+    if !digits(h) || !digits(m) {
         return None;
     }
     let h: u16 = h.parse().ok()?;

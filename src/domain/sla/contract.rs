@@ -19,6 +19,9 @@ pub const MAX_TEXT: usize = 2000;
 pub const MAX_EXTERNAL_ID: usize = 200;
 /// How far ahead of the hub's clock a detection time may be (clocks of SOC tools drift).
 pub const DETECTION_SKEW: Duration = Duration::minutes(5);
+/// Most actions (acknowledgement, pauses, resumes) one alert keeps: its journal is read with
+/// every look at its clock.
+pub const MAX_ACTIONS: usize = 100;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ContractError {
@@ -98,6 +101,9 @@ pub struct Contract {
     pub created_by: String,
 }
 
+/// Most assets a contract may count: far above any SOC, and exact in every JSON reader.
+pub const MAX_ASSETS: u64 = 1_000_000_000;
+
 /// Longest subscription a contract may state: fifteen years is a typo of a month count.
 const MAX_MONTHS: u32 = 180;
 
@@ -119,6 +125,9 @@ impl NewContract {
         }
         if self.subscription_months == 0 || self.subscription_months > MAX_MONTHS {
             return invalid("subscription_months must be 1 to 180");
+        }
+        if self.subscribed_assets > MAX_ASSETS {
+            return invalid("subscribed_assets must be at most 1000000000");
         }
         if self.production_date < self.subscription_start {
             return invalid("production_date is before subscription_start");
@@ -233,11 +242,15 @@ impl NewAlert {
             && self.title.as_deref().map(str::trim) == a.title.as_deref()
     }
 
+    /// The alert as received `now`. A detection older than `max_lag` is refused: the SOC,
+    /// whose delays are measured, does not get to start its own clock in the past (or before
+    /// the production date, where no service level applies).
     pub fn into_alert(
         self,
         id: String,
         contract: &Contract,
         calendar: &Calendar,
+        max_lag: Duration,
         now: OffsetDateTime,
     ) -> Result<Alert, ContractError> {
         let external_id = text("external_id", &self.external_id, MAX_EXTERNAL_ID)?;
@@ -251,11 +264,20 @@ impl NewAlert {
                 "detected_at is in the future".to_owned(),
             ));
         }
+        if self.detected_at < now - max_lag {
+            return Err(ContractError::Invalid(format!(
+                "detected_at is more than {} h before the alert reached the hub: alerts are \
+                 reported as they are detected (sla.toml max_detection_lag_hours)",
+                max_lag.whole_hours()
+            )));
+        }
         let in_production = calendar
             .local_date(self.detected_at)
             .is_some_and(|d| d >= contract.production_date);
-        let timer =
-            in_production.then(|| Timer::start(self.detected_at, contract.delays.of(self.level)));
+        // A detection stamped a little ahead of the hub's clock starts the clock now, so that
+        // it can be acknowledged at once.
+        let timer = in_production
+            .then(|| Timer::start(self.detected_at.min(now), contract.delays.of(self.level)));
         Ok(Alert {
             id,
             contract: contract.id.clone(),
@@ -296,6 +318,11 @@ impl Alert {
             return Err(ContractError::Invalid(
                 "the alert was already taken into account".to_owned(),
             ));
+        }
+        if self.journal.len() >= MAX_ACTIONS {
+            return Err(ContractError::Invalid(format!(
+                "an alert keeps at most {MAX_ACTIONS} actions"
+            )));
         }
         match (&mut self.timer, verb) {
             (Some(t), AlertVerb::Ack) => t.stop(at)?,

@@ -143,22 +143,28 @@ impl Delays {
     }
 }
 
-/// Reads a delay as people write it: `1h30`, `3h`, `90m`, `45`.
+/// Reads a delay as people write it: `1h30`, `1h30m`, `3h`, `90m`, `45` (digits only: no
+/// sign, no repeated unit).
 pub fn parse_delay(text: &str) -> Result<u32, String> {
-    let t = text.trim();
     let bad = || format!("delay {text:?} is not like 1h30, 3h or 90m");
-    let minutes = if let Some((h, m)) = t.split_once('h') {
-        let h: u32 = h.parse().map_err(|_| bad())?;
-        let m: u32 = match m.trim_end_matches('m') {
+    let number = |d: &str| -> Result<u32, String> {
+        if d.is_empty() || d.len() > 6 || !d.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(bad());
+        }
+        d.parse().map_err(|_| bad())
+    };
+    let t = text.trim();
+    let minutes = if let Some((h, rest)) = t.split_once('h') {
+        let m = match rest.strip_suffix('m').unwrap_or(rest) {
             "" => 0,
-            m => m.parse().map_err(|_| bad())?,
+            m => number(m)?,
         };
         if m >= 60 {
             return Err(bad());
         }
-        h.checked_mul(60).and_then(|h| h.checked_add(m))
+        number(h)?.checked_mul(60).and_then(|h| h.checked_add(m))
     } else {
-        t.trim_end_matches('m').parse::<u32>().ok()
+        Some(number(t.strip_suffix('m').unwrap_or(t))?)
     };
     minutes.filter(|m| *m > 0).ok_or_else(bad)
 }
@@ -182,7 +188,9 @@ mod tests {
         assert_eq!(parse_delay("3h"), Ok(180));
         assert_eq!(parse_delay("90m"), Ok(90));
         assert_eq!(parse_delay("45"), Ok(45));
-        for bad in ["", "0", "1h60", "h", "-3h", "1.5h", "3 hours"] {
+        for bad in [
+            "", "0", "1h60", "h", "-3h", "+3h", "1.5h", "3 hours", "90mmm", "1h30mm", "1hh",
+        ] {
             assert!(parse_delay(bad).is_err(), "{bad}");
         }
     }

@@ -12,6 +12,7 @@ pub struct SlaPolicy {
     pub delays: Delays,
     pub default_calendar: String,
     pub breach_check_secs: u64,
+    pub max_detection_lag: time::Duration,
 }
 
 #[derive(Debug, Deserialize)]
@@ -21,6 +22,12 @@ struct File {
     default_calendar: String,
     #[serde(default = "default_check")]
     breach_check_secs: u64,
+    #[serde(default = "default_lag")]
+    max_detection_lag_hours: u32,
+}
+
+fn default_lag() -> u32 {
+    24
 }
 
 fn default_check() -> u64 {
@@ -65,10 +72,16 @@ impl SlaPolicy {
                 file.default_calendar
             )));
         }
+        if !(1..=24 * 31).contains(&file.max_detection_lag_hours) {
+            return Err(SlaPolicyError(
+                "max_detection_lag_hours must be 1 to 744".to_owned(),
+            ));
+        }
         Ok(Self {
             delays,
             default_calendar: file.default_calendar,
             breach_check_secs: file.breach_check_secs,
+            max_detection_lag: time::Duration::hours(i64::from(file.max_detection_lag_hours)),
         })
     }
 }

@@ -8,7 +8,7 @@ use super::report::ComplianceReport;
 use crate::domain::reports::render::RenderError;
 use crate::domain::reports::render::charts::{Bar, BarValue, bar_chart};
 
-const HEADER: [&str; 11] = [
+const HEADER: [&str; 16] = [
     "row",
     "level",
     "name",
@@ -19,7 +19,12 @@ const HEADER: [&str; 11] = [
     "open",
     "median_minutes",
     "p90_minutes",
-    "detail",
+    "alert",
+    "external_id",
+    "detected_at",
+    "due_at",
+    "acknowledged_at",
+    "late_minutes",
 ];
 
 fn rfc3339(t: time::OffsetDateTime) -> String {
@@ -31,14 +36,26 @@ fn opt(v: Option<i64>) -> String {
     v.map_or_else(String::new, |v| v.to_string())
 }
 
-/// `row` is `level` for the compliance of a level, `breach` for one breach (its alert, due
-/// time and lateness in `detail`), `no_service_level` for the alerts before production.
+/// A value a SOC chose (its own alert ids) as a spreadsheet will not run it: a cell that
+/// starts like a formula gets a leading apostrophe (OWASP, CSV injection).
+fn cell(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_owned()
+    }
+}
+
+/// One table: `row` is `level` for the compliance of a level (columns `level` to
+/// `p90_minutes`), `no_service_level` for the alerts before production (`count`), and `breach`
+/// for one breach (`level`, `name` and the columns from `alert` on).
 pub fn csv(report: &ComplianceReport) -> Result<String, RenderError> {
     let mut w = ::csv::Writer::from_writer(Vec::new());
     let err = |e: ::csv::Error| RenderError::Csv(e.to_string());
     w.write_record(HEADER).map_err(err)?;
+    let blank = || String::new();
     for l in &report.levels {
-        w.write_record([
+        let mut row = vec![
             "level".to_owned(),
             l.level.number().to_string(),
             l.name.to_owned(),
@@ -49,49 +66,35 @@ pub fn csv(report: &ComplianceReport) -> Result<String, RenderError> {
             l.open.to_string(),
             opt(l.median_minutes),
             opt(l.p90_minutes),
-            String::new(),
-        ])
-        .map_err(err)?;
+        ];
+        row.resize_with(HEADER.len(), blank);
+        w.write_record(&row).map_err(err)?;
     }
-    w.write_record([
+    let mut row = vec![
         "no_service_level".to_owned(),
-        String::new(),
-        String::new(),
-        String::new(),
+        blank(),
+        blank(),
+        blank(),
         report.without_service_level.to_string(),
-        String::new(),
-        String::new(),
-        String::new(),
-        String::new(),
-        String::new(),
-        "detected before the production date".to_owned(),
-    ])
-    .map_err(err)?;
+    ];
+    row.resize_with(HEADER.len(), blank);
+    w.write_record(&row).map_err(err)?;
     for b in &report.breaches {
-        w.write_record([
+        let mut row = vec![
             "breach".to_owned(),
             b.level.number().to_string(),
             b.level.name().to_owned(),
-            String::new(),
-            String::new(),
-            String::new(),
-            String::new(),
-            String::new(),
-            String::new(),
-            String::new(),
-            format!(
-                "alert {} ({}) due {} late {} min{}",
-                b.alert,
-                b.external_id,
-                rfc3339(b.due_at),
-                b.late_minutes,
-                b.acknowledged_at.map_or_else(
-                    || ", not taken into account".to_owned(),
-                    |a| format!(", taken into account {}", rfc3339(a))
-                )
-            ),
-        ])
-        .map_err(err)?;
+        ];
+        row.resize_with(10, blank);
+        row.extend([
+            b.alert.clone(),
+            cell(&b.external_id),
+            rfc3339(b.detected_at),
+            rfc3339(b.due_at),
+            b.acknowledged_at.map_or_else(blank, rfc3339),
+            b.late_minutes.to_string(),
+        ]);
+        w.write_record(&row).map_err(err)?;
     }
     let bytes = w
         .into_inner()

@@ -26,6 +26,7 @@ pub struct LevelCompliance {
     /// Still open and within their time (running or paused).
     pub open: u64,
     /// Median take-in time of the acknowledged alerts, in counted minutes (nearest rank).
+    /// Alerts still open past their due time are in `breached`, not here.
     pub median_minutes: Option<i64>,
     /// 90th percentile, nearest rank.
     pub p90_minutes: Option<i64>,
@@ -47,7 +48,8 @@ pub struct Breach {
     #[serde(with = "time::serde::rfc3339::option")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub acknowledged_at: Option<OffsetDateTime>,
-    /// How late, in counted minutes (to the acknowledgement, or to the report's instant).
+    /// How late, in minutes of the wall clock from the due time to the acknowledgement (or
+    /// to the report's instant), rounded up: a breach is at least a minute late.
     pub late_minutes: i64,
 }
 
@@ -125,7 +127,8 @@ pub fn compliance(
             if reading.state == TimerState::Breached
                 && let Some(due) = reading.due
             {
-                let target = a.timer.as_ref().map_or(0, |t| t.target_minutes);
+                let end = a.acknowledged_at.unwrap_or(now);
+                let late = (end - due).whole_seconds().max(1);
                 breaches.push(Breach {
                     alert: a.id.clone(),
                     external_id: a.external_id.clone(),
@@ -133,7 +136,7 @@ pub fn compliance(
                     detected_at: a.detected_at,
                     due_at: due,
                     acknowledged_at: a.acknowledged_at,
-                    late_minutes: (reading.counted.whole_minutes() - target).max(0),
+                    late_minutes: (late + 59) / 60,
                 });
             }
         }

@@ -24,7 +24,9 @@ impl Counting<'_> {
     ) -> Result<OffsetDateTime, CalendarError> {
         match self {
             Counting::Business(c) => c.add_business(from, amount),
-            Counting::Continuous => Ok(from + amount.max(Duration::ZERO)),
+            Counting::Continuous => from
+                .checked_add(amount.max(Duration::ZERO))
+                .ok_or_else(|| CalendarError::OutOfRange(format!("{from} + {amount}"))),
         }
     }
 
@@ -83,7 +85,8 @@ pub struct Reading {
     pub state: TimerState,
     /// When the counted time reaches the target; `None` while paused (or stopped) before it.
     pub due: Option<OffsetDateTime>,
-    /// Counted time so far (to the stop, or to the instant read).
+    /// Counted time so far: to the stop, or to the instant read (a running clock stops
+    /// counting at its due time).
     pub counted: Duration,
     /// Counted time left before the target, never negative.
     pub remaining: Duration,
@@ -184,11 +187,23 @@ impl Timer {
         let mut counted = Duration::ZERO;
         let mut due = None;
         for (start, end) in self.spans() {
-            let open = end.is_none();
-            let here = counting.between(start, end.unwrap_or(now));
-            // A closed span holds the due instant only if the target was reached in it; the
-            // open one always does (the clock is still running toward it).
-            if due.is_none() && (open || counted + here >= target) {
+            let here = match end {
+                Some(end) => counting.between(start, end),
+                None => {
+                    // The open span holds the due instant if no closed one did. Past it, a
+                    // running clock counts no further: what matters then is that it is
+                    // breached and since when, and counting an alert nobody acknowledges for
+                    // months would cost more at every look.
+                    let d = match due {
+                        Some(d) => d,
+                        None => counting.add(start, target - counted)?,
+                    };
+                    due = Some(d);
+                    counting.between(start, now.min(d).max(start))
+                }
+            };
+            // A closed span holds the due instant only if the target was reached in it.
+            if due.is_none() && counted + here >= target {
                 due = Some(counting.add(start, target - counted)?);
             }
             counted += here;

@@ -5,9 +5,9 @@
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use super::{Sla, SlaError, day_start};
+use super::{Sla, SlaError};
 use crate::domain::access::{Provider, RegistryRecord};
-use crate::domain::audit::record::AuditRecord;
+use crate::domain::audit::record::{AuditRecord, text_digest};
 use crate::domain::principal::PrincipalKind;
 use crate::domain::reports::deadlines::NoticeKind;
 use crate::domain::sla::access::{Disclosed, is_soc_of};
@@ -94,7 +94,8 @@ fn view(alert: &Alert, reading: Option<&Reading>, calendar: &Calendar) -> AlertV
     }
 }
 
-/// The due instant the breach job watches: set only while the clock runs.
+/// The due instant the breach job watches: set while the clock runs, and kept on a breach
+/// (the job skips it once the breach is recorded); none while paused in time, or met.
 fn watched_due(reading: Option<&Reading>) -> Option<OffsetDateTime> {
     reading
         .filter(|r| matches!(r.state, TimerState::Running | TimerState::Breached))
@@ -140,6 +141,7 @@ impl Sla<'_> {
             uuid::Uuid::new_v4().to_string(),
             contract.contract(),
             calendar,
+            self.policy.max_detection_lag,
             now,
         )?;
         let reading = alert.reading(contract.contract(), calendar, now)?;
@@ -190,14 +192,8 @@ impl Sla<'_> {
         }
         let contract = self.disclosed(caller, contract).await?;
         let calendar = self.calendar(&contract.contract().calendar)?;
-        let alerts = self
-            .store
-            .alerts(
-                &contract.contract().id,
-                day_start(calendar, from)?,
-                day_start(calendar, to)?,
-            )
-            .await?;
+        let alerts =
+            super::period_alerts(self.store, &contract.contract().id, calendar, (from, to)).await?;
         alerts
             .iter()
             .map(|s| {
@@ -238,9 +234,11 @@ impl Sla<'_> {
             let (reading, calendar) = self.read(&contract, &stored.alert, now)?;
             let breach = self.breach_to_record(&mut stored.alert, reading.as_ref(), calendar, now);
             stored.due_at = watched_due(reading.as_ref());
+            // The SOC's words may name the beneficiary: the log pins them by their hash, the
+            // alert's journal keeps them.
             let audit = AuditRecord::by(caller, &format!("soc.alert.{}", verb.as_str()), now)
                 .objects([stored.alert.id.clone()])
-                .reason(reason.clone().unwrap_or_default());
+                .reason(reason.as_deref().map(text_digest).unwrap_or_default());
             match self
                 .store
                 .update_alert(&stored, read_version, breach.as_ref(), &audit)
@@ -285,9 +283,29 @@ impl Sla<'_> {
     /// entry). Several instances may run it: the version check lets one record each breach.
     pub async fn record_breaches(&self, now: OffsetDateTime) -> Result<u64, SlaError> {
         let mut recorded = 0;
-        for mut stored in self.store.alerts_past_due(now, BREACH_BATCH).await? {
+        for stored in self.store.alerts_past_due(now, BREACH_BATCH).await? {
+            let id = stored.alert.id.clone();
+            // One alert that cannot be read (its contract's calendar removed from
+            // policies/calendars/, say) must not stop the breaches of every other.
+            match self.record_breach(stored, now).await {
+                Ok(true) => recorded += 1,
+                Ok(false) => {}
+                Err(e) => {
+                    tracing::error!(alert = %id, error = %e, "SLA breach not recorded");
+                }
+            }
+        }
+        Ok(recorded)
+    }
+
+    async fn record_breach(
+        &self,
+        mut stored: StoredAlert,
+        now: OffsetDateTime,
+    ) -> Result<bool, SlaError> {
+        {
             let Some(contract) = self.store.contract(&stored.alert.contract).await? else {
-                continue;
+                return Ok(false);
             };
             let calendar = self.calendar(&contract.calendar)?;
             let reading = stored.alert.reading(&contract, calendar, now)?;
@@ -313,12 +331,11 @@ impl Sla<'_> {
                 .update_alert(&stored, read_version, breach.as_ref(), &audit)
                 .await
             {
-                Ok(()) => recorded += u64::from(breach.is_some()),
+                Ok(()) => Ok(breach.is_some()),
                 // Acknowledged or recorded by someone else meanwhile: the next round sees it.
-                Err(StoreError::Conflict(ALERT_CHANGED)) => {}
-                Err(e) => return Err(e.into()),
+                Err(StoreError::Conflict(ALERT_CHANGED)) => Ok(false),
+                Err(e) => Err(e.into()),
             }
         }
-        Ok(recorded)
     }
 }

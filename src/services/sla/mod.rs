@@ -36,6 +36,8 @@ time::serde::format_description!(iso_date, Date, "[year]-[month]-[day]");
 /// Longest period an alert list or a report covers: a few years is what a review looks at,
 /// and it bounds the work of one request.
 pub const MAX_PERIOD_DAYS: i64 = 5 * 366;
+/// Most alerts one list or report reads: more is a period to split.
+pub const MAX_ALERTS: usize = 50_000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SlaError {
@@ -301,6 +303,33 @@ impl Sla<'_> {
         let calendar = self.calendar(&d.contract().calendar)?;
         Ok(contract_view(&d, calendar))
     }
+}
+
+/// A contract's alerts detected within the local dates [from, to), refused beyond
+/// `MAX_ALERTS`.
+async fn period_alerts(
+    store: &dyn Store,
+    contract: &str,
+    calendar: &Calendar,
+    (from, to): (Date, Date),
+) -> Result<Vec<crate::store::sla::StoredAlert>, SlaError> {
+    let limit = i64::try_from(MAX_ALERTS)
+        .unwrap_or(i64::MAX)
+        .saturating_add(1);
+    let alerts = store
+        .alerts(
+            contract,
+            day_start(calendar, from)?,
+            day_start(calendar, to)?,
+            limit,
+        )
+        .await?;
+    if alerts.len() > MAX_ALERTS {
+        return Err(SlaError::Invalid(format!(
+            "more than {MAX_ALERTS} alerts in the period: ask for a shorter one"
+        )));
+    }
+    Ok(alerts)
 }
 
 /// A local date of the calendar as the UTC instant its day starts.

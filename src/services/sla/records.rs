@@ -11,10 +11,31 @@ use crate::domain::audit::record::AuditRecord;
 use crate::domain::principal::PrincipalKind;
 use crate::domain::sla::access::{Disclosed, is_soc_of};
 use crate::domain::sla::rules::{
-    self, AssetReview, CommitteeStatus, CreditBalance, Minutes, MinutesGap, Purchase, Term, Usage,
+    self, AssetReview, CommitteeStatus, CreditBalance, Minutes, MinutesGap, Purchase, RuleError,
+    Term, Usage,
 };
 use crate::store::StoreError;
 use crate::store::sla::{ContractRecord, RecordKind};
+
+/// Largest amount of one credit purchase or usage, and of monitored or subscribed assets: far
+/// above any contract, and exact in every JSON reader.
+pub const MAX_CREDIT_AMOUNT: u64 = 1_000_000_000;
+/// Most entries one committee's minutes hold, all sections together.
+const MAX_MINUTES_ENTRIES: usize = 1000;
+/// Most purchases (and usages) one contract keeps.
+const MAX_CREDIT_RECORDS: usize = 10_000;
+
+/// One line of free text the SOC or an analyst files: trimmed, without control characters.
+fn entry(field: &str, text: &str) -> Result<String, SlaError> {
+    let t = text.trim();
+    if t.len() > crate::domain::sla::contract::MAX_TEXT || t.chars().any(char::is_control) {
+        return Err(SlaError::Invalid(format!(
+            "{field}: at most {} bytes, without control characters",
+            crate::domain::sla::contract::MAX_TEXT
+        )));
+    }
+    Ok(t.to_owned())
+}
 
 fn corrupt(e: serde_json::Error) -> SlaError {
     SlaError::Store(StoreError::Corrupt(format!("contract record: {e}")))
@@ -217,6 +238,11 @@ impl Sla<'_> {
         request: NewReview,
         now: OffsetDateTime,
     ) -> Result<ReviewView, SlaError> {
+        if request.monitored_assets > MAX_CREDIT_AMOUNT {
+            return Err(SlaError::Invalid(format!(
+                "monitored_assets must be at most {MAX_CREDIT_AMOUNT}"
+            )));
+        }
         let d = self.for_records(caller, id).await?;
         let c = d.contract();
         let mut records = self.store.records(&c.id, RecordKind::Review).await?;
@@ -364,21 +390,24 @@ impl Sla<'_> {
         let d = self.for_records(caller, id).await?;
         let c = d.contract();
         let today = self.today(&d, now)?;
-        let limit = crate::domain::sla::contract::MAX_TEXT;
-        let entries = minutes
-            .participants
-            .iter()
-            .chain(&minutes.indicators)
-            .chain(minutes.incidents.iter().flatten())
-            .chain(&minutes.decisions)
-            .chain(&minutes.action_plan);
-        let mut total = 0;
-        for e in entries {
-            total += 1;
-            if e.len() > limit || total > 1000 {
+        let mut minutes = minutes;
+        let mut total = 0usize;
+        let lists = [
+            &mut minutes.participants,
+            &mut minutes.indicators,
+            &mut minutes.decisions,
+            &mut minutes.action_plan,
+        ];
+        let incidents = minutes.incidents.as_mut().into_iter();
+        for list in lists.into_iter().chain(incidents) {
+            total += list.len();
+            if total > MAX_MINUTES_ENTRIES {
                 return Err(SlaError::Invalid(format!(
-                    "minutes hold at most 1000 entries of at most {limit} bytes each"
+                    "minutes hold at most {MAX_MINUTES_ENTRIES} entries"
                 )));
+            }
+            for e in list.iter_mut() {
+                *e = entry("minutes entry", e)?;
             }
         }
         let mut record = self
@@ -389,8 +418,17 @@ impl Sla<'_> {
             .find(|r| r.seq == seq)
             .ok_or(SlaError::NotFound)?;
         let mut stored: StoredCommittee = from_doc(&record)?;
+        // Minutes count as received the day they were first filed complete: a correction
+        // afterwards does not make minutes filed on time late.
+        let complete_before = stored.minutes_received_on.is_some()
+            && stored
+                .minutes
+                .as_ref()
+                .is_some_and(|m| rules::check_minutes(m).is_empty());
+        if !complete_before {
+            stored.minutes_received_on = Some(today);
+        }
         stored.minutes = Some(minutes);
-        stored.minutes_received_on = Some(today);
         record.document = to_doc(&stored)?;
         let audit = AuditRecord::by(caller, "soc.committee.minutes", now)
             .objects([c.id.clone(), format!("committee {seq}")]);
@@ -459,6 +497,49 @@ impl Sla<'_> {
         })
     }
 
+    /// Stores a purchase or a usage if the ledger, read inside the write transaction,
+    /// allows it (`allow` sees the purchases and usages with the new one added).
+    async fn record_credits(
+        &self,
+        d: &Disclosed,
+        kind: RecordKind,
+        doc: serde_json::Value,
+        audit: AuditRecord,
+        now: OffsetDateTime,
+        allow: impl Fn(&[Purchase], &[Usage]) -> Result<(), RuleError> + Send + Sync,
+    ) -> Result<(), SlaError> {
+        let new = doc.clone();
+        let check = move |p: &[ContractRecord], u: &[ContractRecord]| -> Result<(), String> {
+            if p.len().max(u.len()) >= MAX_CREDIT_RECORDS {
+                return Err(format!(
+                    "a contract keeps at most {MAX_CREDIT_RECORDS} purchases and usages of each"
+                ));
+            }
+            let parse = |r: &ContractRecord| r.document.clone();
+            let mut purchases: Vec<NewPurchase> = p
+                .iter()
+                .map(|r| serde_json::from_value(parse(r)).map_err(|e| e.to_string()))
+                .collect::<Result<_, _>>()?;
+            let mut usages: Vec<NewUsage> = u
+                .iter()
+                .map(|r| serde_json::from_value(parse(r)).map_err(|e| e.to_string()))
+                .collect::<Result<_, _>>()?;
+            match kind {
+                RecordKind::Purchase => {
+                    purchases.push(serde_json::from_value(new.clone()).map_err(|e| e.to_string())?)
+                }
+                _ => usages.push(serde_json::from_value(new.clone()).map_err(|e| e.to_string())?),
+            }
+            let (p, u) = Self::lots(&purchases, &usages);
+            allow(&p, &u).map_err(|e| e.to_string())
+        };
+        self.store
+            .insert_credit_record(&d.contract().id, kind, &doc, now, &audit, &check)
+            .await?
+            .map(|_| ())
+            .map_err(SlaError::Invalid)
+    }
+
     pub async fn buy_credits(
         &self,
         caller: &RegistryRecord,
@@ -467,26 +548,29 @@ impl Sla<'_> {
         now: OffsetDateTime,
     ) -> Result<CreditsView, SlaError> {
         let d = self.for_records(caller, id).await?;
-        if request.amount == 0 {
-            return Err(SlaError::Invalid("amount must be above 0".to_owned()));
+        if request.amount == 0 || request.amount > MAX_CREDIT_AMOUNT {
+            return Err(SlaError::Invalid(format!(
+                "amount must be 1 to {MAX_CREDIT_AMOUNT}"
+            )));
         }
         rules::expires_on(request.bought_on)?;
         let audit =
             AuditRecord::by(caller, "soc.credits.purchase", now).objects([d.contract().id.clone()]);
-        self.store
-            .insert_record(
-                &d.contract().id,
-                RecordKind::Purchase,
-                &to_doc(&request)?,
-                now,
-                &audit,
-            )
-            .await?;
+        self.record_credits(
+            &d,
+            RecordKind::Purchase,
+            to_doc(&request)?,
+            audit,
+            now,
+            |_, _| Ok(()),
+        )
+        .await?;
         self.credits(caller, id, None, now).await
     }
 
     /// Draws credits, oldest lot still valid that day first; refused if the lots valid on
-    /// that day do not cover it.
+    /// that day do not cover it, checked inside the write so that two usages that each fit
+    /// are not both stored when together they do not.
     pub async fn use_credits(
         &self,
         caller: &RegistryRecord,
@@ -495,34 +579,31 @@ impl Sla<'_> {
         now: OffsetDateTime,
     ) -> Result<CreditsView, SlaError> {
         let d = self.for_records(caller, id).await?;
-        if request.amount == 0 {
-            return Err(SlaError::Invalid("amount must be above 0".to_owned()));
+        if request.amount == 0 || request.amount > MAX_CREDIT_AMOUNT {
+            return Err(SlaError::Invalid(format!(
+                "amount must be 1 to {MAX_CREDIT_AMOUNT}"
+            )));
         }
         request.note = request
             .note
             .as_deref()
-            .map(str::trim)
-            .filter(|n| !n.is_empty())
-            .map(|n| {
-                (n.len() <= crate::domain::sla::contract::MAX_TEXT)
-                    .then(|| n.to_owned())
-                    .ok_or_else(|| SlaError::Invalid("note is too long".to_owned()))
-            })
+            .map(|n| entry("note", n))
             .transpose()?;
-        let (purchases, usages) = self.credit_lists(&d.contract().id).await?;
-        let (p, u) = Self::lots(&purchases, &usages);
-        rules::can_use(&p, &u, request.used_on, request.amount)?;
         let audit =
             AuditRecord::by(caller, "soc.credits.use", now).objects([d.contract().id.clone()]);
-        self.store
-            .insert_record(
-                &d.contract().id,
-                RecordKind::Usage,
-                &to_doc(&request)?,
-                now,
-                &audit,
-            )
-            .await?;
+        self.record_credits(
+            &d,
+            RecordKind::Usage,
+            to_doc(&request)?,
+            audit,
+            now,
+            |p, u| {
+                // The whole ledger again, with the new usage in date order: a usage dated
+                // between earlier ones may leave a later one short.
+                rules::credits_at(p, u, Date::MAX).map(|_| ())
+            },
+        )
+        .await?;
         self.credits(caller, id, None, now).await
     }
 

@@ -2,7 +2,7 @@
 
 use time::{Date, OffsetDateTime};
 
-use super::{Sla, SlaError, day_start};
+use super::{Sla, SlaError};
 use crate::domain::access::RegistryRecord;
 use crate::domain::sla::report::{ComplianceReport, compliance};
 
@@ -39,13 +39,7 @@ impl Sla<'_> {
         let d = self.disclosed(caller, id).await?;
         let contract = d.contract();
         let calendar = self.calendar(&contract.calendar)?;
-        let alerts: Vec<_> = self
-            .store
-            .alerts(
-                &contract.id,
-                day_start(calendar, from)?,
-                day_start(calendar, to)?,
-            )
+        let alerts: Vec<_> = super::period_alerts(self.store, &contract.id, calendar, (from, to))
             .await?
             .into_iter()
             .map(|s| s.alert)
