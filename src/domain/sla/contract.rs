@@ -11,7 +11,7 @@ use super::policy::valid_calendar_name;
 use super::timer::{Reading, Timer, TimerError};
 use crate::domain::principal::OrganisationId;
 
-time::serde::format_description!(iso_date, Date, "[year]-[month]-[day]");
+use crate::domain::registry::file::iso_date;
 
 /// Longest free text (client name, reasons, titles), in bytes.
 pub const MAX_TEXT: usize = 2000;

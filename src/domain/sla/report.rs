@@ -10,7 +10,7 @@ use super::contract::{Alert, Contract};
 use super::levels::Level;
 use super::timer::TimerState;
 
-time::serde::format_description!(iso_date, Date, "[year]-[month]-[day]");
+use crate::domain::registry::file::iso_date;
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct LevelCompliance {

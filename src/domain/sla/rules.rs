@@ -16,7 +16,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use time::{Date, Month};
 
-time::serde::format_description!(iso_date, Date, "[year]-[month]-[day]");
+use crate::domain::registry::file::iso_date;
 
 /// Why a rule could not be applied.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

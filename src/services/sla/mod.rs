@@ -31,7 +31,7 @@ use crate::domain::sla::rules::RuleError;
 use crate::store::sla::{ALERT_CHANGED, EXTERNAL_ID_TAKEN};
 use crate::store::{Store, StoreError};
 
-time::serde::format_description!(iso_date, Date, "[year]-[month]-[day]");
+use crate::domain::registry::file::iso_date;
 
 /// Longest period an alert list or a report covers: a few years is what a review looks at,
 /// and it bounds the work of one request.
