@@ -303,39 +303,37 @@ impl Sla<'_> {
         mut stored: StoredAlert,
         now: OffsetDateTime,
     ) -> Result<bool, SlaError> {
+        let Some(contract) = self.store.contract(&stored.alert.contract).await? else {
+            return Ok(false);
+        };
+        let calendar = self.calendar(&contract.calendar)?;
+        let reading = stored.alert.reading(&contract, calendar, now)?;
+        let read_version = stored.version;
+        let breach = self.breach_to_record(&mut stored.alert, reading.as_ref(), calendar, now);
+        stored.due_at = watched_due(reading.as_ref());
+        let audit = match &breach {
+            Some(_) => AuditRecord::hub("soc.alert.breach", now)
+                .objects([stored.alert.id.clone(), stored.alert.contract.clone()])
+                .reason(format!(
+                    "level {} not taken into account by {}",
+                    stored.alert.level.number(),
+                    reading
+                        .and_then(|r| r.due)
+                        .map_or_else(String::new, |d| calendar.local_text(d))
+                )),
+            // Not a breach after all (the row's due time was stale): the row is
+            // corrected, which the log records as the job's repair.
+            None => AuditRecord::hub("soc.alert.due", now).objects([stored.alert.id.clone()]),
+        };
+        match self
+            .store
+            .update_alert(&stored, read_version, breach.as_ref(), &audit)
+            .await
         {
-            let Some(contract) = self.store.contract(&stored.alert.contract).await? else {
-                return Ok(false);
-            };
-            let calendar = self.calendar(&contract.calendar)?;
-            let reading = stored.alert.reading(&contract, calendar, now)?;
-            let read_version = stored.version;
-            let breach = self.breach_to_record(&mut stored.alert, reading.as_ref(), calendar, now);
-            stored.due_at = watched_due(reading.as_ref());
-            let audit = match &breach {
-                Some(_) => AuditRecord::hub("soc.alert.breach", now)
-                    .objects([stored.alert.id.clone(), stored.alert.contract.clone()])
-                    .reason(format!(
-                        "level {} not taken into account by {}",
-                        stored.alert.level.number(),
-                        reading
-                            .and_then(|r| r.due)
-                            .map_or_else(String::new, |d| calendar.local_text(d))
-                    )),
-                // Not a breach after all (the row's due time was stale): the row is
-                // corrected, which the log records as the job's repair.
-                None => AuditRecord::hub("soc.alert.due", now).objects([stored.alert.id.clone()]),
-            };
-            match self
-                .store
-                .update_alert(&stored, read_version, breach.as_ref(), &audit)
-                .await
-            {
-                Ok(()) => Ok(breach.is_some()),
-                // Acknowledged or recorded by someone else meanwhile: the next round sees it.
-                Err(StoreError::Conflict(ALERT_CHANGED)) => Ok(false),
-                Err(e) => Err(e.into()),
-            }
+            Ok(()) => Ok(breach.is_some()),
+            // Acknowledged or recorded by someone else meanwhile: the next round sees it.
+            Err(StoreError::Conflict(ALERT_CHANGED)) => Ok(false),
+            Err(e) => Err(e.into()),
         }
     }
 }
