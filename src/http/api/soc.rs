@@ -169,6 +169,7 @@ fn period(q: &PeriodQuery) -> Result<(Date, Date), ApiError> {
         (status = 200, description = "The alerts, oldest detection first.", body = Vec<AlertView>),
         (status = 400, description = "No period, or a malformed one."),
         (status = 404, description = "No such contract, or one the caller may not see."),
+        (status = 422, description = "More than 50,000 alerts in the period: ask for a shorter one."),
     )
 )]
 pub async fn contract_alerts(
@@ -203,6 +204,7 @@ pub async fn contract_alerts(
          )),
         (status = 400, description = "No period, a malformed one, or an unknown format."),
         (status = 404, description = "No such contract, or one the caller may not see."),
+        (status = 422, description = "More than 50,000 alerts in the period: ask for a shorter one."),
     )
 )]
 pub async fn report(
